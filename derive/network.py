@@ -1,0 +1,133 @@
+"""A fully connected network as declared by the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import activations, losses
+from .activations import Activation
+from .errors import SpecError
+from .losses import Loss
+from .notation import Notation
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: its number of units, its activation, and leaky ReLU's slope."""
+
+    units: int
+    activation: str = "sigmoid"
+    slope: float | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """Numbers for a worked example: one sample, parameters, learning rate."""
+
+    x: np.ndarray
+    y: np.ndarray
+    params: dict[str, np.ndarray]
+    learning_rate: float = 0.1
+
+
+@dataclass(frozen=True)
+class Network:
+    """Inputs, layers (input layer not counted), loss, bias and notation.
+
+    Layer l (1-based) has weights ``W<l>`` of shape (units of l, units of l−1)
+    and, with ``bias``, biases ``b<l>`` of shape (units of l,).
+    """
+
+    inputs: int
+    layers: tuple[Layer, ...]
+    loss: str
+    bias: bool = True
+    name: str = "network"
+    title: str = ""
+    notation: Notation = field(default_factory=Notation)
+    example: Example | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        _check_count("inputs", self.inputs)
+        if not self.layers:
+            raise SpecError("layer: the network needs at least one layer")
+        for n, layer in enumerate(self.layers, start=1):
+            where = f"layer[{n}]"
+            if not isinstance(layer, Layer):
+                raise SpecError(f"{where}: expected a derive.Layer, got {type(layer).__name__}")
+            _check_count(f"{where}.units", layer.units)
+            if layer.activation not in activations.NAMES:
+                raise SpecError(
+                    f"{where}.activation: unknown activation {layer.activation!r}"
+                    f" (known: {', '.join(activations.NAMES)})"
+                )
+            if layer.slope is not None:
+                if layer.activation != "leaky_relu":
+                    raise SpecError(f"{where}.slope: only leaky_relu takes a slope")
+                if isinstance(layer.slope, bool) or not isinstance(layer.slope, (int, float)):
+                    raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
+                if not np.isfinite(layer.slope):
+                    raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
+        if self.loss not in losses.LOSSES:
+            raise SpecError(
+                f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})"
+            )
+        allowed = self.loss_def.output_activations
+        last = self.layers[-1].activation
+        if allowed is not None and last not in allowed:
+            raise SpecError(
+                f"loss: {self.loss} needs outputs in (0, 1), so the last layer's activation"
+                f" must be {' or '.join(allowed)}, not {last}"
+            )
+        if not isinstance(self.bias, bool):
+            raise SpecError(f"bias: must be true or false, got {self.bias!r}")
+        if self.notation.letters and len(self.notation.letters) != sum(self.sizes):
+            raise SpecError(
+                f"notation.letters: the network has {sum(self.sizes)} nodes"
+                f" but {len(self.notation.letters)} letters were given"
+            )
+
+    @property
+    def depth(self) -> int:
+        """L, the number of layers (the input layer is not counted)."""
+        return len(self.layers)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """n^{(0)}, …, n^{(L)}."""
+        return (self.inputs, *(layer.units for layer in self.layers))
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def loss_def(self) -> Loss:
+        return losses.LOSSES[self.loss]
+
+    def activation(self, layer: int) -> Activation:
+        """The activation of layer ``layer`` (1-based)."""
+        spec = self.layers[layer - 1]
+        return activations.get(spec.activation, spec.slope)
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each parameter array's name and NumPy shape, in order W1, b1, W2, …"""
+        out: dict[str, tuple[int, ...]] = {}
+        for l in range(1, self.depth + 1):
+            out[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
+            if self.bias:
+                out[f"b{l}"] = (self.sizes[l],)
+        return out
+
+    def parameter_count(self) -> int:
+        return sum(int(np.prod(shape)) for shape in self.shapes().values())
+
+
+def _check_count(key: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{key}: must be a whole number, got {value!r}")
+    if value < 1:
+        raise SpecError(f"{key}: must be at least 1, got {value}")

@@ -1,0 +1,56 @@
+"""How the reader writes things. It changes documents and formula reading only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SpecError
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "weight": ("W", "w", "theta"),
+    "index_order": ("to_from", "from_to"),
+    "delta": ("gradient", "error"),
+    "cost": ("C", "J", "E", "L"),
+    "target": ("y", "t"),
+    "output": ("a", "yhat", "y", "o"),
+}
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The reader's notation.
+
+    weight: the weight letter (W, w or θ). index_order: ``to_from`` writes
+    W_{ij} for the weight into neuron i from neuron j of the layer below
+    (article 003); ``from_to`` writes it w_{ji} (article 004). delta:
+    ``gradient`` means δ = ∂C/∂z; ``error`` means the error term δ = −∂C/∂z,
+    with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
+    target's letter. output: how the network's output a^{(L)} is written.
+    letters: one letter per node, inputs first (article 000's a … f), or empty.
+    """
+
+    weight: str = "W"
+    index_order: str = "to_from"
+    delta: str = "gradient"
+    cost: str = "C"
+    target: str = "y"
+    output: str = "a"
+    letters: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for key, allowed in CHOICES.items():
+            value = getattr(self, key)
+            if value not in allowed:
+                raise SpecError(
+                    f"notation.{key}: {value!r} is not one of {', '.join(allowed)}"
+                )
+        for letter in self.letters:
+            if not (isinstance(letter, str) and letter.isalpha() and len(letter) <= 3):
+                raise SpecError(f"notation.letters: {letter!r} is not a short name of letters")
+        if len(set(self.letters)) != len(self.letters):
+            raise SpecError("notation.letters: each node needs its own letter")
+
+    @property
+    def delta_sign(self) -> int:
+        """+1 when δ = ∂C/∂z, −1 under the error-term convention."""
+        return 1 if self.delta == "gradient" else -1
