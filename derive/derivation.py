@@ -27,7 +27,7 @@ CHAIN_PATHS = 16
 # Write closed forms in inputs, weights and biases only for networks this small
 # and while the result stays this short.
 EXPAND_PARAMETERS = 40
-EXPAND_OPS = 160
+EXPAND_OPS = 120
 
 FORMS = ("auto", "delta", "closed", "expanded")
 

@@ -3,7 +3,7 @@
 Matrices and vectors are sympy ``MatrixSymbol`` objects named ``kind(layer)``:
 ``W(2)``, ``b(2)``, ``z(2)``, ``a(1)`` (``a(0)`` is the input ``x``), ``delta(2)``,
 ``y``; ``g(2)`` stands for g(z^{(2)}) applied elementwise, ``g'(2)`` for
-g'(z^{(2)}), ``J(2)`` for the Jacobian ∂a^{(2)}/∂z^{(2)}, ``nablaC`` for ∇_a C,
+g'(z^{(2)}), ``J(2)`` for the Jacobian ∂a^{(2)}/∂z^{(2)}, ``nablaC(2)`` for ∇_{a^{(2)}} C,
 and ``dC/dW(2)``, ``dC/db(2)`` for the gradients. Layers may be symbolic
 (``l``, ``l+1``, ``L``) for the general form. sympy is used for structure and
 printing only, never to differentiate matrices; :func:`explicit` turns any of
@@ -106,7 +106,7 @@ def forward(d: Derivation, layer: int) -> tuple[Equation, ...]:
 def output_delta(d: Derivation) -> tuple[Equation, ...]:
     """δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) (or ±J^T ∇_a C), then a − y where it simplifies."""
     L = d.L
-    grad = MatrixSymbol("nablaC", d.size(L), 1)
+    grad = MatrixSymbol(f"nablaC({L})", d.size(L), 1)
     general = _through_activation(L, d, grad)
     eqs = [Equation(vec("delta", L, d), d.sign * general)]
     act = d.network.activation(L)
@@ -170,7 +170,7 @@ def general(d: Derivation) -> tuple[Equation, ...]:
     """The four backprop equations for a symbolic layer l, as matrices."""
     ft = _from_to(d)
     s = d.sign
-    grad = MatrixSymbol("nablaC", _n(None, "L"), 1)
+    grad = MatrixSymbol("nablaC(L)", _n(None, "L"), 1)
     eqs = [
         Equation(vec("delta", "L", None), s * HadamardProduct(grad, _act_derivative("L", None))),
         Equation(
@@ -200,13 +200,13 @@ def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
         return Matrix(d.a_vec(0))
     if name == "y":
         return Matrix(d.y_vec())
-    if name == "nablaC":
-        return Matrix([d.dC_da(k) for k in range(1, d.size(d.L) + 1)])
     match = _NAME.match(name)
     assert match is not None, name
     kind, layer = match["kind"], int(match["layer"])
     n = d.size(layer)
     rows = range(1, n + 1)
+    if kind == "nablaC":
+        return Matrix([d.dC_da(k) for k in rows])
     if kind in ("a", "z"):
         return Matrix([getattr(sym, kind)(layer, i) for i in rows])
     if kind == "b":

@@ -47,6 +47,8 @@ class Notation:
         for letter in self.letters:
             if not (isinstance(letter, str) and letter.isalpha() and len(letter) <= 3):
                 raise SpecError(f"notation.letters: {letter!r} is not a short name of letters")
+        if self.output == "y" and self.target == "y":
+            raise SpecError('notation.output: "y" needs another target letter (target = "t")')
         if len(set(self.letters)) != len(self.letters):
             raise SpecError("notation.letters: each node needs its own letter")
 

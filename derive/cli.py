@@ -1,0 +1,74 @@
+"""The command line: ``derive <verb> SPEC …``.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import check as checking
+from .derivation import FORMS, derive
+from .errors import DeriveError
+from .latex import latex
+from .spec import load
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise DeriveError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive", description="Backpropagation derived, checked and written out.")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    grad = verbs.add_parser("grad", help="print one parameter's gradient ∂C/∂w")
+    grad.add_argument("spec", help="network spec (TOML)")
+    grad.add_argument("param", help="parameter name, such as W2[1,1] or b1[2]")
+    grad.add_argument("--latex", action="store_true", help="print LaTeX in the spec's notation")
+    grad.add_argument("--form", choices=FORMS, default="auto", help="which form of the gradient")
+    chk = verbs.add_parser("check", help="check every gradient symbolically and numerically")
+    chk.add_argument("spec", help="network spec (TOML)")
+    chk.add_argument("--points", type=int, default=3, help="random points for finite differences")
+    chk.add_argument("--seed", type=int, default=0, help="seed of the random points")
+    chk.add_argument("--no-symbolic", action="store_true", help="skip sympy's direct differentiation")
+    return parser
+
+
+def _grad(args: argparse.Namespace) -> int:
+    net = load(args.spec)
+    expr = derive(net).gradient(args.param, args.form)
+    print(latex(expr, net) if args.latex else expr)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.points < 1:
+        raise DeriveError("--points: must be at least 1")
+    net = load(args.spec)
+    report = checking.check(derive(net), args.points, args.seed, False if args.no_symbolic else None)
+    print(checking.format_report(net, report))
+    return 0 if report.failed == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; return the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+        return {"grad": _grad, "check": _check}[args.verb](args)
+    except DeriveError as exc:
+        print(f"derive: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
