@@ -140,9 +140,7 @@ def leaky(slope: float = 0.01) -> Activation:
     )
 
 
-FIXED: dict[str, Activation] = {
-    act.name: act for act in (SIGMOID, TANH, RELU, IDENTITY, SOFTMAX)
-}
+FIXED: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, IDENTITY, SOFTMAX)}
 NAMES: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
 
 

@@ -93,9 +93,7 @@ def check(d: Derivation, points: int = 3, seed: int = 0, symbolic: bool | None =
     return report
 
 
-def _finite_difference_errors(
-    d: Derivation, samples: list, names: set[str]
-) -> dict[str, float]:
+def _finite_difference_errors(d: Derivation, samples: list, names: set[str]) -> dict[str, float]:
     net = d.network
     errors: dict[str, float] = {}
     for params, x, y in samples:

@@ -90,7 +90,7 @@ class Derivation:
                     zs.append(zi)
                 act = self.network.activation(layer)
                 outs = act.values(zs)
-                for i, (zi, ai) in enumerate(zip(zs, outs), start=1):
+                for i, (zi, ai) in enumerate(zip(zs, outs, strict=True), start=1):
                     values[sym.z(layer, i)] = zi
                     values[sym.a(layer, i)] = ai
                 prev = outs
@@ -149,9 +149,7 @@ class Derivation:
         nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} ∂C/∂z^{(l+1)}_k
-            return sum(
-                (sym.W(layer + 1, k, m) * self.dC_dz(layer + 1, k) for k in range(1, nxt + 1)), S.Zero
-            )
+            return sum((sym.W(layer + 1, k, m) * self.dC_dz(layer + 1, k) for k in range(1, nxt + 1)), S.Zero)
 
         if act.elementwise:
             return back(i) * self.jacobian_entry(layer, i, i)
@@ -172,9 +170,7 @@ class Derivation:
         nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:
-            return sum(
-                (sym.W(layer + 1, k, m) * sym.delta(layer + 1, k) for k in range(1, nxt + 1)), S.Zero
-            )
+            return sum((sym.W(layer + 1, k, m) * sym.delta(layer + 1, k) for k in range(1, nxt + 1)), S.Zero)
 
         if act.elementwise:
             rhs = back(i) * self.jacobian_entry(layer, i, i)
@@ -344,9 +340,7 @@ class Derivation:
             return g.expanded
         return g.closed
 
-    def evaluate(
-        self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
-    ) -> float:
+    def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
         from .numeric import sample_values
 
@@ -430,4 +424,3 @@ class Derivation:
 def derive(network: Network) -> Derivation:
     """Derive backpropagation for ``network``."""
     return Derivation(network)
-

@@ -75,8 +75,11 @@ class DeriveLatexPrinter(LatexPrinter):
         if info.kind == "x":
             return self.node("x", None, info.i)
         if info.kind == "y":
-            return self.node(n.target, None, info.i, output_layer=True) if not self.notation.letters \
+            return (
+                self.node(n.target, None, info.i, output_layer=True)
+                if not self.notation.letters
                 else f"{n.target}_{{{self._letter(self.network.depth, info.i)}}}"
+            )
         if info.kind == "W":
             w = WEIGHT[n.weight]
             to, frm = self._letter(info.layer, info.i), self._letter(info.layer - 1, info.j)
@@ -86,8 +89,11 @@ class DeriveLatexPrinter(LatexPrinter):
             pair = (info.i, info.j) if n.index_order == "to_from" else (info.j, info.i)
             return f"{w}{self._layer(info.layer)}{self._index(*pair)}"
         if info.kind == "a" and self._is_output(info.layer) and OUTPUT[n.output] is not None:
-            return self.node(OUTPUT[n.output], None, info.i, output_layer=True) if not n.letters \
+            return (
+                self.node(OUTPUT[n.output], None, info.i, output_layer=True)
+                if not n.letters
                 else f"{OUTPUT[n.output]}_{{{self._letter(info.layer, info.i)}}}"
+            )
         letter = {"delta": r"\delta"}.get(info.kind, info.kind)
         return self.node(letter, info.layer, info.i)
 

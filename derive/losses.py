@@ -39,7 +39,7 @@ def _np_log(a: Array) -> Array:
 SQUARED_ERROR = Loss(
     name="squared_error",
     latex=r"\tfrac12\textstyle\sum_k (y_k - a_k)^2",
-    formula=lambda a, y: Rational(1, 2) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y)), S.Zero),
+    formula=lambda a, y: Rational(1, 2) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True)), S.Zero),
     derivative=lambda a, y, k: a[k] - y[k],
     numpy=lambda a, y: 0.5 * np.sum((y - a) ** 2, axis=-1),
     targets="real",
@@ -48,7 +48,7 @@ SQUARED_ERROR = Loss(
 MSE = Loss(
     name="mse",
     latex=r"\tfrac1n\textstyle\sum_k (y_k - a_k)^2",
-    formula=lambda a, y: Rational(1, len(a)) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y)), S.Zero),
+    formula=lambda a, y: Rational(1, len(a)) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True)), S.Zero),
     derivative=lambda a, y, k: Rational(2, len(a)) * (a[k] - y[k]),
     numpy=lambda a, y: np.mean((y - a) ** 2, axis=-1),
     targets="real",
@@ -57,9 +57,7 @@ MSE = Loss(
 BINARY_CROSS_ENTROPY = Loss(
     name="binary_cross_entropy",
     latex=r"-\textstyle\sum_k \left[y_k\log a_k + (1-y_k)\log(1-a_k)\right]",
-    formula=lambda a, y: -sum(
-        (yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y)), S.Zero
-    ),
+    formula=lambda a, y: -sum((yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y, strict=True)), S.Zero),
     derivative=lambda a, y, k: -y[k] / a[k] + (1 - y[k]) / (1 - a[k]),
     numpy=lambda a, y: -np.sum(y * _np_log(a) + (1 - y) * _np_log(1 - a), axis=-1),
     targets="unit",
@@ -70,7 +68,7 @@ BINARY_CROSS_ENTROPY = Loss(
 CROSS_ENTROPY = Loss(
     name="cross_entropy",
     latex=r"-\textstyle\sum_k y_k\log a_k",
-    formula=lambda a, y: -sum((yk * log(ak) for ak, yk in zip(a, y)), S.Zero),
+    formula=lambda a, y: -sum((yk * log(ak) for ak, yk in zip(a, y, strict=True)), S.Zero),
     derivative=lambda a, y, k: -y[k] / a[k],
     numpy=lambda a, y: -np.sum(y * _np_log(a), axis=-1),
     targets="distribution",
@@ -79,6 +77,4 @@ CROSS_ENTROPY = Loss(
     needs_distribution=("softmax",),
 )
 
-LOSSES: dict[str, Loss] = {
-    loss.name: loss for loss in (SQUARED_ERROR, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)
-}
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (SQUARED_ERROR, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)}

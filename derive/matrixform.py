@@ -207,8 +207,10 @@ def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
     rows = range(1, n + 1)
     if kind == "nablaC":
         return Matrix([d.dC_da(k) for k in rows])
-    if kind in ("a", "z"):
-        return Matrix([getattr(sym, kind)(layer, i) for i in rows])
+    if kind == "a":
+        return Matrix([sym.a(layer, i) for i in rows])
+    if kind == "z":  # z is a name for the weighted sum: check the sum itself
+        return Matrix([d.forward_neuron(layer, i)[0].rhs for i in rows])
     if kind == "b":
         return Matrix([sym.b(layer, i) for i in rows])
     if kind == "delta":
@@ -240,5 +242,3 @@ def holds(eq: Equation, d: Derivation) -> bool:
 
     lhs, rhs = explicit(eq.lhs, d), explicit(eq.rhs, d)
     return lhs.shape == rhs.shape and all(is_zero(v, d) for v in (lhs - rhs))
-
-

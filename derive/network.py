@@ -72,9 +72,7 @@ class Network:
                 if not np.isfinite(layer.slope):
                     raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
         if self.loss not in losses.LOSSES:
-            raise SpecError(
-                f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})"
-            )
+            raise SpecError(f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})")
         allowed = self.loss_def.output_activations
         last = self.layers[-1].activation
         if allowed is not None and last not in allowed:

@@ -41,9 +41,7 @@ class Notation:
         for key, allowed in CHOICES.items():
             value = getattr(self, key)
             if value not in allowed:
-                raise SpecError(
-                    f"notation.{key}: {value!r} is not one of {', '.join(allowed)}"
-                )
+                raise SpecError(f"notation.{key}: {value!r} is not one of {', '.join(allowed)}")
         for letter in self.letters:
             if not (isinstance(letter, str) and letter.isalpha() and len(letter) <= 3):
                 raise SpecError(f"notation.letters: {letter!r} is not a short name of letters")

@@ -58,9 +58,7 @@ def cost(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.nd
     return float(np.mean(net.loss_def.numpy(a, np.asarray(y, dtype=float))))
 
 
-def sample_values(
-    net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
-) -> dict[Symbol, Float]:
+def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[Symbol, Float]:
     """Every canonical symbol's value at one sample: x, y, W, b, z and a."""
     p = check_params(net, params)
     xv = check_vector("x", x, net.inputs)

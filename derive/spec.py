@@ -65,8 +65,17 @@ def _typed(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     else:
         ok = isinstance(value, kinds)
     if not ok:
-        names = " or ".join({int: "a whole number", float: "a number", str: "a string", bool: "true or false",
-                            list: "an array", dict: "a table"}[k] for k in kinds)
+        names = " or ".join(
+            {
+                int: "a whole number",
+                float: "a number",
+                str: "a string",
+                bool: "true or false",
+                list: "an array",
+                dict: "a table",
+            }[k]
+            for k in kinds
+        )
         raise SpecError(f"{where}: must be {names}, got {value!r}")
     return value
 

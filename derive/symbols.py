@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from sympy import Symbol
 
-_NAME = re.compile(
-    r"^(?P<kind>x|y|W|b|z|a|delta)(?P<layer>\d*)\[(?P<i>\d+)(?:,(?P<j>\d+))?\]$"
-)
+_NAME = re.compile(r"^(?P<kind>x|y|W|b|z|a|delta)(?P<layer>\d*)\[(?P<i>\d+)(?:,(?P<j>\d+))?\]$")
 
 COST = Symbol("C", real=True)
 LEARNING_RATE = Symbol("eta", positive=True)

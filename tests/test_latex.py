@@ -1,0 +1,63 @@
+"""LaTeX in the reader's notation: names change, mathematics does not."""
+
+from __future__ import annotations
+
+import sympy
+from conftest import net
+
+import derive
+from derive import matrixform
+from derive import symbols as sym
+from derive.functions import Partial, sigmoid
+from derive.latex import latex
+
+
+def test_default_notation_names():
+    n = net((3, 2, 2), ("sigmoid", "sigmoid"), "squared_error")
+    assert latex(sym.W(2, 1, 2), n) == "W^{(2)}_{12}"
+    assert latex(sym.b(1, 2), n) == "b^{(1)}_{2}"
+    assert latex(sym.delta(1, 2), n) == r"\delta^{(1)}_{2}"
+    assert latex(sym.x(3), n) == "x_{3}"
+    assert latex(Partial(sym.COST, sym.W(2, 1, 2)), n) == r"\frac{\partial C}{\partial W^{(2)}_{12}}"
+    assert latex(sigmoid(sym.z(1, 1)), n) == r"\sigma\left(z^{(1)}_{1}\right)"
+
+
+def test_from_to_theta_and_costs():
+    n = net((3, 2, 1), ("sigmoid", "sigmoid"), "squared_error", index_order="from_to", weight="theta", cost="E")
+    assert latex(sym.W(1, 2, 3), n) == r"\theta^{(1)}_{32}"
+    assert latex(Partial(sym.COST, sym.a(2, 1)), n) == r"\frac{\partial E}{\partial a^{(2)}_{1}}"
+    n = net((3, 2, 1), ("sigmoid", "sigmoid"), "squared_error", output="yhat", target="t")
+    assert latex(sym.a(2, 1), n) == r"\hat{y}"
+    assert latex(sym.y(1), n) == "t"
+
+
+def test_letters_name_nodes():
+    n = net((2, 2, 2), ("sigmoid", "sigmoid"), "squared_error", weight="w", letters=tuple("abcdef"))
+    assert latex(sym.W(1, 1, 2), n) == "w_{cb}"
+    assert latex(sym.W(2, 2, 1), n) == "w_{fc}"
+    assert latex(sym.x(2), n) == "x_{b}"
+    assert latex(sym.a(1, 2), n) == "a_{d}"
+    assert latex(sym.z(2, 1), n) == "z_{e}"
+    assert latex(sym.y(2), n) == "y_{f}"
+
+
+def test_large_indices_are_separated():
+    n = net((12, 11, 1), ("tanh", "identity"), "squared_error")
+    assert latex(sym.W(1, 11, 12), n) == "W^{(1)}_{11,12}"
+
+
+def test_matrix_form_uses_odot_and_transpose():
+    n = net((2, 3, 2), ("tanh", "sigmoid"), "squared_error")
+    d = derive.derive(n)
+    eq = matrixform.recursion(d, 1)[0]
+    text = latex(eq.rhs, n)
+    assert r"\odot" in text and r"\left(W^{(2)}\right)^{\mathsf T} \delta^{(2)}" in text
+    assert r"\tanh'\left(z^{(1)}\right)" in text
+    grad = matrixform.gradients(d, 2)[0]
+    assert latex(grad.lhs, n) == r"\frac{\partial C}{\partial W^{(2)}}"
+    assert latex(grad.rhs, n) == r"\delta^{(2)} \left(a^{(1)}\right)^{\mathsf T}"
+
+
+def test_derivative_is_written_with_a_prime():
+    z = sympy.Symbol("z", real=True)
+    assert latex(sympy.Derivative(sigmoid(z), z)) == r"\sigma'\left(z\right)"
