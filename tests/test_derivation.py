@@ -10,11 +10,11 @@ from sympy import Rational, S
 
 import derive
 from derive import matrixform, numeric
-from derive.check import _locate
-from derive.steps import Equation
 from derive import symbols as sym
 from derive.algebra import is_zero
+from derive.check import _locate
 from derive.functions import Partial, sigmoid, step
+from derive.steps import Equation
 
 
 def test_forward_neuron_is_the_weighted_sum_then_activation():
@@ -175,10 +175,13 @@ def test_every_concrete_matrix_equation_holds_entry_by_entry(spec):
 def test_matrix_check_detects_a_wrong_equation():
     d = derive.derive(net((2, 3, 2), ("sigmoid", "sigmoid"), "squared_error"))
     right = matrixform.recursion(d, 1)[0]
-    wrong = Equation(right.lhs, sympy.HadamardProduct(
-        matrixform.weight(2, d, False).T * matrixform.vec("delta", 2, d),
-        sympy.OneMatrix(3, 1),
-    ))
+    wrong = Equation(
+        right.lhs,
+        sympy.HadamardProduct(
+            matrixform.weight(2, d, False).T * matrixform.vec("delta", 2, d),
+            sympy.OneMatrix(3, 1),
+        ),
+    )
     assert matrixform.holds(right, d)
     assert not matrixform.holds(wrong, d)
 
@@ -206,7 +209,15 @@ def test_error_convention_flips_delta_but_not_the_gradient():
 def test_parameters_are_listed_in_order_and_without_biases_when_off():
     d = derive.derive(net((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error"))
     assert d.parameters() == [
-        "W1[1,1]", "W1[1,2]", "W1[2,1]", "W1[2,2]", "b1[1]", "b1[2]", "W2[1,1]", "W2[1,2]", "b2[1]",
+        "W1[1,1]",
+        "W1[1,2]",
+        "W1[2,1]",
+        "W1[2,2]",
+        "b1[1]",
+        "b1[2]",
+        "W2[1,1]",
+        "W2[1,2]",
+        "b2[1]",
     ]
     d = derive.derive(net((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error", bias=False))
     assert len(d.parameters()) == 6 and not any(p.startswith("b") for p in d.parameters())
@@ -254,9 +265,20 @@ def test_general_form_has_the_four_equations():
 def test_steps_cover_the_derivation_in_order():
     d = derive.derive(net((2, 2, 2), ("sigmoid", "sigmoid"), "squared_error"))
     kinds = [s.kind for s in d.steps()]
-    order = ["forward.neuron", "forward.matrix", "cost.sample", "cost.batch", "delta.definition",
-             "simplify.sigmoid", "delta.output", "delta.recursion", "gradient.parameter",
-             "gradient.matrix", "general", "update"]
+    order = [
+        "forward.neuron",
+        "forward.matrix",
+        "cost.sample",
+        "cost.batch",
+        "delta.definition",
+        "simplify.sigmoid",
+        "delta.output",
+        "delta.recursion",
+        "gradient.parameter",
+        "gradient.matrix",
+        "general",
+        "update",
+    ]
     positions = [kinds.index(k) for k in order]
     assert positions == sorted(positions)
     assert kinds.count("gradient.parameter") == len(d.parameters())
