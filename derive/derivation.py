@@ -416,6 +416,7 @@ class Derivation:
                 if g.layer == layer:
                     out.append(Step("gradient.parameter", (Equation(Partial(sym.COST, g.symbol), g.chain),), layer))
             out.append(Step("gradient.matrix", matrixform.gradients(self, layer), layer))
+        out.append(Step("general.index", matrixform.general_index(self)))
         out.append(Step("general", matrixform.general(self)))
         out.append(Step("update", tuple(eq for layer in range(1, self.L + 1) for eq in matrixform.update(self, layer))))
         return out

@@ -70,6 +70,9 @@ class DeriveLatexPrinter(LatexPrinter):
         if expr == sym.LEARNING_RATE:
             return r"\eta"
         info = sym.parse_name(name)
+        size = _MATRIX.match(name)
+        if size is not None and size["kind"] == "n":
+            return f"n{self._layer(size['layer'])}"
         if info is None:
             return super()._print_Symbol(expr, style)
         if info.kind == "x":
@@ -123,6 +126,21 @@ class DeriveLatexPrinter(LatexPrinter):
             target = WEIGHT[n.weight] if kind == "dC/dW" else "b"
             return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
         return self._vector({"delta": r"\delta"}.get(kind, kind), layer)
+
+    def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        m = _MATRIX.match(str(expr.base.label))
+        if m is None:
+            return super()._print_Indexed(expr)
+        kind, layer = m["kind"], m["layer"]
+        index = [self._print(i) for i in expr.indices]
+        if kind == "W":
+            if self.notation.index_order == "from_to":
+                index.reverse()
+            return f"{WEIGHT[self.notation.weight]}{self._layer(layer)}{self._index(*index)}"
+        if kind == "g'":
+            return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
+        letter = {"delta": r"\delta"}.get(kind, kind)
+        return f"{letter}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, letter: str, layer: str) -> str:
         if letter == "a" and layer in ("0",):

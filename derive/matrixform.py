@@ -20,6 +20,7 @@ import sympy
 from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
 
 from . import symbols as sym
+from .functions import Partial
 from .steps import Equation
 
 if TYPE_CHECKING:
@@ -242,3 +243,33 @@ def holds(eq: Equation, d: Derivation) -> bool:
 
     lhs, rhs = explicit(eq.lhs, d), explicit(eq.rhs, d)
     return lhs.shape == rhs.shape and all(is_zero(v, d) for v in (lhs - rhs))
+
+
+def general_index(d: Derivation) -> tuple[Equation, ...]:
+    """Article 001's statements for a symbolic layer l, neuron by neuron.
+
+    δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jk} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jk} = ±δ^{(l)}_j a^{(l−1)}_k;
+    ∂C/∂b^{(l)}_j = ±δ^{(l)}_j; δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
+    δ^{(l)}_j = Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_j ∂a^{(l)}_j/∂z^{(l)}_j
+              = (Σ_k W^{(l+1)}_{kj} δ^{(l+1)}_k) g'(z^{(l)}_j).
+    """
+    j, k = sympy.symbols("j k", integer=True, positive=True)
+
+    def at(kind: str, layer: str, *index: Symbol) -> sympy.Indexed:
+        return sympy.IndexedBase(f"{kind}({layer})")[index]
+
+    s, cost = d.sign, sym.COST
+    z_l, z_next, a_l = at("z", "l", j), at("z", "l+1", k), at("a", "l", j)
+    w_l, w_next = at("W", "l", j, k), at("W", "l+1", k, j)
+    n_next = _n(None, "l+1")
+    chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
+    back = sympy.Sum(w_next * at("delta", "l+1", k), (k, 1, n_next)) * at("g'", "l", j)
+    return (
+        Equation(at("delta", "l", j), s * Partial(cost, z_l), ":="),
+        Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
+        Equation(Partial(cost, w_l), s * at("delta", "l", j) * at("a", "l-1", k)),
+        Equation(Partial(cost, at("b", "l", j)), s * at("delta", "l", j)),
+        Equation(at("delta", "L", j), s * Partial(cost, at("a", "L", j)) * at("g'", "L", j)),
+        Equation(at("delta", "l", j), s * chain_back),
+        Equation(at("delta", "l", j), back),
+    )

@@ -61,3 +61,18 @@ def test_matrix_form_uses_odot_and_transpose():
 def test_derivative_is_written_with_a_prime():
     z = sympy.Symbol("z", real=True)
     assert latex(sympy.Derivative(sigmoid(z), z)) == r"\sigma'\left(z\right)"
+
+
+def test_general_index_form_follows_article_001():
+    n = net((2, 3, 2), ("sigmoid", "sigmoid"), "squared_error", weight="theta")
+    eqs = matrixform.general_index(derive.derive(n))
+    text = [f"{latex(e.lhs, n)} {e.relation} {latex(e.rhs, n)}" for e in eqs]
+    assert text[0] == r"\delta^{(l)}_{j} := \frac{\partial C}{\partial z^{(l)}_{j}}"
+    assert text[2] == r"\frac{\partial C}{\partial \theta^{(l)}_{jk}} = a^{(l-1)}_{k} \delta^{(l)}_{j}"
+    assert text[-1] == (
+        r"\delta^{(l)}_{j} = g'\left(z^{(l)}_{j}\right) \sum_{k=1}^{n^{(l+1)}} \theta^{(l+1)}_{kj} \delta^{(l+1)}_{k}"
+    )
+    flipped = net((2, 3, 2), ("sigmoid", "sigmoid"), "squared_error", index_order="from_to", delta="error")
+    eqs = matrixform.general_index(derive.derive(flipped))
+    assert latex(eqs[-1].rhs, flipped).endswith(r"W^{(l+1)}_{jk} \delta^{(l+1)}_{k}")
+    assert latex(eqs[2].rhs, flipped) == r"- a^{(l-1)}_{k} \delta^{(l)}_{j}"
