@@ -46,19 +46,32 @@ class Derivation:
         self._dC_dz: dict[tuple[int, int], Expr] = {}
         self._forward: dict[Symbol, Expr] | None = None
         self._params: dict[str, ParameterGradient] = {}
+        self._factors: dict[Partial, Expr] = {}
+        self._vectors: dict[tuple[str, int], list[Symbol]] = {}
+        self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
 
     # ------------------------------------------------------------------ symbols
     def size(self, layer: int) -> int:
         return self.network.sizes[layer]
 
+    def _vector(self, kind: str, layer: int) -> list[Symbol]:
+        key = (kind, layer)
+        if key not in self._vectors:
+            make = {"a": sym.a, "z": sym.z}[kind]
+            self._vectors[key] = [make(layer, i) for i in range(1, self.size(layer) + 1)]
+        return self._vectors[key]
+
     def a_vec(self, layer: int) -> list[Symbol]:
-        return [sym.a(layer, i) for i in range(1, self.size(layer) + 1)]
+        """a^{(l)} as a list (x for layer 0)."""
+        return self._vector("a", layer)
 
     def z_vec(self, layer: int) -> list[Symbol]:
-        return [sym.z(layer, i) for i in range(1, self.size(layer) + 1)]
+        """z^{(l)} as a list."""
+        return self._vector("z", layer)
 
     def y_vec(self) -> list[Symbol]:
-        return [sym.y(k) for k in range(1, self.network.outputs + 1)]
+        """The targets as a list."""
+        return self._targets
 
     # ------------------------------------------------------------------ forward
     def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
@@ -229,6 +242,11 @@ class Derivation:
 
     def factor_value(self, factor: Partial) -> Expr:
         """The value of one ∂ factor of a chain."""
+        if factor not in self._factors:
+            self._factors[factor] = self._factor_value(factor)
+        return self._factors[factor]
+
+    def _factor_value(self, factor: Partial) -> Expr:
         f, v = factor.args
         fi, vi = sym.parse_name(str(f)), sym.parse_name(str(v))
         if f == sym.COST and vi is not None and vi.kind == "a":
@@ -254,9 +272,11 @@ class Derivation:
                 seen.setdefault(node, None)
         return tuple(Equation(f, self.factor_value(f)) for f in seen)
 
-    def evaluate_chain(self, chain: Expr) -> Expr:
+    def evaluate_chain(self, chain: Expr, factors: tuple[Equation, ...] | None = None) -> Expr:
         """The chain with every factor replaced by its value."""
-        return chain.xreplace({f.lhs: f.rhs for f in self.chain_factors(chain)})
+        if factors is None:
+            factors = self.chain_factors(chain)
+        return chain.xreplace({f.lhs: f.rhs for f in factors})
 
     # --------------------------------------------------------------- parameters
     def parameters(self) -> list[str]:
@@ -295,11 +315,20 @@ class Derivation:
             self._params[key] = self._build_parameter(layer, i, j)
         return self._params[key]
 
+    @staticmethod
+    def _local(layer: int, j: int | None) -> Expr:
+        """∂z^{(l)}_i/∂θ: a^{(l−1)}_j for a weight, 1 for a bias."""
+        return sym.a(layer - 1, j) if j is not None else S.One
+
+    def _closed(self, layer: int, i: int, j: int | None) -> Expr:
+        return self.dC_dz(layer, i) * self._local(layer, j)
+
     def _build_parameter(self, layer: int, i: int, j: int | None) -> ParameterGradient:
         p = sym.W(layer, i, j) if j is not None else sym.b(layer, i)
-        local = sym.a(layer - 1, j) if j is not None else S.One
+        local = self._local(layer, j)
         chain = self._chain_dz(layer, i, CHAIN_PATHS) * Partial(sym.z(layer, i), p)
-        closed = self.dC_dz(layer, i) * local
+        factors = self.chain_factors(chain)
+        closed = self._closed(layer, i, j)
         expanded = None
         if self.network.parameter_count() <= EXPAND_PARAMETERS:
             candidate = closed.xreplace(self.forward_map())
@@ -314,8 +343,8 @@ class Derivation:
             row=i,
             col=j,
             chain=chain,
-            factors=self.chain_factors(chain),
-            chain_value=self.evaluate_chain(chain),
+            factors=factors,
+            chain_value=self.evaluate_chain(chain, factors),
             delta_form=self.sign * sym.delta(layer, i) * local,
             closed=closed,
             expanded=expanded,
@@ -331,9 +360,12 @@ class Derivation:
         """
         if form not in FORMS:
             raise DeriveError(f"form: {form!r} is not one of {', '.join(FORMS)}")
-        g = self.parameter(name)
+        layer, i, j = self.resolve(name)
+        if form == "closed":
+            return self._closed(layer, i, j)
         if form == "delta":
-            return g.delta_form
+            return self.sign * sym.delta(layer, i) * self._local(layer, j)
+        g = self.parameter(name)
         if form == "expanded":
             return g.closed.xreplace(self.forward_map()) if g.expanded is None else g.expanded
         if form == "auto" and g.expanded is not None:
