@@ -380,6 +380,12 @@ class Derivation:
         values = sample_values(self.network, params, x, y)
         return float(g.closed.xreplace(values))
 
+    def check(self, points: int = 3, seed: int = 0):  # -> check.CheckReport
+        """Check every gradient symbolically and by finite differences (see :mod:`derive.check`)."""
+        from .check import check
+
+        return check(self, points, seed)
+
     # ------------------------------------------------------------------- steps
     def simplifications(self) -> list[Step]:
         """g'(z) written in the activation's own output, once per activation used."""
