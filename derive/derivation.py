@@ -9,7 +9,7 @@ gradient of a large network costs only what it needs.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy
@@ -158,16 +158,35 @@ class Derivation:
                 match = self.network.loss_def.matching[self.network.layers[-1].activation]
                 return match(sym.a(layer, i), sym.y(i))
             return self.output_dC_dz_unsimplified(i)
+        return self._back(layer, i, lambda k: self.dC_dz(layer + 1, k))
+
+    def _back(self, layer: int, i: int, upstream: Callable[[int], Expr]) -> Expr:
+        """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), with the Jacobian for softmax."""
         act = self.network.activation(layer)
         nxt = self.size(layer + 1)
 
-        def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} ∂C/∂z^{(l+1)}_k
-            return sum((sym.W(layer + 1, k, m) * self.dC_dz(layer + 1, k) for k in range(1, nxt + 1)), S.Zero)
+        def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
+            return sum((sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)), S.Zero)
 
         if act.elementwise:
             return back(i) * self.jacobian_entry(layer, i, i)
         n = self.size(layer)
         return sum((self.jacobian_entry(layer, m, i) * back(m) for m in range(1, n + 1)), S.Zero)
+
+    def dC_dz_numbers(self, values: Mapping[Symbol, Expr], down_to: int = 1) -> dict[tuple[int, int], float]:
+        """∂C/∂z of every neuron of layers ≥ down_to at one sample's values, layer by layer.
+
+        The same recursion as :meth:`dC_dz`, with the layer above already a number,
+        so that the cost stays linear in the size of the network.
+        """
+        out: dict[tuple[int, int], float] = {}
+        for i in range(1, self.size(self.L) + 1):
+            out[(self.L, i)] = float(self.dC_dz(self.L, i).xreplace(values))
+        for layer in range(self.L - 1, down_to - 1, -1):
+            for i in range(1, self.size(layer) + 1):
+                expr = self._back(layer, i, lambda k, up=layer + 1: sympy.Float(out[(up, k)]))
+                out[(layer, i)] = float(expr.xreplace(values))
+        return out
 
     def delta_closed(self, layer: int, i: int) -> Expr:
         """δ^{(l)}_i in the notation's sign, in a, z, weights and targets."""
@@ -179,18 +198,7 @@ class Derivation:
 
     def delta_recursion(self, layer: int, i: int) -> Equation:
         """δ^{(l)}_i in the next layer's δ (l < L), the scalar recursion."""
-        act = self.network.activation(layer)
-        nxt = self.size(layer + 1)
-
-        def back(m: int) -> Expr:
-            return sum((sym.W(layer + 1, k, m) * sym.delta(layer + 1, k) for k in range(1, nxt + 1)), S.Zero)
-
-        if act.elementwise:
-            rhs = back(i) * self.jacobian_entry(layer, i, i)
-        else:
-            n = self.size(layer)
-            rhs = sum((self.jacobian_entry(layer, m, i) * back(m) for m in range(1, n + 1)), S.Zero)
-        return Equation(sym.delta(layer, i), rhs)
+        return Equation(sym.delta(layer, i), self._back(layer, i, lambda k: sym.delta(layer + 1, k)))
 
     def output_delta(self, i: int) -> tuple[Equation, ...]:
         """δ^{(L)}_i: its chain, the factors' product, and the simplified form."""
@@ -376,9 +384,10 @@ class Derivation:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
         from .numeric import sample_values
 
-        g = self.parameter(name)
+        layer, i, j = self.resolve(name)
         values = sample_values(self.network, params, x, y)
-        return float(g.closed.xreplace(values))
+        dz = self.dC_dz_numbers(values, down_to=layer)[(layer, i)]
+        return dz * float(self._local(layer, j).xreplace(values))
 
     def check(self, points: int = 3, seed: int = 0):  # -> check.CheckReport
         """Check every gradient symbolically and by finite differences (see :mod:`derive.check`)."""

@@ -37,14 +37,24 @@ class sigmoid(Function):  # noqa: N801 - sympy functions are lower case
         return self.args[0].is_real
 
 
+def _sign_known(z: Expr) -> bool | None:
+    """True for z > 0, False for z ≤ 0, None when z is not a known number."""
+    if not z.is_number:
+        return None
+    if z.is_positive:
+        return True
+    if z.is_nonpositive:
+        return False
+    return None
+
+
 class step(Function):  # noqa: N801
     """The unit step: 1 for z > 0, else 0 (ReLU's derivative, taking 0 at the kink)."""
 
     @classmethod
     def eval(cls, z: Expr) -> Expr | None:
-        if z.is_Number:
-            return S.One if z.is_positive else S.Zero
-        return None
+        positive = _sign_known(z)
+        return None if positive is None else (S.One if positive else S.Zero)
 
     def fdiff(self, argindex: int = 1) -> Expr:
         if argindex != 1:
@@ -60,9 +70,8 @@ class relu(Function):  # noqa: N801
 
     @classmethod
     def eval(cls, z: Expr) -> Expr | None:
-        if z.is_Number:
-            return z if z.is_positive else S.Zero
-        return None
+        positive = _sign_known(z)
+        return None if positive is None else (z if positive else S.Zero)
 
     def fdiff(self, argindex: int = 1) -> Expr:
         if argindex != 1:
@@ -81,9 +90,8 @@ class leaky_step(Function):  # noqa: N801
 
     @classmethod
     def eval(cls, z: Expr, slope: Expr) -> Expr | None:
-        if z.is_Number:
-            return S.One if z.is_positive else slope
-        return None
+        positive = _sign_known(z)
+        return None if positive is None else (S.One if positive else slope)
 
     def fdiff(self, argindex: int = 1) -> Expr:
         if argindex not in (1, 2):
@@ -99,9 +107,8 @@ class leaky_relu(Function):  # noqa: N801
 
     @classmethod
     def eval(cls, z: Expr, slope: Expr) -> Expr | None:
-        if z.is_Number:
-            return z if z.is_positive else slope * z
-        return None
+        positive = _sign_known(z)
+        return None if positive is None else (z if positive else slope * z)
 
     def fdiff(self, argindex: int = 1) -> Expr:
         if argindex == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,8 +51,13 @@ class Network:
     example: Example | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.layers, (tuple, list)):
+            raise SpecError(f"layer: must be a sequence of derive.Layer, got {self.layers!r}")
         object.__setattr__(self, "layers", tuple(self.layers))
+        if not isinstance(self.notation, Notation):
+            raise SpecError(f"notation: expected a derive.Notation, got {type(self.notation).__name__}")
         _check_count("inputs", self.inputs)
+        object.__setattr__(self, "inputs", int(self.inputs))
         if not self.layers:
             raise SpecError("layer: the network needs at least one layer")
         for n, layer in enumerate(self.layers, start=1):
@@ -59,6 +65,8 @@ class Network:
             if not isinstance(layer, Layer):
                 raise SpecError(f"{where}: expected a derive.Layer, got {type(layer).__name__}")
             _check_count(f"{where}.units", layer.units)
+            if not isinstance(layer.activation, str):
+                raise SpecError(f"{where}.activation: must be a string, got {layer.activation!r}")
             if layer.activation not in activations.NAMES:
                 raise SpecError(
                     f"{where}.activation: unknown activation {layer.activation!r}"
@@ -71,7 +79,7 @@ class Network:
                     raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
                 if not np.isfinite(layer.slope):
                     raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
-        if self.loss not in losses.LOSSES:
+        if not isinstance(self.loss, str) or self.loss not in losses.LOSSES:
             raise SpecError(f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})")
         allowed = self.loss_def.output_activations
         last = self.layers[-1].activation
@@ -79,6 +87,11 @@ class Network:
             raise SpecError(
                 f"loss: {self.loss} needs outputs in (0, 1), so the last layer's activation"
                 f" must be {' or '.join(allowed)}, not {last}"
+            )
+        if last == "softmax" and self.outputs == 1 and self.loss == "binary_cross_entropy":
+            raise SpecError(
+                "loss: a one-unit softmax output is always 1, so binary_cross_entropy's log(1 - a) is"
+                " undefined; use a sigmoid output"
             )
         if not isinstance(self.bias, bool):
             raise SpecError(f"bias: must be true or false, got {self.bias!r}")
@@ -125,7 +138,7 @@ class Network:
 
 
 def _check_count(key: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise SpecError(f"{key}: must be a whole number, got {value!r}")
     if value < 1:
         raise SpecError(f"{key}: must be at least 1, got {value}")

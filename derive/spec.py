@@ -49,7 +49,8 @@ def loads(text: str, source: str = "<spec>", default_name: str = "network") -> N
 def _unknown(table: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}{key}: unknown key (known: {', '.join(sorted(allowed))})")
+            shown = key if key.isidentifier() else repr(key)
+            raise SpecError(f"{where}{shown}: unknown key (known: {', '.join(sorted(allowed))})")
 
 
 def _require(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str = "") -> Any:
@@ -140,6 +141,8 @@ def _example(table: dict[str, Any], net: Network) -> Example:
 def _array(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = [value]
+    if any(isinstance(v, bool) for v in _leaves(value)):
+        raise SpecError(f"{where}: must be an array of numbers, not true/false")
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -150,3 +153,9 @@ def _array(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
         raise SpecError(f"{where}: must hold finite numbers")
     arr.setflags(write=False)
     return arr
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
