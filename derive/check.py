@@ -97,7 +97,7 @@ def _finite_difference_errors(d: Derivation, samples: list, names: set[str]) -> 
     net = d.network
     errors: dict[str, float] = {}
     for params, x, y in samples:
-        derived = _derived_gradients(d, params, x, y)
+        derived = d.evaluate_all(params, x, y)
         for name in names:
             array, index = _locate(name)
             p = {k: v.copy() for k, v in params.items()}
@@ -110,18 +110,6 @@ def _finite_difference_errors(d: Derivation, samples: list, names: set[str]) -> 
             err = abs(estimate - value) / max(1.0, abs(value))
             errors[name] = max(errors.get(name, 0.0), err)
     return errors
-
-
-def _derived_gradients(d: Derivation, params: dict, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Every closed form at one sample; ∂C/∂z is evaluated once per neuron and shared."""
-    values = numeric.sample_values(d.network, params, x, y)
-    dz = d.dC_dz_numbers(values)
-    out: dict[str, float] = {}
-    for name in d.parameters():
-        layer, i, j = d.resolve(name)
-        local = 1.0 if j is None else float(values[sym.a(layer - 1, j)])
-        out[name] = dz[(layer, i)] * local
-    return out
 
 
 def _locate(name: str) -> tuple[str, tuple[int, ...]]:
@@ -143,9 +131,10 @@ class _SymbolicCheck:
         self.points = [numeric.random_point(d.network, rng) for _ in range(3)]
 
     def verdict(self, name: str) -> str:
-        g = self.d.parameter(name)
-        direct = sympy.diff(self.cost, g.symbol)
-        derived = g.closed.xreplace(self.forward)
+        layer, i, j = self.d.resolve(name)
+        symbol = sym.parameter_symbol(layer, i, j)
+        direct = sympy.diff(self.cost, symbol)
+        derived = self.d.gradient(name, "closed").xreplace(self.forward)
         difference = direct - derived
         if is_zero(difference, self.d):
             return "exact"

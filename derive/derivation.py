@@ -19,6 +19,7 @@ from . import symbols as sym
 from .errors import DeriveError, ParameterError
 from .functions import Partial
 from .network import Network
+from .numeric import sample_values
 from .steps import Equation, ParameterGradient, Step
 
 # Write the chain rule path by path while a gradient has at most this many
@@ -332,7 +333,7 @@ class Derivation:
         return self.dC_dz(layer, i) * self._local(layer, j)
 
     def _build_parameter(self, layer: int, i: int, j: int | None) -> ParameterGradient:
-        p = sym.W(layer, i, j) if j is not None else sym.b(layer, i)
+        p = sym.parameter_symbol(layer, i, j)
         local = self._local(layer, j)
         chain = self._chain_dz(layer, i, CHAIN_PATHS) * Partial(sym.z(layer, i), p)
         factors = self.chain_factors(chain)
@@ -382,12 +383,20 @@ class Derivation:
 
     def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
-        from .numeric import sample_values
-
         layer, i, j = self.resolve(name)
         values = sample_values(self.network, params, x, y)
-        dz = self.dC_dz_numbers(values, down_to=layer)[(layer, i)]
-        return dz * float(self._local(layer, j).xreplace(values))
+        return self._number(self.dC_dz_numbers(values, down_to=layer), values, layer, i, j)
+
+    def evaluate_all(self, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Every parameter's ∂C/∂θ at one sample, ∂C/∂z evaluated once per neuron."""
+        values = sample_values(self.network, params, x, y)
+        dz = self.dC_dz_numbers(values)
+        return {name: self._number(dz, values, *self.resolve(name)) for name in self.parameters()}
+
+    def _number(
+        self, dz: Mapping[tuple[int, int], float], values: Mapping[Symbol, Expr], layer: int, i: int, j: int | None
+    ) -> float:
+        return dz[(layer, i)] * float(self._local(layer, j).xreplace(values))
 
     def check(self, points: int = 3, seed: int = 0):  # -> check.CheckReport
         """Check every gradient symbolically and by finite differences (see :mod:`derive.check`)."""
@@ -457,9 +466,9 @@ class Derivation:
             eqs = [self.delta_recursion(layer, i) for i in range(1, self.size(layer) + 1)]
             out.append(Step("delta.recursion", tuple(eqs), layer))
             out.append(Step("delta.recursion.matrix", matrixform.recursion(self, layer), layer))
+        grads = [self.parameter(name) for name in self.parameters()]
         for layer in range(self.L, 0, -1):
-            for name in self.parameters():
-                g = self.parameter(name)
+            for g in grads:
                 if g.layer == layer:
                     out.append(Step("gradient.parameter", (Equation(Partial(sym.COST, g.symbol), g.chain),), layer))
             out.append(Step("gradient.matrix", matrixform.gradients(self, layer), layer))

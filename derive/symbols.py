@@ -78,3 +78,8 @@ def parse_name(name: str) -> SymbolInfo | None:
 def parameter_name(layer: int, i: int, j: int | None = None) -> str:
     """``W<l>[i,j]`` when j is given, else ``b<l>[i]``."""
     return f"W{layer}[{i},{j}]" if j is not None else f"b{layer}[{i}]"
+
+
+def parameter_symbol(layer: int, i: int, j: int | None = None) -> Symbol:
+    """``W<l>[i,j]`` when j is given, else ``b<l>[i]``, as a symbol."""
+    return W(layer, i, j) if j is not None else b(layer, i)
