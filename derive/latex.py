@@ -69,6 +69,8 @@ class DeriveLatexPrinter(LatexPrinter):
             return n.cost
         if expr == sym.LEARNING_RATE:
             return r"\eta"
+        if name == "J":  # the batch mean of the per-sample cost
+            return r"\bar{J}" if n.cost == "J" else "J"
         info = sym.parse_name(name)
         size = _MATRIX.match(name)
         if size is not None and size["kind"] == "n":
@@ -128,6 +130,8 @@ class DeriveLatexPrinter(LatexPrinter):
         return self._vector({"delta": r"\delta"}.get(kind, kind), layer)
 
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        if str(expr.base.label) == "C":  # the cost of sample s
+            return f"{self.notation.cost}^{{({self._print(expr.indices[0])})}}"
         m = _MATRIX.match(str(expr.base.label))
         if m is None:
             return super()._print_Indexed(expr)
@@ -165,7 +169,7 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
         parts = []
-        for arg in expr.args:
+        for arg in sorted(expr.args, key=lambda a: str(getattr(a, "name", "")).startswith("g'")):
             text = self._print(arg)
             if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
                 text = rf"\left({text}\right)"
@@ -177,6 +181,68 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_DiagMatrix(self, expr: sympy.DiagMatrix) -> str:
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    # ------------------------------------------------------- reading order
+    def _print_Add(self, expr: Basic, order: str | None = None) -> str:
+        """Terms as a reader writes them: positive terms first (y − ŷ, W − η∂C/∂W)."""
+        terms = sorted(self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE)))
+        out = ""
+        for i, term in enumerate(terms):
+            if _negative(term):
+                out += "- " if i == 0 else " - "
+                term = -term
+            elif i:
+                out += " + "
+            text = self._print(term)
+            out += rf"\left({text}\right)" if self._needs_add_brackets(term) else text
+        return out
+
+    _print_MatAdd = _print_Add
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        """Factors in the order the articles write them: η, (y − ŷ), W, δ, a, σ′(z), (1 − a).
+
+        A leading minus is absorbed into a difference with the target when there
+        is one, so −(ŷ − y)σ′ reads (y − ŷ)σ′. Fractions keep a short numeric
+        coefficient in front: ½(y − ŷ)², (1/m)Σ.
+        """
+        if not expr.is_commutative:
+            return super()._print_Mul(expr)
+        coeff, factors = expr.as_coeff_mul()
+        factors = [f for f in expr.as_ordered_factors() if not f.is_Number]
+        sign = ""
+        if coeff.is_negative:
+            coeff = -coeff
+            flip = next((k for k, f in enumerate(factors) if f.is_Add and _has_target(f)), None)
+            if flip is None:
+                sign = "- "
+            else:
+                factors[flip] = -factors[flip]
+        numer = [f for f in factors if not _is_reciprocal(f)]
+        denom = [1 / f for f in factors if _is_reciprocal(f)]
+        p, q = sympy.fraction(coeff)
+        if p != 1 or not numer:
+            numer.insert(0, p)
+        if q != 1:
+            denom.insert(0, q)
+        if not denom:
+            return sign + self._product(numer)
+        if all(f.is_Number for f in denom) and len(numer) > 1 and numer[0].is_Number:
+            return sign + rf"\frac{{{self._print(numer[0])}}}{{{self._product(denom)}}} {self._product(numer[1:])}"
+        if len(numer) == 1 and numer[0] != 1 and (all(f.is_Number for f in denom) or numer[0].has(sympy.Sum)):
+            return sign + rf"\frac{{1}}{{{self._product(denom)}}} {self._product(numer, last=True)}"
+        return sign + rf"\frac{{{self._product(numer)}}}{{{self._product(denom)}}}"
+
+    def _product(self, factors: list[Basic], last: bool = False) -> str:
+        factors = sorted(factors, key=_rank)
+        parts = []
+        for k, f in enumerate(factors):
+            text = self._print(f)
+            if len(factors) > 1 or last:
+                if self._needs_mul_brackets(f, first=k == 0 and not last, last=k == len(factors) - 1):
+                    text = rf"\left({text}\right)"
+            parts.append(text)
+        return " ".join(parts)
 
     # -------------------------------------------------------------- functions
     def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
@@ -213,6 +279,47 @@ class DeriveLatexPrinter(LatexPrinter):
         if expr.expr == expr.variables[0]:
             return rf"\operatorname{{id}}'\left({self._print(expr.expr)}\right)"
         return super()._print_Derivative(expr)
+
+
+def _kind(expr: Basic) -> str | None:
+    if expr == sym.LEARNING_RATE:
+        return "eta"
+    info = sym.parse_name(expr.name) if isinstance(expr, sympy.Symbol) else None
+    return info.kind if info is not None else None
+
+
+def _negative(term: Basic) -> bool:
+    if isinstance(term, sympy.MatMul):
+        return not term.args[0].is_Matrix and term.args[0].could_extract_minus_sign()
+    return term.could_extract_minus_sign()
+
+
+def _has_target(expr: Basic) -> bool:
+    return any(_kind(s) == "y" for s in expr.free_symbols)
+
+
+def _is_reciprocal(expr: Basic) -> bool:
+    return expr.is_Pow and expr.exp.is_Rational and expr.exp.is_negative
+
+
+_RANK = {"eta": 1, "W": 3, "delta": 4}
+
+
+def _rank(expr: Basic) -> float:
+    """Where a factor goes in a product (stable: ties keep sympy's order)."""
+    if expr.is_Number:
+        return 0
+    if expr.is_Add:
+        if _has_target(expr):
+            return 2
+        return 3.5 if any(_kind(s) in ("W", "delta") for s in expr.free_symbols) else 7
+    if expr.is_Pow:
+        return _rank(expr.base)
+    if isinstance(expr, sympy.Sum):
+        return 5.5
+    if isinstance(expr, (sympy.Symbol, sympy.Indexed)):
+        return _RANK.get(_kind(expr) or "", 5)
+    return 6
 
 
 def _int(text: str) -> int | None:
