@@ -34,7 +34,44 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--points", type=int, default=3, help="random points for finite differences")
     chk.add_argument("--seed", type=int, default=0, help="seed of the random points")
     chk.add_argument("--no-symbolic", action="store_true", help="skip sympy's direct differentiation")
+    ren = verbs.add_parser("render", help="write the derivation as Markdown, LaTeX and HTML (and PDF)")
+    ren.add_argument("spec", nargs="+", help="network spec(s) (TOML)")
+    ren.add_argument("-o", "--output", required=True, help="output directory")
+    ren.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf")
+    ren.add_argument("--lang", default="en", help="comma-separated: en, zh")
+    ren.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
+
+
+def _list(option: str, text: str, allowed: Sequence[str]) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    for item in items:
+        if item not in allowed:
+            raise DeriveError(f"{option}: unknown value {item!r}; choose from {', '.join(allowed)}")
+    if not items:
+        raise DeriveError(f"{option}: give at least one of {', '.join(allowed)}")
+    return items
+
+
+def _render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import render
+
+    formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
+    langs = _list("--lang", args.lang, render.LANGS)
+    nets = [load(spec) for spec in args.spec]  # every spec read before anything is written
+    failed = 0
+    for net in nets:
+        progress = render.Progress(net.name, enabled=not args.quiet)
+        d = derive(net)
+        result = render.write(
+            d, Path(args.output), [f for f in formats if f != "pdf"], langs, pdf="pdf" in formats, progress=progress
+        )
+        failed += result.failed
+        for path in result.paths:
+            print(path)
+    return 0 if failed == 0 else 1
 
 
 def _grad(args: argparse.Namespace) -> int:
@@ -57,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
     try:
         args = _parser().parse_args(argv)
-        return {"grad": _grad, "check": _check}[args.verb](args)
+        return {"grad": _grad, "check": _check, "render": _render}[args.verb](args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return 2

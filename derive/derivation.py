@@ -404,6 +404,12 @@ class Derivation:
 
         return check(self, points, seed)
 
+    def render(self, format: str = "md", lang: str = "en") -> str:  # noqa: A002 - the issue's name
+        """The derivation as a document: ``format`` md, tex or html; ``lang`` en or zh."""
+        from .render import render
+
+        return render(self, format, lang)
+
     # ------------------------------------------------------------------- steps
     def simplifications(self) -> list[Step]:
         """g'(z) written in the activation's own output, once per activation used."""

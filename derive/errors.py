@@ -13,3 +13,7 @@ class SpecError(DeriveError):
 
 class ParameterError(DeriveError):
     """A parameter name that the network does not have."""
+
+
+class RenderError(DeriveError):
+    """A document that could not be rendered or compiled, such as a LaTeX error or a missing tool."""

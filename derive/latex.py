@@ -227,9 +227,10 @@ class DeriveLatexPrinter(LatexPrinter):
             denom.insert(0, q)
         if not denom:
             return sign + self._product(numer)
-        if all(f.is_Number for f in denom) and len(numer) > 1 and numer[0].is_Number:
-            return sign + rf"\frac{{{self._print(numer[0])}}}{{{self._product(denom)}}} {self._product(numer[1:])}"
-        if len(numer) == 1 and numer[0] != 1 and (all(f.is_Number for f in denom) or numer[0].has(sympy.Sum)):
+        if all(f.is_Number for f in denom) and numer != [1]:
+            top = numer.pop(0) if numer[0].is_Number else 1
+            return sign + rf"\frac{{{self._print(top)}}}{{{self._product(denom)}}} {self._product(numer, last=True)}"
+        if len(numer) == 1 and numer[0].has(sympy.Sum):
             return sign + rf"\frac{{1}}{{{self._product(denom)}}} {self._product(numer, last=True)}"
         return sign + rf"\frac{{{self._product(numer)}}}{{{self._product(denom)}}}"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sympy import Symbol
 
-_NAME = re.compile(r"^(?P<kind>x|y|W|b|z|a|delta)(?P<layer>\d*)\[(?P<i>\d+)(?:,(?P<j>\d+))?\]$")
+_NAME = re.compile(r"^(?P<kind>x|y|W|b|z|a|delta|e)(?P<layer>\d*)\[(?P<i>\d+)(?:,(?P<j>\d+))?\]$")
 
 COST = Symbol("C", real=True)
 LEARNING_RATE = Symbol("eta", positive=True)
@@ -53,6 +53,11 @@ def delta(layer: int, i: int) -> Symbol:
     return Symbol(f"delta{layer}[{i}]", real=True)
 
 
+def error(layer: int, i: int) -> Symbol:
+    """The error of neuron i when the output error is shared back by weight (article 000's picture)."""
+    return Symbol(f"e{layer}[{i}]", real=True)
+
+
 @dataclass(frozen=True)
 class SymbolInfo:
     """What a canonical name stands for."""
@@ -69,7 +74,7 @@ def parse_name(name: str) -> SymbolInfo | None:
     if m is None:
         return None
     kind, layer, j = m["kind"], m["layer"], m["j"]
-    has_layer = kind in ("W", "b", "z", "a", "delta")
+    has_layer = kind in ("W", "b", "z", "a", "delta", "e")
     if has_layer != bool(layer) or (kind == "W") != (j is not None):
         return None
     return SymbolInfo(kind, int(layer) if layer else None, int(m["i"]), int(j) if j else None)

@@ -1,0 +1,186 @@
+"""Documents from a derivation: jinja2 templates over :mod:`derive.document` data."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import sympy
+
+from . import mathml, picture
+from .derivation import Derivation
+from .document import Document, Eq, ExampleRow, build
+from .errors import RenderError
+from .latex import DeriveLatexPrinter
+
+FORMATS = ("md", "tex", "html")
+LANGS = ("en", "zh")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    printer = DeriveLatexPrinter()
+    env.filters.update(
+        mathml_inline=lambda tex: mathml.inline(str(tex)),
+        mathml_rows=lambda rows: mathml.rows([(r.lhs, r.rel, r.rhs) for r in rows]),
+        chained=_chained,
+        factor_eq=lambda f: Eq(f.factor, "=", f.value),
+        example_eq=_example_eq,
+        split_cells=lambda text: str(text).split("|"),
+        sci=lambda v: printer.doprint(sympy.Float(f"{float(v):.2g}", 2)),
+        num=lambda v: printer.doprint(sympy.Float(f"{float(v):.6g}", 6)),
+        texescape=lambda text: "".join(_TEX_SPECIAL.get(c, c) for c in str(text)),
+    )
+    return env
+
+
+def _chained(rows: list[Eq]) -> list[Eq]:
+    """A left side equal to the row above is left blank, as in a chain of equalities."""
+    out = []
+    for k, r in enumerate(rows):
+        same = k > 0 and r.lhs == rows[k - 1].lhs
+        out.append(Eq("", r.rel, r.rhs, r.check, r.matrix_ok) if same else r)
+    return out
+
+
+def _example_eq(row: ExampleRow) -> Eq:
+    return Eq(row.lhs, "=", f"{row.formula} = {row.value}" if row.formula else row.value)
+
+
+_ENV = _environment()
+
+
+def render_document(doc: Document, fmt: str, lang: str) -> str:
+    """The text of one document."""
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
+    text = _ENV.get_template(f"document.{fmt}.j2").render(doc=doc, lang=lang, tikz_libraries=picture.TIKZ_LIBRARIES)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, no trailing spaces, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def render(d: Derivation, fmt: str = "md", lang: str = "en") -> str:
+    """One document for ``d`` (checked first)."""
+    return render_document(build(d), fmt, lang)
+
+
+def file_name(name: str, fmt: str, lang: str) -> str:
+    """``seed004.md`` in English, ``seed004.zh.md`` in Chinese."""
+    return f"{name}.{fmt}" if lang == "en" else f"{name}.{lang}.{fmt}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same directory, then rename: never a partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files written, and how many checks failed in the document."""
+
+    paths: list[Path]
+    failed: int
+
+
+class Progress:
+    """Stage lines on stderr, each with the time since the start."""
+
+    def __init__(self, label: str, stream=None, enabled: bool = True) -> None:
+        self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        if self.enabled:
+            print(f"{self.label}: {stage} ({time.perf_counter() - self.start:.1f} s)", file=self.stream, flush=True)
+
+
+def write(
+    d: Derivation,
+    out_dir: Path,
+    formats: Iterable[str] = FORMATS,
+    langs: Iterable[str] = ("en",),
+    pdf: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Written:
+    """Write the documents (and the SVG picture the Markdown links to) into ``out_dir``."""
+    formats, langs = list(formats), list(langs)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    for lang in langs:
+        if lang not in LANGS:
+            raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
+    _writable(out_dir)
+    say = progress or (lambda stage: None)
+    say("deriving and checking")
+    doc = build(d)
+    name = d.network.name
+    texts: dict[Path, str] = {}
+    for lang in langs:
+        for fmt in formats:
+            say(f"rendering {file_name(name, fmt, lang)}")
+            texts[out_dir / file_name(name, fmt, lang)] = render_document(doc, fmt, lang)
+    if "md" in formats:
+        texts[out_dir / f"{name}.svg"] = doc.svg
+    written = []
+    for path, text in texts.items():  # everything rendered before anything is written
+        write_atomic(path, text)
+        written.append(path)
+    if pdf:
+        from .pdf import compile_pdf
+
+        for lang in langs:
+            tex = out_dir / file_name(name, "tex", lang)
+            if not tex.exists():
+                write_atomic(tex, render_document(doc, "tex", lang))
+            say(f"compiling {tex.with_suffix('.pdf').name}")
+            written.append(compile_pdf(tex, lang))
+    return Written(written, doc.report.failed)
+
+
+def _writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RenderError(f"{out_dir}: cannot create the output directory ({err.strerror})") from None
+    if not out_dir.is_dir():
+        raise RenderError(f"{out_dir}: not a directory")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise RenderError(f"{out_dir}: the output directory is not writable")
+
+
+__all__ = ["FORMATS", "LANGS", "Progress", "Written", "file_name", "render", "render_document", "write"]
