@@ -353,7 +353,9 @@ class _Builder:
         for name in sorted(params, key=_param_order):
             info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
             symbol = sympy.MatrixSymbol(f"{info.kind}({info.layer})", 1, 1)
-            rows.append(ExampleRow("given", info.layer, self.tex(symbol), "", shown(params[name], name.startswith("W"))))
+            rows.append(
+                ExampleRow("given", info.layer, self.tex(symbol), "", shown(params[name], name.startswith("W")))
+            )
         rows.append(ExampleRow("given", None, self.tex(matrixform.a_vec(0, d)), "", shown(ex.x)))
         rows.append(ExampleRow("given", None, self.tex(sympy.MatrixSymbol("y", d.size(d.L), 1)), "", shown(ex.y)))
         for layer, (z, a) in enumerate(numeric.forward(net, params, ex.x), start=1):

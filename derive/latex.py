@@ -185,7 +185,9 @@ class DeriveLatexPrinter(LatexPrinter):
     # ------------------------------------------------------- reading order
     def _print_Add(self, expr: Basic, order: str | None = None) -> str:
         """Terms as a reader writes them: positive terms first (y − ŷ, W − η∂C/∂W)."""
-        terms = sorted(self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE)))
+        terms = sorted(
+            self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE))
+        )
         out = ""
         for i, term in enumerate(terms):
             if _negative(term):
@@ -197,7 +199,7 @@ class DeriveLatexPrinter(LatexPrinter):
             out += rf"\left({text}\right)" if self._needs_add_brackets(term) else text
         return out
 
-    _print_MatAdd = _print_Add
+    _print_MatAdd = _print_Add  # noqa: N815 - sympy's dispatch name
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         """Factors in the order the articles write them: η, (y − ŷ), W, δ, a, σ′(z), (1 − a).

@@ -59,7 +59,7 @@ _SCRIPTS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
 _ROWS = frozenset({"mrow", "mtd", "mstyle", "msqrt", "mpadded", "mphantom", "menclose"})
 _SIGNS = frozenset("+−±∓")
 _CLOSING = frozenset(")]}|‖⟩⌉⌋")
-_ALIGN_CSS = {"left": "-webkit-left", "center": "center", "right": "-webkit-right"}
+_ALIGN_CSS = {"left": "-webkit-left", "center": "-webkit-center", "right": "-webkit-right"}
 _NAMED_SPACES = {
     "veryverythinmathspace": "0.0556em",
     "verythinmathspace": "0.1111em",
@@ -151,6 +151,7 @@ def _convert(tex: str) -> Element:
         _fix_primes,
         _fix_fences,
         _fix_signs,
+        _fix_name_spacing,
         _fix_script_spacing,
         _fix_cells,
     )
@@ -359,6 +360,38 @@ def _fix_signs(content: Element, tex: str) -> None:
                 continue
             if before.get("form") != "postfix" and (before.text or "") not in _CLOSING:
                 sign.set("form", "prefix")
+
+
+def _is_name(element: Element) -> bool:
+    """An operator name such as log or ReLU, possibly with scripts or a prime."""
+    text = element.text or ""
+    if element.tag == "mi" or (element.tag == "mo" and text in _LIMIT_NAMES):
+        return len(text) > 1 and text.isascii() and text.isalpha()
+    return element.tag in ("mrow", "msub", "msup", "msubsup", "munder") and len(element) > 0 and _is_name(element[0])
+
+
+def _ends_ordinary(element: Element) -> bool:
+    """Whether ``element`` ends like a variable or a closing fence (TeX's Ord or Close)."""
+    if element.tag == "mo":
+        text = element.text or ""
+        return element.get("form") == "postfix" or text in _CLOSING or (text != "" and text[-1] in _PRIMES)
+    if element.tag == "mrow":
+        return len(element) > 0 and _ends_ordinary(element[-1])
+    return element.tag != "mspace"
+
+
+def _fix_name_spacing(content: Element, tex: str) -> None:
+    """A thin space before an operator name that follows a variable: ``t \\log y`` is t log y, not tlog y.
+
+    TeX puts \\thinmuskip between an ordinary symbol (or a closing fence) and
+    an operator; latex2mathml's ``<mi>log</mi>`` has no operator spacing.
+    """
+    for row in list(content.iter()):
+        if row.tag not in _ROWS:
+            continue
+        for index in range(len(row) - 1, 0, -1):
+            if _is_name(row[index]) and _ends_ordinary(row[index - 1]):
+                row.insert(index, Element("mspace", {"width": THIN_SPACE}))
 
 
 def _fix_script_spacing(content: Element, tex: str) -> None:

@@ -577,7 +577,10 @@ def svg(network: Network) -> str:
     only), no scripts and no external references, so several pictures can share
     a page without clashing.
     """
-    lay = layout(network)
+    return _render_svg(layout(network))
+
+
+def _render_svg(lay: Layout) -> str:
     arrows = [_arrow(edge) for edge in lay.edges]
     nodes = []
     for node in lay.nodes:
