@@ -131,6 +131,7 @@ class Document:
 
     name: str
     title: str
+    title_zh: str
     sizes: tuple[int, ...]
     depth: int
     loss: str
@@ -374,7 +375,7 @@ class _Builder:
         for layer in range(d.L - 1, 0, -1):
             row("delta", layer, matrixform.recursion(d, layer)[0], shown(deltas[layer]))
         grads = d.evaluate_all(params, ex.x, ex.y)
-        eta = sympy.Symbol(f"{_num(ex.learning_rate)}")
+
         for layer in range(d.L, 0, -1):
             for eq in matrixform.gradients(d, layer):
                 kind = "W" if str(eq.lhs.name).startswith("dC/dW") else "b"
@@ -387,7 +388,7 @@ class _Builder:
                 rules = [e for e in matrixform.update(d, layer) if str(e.lhs.name)[0] == kind]
                 update = rules[-1]  # under the error-term convention, the rule in δ
                 row("update", layer, update, shown(new, kind == "W"))
-        self.eta_value = self.tex(eta)
+        self.eta_value = self.tex(_num(ex.learning_rate))
         from .check import _finite_difference_errors  # one comparison path for every check
 
         errors = _finite_difference_errors(d, [(params, ex.x, ex.y)], set(d.parameters()))
@@ -444,6 +445,7 @@ class _Builder:
         return Document(
             name=net.name,
             title=net.title or net.name,
+            title_zh=net.title_zh or net.title or net.name,
             sizes=net.sizes,
             depth=d.L,
             loss=net.loss,

@@ -277,7 +277,7 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Function) and expr.expr.args[:1] == expr.variables:
             name = self._print(expr.expr)
-            head = name.split(r"\left(", 1)[0]
+            head = name.split(r"{\left(", 1)[0].split(r"\left(", 1)[0]
             return rf"{head}'\left({self._print(expr.variables[0])}\right)"
         if expr.expr == expr.variables[0]:
             return rf"\operatorname{{id}}'\left({self._print(expr.expr)}\right)"

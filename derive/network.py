@@ -49,6 +49,7 @@ class Network:
     title: str = ""
     notation: Notation = field(default_factory=Notation)
     example: Example | None = None
+    title_zh: str = ""  # the title of Chinese documents (default: ``title``)
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, (tuple, list)):

@@ -16,7 +16,7 @@ from .errors import SpecError
 from .network import Example, Layer, Network
 from .notation import Notation
 
-TOP_KEYS = {"name", "title", "inputs", "loss", "bias", "layer", "notation", "example"}
+TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example"}
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
@@ -87,6 +87,7 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
     if not _STEM.match(name):
         raise SpecError(f"name: {name!r} cannot be a file name (use letters, digits, '_', '-', '.')")
     title = _typed(data.get("title", ""), str, "title")
+    title_zh = _typed(data.get("title_zh", ""), str, "title_zh")
     inputs = _require(data, "inputs", int)
     loss = _require(data, "loss", str)
     bias = _typed(data.get("bias", True), bool, "bias")
@@ -101,10 +102,10 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         slope = _typed(raw["slope"], (int, float), f"{where}slope") if "slope" in raw else None
         layers.append(Layer(units, activation, float(slope) if slope is not None else None))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
-    net = Network(inputs, tuple(layers), loss, bias, name, title, notation)
+    net = Network(inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh)
     if "example" in data:
         example = _example(_typed(data["example"], dict, "example"), net)
-        net = Network(inputs, tuple(layers), loss, bias, name, title, notation, example)
+        net = Network(inputs, tuple(layers), loss, bias, name, title, notation, example, title_zh=title_zh)
     return net
 
 

@@ -127,7 +127,7 @@ def test_article003_softmax_cross_entropy(md, docs):
             "\\delta^{(2)}_{1} = a^{(2)}_{1} - y_{1}",
             "\\operatorname{diag}\\left(a^{(2)}\\right) - a^{(2)} \\left(a^{(2)}\\right)^{\\mathsf T}",
             "\\frac{\\partial J}{\\partial W^{(1)}} &= \\delta^{(1)} x^{\\mathsf T}",
-            "normalis",
+            "Normalising the inputs",
         ],
     )
     assert docs["seed003"].vanishing is None  # ReLU: no vanishing-gradient note
@@ -249,3 +249,23 @@ def test_failed_render_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr(render, "render_document", failing)
     assert main(["render", str(spec), "-o", str(tmp_path), "--quiet"]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
+    from derive.pdf import compile_pdf, log_problems
+
+    net = derive.Network(
+        2,
+        (derive.Layer(3, "tanh"), derive.Layer(2, "leaky_relu", 0.1), derive.Layer(1, "identity")),
+        "mse",
+        name="deep",
+    )
+    d = derive.derive(net)
+    text = d.render("tex", "en")
+    assert "\\tanh'\\left(z^{(1)}\\right)" in text and "0 per cent" not in text
+    tex = tmp_path / "deep.tex"
+    tex.write_text(text, encoding="utf-8")
+    log = tmp_path / "deep.log"
+    pdf = compile_pdf(tex, "en", log_path=log)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert log_problems(log.read_text(encoding="utf-8", errors="replace")) == []
