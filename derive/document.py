@@ -72,7 +72,6 @@ class Gradient:
     product: Eq
     delta_form: Eq
     closed: Eq | None
-    update: Eq
     check: Verified | None
 
 
@@ -316,7 +315,6 @@ class _Builder:
         check = self.verified(name)
         lhs = Partial(sym.COST, g.symbol)
         closed = None if g.closed == g.chain_value else self.eq(Equation(lhs, g.closed), check)
-        update = Equation(g.symbol, g.symbol - sym.LEARNING_RATE * g.delta_form, "<-")
         return Gradient(
             name,
             self.tex(g.symbol),
@@ -326,7 +324,6 @@ class _Builder:
             self.eq(Equation(lhs, g.chain_value), None if closed else check),
             self.eq(Equation(lhs, g.delta_form)),
             closed,
-            self.eq(update),
             check,
         )
 
