@@ -51,11 +51,11 @@ class CheckReport:
     tolerance: float
     step: float
     parameters: list[ParameterCheck] = field(default_factory=list)
-    matrix: list[tuple[str, bool]] = field(default_factory=list)
+    matrix: list[tuple[str, int | None, bool]] = field(default_factory=list)  # (kind, layer, holds)
 
     @property
     def passed(self) -> int:
-        return sum(p.passed for p in self.parameters) + sum(ok for _, ok in self.matrix)
+        return sum(p.passed for p in self.parameters) + sum(ok for _, _, ok in self.matrix)
 
     @property
     def failed(self) -> int:
@@ -157,18 +157,18 @@ def _is_primitive(symbol: sympy.Symbol) -> bool:
     return info is not None and info.kind in ("x", "y", "W", "b")
 
 
-def _matrix_checks(d: Derivation) -> list[tuple[str, bool]]:
-    """Each concrete matrix-form equation confirmed against the element level."""
+def _matrix_checks(d: Derivation) -> list[tuple[str, int | None, bool]]:
+    """Each concrete matrix-form equation confirmed against the element level: (kind, layer, holds)."""
     out = []
-    groups = [("output delta", matrixform.output_delta(d))]
+    groups = [("output delta", None, matrixform.output_delta(d))]
     for layer in range(d.L - 1, 0, -1):
-        groups.append((f"delta recursion, layer {layer}", matrixform.recursion(d, layer)))
+        groups.append(("delta recursion", layer, matrixform.recursion(d, layer)))
     for layer in range(1, d.L + 1):
-        groups.append((f"gradients, layer {layer}", matrixform.gradients(d, layer)))
-        groups.append((f"activation derivative, layer {layer}", matrixform.activation_derivative(d, layer)))
-    for label, eqs in groups:
+        groups.append(("gradients", layer, matrixform.gradients(d, layer)))
+        groups.append(("activation derivative", layer, matrixform.activation_derivative(d, layer)))
+    for kind, layer, eqs in groups:
         if eqs:
-            out.append((label, all(matrixform.holds(eq, d) for eq in eqs)))
+            out.append((kind, layer, all(matrixform.holds(eq, d) for eq in eqs)))
     return out
 
 
@@ -198,7 +198,8 @@ def format_report(net: Network, report: CheckReport) -> str:
         bad = sum(not p.passed for p in items)
         result = "ok" if bad == 0 else f"FAILED ({bad})"
         lines.append(f"{group:<8}{len(items):>7}  {symbolic:<30}{numeric_col:<28}{result}")
-    for label, ok in report.matrix:
+    for kind, layer, ok in report.matrix:
+        label = kind if layer is None else f"{kind}, layer {layer}"
         lines.append(f"matrix form: {label:<53}{'ok' if ok else 'FAILED'}")
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ large network); the templates under ``templates/`` decide how it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -15,7 +16,7 @@ from sympy import Basic, Matrix
 from . import matrixform, numeric
 from . import symbols as sym
 from .activations import SIGMOID, TANH
-from .check import DIGITS, CheckReport
+from .check import DIGITS, CheckReport, _finite_difference_errors
 from .derivation import Derivation
 from .functions import Partial
 from .latex import DeriveLatexPrinter
@@ -119,7 +120,6 @@ class Vanishing:
 
     layers: list[tuple[int, str, str]]  # (layer, activation LaTeX, bound on g')
     bound: Eq  # the bound on ||δ^{(1)}|| in terms of ||δ^{(L)}|| and the weights
-    factor: str  # the product of the activation bounds alone
     shrink_percent: int  # at least this much lost per layer with weights of norm 1
     measured: list[tuple[int, float, float]]  # (layer, ||δ^{(l)}||∞, bound at this point), from the example
 
@@ -146,7 +146,6 @@ class Document:
     forward_matrix: list[tuple[int, list[Eq]]]
     cost: Eq
     batch_cost: Eq
-    delta_definition: Eq
     delta_general: Eq
     simplifications: list[tuple[str, list[Eq], Eq | None]]
     output_delta: list[Eq]
@@ -160,8 +159,6 @@ class Document:
     report: CheckReport
     check_groups: list[tuple[str, list]]
     matrix_checks: list[tuple[str, int | None, bool]]
-    max_fd_error: float
-    exact_count: int
     example: list[ExampleRow] = field(default_factory=list)
     example_check: float | None = None
     learning_rate: str | None = None
@@ -175,7 +172,7 @@ class _Builder:
         self.printer = DeriveLatexPrinter(self.net)
         self.report = report
         self.checks = {p.name: p for p in report.parameters}
-        self.matrix_checks = dict(report.matrix)
+        self.matrix_checks = {(kind, layer): ok for kind, layer, ok in report.matrix}
 
     def tex(self, expr: Basic) -> str:
         return self.printer.doprint(expr)
@@ -183,8 +180,9 @@ class _Builder:
     def eq(self, e: Equation, check: Verified | None = None, matrix_ok: bool | None = None) -> Eq:
         return Eq(self.tex(e.lhs), RELATIONS[e.relation], self.tex(e.rhs), check, matrix_ok)
 
-    def eqs(self, eqs: tuple[Equation, ...] | list[Equation], matrix_label: str | None = None) -> list[Eq]:
-        ok = self.matrix_checks.get(matrix_label) if matrix_label else None
+    def eqs(self, eqs: tuple[Equation, ...] | list[Equation], matrix: tuple[str, int | None] | None = None) -> list[Eq]:
+        """Equations for display; ``matrix`` names the matrix check (kind, layer) that confirmed them."""
+        ok = self.matrix_checks.get(matrix) if matrix else None
         return [self.eq(e, matrix_ok=ok) for e in eqs]
 
     def verified(self, name: str) -> Verified | None:
@@ -225,19 +223,11 @@ class _Builder:
             "x": self.tex(matrixform.a_vec(0, self.d)),
             "y": self.tex(sympy.MatrixSymbol("y", self.d.size(L), 1)),
             "x1": self.tex(sym.x(1)),
-            "y1": self.tex(sym.y(1)),
             "output": self.tex(matrixform.a_vec(L, self.d)),
-            "output1": self.tex(sym.a(L, 1)),
-            "W1": self.tex(sympy.MatrixSymbol("W(1)", 1, 1)),
-            "WL": self.tex(sympy.MatrixSymbol(f"W({L})", 1, 1)),
             "w_first": self.tex(sym.W(1, 1, 1)),
             "w_last": self.tex(sym.W(L, 1, 1)),
             "deltaL": self.tex(matrixform.vec("delta", L, self.d)),
-            "delta_l": self.tex(matrixform.vec("delta", "l", None)),
-            "delta_next": self.tex(matrixform.vec("delta", "l+1", None)),
-            "zL": self.tex(matrixform.vec("z", L, self.d)),
             "z_l": self.tex(matrixform.vec("z", "l", None)),
-            "dC_dz_l": self.tex(Partial(sym.COST, sympy.Symbol("z^{(l)}"))),
             "eta": self.tex(sym.LEARNING_RATE),
         }
 
@@ -267,8 +257,7 @@ class _Builder:
             shown = range(1, n + 1) if n <= NEURONS_SHOWN else (1,)
             eqs = [self.eq(self.d.delta_recursion(layer, i)) for i in shown]
             factors = self._recursion_factors(layer)
-            label = f"delta recursion, layer {layer}"
-            matrix = self.eqs(matrixform.recursion(self.d, layer), label)
+            matrix = self.eqs(matrixform.recursion(self.d, layer), ("delta recursion", layer))
             out.append(Recursion(layer, self.tex(sym.z(layer, 1)), eqs, factors, matrix))
         return out
 
@@ -306,8 +295,7 @@ class _Builder:
             if not every:
                 chosen = [n for n in chosen if n.endswith(("[1,1]", "[1]"))]
             grads = [self._gradient(n) for n in chosen]
-            label = f"gradients, layer {layer}"
-            out.append((layer, grads, every, self.eqs(matrixform.gradients(self.d, layer), label)))
+            out.append((layer, grads, every, self.eqs(matrixform.gradients(self.d, layer), ("gradients", layer))))
         return out
 
     def _gradient(self, name: str) -> Gradient:
@@ -328,6 +316,17 @@ class _Builder:
         )
 
     # --------------------------------------------------------- worked example
+    @cached_property
+    def example_deltas(self) -> dict[int, np.ndarray]:
+        """δ of every layer (in the notation's sign) at the spec's example."""
+        ex, d = self.net.example, self.d
+        params = numeric.check_params(self.net, ex.params)
+        dz = d.dC_dz_numbers(numeric.sample_values(self.net, params, ex.x, ex.y))
+        return {
+            layer: np.array([d.sign * float(dz[(layer, i)]) for i in range(1, d.size(layer) + 1)])
+            for layer in range(1, d.L + 1)
+        }
+
     def example(self) -> tuple[list[ExampleRow], float | None]:
         ex = self.net.example
         if ex is None:
@@ -362,12 +361,7 @@ class _Builder:
             row("a", layer, eq_a, shown(a))
         cost = numeric.cost(net, params, ex.x, ex.y)
         rows.append(ExampleRow("cost", None, self.tex(sym.COST), self.tex(d.cost()), self.tex(_num(cost))))
-        values = numeric.sample_values(net, params, ex.x, ex.y)
-        dz = d.dC_dz_numbers(values)
-        deltas = {
-            layer: np.array([d.sign * float(dz[(layer, i)]) for i in range(1, d.size(layer) + 1)])
-            for layer in range(1, d.L + 1)
-        }
+        deltas = self.example_deltas
         row("delta", d.L, matrixform.output_delta(d)[0], shown(deltas[d.L]))
         for layer in range(d.L - 1, 0, -1):
             row("delta", layer, matrixform.recursion(d, layer)[0], shown(deltas[layer]))
@@ -385,9 +379,6 @@ class _Builder:
                 rules = [e for e in matrixform.update(d, layer) if str(e.lhs.name)[0] == kind]
                 update = rules[-1]  # under the error-term convention, the rule in δ
                 row("update", layer, update, shown(new, kind == "W"))
-        self.eta_value = self.tex(_num(ex.learning_rate))
-        from .check import _finite_difference_errors  # one comparison path for every check
-
         errors = _finite_difference_errors(d, [(params, ex.x, ex.y)], set(d.parameters()))
         return rows, max(errors.values())
 
@@ -398,36 +389,35 @@ class _Builder:
         if not squashing:
             return None
         layers = []
-        factor = sympy.Integer(1)
-        bound: Basic = sympy.Symbol(r"\lVert " + self.tex(matrixform.vec("delta", d.L, d)) + r"\rVert_\infty")
+        bound: Basic = self._norm(matrixform.vec("delta", d.L, d), r"\infty")
         for layer in range(d.L - 1, 0, -1):
             act = net.activation(layer)
             b = act.derivative_bound
             layers.append((layer, act.latex, self.tex(b)))
-            factor *= b
-            norm = sympy.Symbol(r"\lVert " + self.tex(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1)) + r"\rVert_{1}")
-            bound = b * norm * bound
+            bound = b * self._norm(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1), "{1}") * bound
         measured = []
         if net.example is not None:
             ex = net.example
             params = numeric.check_params(net, ex.params)
-            dz = d.dC_dz_numbers(numeric.sample_values(net, params, ex.x, ex.y))
-            upper = max(abs(float(dz[(d.L, i)])) for i in range(1, d.size(d.L) + 1))
+            upper = float(np.abs(self.example_deltas[d.L]).max())
             measured.append((d.L, upper, upper))
             for layer in range(d.L - 1, 0, -1):
                 col_sums = np.abs(params[f"W{layer + 1}"]).sum(axis=0).max()
                 upper = float(net.activation(layer).derivative_bound) * float(col_sums) * upper
-                actual = max(abs(float(dz[(layer, i)])) for i in range(1, d.size(layer) + 1))
+                actual = float(np.abs(self.example_deltas[layer]).max())
                 measured.append((layer, actual, upper))
         per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
-        first = sympy.Symbol(r"\lVert " + self.tex(matrixform.vec("delta", 1, d)) + r"\rVert_\infty")
+        first = self._norm(matrixform.vec("delta", 1, d), r"\infty")
         return Vanishing(
             list(reversed(layers)),
             Eq(self.tex(first), r"\le", self.tex(bound)),
-            self.tex(factor),
             round(100 * (1 - per_layer)),
             measured,
         )
+
+    def _norm(self, expr: Basic, which: str) -> sympy.Symbol:
+        """‖expr‖ as one symbol, so the printer keeps it whole inside products."""
+        return sympy.Symbol(rf"\lVert {self.tex(expr)}\rVert_{which}")
 
     # ---------------------------------------------------------------- assemble
     def build(self) -> Document:
@@ -438,7 +428,6 @@ class _Builder:
         cost, batch = d.cost_steps()
         general_index = self.eqs(matrixform.general_index(d))
         example, example_check = self.example()
-        errors = [p.fd_error for p in self.report.parameters if p.fd_error is not None]
         return Document(
             name=net.name,
             title=net.title or net.name,
@@ -449,14 +438,9 @@ class _Builder:
             activations=[layer.activation for layer in net.layers],
             bias=net.bias,
             notation={
-                "weight": net.notation.weight,
                 "index_order": net.notation.index_order,
                 "delta": net.notation.delta,
-                "cost": net.notation.cost,
                 "letters": bool(net.notation.letters),
-                "half": net.loss in ("squared_error",),
-                "output_matching": d.output_matching(),
-                "softmax": any(layer.activation == "softmax" for layer in net.layers),
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),
@@ -467,7 +451,6 @@ class _Builder:
             forward_matrix=matrices,
             cost=self.eq(cost.equations[0]),
             batch_cost=self.eq(batch.equations[0]),
-            delta_definition=self.eq(d.delta_definition(d.L, 1)),
             delta_general=general_index[0],
             simplifications=self.simplifications(),
             output_delta=[
@@ -475,7 +458,7 @@ class _Builder:
                 for i in range(1, min(d.size(d.L), NEURONS_SHOWN) + 1)
                 for e in d.output_delta(i)
             ],
-            output_delta_matrix=self.eqs(matrixform.output_delta(d), "output delta"),
+            output_delta_matrix=self.eqs(matrixform.output_delta(d), ("output delta", None)),
             sharing=self.sharing(),
             recursion=self.recursion(),
             gradients=self.gradients(),
@@ -486,19 +469,12 @@ class _Builder:
             check_groups=[
                 (self.tex(sympy.MatrixSymbol(f"{g[0]}({g[1:]})", 1, 1)), items) for g, items in self.report.groups()
             ],
-            matrix_checks=[_matrix_label(label) + (ok,) for label, ok in self.report.matrix],
-            max_fd_error=max(errors) if errors else 0.0,
-            exact_count=sum(p.symbolic == "exact" for p in self.report.parameters),
+            matrix_checks=self.report.matrix,
             example=example,
             example_check=example_check,
-            learning_rate=getattr(self, "eta_value", None),
+            learning_rate=self.tex(_num(net.example.learning_rate)) if net.example else None,
             vanishing=self.vanishing(),
         )
-
-
-def _matrix_label(label: str) -> tuple[str, int | None]:
-    kind, _, layer = label.partition(", layer ")
-    return kind, int(layer) if layer else None
 
 
 def _num(value: float) -> sympy.Float:

@@ -210,7 +210,7 @@ class DeriveLatexPrinter(LatexPrinter):
         """
         if not expr.is_commutative:
             return super()._print_Mul(expr)
-        coeff, factors = expr.as_coeff_mul()
+        coeff = expr.as_coeff_mul()[0]
         factors = [f for f in expr.as_ordered_factors() if not f.is_Number]
         sign = ""
         if coeff.is_negative:
