@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf")
     ren.add_argument("--lang", default="en", help="comma-separated: en, zh")
     ren.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ver = verbs.add_parser("verify", help="say whether a hand-written formula is right, and why not")
+    ver.add_argument("spec", help="network spec (TOML)")
+    ver.add_argument("items", nargs="*", metavar="[PARAM] FORMULA", help="what the formula is for, and the formula")
+    ver.add_argument("--file", help="a TOML or Markdown list of formulas to verify")
+    ver.add_argument("--lang", default="en", help="en or zh")
     return parser
 
 
@@ -90,11 +95,41 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.failed == 0 else 1
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from . import formula_file, verdict_text
+    from .verify import verify
+
+    lang = _list("--lang", args.lang, ("en", "zh"))[0]
+    net = load(args.spec)
+    d = derive(net)
+    if args.file is not None:
+        if args.items:
+            raise DeriveError("verify: give either --file or a formula, not both")
+        entries = formula_file.read(args.file)
+        rows = []
+        for entry in entries:
+            try:
+                rows.append((entry, verify(d, entry.param, entry.formula), None))
+            except DeriveError as exc:
+                rows.append((entry, None, str(exc)))
+        print(verdict_text.table(rows, net, lang), end="")
+        if any(error for _, _, error in rows):
+            return 2
+        return 0 if all(v for _, v, _ in rows) else 1
+    if len(args.items) not in (1, 2):
+        raise DeriveError("verify: give PARAM FORMULA, or a FORMULA with a left side such as '\\delta_1 = …'")
+    param, formula = (None, args.items[0]) if len(args.items) == 1 else args.items
+    verdict = verify(d, param, formula)
+    print(verdict.text(lang), end="")
+    return 0 if verdict else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
     try:
         args = _parser().parse_args(argv)
-        return {"grad": _grad, "check": _check, "render": _render}[args.verb](args)
+        verbs = {"grad": _grad, "check": _check, "render": _render, "verify": _verify}
+        return verbs[args.verb](args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return 2
