@@ -40,7 +40,7 @@ class ReadError(FormulaError):
     """A name the network does not have, or an index or layer out of range."""
 
 
-class LayerRange(ReadError):
+class LayerRangeError(ReadError):
     """A layer outside 1 … L (a free layer l takes only the values where everything exists)."""
 
 
@@ -48,7 +48,7 @@ class ShapeError(FormulaError):
     """Vectors and matrices whose shapes do not fit together."""
 
 
-class FreeIndex(FormulaError):
+class FreeIndexError(FormulaError):
     """An index letter that nothing binds (no Σ over it, not named in the parameter)."""
 
     def __init__(self, message: str, letter: str, layer: bool = False) -> None:
@@ -253,7 +253,7 @@ class Reader:
                 value = self.env.get(node.base)
                 if isinstance(value, int):
                     return value
-                raise FreeIndex(str(self.error(node, f"layer {node.base} is not bound")), node.base, layer=True)
+                raise FreeIndexError(str(self.error(node, f"layer {node.base} is not bound")), node.base, layer=True)
         if isinstance(node, BinOp) and node.op in "+-":
             left, right = self.layer_value(node.left), self.layer_value(node.right)
             return left + right if node.op == "+" else left - right
@@ -271,7 +271,7 @@ class Reader:
     def _check_layer(self, node: Node, layer: int, kind: str) -> int:
         low = 0 if kind == "a" else 1
         if not low <= layer <= self.L:
-            raise LayerRange(str(self.error(node, f"layer {layer} does not exist (layers are 1 to {self.L})")))
+            raise LayerRangeError(str(self.error(node, f"layer {layer} does not exist (layers are 1 to {self.L})")))
         return layer
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
@@ -306,7 +306,7 @@ class Reader:
         elif isinstance(atom, Name) and len(atom.base) == 1 and not atom.sub and not atom.sup and not atom.digits:
             bound = self.env.get(atom.base)
             if bound is None:
-                raise FreeIndex(
+                raise FreeIndexError(
                     str(self.error(atom, f"index {atom.base} is free: sum over it or name it in the parameter")),
                     atom.base,
                 )
@@ -412,7 +412,7 @@ class Reader:
         layer = written if written is not None else self._default_layer(node, kind, bool(atoms))
         layer = self._check_layer(node, layer, kind)
         if layer == 0 and kind != "a":
-            raise LayerRange(str(self.error(node, "layer 0 is the input x")))
+            raise LayerRangeError(str(self.error(node, "layer 0 is the input x")))
         if not atoms:
             return Ref(kind, layer, (1,) if self.d.size(layer) == 1 else None)
         return Ref(kind, layer, (self.index_value(atoms[0], self.d.size(layer), self.describe(node)),))

@@ -30,8 +30,8 @@ from .mistakes import Point, alternatives
 from .network import Network
 from .numeric import random_point, sample_values
 from .reading import (
-    FreeIndex,
-    LayerRange,
+    FreeIndexError,
+    LayerRangeError,
     Probe,
     Reader,
     ReadError,
@@ -215,7 +215,7 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
         correct = _correct_value(reader, target)
         try:
             given = reader.build(parsed.rhs)
-        except FreeIndex as exc:
+        except FreeIndexError as exc:
             free = exc.letter
             given = _build_first_term(reader, parsed.rhs, exc)
         except ShapeError as exc:
@@ -242,7 +242,7 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> list[dict[str, int]]:
     """Every binding of the letters the parameter leaves free (indices, and a layer l)."""
     try:
         return list(assignments(_ranges(reader, node, {})))
-    except FreeIndex as exc:
+    except FreeIndexError as exc:
         if not exc.layer:
             raise
         letter = exc.letter
@@ -250,7 +250,7 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> list[dict[str, int]]:
     for layer in range(0, d.L + 1):
         try:
             ranges = _ranges(reader, node, {letter: layer})
-        except LayerRange:
+        except LayerRangeError:
             continue
         envs += [{**combo, letter: layer} for combo in assignments(ranges)]
     if not envs:
@@ -265,14 +265,14 @@ def _ranges(reader: Reader, node: Node, env: dict[str, int]) -> dict[str, int]:
         try:
             replace(reader, env={**env, **probes}).target(node)
             break
-        except FreeIndex as exc:
+        except FreeIndexError as exc:
             if exc.layer or exc.letter in probes:
                 raise
             probes[exc.letter] = Probe(exc.letter)
     return {letter: probe.size(reader.text, 0) for letter, probe in probes.items()}
 
 
-def _build_first_term(reader: Reader, node: Node, exc: FreeIndex):
+def _build_first_term(reader: Reader, node: Node, exc: FreeIndexError):
     """The formula with its free indices taken as 1, to still give numbers (the verdict names the missing sum)."""
     env = dict(reader.env)
     for _ in range(6):
@@ -281,7 +281,7 @@ def _build_first_term(reader: Reader, node: Node, exc: FreeIndex):
         env[exc.letter] = 1
         try:
             return replace(reader, env=env).build(node)
-        except FreeIndex as again:
+        except FreeIndexError as again:
             exc = again
     raise exc
 
