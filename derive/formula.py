@@ -154,7 +154,7 @@ _WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt"
 # ASCII words read as one name; anything else made of letters is letters side by side.
 ASCII_WORDS = {
     "delta", "Delta", "theta", "Theta", "sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log",
-    "ln", "eta", "sum", "yhat", "max", "leaky_relu", "lrelu",
+    "ln", "eta", "sum", "yhat", "max", "step",
 }  # fmt: skip
 _UNICODE = {
     "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "σ": ("cmd", "sigma"),
@@ -166,6 +166,7 @@ _OPS = set("+-*/=()[]{}_^',")
 _WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_STEP = re.compile(r"\s*\{\s*1\s*\}\s*_\s*\{\s*>\s*0\s*\}")
 _BRACED_WORD = re.compile(r"\s*(?:\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\}|([A-Za-z]))")
 
 
@@ -222,6 +223,13 @@ def tokenize(text: str) -> list[Token]:
                     end += 1
                 space, i = True, end
                 continue
+            if name == "mathbb":  # 𝟙_{>0}(z), the unit step as derive prints it
+                w = _STEP.match(text, end)
+                if w is None:
+                    raise fail(text, i, "\\mathbb is read only as the unit step \\mathbb{1}_{>0}(z)")
+                add("word", "step", i)
+                i = w.end()
+                continue
             if name in _WORD_COMMANDS:
                 w = _BRACED_WORD.match(text, end)
                 if w is None:
@@ -268,7 +276,7 @@ def tokenize(text: str) -> list[Token]:
 
 # ----------------------------------------------------------------------- parser
 # Names that are functions when an argument follows; f and g only before "(".
-FUNCTION_NAMES = {"sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "max"}
+FUNCTION_NAMES = {"sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "max", "step"}
 _TRANSPOSE = {"T", "top", "intercal", "mathsf:T", "mathrm:T"}
 
 

@@ -99,8 +99,10 @@ def alternatives(d: Derivation, target: Target, point: Point, sign: int, correct
         dz = nums.dz_without(skip, layer)
         if dz:
             yield ("missing_derivative", skip), scale * dz[(layer, i)] * local
-    if layer == d.L and d.output_matching() and own is not None:
-        yield ("extra_derivative", layer), scale * point.dz[(layer, i)] * own * local
+    if layer == d.L and d.output_matching():  # σ'(z) kept, or softmax's a(1 − a) for the Jacobian
+        a_i = point.values[sym.a(layer, i)]
+        extra = own if own is not None else a_i * (1 - a_i)
+        yield ("extra_derivative", layer), scale * point.dz[(layer, i)] * extra * local
     if own is None:
         return
     if layer < d.L:  # one term of Σ_k W_{ki} δ_k instead of the sum

@@ -294,7 +294,12 @@ class Reader:
     def _index_atoms(self, node: Name) -> list[Node]:
         atoms: list[Node] = []
         for part in node.sub or ():
-            atoms.extend(_flatten_product(part))
+            for atom in _flatten_product(part):
+                if isinstance(atom, Name) and atom.digits and not atom.sub and not atom.sup:  # {k1}
+                    atoms.append(Name(atom.base, atom.pos))
+                    atoms += [Num(c, atom.pos + 1 + k) for k, c in enumerate(atom.digits)]
+                else:
+                    atoms.append(atom)
         return atoms
 
     def index_value(self, atom: Node, size: int, where: str) -> int:
@@ -637,7 +642,7 @@ class Reader:
         fn = _FUNCTIONS.get(name.lower() if name.lower() in ("relu", "sigmoid") else name)
         if fn is None:
             raise self.unknown(func)
-        if func.primes > 1 or (func.primes and name in ("exp", "log", "ln")):
+        if func.primes > 1 or (func.primes and fn[1] is None):
             raise self.error(node, "derive reads only a first derivative of σ, tanh, ReLU or f")
         result = _apply(fn[1] if func.primes else fn[0], arg)
         if func.sup is not None:
@@ -718,6 +723,7 @@ _FUNCTIONS: dict[str, tuple[Callable[[Expr], Expr], Callable[[Expr], Expr] | Non
     "sigmoid": (sigmoid, lambda u: sigmoid(u) * (1 - sigmoid(u))),
     "tanh": (sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2),
     "relu": (relu, step),
+    "step": (step, None),
     "exp": (sympy.exp, None),
     "log": (sympy.log, None),
     "ln": (sympy.log, None),

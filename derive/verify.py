@@ -203,9 +203,11 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
     node = source.rhs if param is not None else parsed.lhs
     target_reader = Reader(d, reading, source.text, notes=notes)
     formula_reader = Reader(d, reading, parsed.text, notes=notes)
-    targets = [(env, replace(target_reader, env=env).target(node)) for env in _envs(d, target_reader, node)]
+    envs, layer_free = _envs(d, target_reader, node)
+    targets = [(env, replace(target_reader, env=env).target(node)) for env in envs]
     elements: list[_Element] = []
     total, free, shape = 0, None, None
+    used: list[Target] = []
     for env, target in targets:
         reader = replace(formula_reader, env=env)
         if param is not None and parsed.lhs is not None:
@@ -215,6 +217,10 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
         correct = _correct_value(reader, target)
         try:
             given = reader.build(parsed.rhs)
+        except LayerRangeError:
+            if layer_free:  # the formula needs a layer that l's value does not have (l + 1 > L)
+                continue
+            raise
         except FreeIndexError as exc:
             free = exc.letter
             given = _build_first_term(reader, parsed.rhs, exc)
@@ -227,6 +233,10 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
             break
         total += len(pairs)
         elements += pairs
+        used.append(target)
+    if not used and shape is None:
+        raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
+    targets = [(None, t) for t in used] or targets
     name = targets[0][1].name if len(targets) == 1 else f"{targets[0][1].name} … {targets[-1][1].name}"
     if shape is not None:
         return _Shape(
@@ -238,10 +248,10 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
     return _Attempt(reading, elements, total, notes, name, free, targets[0][1])
 
 
-def _envs(d: Derivation, reader: Reader, node: Node) -> list[dict[str, int]]:
-    """Every binding of the letters the parameter leaves free (indices, and a layer l)."""
+def _envs(d: Derivation, reader: Reader, node: Node) -> tuple[list[dict[str, int]], bool]:
+    """Every binding of the letters the parameter leaves free (indices, and a layer l); whether l is free."""
     try:
-        return list(assignments(_ranges(reader, node, {})))
+        return list(assignments(_ranges(reader, node, {}))), False
     except FreeIndexError as exc:
         if not exc.layer:
             raise
@@ -255,7 +265,7 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> list[dict[str, int]]:
         envs += [{**combo, letter: layer} for combo in assignments(ranges)]
     if not envs:
         raise FormulaError(f"formula: {reader.text!r} names nothing in this network for any layer {letter}")
-    return envs
+    return envs, True
 
 
 def _ranges(reader: Reader, node: Node, env: dict[str, int]) -> dict[str, int]:
@@ -403,17 +413,22 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[tuple]
     for point in pts:
         p = _with_delta(point, attempt.reading.sign)
         for el, (given, correct) in zip(attempt.elements, _numbers(attempt, point), strict=True):
-            keys = {
-                key
-                for key, value in alternatives(d, el.target, p, attempt.reading.sign, correct)
-                if close(given, value)
-            }
+            keys = set()
+            for key, value in alternatives(d, el.target, p, attempt.reading.sign, correct):
+                if close(given, value):
+                    keys.add(key)
+                elif key[0] != "sign" and close(given, -value):  # the mistake and the wrong sign together
+                    keys.add((*key, "and_sign"))
             matched = keys if matched is None else matched & keys
             if abs(correct) > 1e-9 and math.isfinite(given):
                 ratios.append(given / correct)
-    found = sorted(matched or (), key=lambda k: (_ORDER.index(k[0]), str(k[1:])))
+    found = sorted(matched or (), key=lambda k: (k[-1] == "and_sign", _ORDER.index(k[0]), str(k[1:])))
     out: list[tuple] = []
     for key in found:
+        if key[-1] == "and_sign":
+            key = key[:-1]
+            if ("sign",) not in out:
+                out.append(("sign",))
         if key[0] not in {k[0] for k in out}:
             out.append(key)
     if not out and len(ratios) >= 2 and all(close(r, ratios[0]) for r in ratios) and not close(ratios[0], 1.0):
