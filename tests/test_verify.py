@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derive import Layer, Network, Notation, derive, load
-from derive import matrixform
+from derive import Layer, Network, Notation, derive, load, matrixform
 from derive.errors import DeriveError
 from derive.formula_file import read
 from derive.latex import latex
@@ -58,7 +57,8 @@ WRONG = [
     (
         "seed000",
         None,
-        r"\delta_c = \left(\frac{w_{ec}}{w_{ec}+w_{ed}}\delta_e + \frac{w_{fc}}{w_{fc}+w_{fd}}\delta_f\right) a_c(1-a_c)",
+        r"\delta_c = \left(\frac{w_{ec}}{w_{ec}+w_{ed}}\delta_e"
+        r" + \frac{w_{fc}}{w_{fc}+w_{fd}}\delta_f\right) a_c(1-a_c)",
         "shared_error",
     ),
     ("seed000", None, r"\delta_c = 3 (w_{ec}\delta_e + w_{fc}\delta_f)\, a_c (1 - a_c)", "proportional"),
