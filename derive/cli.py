@@ -124,14 +124,33 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if verdict else 1
 
 
+def _formulas_last(argv: list[str]) -> list[str]:
+    """For verify, options first and everything else after ``--``: a formula may start with '-'."""
+    if not argv or argv[0] != "verify" or "--" in argv:
+        return argv
+    options, rest, k = [], [], 1
+    while k < len(argv):
+        arg = argv[k]
+        if arg in ("--file", "--lang") and k + 1 < len(argv):
+            options += argv[k : k + 2]
+            k += 2
+            continue
+        if arg.startswith(("--file=", "--lang=")) or arg in ("-h", "--help"):
+            options.append(arg)
+        else:
+            rest.append(arg)
+        k += 1
+    return ["verify", *options, "--", *rest]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(_formulas_last(list(sys.argv[1:] if argv is None else argv)))
         verbs = {"grad": _grad, "check": _check, "render": _render, "verify": _verify}
         return verbs[args.verb](args)
     except DeriveError as exc:
-        print(f"derive: error: {exc}", file=sys.stderr)
+        print(f"derive: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

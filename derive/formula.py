@@ -170,13 +170,18 @@ _STEP = re.compile(r"\s*\{\s*1\s*\}\s*_\s*\{\s*>\s*0\s*\}")
 _BRACED_WORD = re.compile(r"\s*(?:\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\}|([A-Za-z]))")
 
 
+def _visible(text: str) -> str:
+    """Control characters and line breaks written as visible escapes, so a message stays on one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def _show(text: str, pos: int) -> str:
     """The text around ``pos`` with the character marked, for one-line errors."""
     start = max(0, pos - 20)
     before = ("…" if start else "") + text[start:pos]
     here = text[pos : pos + 1] or "⟨end⟩"
     after = text[pos + 1 : pos + 21] + ("…" if pos + 21 < len(text) else "")
-    return f"{before}»{here}«{after}"
+    return _visible(f"{before}»{here}«{after}")
 
 
 def fail(text: str, pos: int, message: str) -> FormulaError:
@@ -246,7 +251,7 @@ def tokenize(text: str) -> list[Token]:
             add("cmd", name, i)
             i = end
             continue
-        if c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
+        if c in "0123456789" or (c == "." and text[i + 1 : i + 2] in tuple("0123456789")):
             m = _NUMBER.match(text, i)
             assert m is not None
             if len(m.group()) > MAX_NUMBER:
@@ -269,7 +274,7 @@ def tokenize(text: str) -> list[Token]:
             add("op", c, i)
             i += 1
             continue
-        raise fail(text, i, f"unexpected character {c!r}")
+        raise fail(text, i, f"unexpected character {_visible(c)!r}")
     tokens.append(Token("end", "", n, space))
     return tokens
 
@@ -595,13 +600,18 @@ class _Parser:
             return Num(t.text, t.pos)
         if self.at("op", "-"):  # x^-1
             self.take()
-            return Neg(self._script_argument(), t.pos)
+            self.enter()
+            inner = self._script_argument()
+            self.leave()
+            return Neg(inner, t.pos)
         return self._argument()
 
     def scripts(self, node: Node) -> Node:
         """Subscripts, superscripts (transpose marks included) and primes, in any order."""
-        while True:
+        for count in range(MAX_DEPTH + 1):
             t = self.tok
+            if count == MAX_DEPTH:
+                raise self.error(f"more than {MAX_DEPTH} scripts, primes or transposes on one term", t.pos)
             if t.kind == "op" and t.text == "'":
                 self.take()
                 node = _prime(node, t.pos, self)

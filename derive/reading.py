@@ -229,7 +229,11 @@ class Reader:
         return "; ".join(parts)
 
     def unknown(self, node: Name) -> FormulaError:
-        return self.error(node, f"unknown name {self.describe(node)!r} (this network has {self.known_names()})")
+        written = (
+            node.base if self.text.startswith(("\\operatorname", "\\mathrm", "\\text", "\\mathsf"), node.pos) else None
+        )
+        shown = written or self.describe(node)
+        return self.error(node, f"unknown name '{shown}' (this network has {self.known_names()})")
 
     # ----------------------------------------------------------------- layers
     def layer_value(self, node: Node) -> int:
@@ -517,6 +521,8 @@ class Reader:
         """The sympy value of a syntax tree."""
         method: Callable[[Node], Value] = getattr(self, "_build_" + type(node).__name__)
         out = method(node)
+        if isinstance(out, sympy.Pow) and out.exp.is_Number and abs(out.exp) > MAX_POWER:  # x x x … x
+            raise self.error(node, f"the exponent {out.exp} is larger than the {MAX_POWER} allowed", FormulaError)
         if isinstance(out, Matrix) and out.shape == (1, 1):
             return out[0, 0]
         return out
@@ -572,15 +578,31 @@ class Reader:
             raise ShapeError(str(self.error(node, "an exponent must be a number, not a vector")))
         if exp.is_Number and abs(exp) > MAX_POWER:
             raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", FormulaError)
-        if isinstance(base, Matrix):
-            return base.applyfunc(lambda v: v**exp)
-        return base**exp
+        out = base.applyfunc(lambda v: v**exp) if isinstance(base, Matrix) else base**exp
+        for power in [out] if not isinstance(out, Matrix) else list(out):
+            if isinstance(power, sympy.Pow) and power.exp.is_Number and abs(power.exp) > MAX_POWER:
+                raise self.error(node, f"the exponent {power.exp} is larger than the {MAX_POWER} allowed", FormulaError)
+        return out
 
     def _build_Pow(self, node: Pow) -> Value:
         return self._raise(node, self.build(node.base), self.build(node.exp))
 
     def _build_BinOp(self, node: BinOp) -> Value:
-        left, right = self.build(node.left), self.build(node.right)
+        chain = [node]  # a long a + b + c … is built from the left without deep recursion
+        while isinstance(chain[-1].left, BinOp) and chain[-1].left.op in ("+", "-", "*", "/", "odot"):
+            chain.append(chain[-1].left)
+        if len(chain) > 1:
+            value = self.build(chain[-1].left)
+            for link in reversed(chain):
+                value = self._combine(link, value, self.build(link.right))
+                if isinstance(value, sympy.Pow) and value.exp.is_Number and abs(value.exp) > MAX_POWER:
+                    raise self.error(
+                        link, f"the power {value.exp} is larger than the {MAX_POWER} allowed", FormulaError
+                    )
+            return value
+        return self._combine(node, self.build(node.left), self.build(node.right))
+
+    def _combine(self, node: BinOp, left: Value, right: Value) -> Value:
         if node.op in "+-":
             return self._add(node, left, right if node.op == "+" else -right)
         if node.op == "odot":
@@ -697,8 +719,11 @@ class Reader:
             high = self._range(node) if node.upper is None else self._limit(node.upper)
         else:
             low, high = 1, self._range(node)
-        if high - low > MAX_ELEMENTS:
-            raise self.error(node, "a sum with too many terms")
+        widest = max(self.net.sizes)
+        if high - low + 1 > widest:
+            raise self.error(
+                node, f"a sum of {high - low + 1} terms has too many terms: no layer has more than {widest} neurons"
+            )
         total: Value = S.Zero
         for k in range(low, high + 1):
             term = self.bound(letter, k).build(node.body)

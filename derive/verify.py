@@ -184,8 +184,16 @@ def _reading_of(diagnoses: list[tuple], primary: Reading) -> Reading:
 
 
 # ------------------------------------------------------------------- reading
+def _as_parameter(exc: DeriveError) -> DeriveError:
+    """A formula error that is about the parameter, said so."""
+    return type(exc)(str(exc).replace("formula:", "parameter:", 1))
+
+
 def _parse_param(param: str) -> Formula:
-    parsed = parse(param)
+    try:
+        parsed = parse(param)
+    except FormulaError as exc:
+        raise _as_parameter(exc) from None
     if parsed.lhs is not None:
         raise FormulaError("parameter: give a name such as W1[1,2], delta2 or w^{(1)}_{12}, without '='")
     return parsed
@@ -203,8 +211,11 @@ def _read(d: Derivation, reading: Reading, param: Formula | None, parsed: Formul
     node = source.rhs if param is not None else parsed.lhs
     target_reader = Reader(d, reading, source.text, notes=notes)
     formula_reader = Reader(d, reading, parsed.text, notes=notes)
-    envs, layer_free = _envs(d, target_reader, node)
-    targets = [(env, replace(target_reader, env=env).target(node)) for env in envs]
+    try:
+        envs, layer_free = _envs(d, target_reader, node)
+        targets = [(env, replace(target_reader, env=env).target(node)) for env in envs]
+    except FormulaError as exc:
+        raise _as_parameter(exc) if param is not None else exc from None
     elements: list[_Element] = []
     total, free, shape = 0, None, None
     used: list[Target] = []

@@ -1,0 +1,175 @@
+"""Timing of ``derive verify`` against its goal: every answer within a second (prints tables; not a test).
+
+Run as ``python benchmarks/bench_verify.py [--budget SECONDS] [--repeat N]``.
+
+1. The hostile corpus of ``tests/test_verify_hostile.py`` (injection payloads, unbalanced
+   brackets, huge exponents, long and deeply nested input, unknown names and commands,
+   indices out of range, empty, unicode and control characters, hostile PARAM strings,
+   extreme but valid formulas, input at the size limits): each call's time and outcome.
+2. Right and wrong formulas on seed004 and seed003: each call's time and verdict.
+
+Each call runs after a warm-up (so imports and caches are not counted) under a
+SIGALRM budget (default 5 s, Linux), so a call that would hang is cut off and shown
+as ">budget". Outcomes: "right"/"wrong" (a verdict), "error" (a clean DeriveError),
+"CRASH <type>" (any other exception), "TIMEOUT". The closing lines give the maximum
+time and every call over the one-second goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import derive
+from derive.errors import DeriveError
+from derive.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOAL = 1.0  # seconds per call
+
+# (spec, param, formula, expected verdict)
+VERDICTS = [
+    ("seed004", "delta2", r"(y-\hat y)\hat y(1-\hat y)", True),
+    ("seed004", "delta2", r"(\hat y - y)\hat y(1-\hat y)", False),
+    ("seed004", "W1[1,2]", r"-\delta_1 x_2", True),
+    ("seed004", "W1[1,2]", r"\delta_1 x_2", False),
+    ("seed004", "W1[1,2]", r"-\delta_2 x_1", False),
+    ("seed004", "W1[1,2]", "-delta1_1 * x2", True),
+    ("seed004", "W2[1,1]", r"-(y-\hat y)\hat y(1-\hat y) a^{(1)}_1", True),
+    ("seed004", "W2[1,1]", r"-(y-\hat y) a^{(1)}_1", False),
+    ("seed004", r"\delta^{(1)}_j", r"\delta^{(2)} w^{(2)}_{j1} \sigma'(z^{(1)}_j)", True),
+    ("seed004", None, r"\frac{\partial E}{\partial w^{(2)}_{11}} = -\delta^{(2)}_1 a^{(1)}_1", True),
+    ("seed003", "delta2", "a^{(2)} - y", True),
+    ("seed003", "delta2", "y - a^{(2)}", False),
+    ("seed003", "W2[1,2]", r"\delta^{(2)}_1 a^{(1)}_2", True),
+    ("seed003", "W2[1,2]", r"\delta^{(2)}_2 a^{(1)}_1", False),
+    ("seed003", "b1[2]", r"\delta^{(1)}_2", True),
+    ("seed003", "W1[2,3]", r"\sum_k W^{(2)}_{k2}\delta^{(2)}_k \mathrm{ReLU}'(z^{(1)}_2) x_3", True),
+    ("seed003", "W1[2,3]", r"\sum_k W^{(2)}_{k2}\delta^{(2)}_k x_3", False),
+    ("seed003", "W1", r"\delta^{(1)} x^{\mathsf T}", True),
+    ("seed003", "delta1", r"(W^{(2)})^T \delta^{(2)} \odot \mathrm{ReLU}'(z^{(1)})", True),
+    ("seed003", "delta1", r"W^{(2)} \delta^{(2)} \odot \mathrm{ReLU}'(z^{(1)})", False),
+]
+
+
+def hostile_corpus(directory: Path) -> list[tuple]:
+    """The corpus of tests/test_verify_hostile.py, its payloads pointing into ``directory``."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_verify_hostile import corpus
+
+    return corpus(directory)
+
+
+class _Budget(BaseException):
+    pass
+
+
+def _expire(signum, frame):
+    raise _Budget
+
+
+def timed(net, param, formula, budget: float) -> tuple[str, float]:
+    """(outcome, seconds) of one verify call, cut off after ``budget`` seconds."""
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    start = time.perf_counter()
+    try:
+        v = verify(net, param, formula)
+        outcome = "right" if v else "wrong"
+    except _Budget:
+        outcome = "TIMEOUT"
+    except DeriveError as exc:
+        outcome = "error" if len(str(exc).splitlines()) == 1 else "error (multi-line message)"
+    except Exception as exc:  # what the benchmark is looking for: anything but a verdict or a clean error
+        outcome = f"CRASH {type(exc).__name__}"
+    finally:
+        elapsed = time.perf_counter() - start
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return outcome, elapsed
+
+
+def show(text: object, width: int = 44) -> str:
+    r = repr(text)
+    return r if len(r) <= width else r[: width - 1] + "…"
+
+
+def fmt(seconds: float, budget: float, outcome: str) -> str:
+    return f">{budget:.0f} s" if outcome == "TIMEOUT" else f"{seconds * 1000:9.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=5.0, help="seconds before a call is cut off")
+    parser.add_argument("--repeat", type=int, default=1, help="time each call this many times, keep the slowest")
+    args = parser.parse_args()
+    if not hasattr(signal, "setitimer"):
+        print("needs signal.setitimer (Linux)")
+        return 2
+    signal.signal(signal.SIGALRM, _expire)
+
+    print(f"derive verify timing; Python {platform.python_version()} on {platform.machine()}; goal {GOAL:.0f} s/call")
+    nets = {name: derive.load(ROOT / "examples" / f"{name}.toml") for name in ("seed000", "seed003", "seed004")}
+    for net in nets.values():  # warm-up
+        for formula in (r"-\delta_1 x_2", "q_1", "(x_1"):
+            timed(net, "W1[1,2]", formula, 30.0)
+
+    results: list[tuple[str, str, str, float]] = []  # (section, name, outcome, seconds)
+
+    def measure(net, param, formula) -> tuple[str, float]:
+        worst = ("", 0.0)
+        for _ in range(args.repeat):
+            outcome, seconds = timed(net, param, formula, args.budget)
+            if seconds >= worst[1]:
+                worst = (outcome, seconds)
+            if outcome == "TIMEOUT":
+                break
+        return worst
+
+    with tempfile.TemporaryDirectory() as directory:
+        cases = hostile_corpus(Path(directory))
+        print(f"\n1. Hostile corpus ({len(cases)} inputs)")
+        print(f"{'group':10} {'case':32} {'spec':8} {'expected':8} {'outcome':28} {'time':>12}")
+        for group, name, spec, param, formula, expected in cases:
+            outcome, seconds = measure(nets[spec], param, formula)
+            results.append(("hostile", f"{group}/{name}", outcome, seconds))
+            print(f"{group:10} {name:32} {spec:8} {expected:8} {outcome:28} {fmt(seconds, args.budget, outcome):>12}")
+        leftovers = sorted(p.name for p in Path(directory).iterdir())
+        print(f"files created by payloads: {leftovers or 'none'}")
+
+    print(f"\n2. Right and wrong formulas ({len(VERDICTS)})")
+    print(f"{'spec':8} {'param':16} {'formula':46} {'expected':8} {'outcome':10} {'time':>12}")
+    for spec, param, formula, right in VERDICTS:
+        outcome, seconds = measure(nets[spec], param, formula)
+        results.append(("verdicts", f"{spec} {param} {formula}", outcome, seconds))
+        expected = "right" if right else "wrong"
+        flag = "" if outcome == expected else "  (unexpected)"
+        line = f"{spec:8} {str(param):16} {show(formula, 46):46} {expected:8} {outcome:10}"
+        print(f"{line} {fmt(seconds, args.budget, outcome):>12}{flag}")
+
+    print("\nSummary")
+    for section in ("hostile", "verdicts"):
+        rows = [r for r in results if r[0] == section]
+        slowest = max(rows, key=lambda r: r[3])
+        over = [r for r in rows if r[3] >= GOAL or r[2] == "TIMEOUT"]
+        crashes = [r for r in rows if r[2].startswith(("CRASH", "error (multi"))]
+        print(
+            f"{section:9} {len(rows):3} calls; max {slowest[3] * 1000:.1f} ms ({slowest[1][:60]!r}); "
+            f"{len(over)} over the {GOAL:.0f} s goal; {len(crashes)} crashes or multi-line messages"
+        )
+        for _, name, outcome, seconds in over:
+            print(f"    over goal: {name[:70]!r}: {fmt(seconds, args.budget, outcome).strip()} ({outcome})")
+        for _, name, outcome, _seconds in crashes:
+            print(f"    not clean: {name[:70]!r}: {outcome}")
+    worst = max(r[3] for r in results)
+    verdict = "within" if worst < GOAL else "OVER"
+    print(f"maximum over all {len(results)} calls: {worst:.3f} s ({verdict} the {GOAL:.0f} s goal)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
