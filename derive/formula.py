@@ -15,6 +15,7 @@ It reads LaTeX as the articles write it (``w^{(2)}_{11}``, ``\\delta^{(2)}_1``,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import DeriveError
@@ -282,7 +283,6 @@ def tokenize(text: str) -> list[Token]:
 # ----------------------------------------------------------------------- parser
 # Names that are functions when an argument follows; f and g only before "(".
 FUNCTION_NAMES = {"sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "max", "step"}
-_TRANSPOSE = {"T", "top", "intercal", "mathsf:T", "mathrm:T"}
 
 
 class _Parser:
@@ -733,20 +733,26 @@ def _partials(node: Node, parser: _Parser) -> Node:
     return node
 
 
-def _validate(node: Node, parser: _Parser) -> None:
-    """No ∂ outside a derivative, no list outside a subscript."""
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of a syntax tree, the node itself first."""
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, _PartialHead):
-            raise parser.error("∂ must be part of a derivative such as \\frac{\\partial C}{\\partial w}", n.pos)
-        if isinstance(n, _Items):
-            raise parser.error("a list with commas is only allowed in a subscript", n.pos)
+        yield n
         for value in vars(n).values():
             if isinstance(value, Node):
                 stack.append(value)
             elif isinstance(value, tuple):
                 stack.extend(v for v in value if isinstance(v, Node))
+
+
+def _validate(node: Node, parser: _Parser) -> None:
+    """No ∂ outside a derivative, no list outside a subscript."""
+    for n in walk(node):
+        if isinstance(n, _PartialHead):
+            raise parser.error("∂ must be part of a derivative such as \\frac{\\partial C}{\\partial w}", n.pos)
+        if isinstance(n, _Items):
+            raise parser.error("a list with commas is only allowed in a subscript", n.pos)
 
 
 def parse(text: str) -> Formula:

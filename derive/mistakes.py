@@ -112,14 +112,13 @@ def alternatives(d: Derivation, target: Target, point: Point, sign: int, correct
         if i <= d.size(layer + 1):
             term = own * point.values[sym.W(layer + 1, i, i)] * point.dz[(layer + 1, i)]
             yield ("missing_sum", "="), scale * term * local
-    base = back if not (layer == d.L and d.output_matching()) else None
-    if base is None:
+    if layer == d.L and d.output_matching():  # a − y has no activation derivative to misplace
         return
     for other in range(1, d.L + 1):
         if other == layer or not d.network.activation(other).elementwise:
             continue
         for k in range(1, d.size(other) + 1):
-            value = scale * base * nums.derivative(other, k) * local
+            value = scale * back * nums.derivative(other, k) * local
             yield ("wrong_layer_derivative", other, k), value
             if k == i:
                 yield ("wrong_layer_derivative", other, "="), value

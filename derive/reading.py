@@ -21,7 +21,7 @@ from sympy import Expr, Matrix, Rational, S
 
 from . import symbols as sym
 from .derivation import Derivation
-from .formula import BinOp, Call, FormulaError, Name, Neg, Node, Num, Paren, Partial, Pow, Sum, Transpose, fail
+from .formula import BinOp, Call, FormulaError, Name, Neg, Node, Num, Paren, Partial, Pow, Sum, Transpose, fail, walk
 from .functions import relu, sigmoid, step
 from .notation import Notation
 
@@ -29,11 +29,9 @@ Value = Expr | Matrix
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_GROUP}|\\?[A-Za-z]+|\d)|\[[^\]]*\]|'))*")
 MAX_POWER = 64  # largest exponent written as a number
-MAX_ELEMENTS = 10_000  # entries of one vector or matrix in a formula
 
 WEIGHT_LETTERS = ("W", "w", "theta", "Theta")
 COST_LETTERS = ("C", "J", "E", "L")
-LAYERED = ("W", "b", "z", "a", "delta")
 
 
 class ReadError(FormulaError):
@@ -115,8 +113,6 @@ class Target:
 
     @property
     def name(self) -> str:
-        if self.what == "delta":
-            return "delta" + self.ref.name[len("delta") :]
         return ("Delta " if self.what == "update" else "") + self.ref.name
 
 
@@ -275,7 +271,7 @@ class Reader:
     def _check_layer(self, node: Node, layer: int, kind: str) -> int:
         low = 0 if kind == "a" else 1
         if not low <= layer <= self.L:
-            raise LayerRangeError(str(self.error(node, f"layer {layer} does not exist (layers are 1 to {self.L})")))
+            raise self.error(node, f"layer {layer} does not exist (layers are 1 to {self.L})", LayerRangeError)
         return layer
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
@@ -330,7 +326,7 @@ class Reader:
         else:
             raise self.error(atom, "an index must be a number or a letter")
         if not 1 <= value <= size:
-            raise ReadError(str(self.error(atom, f"index {value} is out of range in {where} (1 to {size})")))
+            raise self.error(atom, f"index {value} is out of range in {where} (1 to {size})")
         return value
 
     def _letter_node(self, atom: Node) -> tuple[int, int] | None:
@@ -384,9 +380,7 @@ class Reader:
         if atoms and all(nodes):
             to, frm = (nodes[0], nodes[1]) if order_to_from else (nodes[1], nodes[0])
             if to[0] != frm[0] + 1:
-                raise ReadError(
-                    str(self.error(node, f"{self.describe(node)}: no weight joins these two nodes in this order"))
-                )
+                raise self.error(node, f"{self.describe(node)}: no weight joins these two nodes in this order")
             return Ref("W", self._check_layer(node, to[0], "W"), (to[1], frm[1]))
         if written is None:
             layer = self._default_layer(node, "W", True)
@@ -416,12 +410,12 @@ class Reader:
         if letter is not None:
             layer, i = letter
             if written is not None and written != layer:
-                raise ReadError(str(self.error(node, f"node {atoms[0].base} is in layer {layer}, not {written}")))
+                raise self.error(node, f"node {atoms[0].base} is in layer {layer}, not {written}")
             return Ref(kind, self._check_layer(node, layer, kind), (i,))
         layer = written if written is not None else self._default_layer(node, kind, bool(atoms))
         layer = self._check_layer(node, layer, kind)
         if layer == 0 and kind != "a":
-            raise LayerRangeError(str(self.error(node, "layer 0 is the input x")))
+            raise self.error(node, "layer 0 is the input x", LayerRangeError)
         if not atoms:
             return Ref(kind, layer, (1,) if self.d.size(layer) == 1 else None)
         return Ref(kind, layer, (self.index_value(atoms[0], self.d.size(layer), self.describe(node)),))
@@ -442,7 +436,7 @@ class Reader:
         if letter is not None:
             expected = 0 if kind == "x" else self.L
             if letter[0] != expected:
-                raise ReadError(str(self.error(node, f"node {atoms[0].base} is not in layer {expected}")))
+                raise self.error(node, f"node {atoms[0].base} is not in layer {expected}")
             return Ref(out_kind, layer, (letter[1],))
         if not atoms:
             return Ref(out_kind, layer, (1,) if size == 1 else None)
@@ -520,9 +514,7 @@ class Reader:
     def build(self, node: Node) -> Value:
         """The sympy value of a syntax tree."""
         method: Callable[[Node], Value] = getattr(self, "_build_" + type(node).__name__)
-        out = method(node)
-        if isinstance(out, sympy.Pow) and out.exp.is_Number and abs(out.exp) > MAX_POWER:  # x x x … x
-            raise self.error(node, f"the exponent {out.exp} is larger than the {MAX_POWER} allowed", FormulaError)
+        out = self._bounded(node, method(node))
         if isinstance(out, Matrix) and out.shape == (1, 1):
             return out[0, 0]
         return out
@@ -575,14 +567,17 @@ class Reader:
 
     def _raise(self, node: Node, base: Value, exp: Value) -> Value:
         if isinstance(exp, Matrix):
-            raise ShapeError(str(self.error(node, "an exponent must be a number, not a vector")))
+            raise self.error(node, "an exponent must be a number, not a vector", ShapeError)
         if exp.is_Number and abs(exp) > MAX_POWER:
             raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", FormulaError)
-        out = base.applyfunc(lambda v: v**exp) if isinstance(base, Matrix) else base**exp
-        for power in [out] if not isinstance(out, Matrix) else list(out):
-            if isinstance(power, sympy.Pow) and power.exp.is_Number and abs(power.exp) > MAX_POWER:
-                raise self.error(node, f"the exponent {power.exp} is larger than the {MAX_POWER} allowed", FormulaError)
-        return out
+        return base.applyfunc(lambda v: v**exp) if isinstance(base, Matrix) else base**exp
+
+    def _bounded(self, node: Node, value: Value) -> Value:
+        """The value, or an error when it holds a power above MAX_POWER (x x … x, (x^{64})^{64})."""
+        for v in value if isinstance(value, Matrix) else [value]:
+            if isinstance(v, sympy.Pow) and v.exp.is_Number and abs(v.exp) > MAX_POWER:
+                raise self.error(node, f"the exponent {v.exp} is larger than the {MAX_POWER} allowed", FormulaError)
+        return value
 
     def _build_Pow(self, node: Pow) -> Value:
         return self._raise(node, self.build(node.base), self.build(node.exp))
@@ -591,16 +586,10 @@ class Reader:
         chain = [node]  # a long a + b + c … is built from the left without deep recursion
         while isinstance(chain[-1].left, BinOp) and chain[-1].left.op in ("+", "-", "*", "/", "odot"):
             chain.append(chain[-1].left)
-        if len(chain) > 1:
-            value = self.build(chain[-1].left)
-            for link in reversed(chain):
-                value = self._combine(link, value, self.build(link.right))
-                if isinstance(value, sympy.Pow) and value.exp.is_Number and abs(value.exp) > MAX_POWER:
-                    raise self.error(
-                        link, f"the power {value.exp} is larger than the {MAX_POWER} allowed", FormulaError
-                    )
-            return value
-        return self._combine(node, self.build(node.left), self.build(node.right))
+        value = self.build(chain[-1].left)
+        for link in reversed(chain):
+            value = self._bounded(link, self._combine(link, value, self.build(link.right)))
+        return value
 
     def _combine(self, node: BinOp, left: Value, right: Value) -> Value:
         if node.op in "+-":
@@ -612,7 +601,7 @@ class Reader:
                 if isinstance(left, Matrix) and left.shape == right.shape:
                     self.note("elementwise_division")
                     return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
-                raise ShapeError(str(self.error(node, f"cannot divide by a {_shape(right)} matrix")))
+                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
             return left / right
         return self._multiply(node, left, right)
 
@@ -620,19 +609,19 @@ class Reader:
         lm, rm = isinstance(left, Matrix), isinstance(right, Matrix)
         if lm and rm:
             if left.shape != right.shape:
-                raise ShapeError(str(self.error(node, f"cannot add {_shape(left)} and {_shape(right)}")))
+                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", ShapeError)
             return left + right
         if lm or rm:
             matrix, number = (left, right) if lm else (right, left)
             if not number.is_Number:
-                raise ShapeError(str(self.error(node, f"cannot add a number and a {_shape(matrix)} matrix")))
+                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", ShapeError)
             return matrix.applyfunc(lambda v: v + number)
         return left + right
 
     def _hadamard(self, node: Node, left: Value, right: Value) -> Value:
         if isinstance(left, Matrix) and isinstance(right, Matrix):
             if left.shape != right.shape:
-                raise ShapeError(str(self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}")))
+                raise self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", ShapeError)
             return left.multiply_elementwise(right)
         return left * right
 
@@ -643,7 +632,7 @@ class Reader:
             if left.shape == right.shape and left.cols == 1:
                 self.note("elementwise_product")
                 return left.multiply_elementwise(right)
-            raise ShapeError(str(self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}")))
+            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)
         return left * right
 
     def _build_Call(self, node: Call) -> Value:
@@ -680,12 +669,12 @@ class Reader:
         if not isinstance(b, Matrix) and b == 0:
             return _apply(relu, a)
         if isinstance(a, Matrix) or isinstance(b, Matrix):
-            raise ShapeError(str(self.error(node, "max of vectors: write \\max(0, z)")))
+            raise self.error(node, "max of vectors: write \\max(0, z)", ShapeError)
         return sympy.Max(a, b)
 
     def _softmax(self, node: Node, arg: Value) -> Value:
         if not isinstance(arg, Matrix) or arg.cols != 1:
-            raise ShapeError(str(self.error(node, "softmax takes a vector")))
+            raise self.error(node, "softmax takes a vector", ShapeError)
         total = sum((sympy.exp(v) for v in arg), S.Zero)
         return arg.applyfunc(lambda v: sympy.exp(v) / total)
 
@@ -794,16 +783,7 @@ def _layer_of(arg: Value) -> int | None:
 
 
 def _letters(node: Node) -> set[str]:
-    out: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Name):
-            out.add(n.base)
-        for value in vars(n).values():
-            if isinstance(value, Node):
-                stack.append(value)
-    return out
+    return {n.base for n in walk(node) if isinstance(n, Name)}
 
 
 def _flatten_product(node: Node) -> list[Node]:

@@ -459,9 +459,6 @@ def _structure(attempt: _Attempt) -> list[tuple]:
     return []
 
 
-CONVENTIONS = ("delta", "index_order", "weight_shift")
-
-
 def _alternative_readings(
     d: Derivation, param: Formula | None, parsed: Formula, pts: list[Point], primary: Reading
 ) -> list[tuple]:
