@@ -35,6 +35,10 @@ class Activation:
     derivative_bound: Expr | None
     elementwise: bool = True
     options: dict[str, object] = field(default_factory=dict)
+    # Generated NumPy code: the plain-text name, a(z) for a batch in ``{z}``, and the helpers it calls.
+    text: str = "g"
+    code: str = "{z}"
+    helpers: tuple[str, ...] = ()
 
     def values(self, zs: Sequence[Expr]) -> list[Expr]:
         """a = g(z) for a whole layer."""
@@ -75,6 +79,9 @@ SIGMOID = Activation(
     numpy=_np_sigmoid,
     output_range=(0.0, 1.0),
     derivative_bound=Rational(1, 4),
+    text="σ",
+    code="_sigmoid({z})",
+    helpers=("sigmoid",),
 )
 
 TANH = Activation(
@@ -86,6 +93,8 @@ TANH = Activation(
     numpy=np.tanh,
     output_range=(-1.0, 1.0),
     derivative_bound=S.One,
+    text="tanh",
+    code="np.tanh({z})",
 )
 
 RELU = Activation(
@@ -97,6 +106,8 @@ RELU = Activation(
     numpy=lambda z: np.maximum(z, 0.0),
     output_range=(0.0, float("inf")),
     derivative_bound=S.One,
+    text="ReLU",
+    code="np.maximum({z}, 0.0)",
 )
 
 IDENTITY = Activation(
@@ -108,6 +119,8 @@ IDENTITY = Activation(
     numpy=lambda z: z,
     output_range=(float("-inf"), float("inf")),
     derivative_bound=S.One,
+    text="id",
+    code="{z}",
 )
 
 SOFTMAX = Activation(
@@ -120,6 +133,9 @@ SOFTMAX = Activation(
     output_range=(0.0, 1.0),
     derivative_bound=Rational(1, 4),
     elementwise=False,
+    text="softmax",
+    code="_softmax({z})",
+    helpers=("softmax",),
 )
 
 
@@ -137,6 +153,8 @@ def leaky(slope: float = 0.01) -> Activation:
         output_range=(float("-inf"), float("inf")),
         derivative_bound=sympy.Max(S.One, abs(alpha)),
         options={"slope": alpha},
+        text="LeakyReLU",
+        code=f"np.where({{z}} > 0, {{z}}, {float(alpha)!r} * {{z}})",
     )
 
 

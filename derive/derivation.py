@@ -50,6 +50,7 @@ class Derivation:
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
+        self._numeric = None  # the lambdified functions, built on first use
 
     # ------------------------------------------------------------------ symbols
     def size(self, layer: int) -> int:
@@ -397,6 +398,14 @@ class Derivation:
         self, dz: Mapping[tuple[int, int], float], values: Mapping[Symbol, Expr], layer: int, i: int, j: int | None
     ) -> float:
         return dz[(layer, i)] * float(self._local(layer, j).xreplace(values))
+
+    def lambdify(self):  # -> lambdified.NumericFunctions
+        """forward, loss and gradients as vectorised NumPy, generated from the matrix form."""
+        if self._numeric is None:
+            from .lambdified import NumericFunctions
+
+            self._numeric = NumericFunctions(self.network)
+        return self._numeric
 
     def check(self, points: int = 3, seed: int = 0):  # -> check.CheckReport
         """Check every gradient symbolically and by finite differences (see :mod:`derive.check`)."""

@@ -17,3 +17,7 @@ class ParameterError(DeriveError):
 
 class RenderError(DeriveError):
     """A document that could not be rendered or compiled, such as a LaTeX error or a missing tool."""
+
+
+class ShapeError(DeriveError, ValueError):
+    """A numeric array of the wrong shape, or a parameter array that is missing or unknown."""

@@ -30,6 +30,10 @@ class Loss:
     matching: dict[str, Callable[[Expr, Expr], Expr]] = field(default_factory=dict)
     # When a matching simplification needs the targets to sum to one.
     needs_distribution: tuple[str, ...] = ()
+    # Generated NumPy code: C of each sample of a batch, in ``{a}``, ``{z}`` (the output's weighted sums)
+    # and ``{y}``, keyed by output activation ("" for any), with the formula in plain text and the
+    # helpers it calls. Written in z where that avoids log 0 and overflow.
+    code: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _np_log(a: Array) -> Array:
@@ -43,6 +47,7 @@ SQUARED_ERROR = Loss(
     derivative=lambda a, y, k: a[k] - y[k],
     numpy=lambda a, y: 0.5 * np.sum((y - a) ** 2, axis=-1),
     targets="real",
+    code={"": ("0.5 * np.sum(({y} - {a}) ** 2, axis=1)", "C = ½ Σₖ (yₖ − aₖ)²", ())},
 )
 
 MSE = Loss(
@@ -52,6 +57,7 @@ MSE = Loss(
     derivative=lambda a, y, k: Rational(2, len(a)) * (a[k] - y[k]),
     numpy=lambda a, y: np.mean((y - a) ** 2, axis=-1),
     targets="real",
+    code={"": ("np.mean(({y} - {a}) ** 2, axis=1)", "C = (1/n) Σₖ (yₖ − aₖ)²", ())},
 )
 
 BINARY_CROSS_ENTROPY = Loss(
@@ -63,6 +69,18 @@ BINARY_CROSS_ENTROPY = Loss(
     targets="unit",
     output_activations=("sigmoid", "softmax"),
     matching={"sigmoid": lambda ak, yk: ak - yk},
+    code={
+        "sigmoid": (
+            "np.sum(np.logaddexp(0.0, {z}) - {y} * {z}, axis=1)",
+            "C = −Σₖ [yₖ log aₖ + (1 − yₖ) log(1 − aₖ)] = Σₖ [log(1 + e^zₖ) − yₖ zₖ]",
+            (),
+        ),
+        "softmax": (
+            "-np.sum({y} * _log_softmax({z}) + (1 - {y}) * _log1m_softmax({z}), axis=1)",
+            "C = −Σₖ [yₖ log aₖ + (1 − yₖ) log(1 − aₖ)], logs taken from z",
+            ("log_softmax", "log1m_softmax"),
+        ),
+    },
 )
 
 CROSS_ENTROPY = Loss(
@@ -75,6 +93,10 @@ CROSS_ENTROPY = Loss(
     output_activations=("softmax", "sigmoid"),
     matching={"softmax": lambda ak, yk: ak - yk},
     needs_distribution=("softmax",),
+    code={
+        "softmax": ("-np.sum({y} * _log_softmax({z}), axis=1)", "C = −Σₖ yₖ log aₖ, log aₖ = zₖ − log Σⱼ e^zⱼ", ("log_softmax",)),
+        "sigmoid": ("np.sum({y} * np.logaddexp(0.0, -{z}), axis=1)", "C = −Σₖ yₖ log aₖ = Σₖ yₖ log(1 + e^−zₖ)", ()),
+    },
 )
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (SQUARED_ERROR, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)}
