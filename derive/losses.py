@@ -94,7 +94,11 @@ CROSS_ENTROPY = Loss(
     matching={"softmax": lambda ak, yk: ak - yk},
     needs_distribution=("softmax",),
     code={
-        "softmax": ("-np.sum({y} * _log_softmax({z}), axis=1)", "C = −Σₖ yₖ log aₖ, log aₖ = zₖ − log Σⱼ e^zⱼ", ("log_softmax",)),
+        "softmax": (
+            "-np.sum({y} * _log_softmax({z}), axis=1)",
+            "C = −Σₖ yₖ log aₖ, log aₖ = zₖ − log Σⱼ e^zⱼ",
+            ("log_softmax",),
+        ),
         "sigmoid": ("np.sum({y} * np.logaddexp(0.0, -{z}), axis=1)", "C = −Σₖ yₖ log aₖ = Σₖ yₖ log(1 + e^−zₖ)", ()),
     },
 )
