@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("items", nargs="*", metavar="[PARAM] FORMULA", help="what the formula is for, and the formula")
     ver.add_argument("--file", help="a TOML or Markdown list of formulas to verify")
     ver.add_argument("--lang", default="en", help="en or zh")
+    gen = verbs.add_parser("codegen", help="write the gradients as a NumPy module, or a pytest file for your function")
+    gen.add_argument("spec", help="network spec (TOML)")
+    gen.add_argument("-o", "--output", help="file to write (default: standard output)")
+    gen.add_argument("--pytest", action="store_true", help="write a pytest file testing --function")
+    gen.add_argument("--function", help="your gradients function, as module.path:name (with --pytest)")
     return parser
 
 
@@ -124,6 +129,39 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if verdict else 1
 
 
+def _codegen(args: argparse.Namespace) -> int:
+    from . import codegen
+
+    if args.pytest and not args.function:
+        raise DeriveError("codegen: --pytest needs --function module.path:name, the function to test")
+    if args.function and not args.pytest:
+        raise DeriveError("codegen: --function is for --pytest")
+    net = load(args.spec)
+    text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        _write_whole(args.output, text)
+    return 0
+
+
+def _write_whole(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all, with a one-line error."""
+    from pathlib import Path
+
+    from .render import write_atomic
+
+    target = Path(path)
+    if target.is_dir():
+        raise DeriveError(f"-o: {path} is a directory; give a file name such as grads.py")
+    if not target.parent.is_dir():
+        raise DeriveError(f"-o: the directory {str(target.parent)!r} does not exist")
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise DeriveError(f"-o: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
+
+
 def _formulas_last(argv: list[str]) -> list[str]:
     """For verify, options first and everything else after ``--``: a formula may start with '-'."""
     if not argv or argv[0] != "verify" or "--" in argv:
@@ -147,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
     try:
         args = _parser().parse_args(_formulas_last(list(sys.argv[1:] if argv is None else argv)))
-        verbs = {"grad": _grad, "check": _check, "render": _render, "verify": _verify}
+        verbs = {"grad": _grad, "check": _check, "render": _render, "verify": _verify, "codegen": _codegen}
         return verbs[args.verb](args)
     except DeriveError as exc:
         print(f"derive: error: {' '.join(str(exc).split())}", file=sys.stderr)

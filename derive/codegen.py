@@ -22,7 +22,7 @@ _WIDTH = 96
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "code"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -30,6 +30,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["py"] = repr  # a Python literal of derive's own strings
+    return env
 
 
 _ENV = _environment()
@@ -73,6 +75,7 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
         "distribution": p.distribution,
         "standalone": standalone,
         "formulas": p.formulas,
+        "elements": p.elements,
     }
 
 
@@ -81,14 +84,20 @@ def _commented(line: Line, notes: object) -> dict[str, str]:
     return {"target": line.target, "code": line.code, "comment": _comment(line.formula + remark)}
 
 
-def module_source(net: Network | Plan, standalone: bool = True) -> str:
+def module_source(net: Network | Plan, standalone: bool = True, embedded: bool = False) -> str:
     """The NumPy module with ``forward``, ``loss`` and ``gradients`` for ``net``.
 
     ``standalone`` defines the module's own ShapeError; without it, the caller
-    supplies ``ShapeError`` in the namespace the source is run in.
+    supplies ``ShapeError`` in the namespace the source is run in. ``embedded``
+    leaves out the docstring and the import, for a file that has its own.
     """
     p = net if isinstance(net, Plan) else plan(net)
-    return _ENV.get_template("module.py.j2").render(**_context(p, standalone))
+    return _ENV.get_template("module.py.j2").render(**_context(p, standalone), embedded=embedded)
+
+
+def compare_source(p: Plan) -> str:
+    """``random_batch`` and ``compare_gradients`` (with the derived formulas) for testing a user's function."""
+    return _ENV.get_template("compare.py.j2").render(**_context(p, True), targets=p.network.loss_def.targets)
 
 
 def pytest_source(net: Network, function: str, spec: str) -> str:
@@ -98,5 +107,10 @@ def pytest_source(net: Network, function: str, spec: str) -> str:
     module, name = function.split(":")
     p = plan(net)
     return _ENV.get_template("test_grads.py.j2").render(
-        **_context(p, True), module=module, function=name, reference=module_source(p), spec=safe_name(spec)
+        **_context(p, True),
+        module=module,
+        function=name,
+        spec=safe_name(spec),
+        reference=module_source(p, embedded=True).strip("\n"),
+        compare=compare_source(p).strip("\n"),
     )

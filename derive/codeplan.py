@@ -55,6 +55,7 @@ class Plan:
     helpers: tuple[str, ...]
     distribution: bool  # the targets of a batch must each sum to 1
     formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
+    elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
 
     @property
     def output(self) -> str:
@@ -331,6 +332,14 @@ class _Builder:
         g_name = self._symbol_text(f"g'({layer})")
         return Line(f"D{layer}", f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
 
+    def _element_formula(self, name: str) -> str:
+        layer = int(name[1:])
+        delta = f"{layer_text('δ', layer)}[{{i}}]"
+        if name.startswith("b"):
+            return f"∂J/∂{name}[{{i}}] = (1/m) Σₛ {delta}"
+        before = "x" if layer == 1 else layer_text("a", layer - 1)
+        return f"∂J/∂{name}[{{i}},{{j}}] = (1/m) Σₛ {delta} {before}[{{j}}]"
+
     def build(self) -> Plan:
         forward = self.forward()
         loss = self.loss()
@@ -348,6 +357,7 @@ class _Builder:
             helpers=tuple(sorted(self.helpers)),
             distribution=self.d.needs_distribution(),
             formulas={name: formulas[name] for name in self.net.shapes()},
+            elements={name: self._element_formula(name) for name in self.net.shapes()},
         )
 
 

@@ -1,0 +1,83 @@
+"""Helpers for testing your own backprop code against the derived gradients.
+
+>>> from derive.testing import assert_gradients
+>>> assert_gradients("examples/seed001.toml", my_gradients)
+
+``my_gradients(params, x, y)`` is called on seeded random parameters and
+batches (x of shape (m, inputs), y of shape (m, outputs)) and must return
+∂J/∂θ of the batch mean J = (1/m) Σ C, as a dict shaped like params.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from . import codegen
+from .codeplan import plan
+from .derivation import Derivation, derive
+from .errors import DeriveError, ShapeError
+from .network import Network
+from .spec import load
+
+Gradients = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, np.ndarray]]
+# The per-sample closed form is quoted in a failure message up to this length.
+CLOSED_FORM_CHARS = 600
+
+
+def assert_gradients(
+    spec_or_net: str | os.PathLike[str] | Network | Derivation,
+    my_gradients: Gradients,
+    *,
+    seeds: Iterable[int] = (0, 1, 2),
+    batches: Iterable[int] = (1, 4, 16),
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> None:
+    """Raise AssertionError at the first element where ``my_gradients`` differs from the derivation.
+
+    The message names the parameter and the element, gives your value and the
+    derived one, the derived formula, and a hint when the whole array is off by
+    a common mistake (summed instead of averaged, negated, doubled).
+    """
+    d = _derivation(spec_or_net)
+    checker = _Checker(d)
+    for seed in seeds:
+        for m in batches:
+            params, x, y = checker.random_batch(seed, m)
+            derived = d.lambdify().gradients(params, x, y)
+            mine = my_gradients({name: value.copy() for name, value in params.items()}, x.copy(), y.copy())
+            checker.compare(derived, mine, f"seed {seed}, batch of {m}", m, rtol, atol, checker.explain)
+
+
+def _derivation(spec_or_net: object) -> Derivation:
+    if isinstance(spec_or_net, Derivation):
+        return spec_or_net
+    if isinstance(spec_or_net, Network):
+        return derive(spec_or_net)
+    if isinstance(spec_or_net, (str, os.PathLike)):
+        return derive(load(spec_or_net))
+    raise DeriveError(f"assert_gradients: expected a spec file, a Network or a Derivation, got {type(spec_or_net).__name__}")
+
+
+class _Checker:
+    """The generated ``random_batch`` and ``compare_gradients`` (the pytest file's own), compiled."""
+
+    def __init__(self, d: Derivation) -> None:
+        self.d = d
+        p = plan(d.network)
+        # Made only from derive's own names, numbers and formulas (see derive.lambdified).
+        source = codegen.module_source(p, standalone=False, embedded=True) + codegen.compare_source(p)
+        namespace: dict[str, object] = {"np": np, "ShapeError": ShapeError}
+        exec(compile(source, "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
+        self.random_batch = namespace["random_batch"]
+        self.compare = namespace["compare_gradients"]
+
+    def explain(self, element: str) -> str:
+        """The element's per-sample closed form, when it is short enough to read."""
+        closed = str(self.d.gradient(element, "closed"))
+        if len(closed) > CLOSED_FORM_CHARS:
+            return ""
+        return f"  per sample: ∂C/∂{element} = {closed}"
