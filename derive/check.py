@@ -4,8 +4,10 @@
    and the difference from the derived closed form must vanish (by expansion or
    cancellation; where neither decides, by evaluation with 30 significant digits
    at seeded random points).
-2. Numeric: central finite differences of the NumPy cost at seeded random
-   points, against the closed form evaluated at the same points.
+2. Numeric, on seeded random batches: central finite differences of the
+   generated batch loss J = (1/m) Σ C, the generated NumPy gradients, and
+   (when torch is installed) torch autograd in float64, each against the mean
+   of the closed form over the batch.
 The matrix-form equations are confirmed entry by entry against the element level.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 import sympy
 from sympy import Float
 
-from . import matrixform, numeric
+from . import autograd, matrixform, numeric
 from . import symbols as sym
 from .algebra import constraints, is_zero
 from .derivation import Derivation
@@ -29,17 +31,22 @@ SYMBOLIC_PARAMETERS = 40
 FD_PARAMETERS = 4000
 FD_STEP = 1e-6
 TOLERANCE = 1e-6
+# The generated code and torch autograd compute the same numbers as the closed form, up to rounding.
+EXACT_TOLERANCE = 1e-9
+BATCH = 3
 DIGITS = 30
 
 
 @dataclass
 class ParameterCheck:
-    """The outcome for one parameter."""
+    """The outcome for one parameter; errors are |value − closed form| / max(1, |closed form|)."""
 
     name: str
     symbolic: str  # "exact", "digits", "skipped" or "failed"
-    fd_error: float | None  # largest |fd − derived| / max(1, |derived|), None when not sampled
+    fd_error: float | None  # finite differences of the generated J; None when not sampled
     passed: bool
+    code_error: float = 0.0  # the generated NumPy gradients
+    torch_error: float | None = None  # torch autograd; None without torch
 
 
 @dataclass
@@ -52,6 +59,9 @@ class CheckReport:
     step: float
     parameters: list[ParameterCheck] = field(default_factory=list)
     matrix: list[tuple[str, int | None, bool]] = field(default_factory=list)  # (kind, layer, holds)
+    batch: int = BATCH
+    exact_tolerance: float = EXACT_TOLERANCE
+    torch: str | None = None  # torch's version when autograd was compared
 
     @property
     def passed(self) -> int:
@@ -69,47 +79,71 @@ class CheckReport:
         return list(out.items())
 
 
-def check(d: Derivation, points: int = 3, seed: int = 0, symbolic: bool | None = None) -> CheckReport:
-    """Check every parameter's closed form; ``symbolic=None`` decides by size."""
+def check(
+    d: Derivation, points: int = 3, seed: int = 0, symbolic: bool | None = None, use_torch: bool = True
+) -> CheckReport:
+    """Check every parameter's closed form; ``symbolic=None`` decides by size, torch is used when installed."""
     net = d.network
     names = d.parameters()
     if symbolic is None:
         symbolic = net.parameter_count() <= SYMBOLIC_PARAMETERS
     rng = np.random.default_rng(seed)
-    samples = [numeric.random_point(net, rng) for _ in range(points)]
+    batches = [numeric.random_batch(net, rng, BATCH) for _ in range(points)]
     fd_names = set(names)
     if len(names) > FD_PARAMETERS:
         fd_names = set(rng.choice(names, FD_PARAMETERS, replace=False).tolist())
-    fd = _finite_difference_errors(d, samples, fd_names)
-    report = CheckReport(net.name, points, TOLERANCE, FD_STEP)
+    torch = autograd.version() if use_torch else None
+    errors = _numeric_errors(d, batches, fd_names, torch is not None)
+    report = CheckReport(net.name, points, TOLERANCE, FD_STEP, torch=torch)
     direct = _SymbolicCheck(d, rng) if symbolic else None
     for name in names:
         verdict = direct.verdict(name) if direct is not None else "skipped"
-        err = fd.get(name)
-        ok = verdict != "failed" and (err is None or err <= TOLERANCE)
-        report.parameters.append(ParameterCheck(name, verdict, err, ok))
+        fd, code, torch_error = errors[name]
+        ok = verdict != "failed" and (fd is None or fd <= TOLERANCE) and code <= EXACT_TOLERANCE
+        ok = ok and (torch_error is None or torch_error <= EXACT_TOLERANCE)
+        report.parameters.append(ParameterCheck(name, verdict, fd, ok, code, torch_error))
     if net.parameter_count() <= SYMBOLIC_PARAMETERS * 4:
         report.matrix = _matrix_checks(d)
     return report
 
 
-def _finite_difference_errors(d: Derivation, samples: list, names: set[str]) -> dict[str, float]:
+def finite_difference_errors(d: Derivation, params: dict, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Every parameter's |finite difference − closed form| / max(1, |closed form|) at one sample."""
+    sample = [(params, np.atleast_2d(x), np.atleast_2d(y))]
+    return {name: fd for name, (fd, _, _) in _numeric_errors(d, sample, set(d.parameters()), False).items()}
+
+
+def _numeric_errors(
+    d: Derivation, batches: list, fd_names: set[str], with_torch: bool
+) -> dict[str, tuple[float | None, float, float | None]]:
+    """Per parameter, the largest error over the batches of (finite differences, generated code, torch)."""
     net = d.network
-    errors: dict[str, float] = {}
-    for params, x, y in samples:
-        derived = d.evaluate_all(params, x, y)
-        for name in names:
+    fn = d.lambdify()
+    fd_err: dict[str, float] = {}
+    code_err: dict[str, float] = {}
+    torch_err: dict[str, float] = {}
+
+    def worst(table: dict[str, float], name: str, value: float, closed: float) -> None:
+        table[name] = max(table.get(name, 0.0), abs(value - closed) / max(1.0, abs(closed)))
+
+    for params, x, y in batches:
+        per_sample = [d.evaluate_all(params, xs, ys) for xs, ys in zip(x, y, strict=True)]
+        closed = {name: float(np.mean([s[name] for s in per_sample])) for name in per_sample[0]}
+        code = fn.gradients(params, x, y)
+        torch = autograd.gradients(net, params, x, y) if with_torch else None
+        for name, value in closed.items():
             array, index = _locate(name)
-            p = {k: v.copy() for k, v in params.items()}
-            p[array][index] += FD_STEP
-            up = numeric.cost(net, p, x, y)
-            p[array][index] -= 2 * FD_STEP
-            down = numeric.cost(net, p, x, y)
-            estimate = (up - down) / (2 * FD_STEP)
-            value = derived[name]
-            err = abs(estimate - value) / max(1.0, abs(value))
-            errors[name] = max(errors.get(name, 0.0), err)
-    return errors
+            worst(code_err, name, float(code[array][index]), value)
+            if torch is not None:
+                worst(torch_err, name, float(torch[array][index]), value)
+            if name in fd_names:
+                p = {k: v.copy() for k, v in params.items()}
+                p[array][index] += FD_STEP
+                up = fn.loss(p, x, y)
+                p[array][index] -= 2 * FD_STEP
+                down = fn.loss(p, x, y)
+                worst(fd_err, name, (up - down) / (2 * FD_STEP), value)
+    return {name: (fd_err.get(name), code_err[name], torch_err.get(name)) for name in code_err}
 
 
 def _locate(name: str) -> tuple[str, tuple[int, ...]]:
@@ -176,11 +210,19 @@ def format_report(net: Network, report: CheckReport) -> str:
     """One row per parameter group, the matrix-form rows, and ``N passed, M failed``."""
     shape = "-".join(map(str, net.sizes))
     acts = "/".join(layer.activation for layer in net.layers)
+    torch = (
+        f"torch {report.torch} autograd in float64"
+        if report.torch
+        else "torch autograd: not installed (pip install 'derive[torch]')"
+    )
     lines = [
         f"check {net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters",
-        f"finite differences: {report.points} seeded points, central step h = {report.step:g},"
-        f" error |fd - derived| / max(1, |derived|), tolerance {report.tolerance:g}",
-        f"{'group':<8}{'params':>7}  {'sympy diff of composed cost':<30}{'finite differences':<28}result",
+        f"numbers: {report.points} seeded batches of {report.batch} samples, gradients of J = (1/m) sum C,"
+        f" error |value - closed form| / max(1, |closed form|)",
+        f"finite differences of the generated J: central step h = {report.step:g}, tolerance {report.tolerance:g}",
+        f"generated NumPy gradients, {torch}: tolerance {report.exact_tolerance:g}",
+        f"{'group':<8}{'params':>7}  {'sympy diff of composed cost':<30}{'finite differences':<24}"
+        f"{'generated NumPy':<18}{'torch autograd':<18}result",
     ]
     for group, items in report.groups():
         counts = {kind: sum(p.symbolic == kind for p in items) for kind in ("exact", "digits", "failed")}
@@ -194,12 +236,15 @@ def format_report(net: Network, report: CheckReport) -> str:
                 symbolic += f", {counts['failed']} differ"
         errs = [p.fd_error for p in items if p.fd_error is not None]
         sampled = "" if len(errs) == len(items) else f" ({len(errs)} sampled)"
-        numeric_col = f"max error {max(errs):.1e}{sampled}" if errs else "not sampled"
+        fd_col = f"max error {max(errs):.1e}{sampled}" if errs else "not sampled"
+        code_col = f"max {max(p.code_error for p in items):.1e}"
+        torch_errs = [p.torch_error for p in items if p.torch_error is not None]
+        torch_col = f"max {max(torch_errs):.1e}" if torch_errs else "-"
         bad = sum(not p.passed for p in items)
         result = "ok" if bad == 0 else f"FAILED ({bad})"
-        lines.append(f"{group:<8}{len(items):>7}  {symbolic:<30}{numeric_col:<28}{result}")
+        lines.append(f"{group:<8}{len(items):>7}  {symbolic:<30}{fd_col:<24}{code_col:<18}{torch_col:<18}{result}")
     for kind, layer, ok in report.matrix:
         label = kind if layer is None else f"{kind}, layer {layer}"
-        lines.append(f"matrix form: {label:<53}{'ok' if ok else 'FAILED'}")
+        lines.append(f"matrix form: {label:<89}{'ok' if ok else 'FAILED'}")
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines)

@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--points", type=int, default=3, help="random points for finite differences")
     chk.add_argument("--seed", type=int, default=0, help="seed of the random points")
     chk.add_argument("--no-symbolic", action="store_true", help="skip sympy's direct differentiation")
+    chk.add_argument("--no-torch", action="store_true", help="skip torch autograd even when torch is installed")
     ren = verbs.add_parser("render", help="write the derivation as Markdown, LaTeX and HTML (and PDF)")
     ren.add_argument("spec", nargs="+", help="network spec(s) (TOML)")
     ren.add_argument("-o", "--output", required=True, help="output directory")
@@ -95,7 +96,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.points < 1:
         raise DeriveError("--points: must be at least 1")
     net = load(args.spec)
-    report = checking.check(derive(net), args.points, args.seed, False if args.no_symbolic else None)
+    symbolic = False if args.no_symbolic else None
+    report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report))
     return 0 if report.failed == 0 else 1
 

@@ -14,7 +14,7 @@ import jinja2
 from .codeplan import Line, Plan, layer_text, plan
 from .errors import DeriveError
 from .network import Network
-from .render import TEMPLATES
+from .paths import TEMPLATES
 
 # module.path:function, both made of Python identifiers.
 _FUNCTION = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)

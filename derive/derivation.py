@@ -407,11 +407,11 @@ class Derivation:
             self._numeric = NumericFunctions(self.network)
         return self._numeric
 
-    def check(self, points: int = 3, seed: int = 0):  # -> check.CheckReport
-        """Check every gradient symbolically and by finite differences (see :mod:`derive.check`)."""
+    def check(self, points: int = 3, seed: int = 0, use_torch: bool = True):  # -> check.CheckReport
+        """Check every gradient symbolically and numerically (see :mod:`derive.check`)."""
         from .check import check
 
-        return check(self, points, seed)
+        return check(self, points, seed, use_torch=use_torch)
 
     def render(self, format: str = "md", lang: str = "en") -> str:  # noqa: A002 - the issue's name
         """The derivation as a document: ``format`` md, tex or html; ``lang`` en or zh."""

@@ -16,7 +16,7 @@ from sympy import Basic, Matrix
 from . import matrixform, numeric
 from . import symbols as sym
 from .activations import SIGMOID, TANH
-from .check import DIGITS, CheckReport, _finite_difference_errors
+from .check import DIGITS, CheckReport, finite_difference_errors
 from .derivation import Derivation
 from .functions import Partial
 from .latex import DeriveLatexPrinter
@@ -379,7 +379,7 @@ class _Builder:
                 rules = [e for e in matrixform.update(d, layer) if str(e.lhs.name)[0] == kind]
                 update = rules[-1]  # under the error-term convention, the rule in δ
                 row("update", layer, update, shown(new, kind == "W"))
-        errors = _finite_difference_errors(d, [(params, ex.x, ex.y)], set(d.parameters()))
+        errors = finite_difference_errors(d, params, ex.x, ex.y)
         return rows, max(errors.values())
 
     # -------------------------------------------------------- vanishing gradients
@@ -496,4 +496,5 @@ def _array(values: dict[str, float], array: str, shape: tuple[int, ...]) -> np.n
 
 def build(d: Derivation, report: CheckReport | None = None) -> Document:
     """The document data for ``d``, checking it first unless ``report`` is given."""
-    return _Builder(d, report if report is not None else d.check()).build()
+    # Without torch, so that a document is the same whether or not torch is installed.
+    return _Builder(d, report if report is not None else d.check(use_torch=False)).build()

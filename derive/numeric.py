@@ -87,13 +87,19 @@ def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray,
 
 def random_point(net: Network, rng: np.random.Generator, scale: float = 1.0):
     """Seeded random parameters, one input and one target the loss accepts."""
+    params, x, y = random_batch(net, rng, 1, scale)
+    return params, x[0], y[0]
+
+
+def random_batch(net: Network, rng: np.random.Generator, m: int, scale: float = 1.0):
+    """Seeded random parameters, and m inputs (m, inputs) and targets (m, outputs) the loss accepts."""
     params = {name: rng.uniform(-scale, scale, shape) for name, shape in net.shapes().items()}
-    x = rng.uniform(-1, 1, net.inputs)
+    x = rng.uniform(-1, 1, (m, net.inputs))
     targets = net.loss_def.targets
     if targets == "distribution":
-        y = rng.dirichlet(np.ones(net.outputs))
+        y = rng.dirichlet(np.ones(net.outputs), m)
     elif targets == "unit":
-        y = rng.uniform(0, 1, net.outputs)
+        y = rng.uniform(0, 1, (m, net.outputs))
     else:
-        y = rng.uniform(-1, 1, net.outputs)
+        y = rng.uniform(-1, 1, (m, net.outputs))
     return params, x, y

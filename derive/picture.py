@@ -16,15 +16,13 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from . import symbols as sym
 from .latex import latex
 from .network import Network
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from .paths import TEMPLATES
 
 TIKZ_LIBRARIES: tuple[str, ...] = ("arrows.meta",)
 """TikZ libraries the picture needs: ``\\usetikzlibrary{arrows.meta}`` in the preamble."""

@@ -18,10 +18,10 @@ from .derivation import Derivation
 from .document import Document, Eq, ExampleRow, build
 from .errors import RenderError
 from .latex import DeriveLatexPrinter
+from .paths import TEMPLATES
 
 FORMATS = ("md", "tex", "html")
 LANGS = ("en", "zh")
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _TEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 

@@ -59,7 +59,8 @@ def _derivation(spec_or_net: object) -> Derivation:
         return derive(spec_or_net)
     if isinstance(spec_or_net, (str, os.PathLike)):
         return derive(load(spec_or_net))
-    raise DeriveError(f"assert_gradients: expected a spec file, a Network or a Derivation, got {type(spec_or_net).__name__}")
+    kind = type(spec_or_net).__name__
+    raise DeriveError(f"assert_gradients: expected a spec file, a Network or a Derivation, got {kind}")
 
 
 class _Checker:

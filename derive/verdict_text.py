@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from .errors import DeriveError
-from .render import LANGS, TEMPLATES
+from .paths import TEMPLATES
+from .render import LANGS
 
 if TYPE_CHECKING:
     from .formula_file import Entry
