@@ -53,7 +53,6 @@ class Plan:
     backward: tuple[Line, ...]
     gradients: dict[str, str]  # parameter name → the variable holding ∂J/∂θ
     helpers: tuple[str, ...]
-    distribution: bool  # the targets of a batch must each sum to 1
     formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
     elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
 
@@ -295,8 +294,14 @@ class _Builder:
         eqs = matrixform.output_delta(self.d)
         first = self._equation(eqs[0])
         if self.d.output_matching():
-            simple = self._rows(eqs[-1].rhs)
-            return [Line(f"D{L}", f"({simple}) / m", f"{first} = {self._text(eqs[-1].rhs)}", "batch_mean")]
+            simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
+            general = self.net.loss_def.any_targets.get(act.name)
+            if general is not None:  # exact for any targets, a − y for targets that sum to 1
+                code, general_text = general
+                a_text = layer_text("a", L)
+                simple = code.format(a=f"A{L}", y="Y")
+                text = f"{general_text.replace('a', a_text, 1)} (= {text} when Σₖ yₖ = 1)"
+            return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
         if act.elementwise:
             code, text = self._element(self.d.dC_dz(L, 1), L)
             return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
@@ -355,7 +360,6 @@ class _Builder:
             backward=tuple(backward),
             gradients=gradients,
             helpers=tuple(sorted(self.helpers)),
-            distribution=self.d.needs_distribution(),
             formulas={name: formulas[name] for name in self.net.shapes()},
             elements={name: self._element_formula(name) for name in self.net.shapes()},
         )

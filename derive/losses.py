@@ -34,6 +34,9 @@ class Loss:
     # and ``{y}``, keyed by output activation ("" for any), with the formula in plain text and the
     # helpers it calls. Written in z where that avoids log 0 and overflow.
     code: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    # Generated NumPy code for δ^{(L)} where ``matching`` assumes targets that sum to one: the same
+    # Jᵀ∇ₐC for any targets, as (code in ``{a}`` and ``{y}``, plain text), keyed by output activation.
+    any_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _np_log(a: Array) -> Array:
@@ -93,6 +96,7 @@ CROSS_ENTROPY = Loss(
     output_activations=("softmax", "sigmoid"),
     matching={"softmax": lambda ak, yk: ak - yk},
     needs_distribution=("softmax",),
+    any_targets={"softmax": ("{a} * {y}.sum(axis=1, keepdims=True) - {y}", "a (Σₖ yₖ) − y")},
     code={
         "softmax": (
             "-np.sum({y} * _log_softmax({z}), axis=1)",
