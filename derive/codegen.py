@@ -43,9 +43,9 @@ def _comment(text: str, indent: str = "    ") -> str:
     return "\n".join(f"{indent}# {line}" if k == 0 else f"{indent}#   {line}" for k, line in enumerate(lines))
 
 
-def safe_name(name: str) -> str:
-    """The network's name with only the characters a file name may have (it goes into a docstring)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name)) or "network"
+def safe_name(name: str, keep: str = "") -> str:
+    """``name`` with only the characters of a file name (and ``keep``), for a docstring or a module name."""
+    return re.sub(rf"[^A-Za-z0-9_.{re.escape(keep)}-]", "_", str(name)) or "network"
 
 
 def _context(p: Plan, standalone: bool) -> dict[str, object]:
@@ -110,7 +110,7 @@ def pytest_source(net: Network, function: str, spec: str) -> str:
         **_context(p, True),
         module=module,
         function=name,
-        spec=safe_name(spec),
+        spec=safe_name(spec, keep="/"),
         reference=module_source(p, embedded=True).strip("\n"),
         compare=compare_source(p).strip("\n"),
     )
