@@ -295,8 +295,12 @@ def test_check_compares_with_torch_and_reports_it(capsys):
 
 def test_check_fails_through_torch_and_code_when_the_closed_form_is_wrong(monkeypatch):
     d = derive.derive(net((2, 3, 2), ("tanh", "sigmoid"), "squared_error"))
-    right = d.dC_dz
-    monkeypatch.setattr(d, "dC_dz", lambda layer, i: 3 * right(layer, i) if (layer, i) == (1, 2) else right(layer, i))
+    right = d.jacobian_entry  # tanh'(z) of hidden unit 2, tripled: only its weights and bias go wrong
+
+    def tripled(layer, i, k):
+        return 3 * right(layer, i, k) if (layer, i, k) == (1, 2, 2) else right(layer, i, k)
+
+    monkeypatch.setattr(d, "jacobian_entry", tripled)
     report = check(d, points=2, symbolic=False)
     bad = {p.name for p in report.parameters if not p.passed}
     assert bad == {"W1[2,1]", "W1[2,2]", "b1[2]"}
