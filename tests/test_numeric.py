@@ -192,7 +192,8 @@ def test_generated_pytest_file_passes_the_exercise_and_catches_the_broken_varian
     assert good.returncode == 0, good.stdout + good.stderr
     assert "9 passed" in good.stdout
     broken = tmp_path / "test_broken.py"
-    assert cli.main(["codegen", str(SEED4), "--pytest", "--function", "backprop:gradients_with_a_mistake", "-o", str(broken)]) == 0
+    args = ["codegen", str(SEED4), "--pytest", "--function", "backprop:gradients_with_a_mistake", "-o", str(broken)]
+    assert cli.main(args) == 0
     bad = _pytest(broken, tmp_path)
     assert bad.returncode == 1
     # The hidden layer's weights are wrong (σ' left out), and the message says where and what it should be.
@@ -257,7 +258,8 @@ def test_assert_gradients_hints_at_common_mistakes(change, hint):
 def test_assert_gradients_reports_shapes_and_missing_arrays():
     network = derive.load(ROOT / "examples" / "seed001.toml")
     fn = derive.derive(network).lambdify()
-    with pytest.raises(AssertionError, match=re.escape("W1: yours has shape (2, 3), the derived gradient (3, 2) (transposed?)")):
+    turned = re.escape("W1: yours has shape (2, 3), the derived gradient (3, 2) (transposed?)")
+    with pytest.raises(AssertionError, match=turned):
         assert_gradients(network, lambda p, x, y: dict(fn.gradients(p, x, y), W1=fn.gradients(p, x, y)["W1"].T))
     with pytest.raises(AssertionError, match="b2: missing from your gradients"):
         assert_gradients(network, lambda p, x, y: {k: v for k, v in fn.gradients(p, x, y).items() if k != "b2"})
