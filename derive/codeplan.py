@@ -39,7 +39,7 @@ class Line:
     target: str
     code: str
     formula: str
-    note: str = ""  # a remark the template words: "per_sample", "batch_mean" or "inside_unit"
+    note: str = ""  # a remark the template words: "per_sample" or "batch_mean"
 
 
 @dataclass(frozen=True)
@@ -290,36 +290,29 @@ class _Builder:
         return lines, formulas
 
     def _output_delta(self) -> list[Line]:
-        L, act = self.L, self.net.activation(self.L)
+        L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
         eqs = matrixform.output_delta(self.d)
         first = self._equation(eqs[0])
+        names = {"a": f"A{L}", "z": f"Z{L}", "y": "Y"}
+        if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
+            code, text, helpers = loss.delta_code[act.name]
+            self.helpers.update(helpers)
+            text = text.format(a=layer_text("a", L))
+            return [Line(f"D{L}", f"({code.format(**names)}) / m", f"{first} = {text}", "batch_mean")]
         if self.d.output_matching():
             simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
-            general = self.net.loss_def.any_targets.get(act.name)
-            if general is not None:  # exact for any targets, a − y for targets that sum to 1
-                code, general_text = general
-                a_text = layer_text("a", L)
-                simple = code.format(a=f"A{L}", y="Y")
-                text = f"{general_text.replace('a', a_text, 1)} (= {text} when Σₖ yₖ = 1)"
             return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
         if act.elementwise:
             code, text = self._element(self.d.dC_dz(L, 1), L)
             return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
-        gradient = self.net.loss_def.derivative(self.d.a_vec(L)[:1], self.d.y_vec()[:1], 0)
-        a_name = f"A{L}"
-        lines = []
-        if any(p.exp.is_negative for p in gradient.atoms(sympy.Pow) if p.base.has(sym.a(L, 1))):
-            self.helpers.add("inside_unit")
-            lines.append(Line(f"P{L}", f"_inside_unit({a_name})", layer_text("a", L), "inside_unit"))
-            a_name = f"P{L}"
-        names = {sym.a(L, 1): a_name, sym.y(1): "Y"}
-        code = _Element(names, False).doprint(gradient)
-        _, text = self._element(gradient, L)
-        lines.append(Line(f"G{L}", code, f"∇ₐC = {text}"))
+        gradient = self.d.dC_da(1)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole output layer
+        code, text = self._element(gradient, L)
         self.helpers.add("softmax_back")
         jac = self._equation(eqs[1])
-        lines.append(Line(f"D{L}", f"_softmax_back(A{L}, G{L}) / m", f"{first}, {jac}", "batch_mean"))
-        return lines
+        return [
+            Line(f"G{L}", code, f"∇ₐC = {text}"),
+            Line(f"D{L}", f"_softmax_back(A{L}, G{L}) / m", f"{first}, {jac}", "batch_mean"),
+        ]
 
     def _recursion(self, layer: int) -> Line:
         eqs = matrixform.recursion(self.d, layer)

@@ -34,9 +34,9 @@ class Loss:
     # and ``{y}``, keyed by output activation ("" for any), with the formula in plain text and the
     # helpers it calls. Written in z where that avoids log 0 and overflow.
     code: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
-    # Generated NumPy code for δ^{(L)} where ``matching`` assumes targets that sum to one: the same
-    # Jᵀ∇ₐC for any targets, as (code in ``{a}`` and ``{y}``, plain text), keyed by output activation.
-    any_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Generated NumPy code for δ^{(L)} where the general Jᵀ∇ₐC would assume targets that sum to one
+    # or lose digits: (code in ``{a}``, ``{z}``, ``{y}``; plain text with ``{a}``; helpers), by output activation.
+    delta_code: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _np_log(a: Array) -> Array:
@@ -72,10 +72,17 @@ BINARY_CROSS_ENTROPY = Loss(
     targets="unit",
     output_activations=("sigmoid", "softmax"),
     matching={"sigmoid": lambda ak, yk: ak - yk},
+    delta_code={
+        "softmax": (
+            "_softmax_bce_delta({z}, {y})",
+            "Jᵀ∇ₐC, δᵢ = aᵢ (Σₖ yₖ + 1 − yᵢ) − yᵢ − Σⱼ≠ᵢ (1 − yⱼ) aᵢ aⱼ/(1 − aⱼ), each term from logs of a",
+            ("log_softmax", "log1m_softmax", "softmax_bce_delta"),
+        )
+    },
     code={
         "sigmoid": (
-            "np.sum(np.logaddexp(0.0, {z}) - {y} * {z}, axis=1)",
-            "C = −Σₖ [yₖ log aₖ + (1 − yₖ) log(1 − aₖ)] = Σₖ [log(1 + e^zₖ) − yₖ zₖ]",
+            "np.sum(np.maximum({z}, 0.0) - {y} * {z} + np.log1p(np.exp(-np.abs({z}))), axis=1)",
+            "C = −Σₖ [yₖ log aₖ + (1 − yₖ) log(1 − aₖ)] = Σₖ [max(zₖ, 0) − yₖ zₖ + log(1 + e^−|zₖ|)]",
             (),
         ),
         "softmax": (
@@ -96,7 +103,13 @@ CROSS_ENTROPY = Loss(
     output_activations=("softmax", "sigmoid"),
     matching={"softmax": lambda ak, yk: ak - yk},
     needs_distribution=("softmax",),
-    any_targets={"softmax": ("{a} * {y}.sum(axis=1, keepdims=True) - {y}", "a (Σₖ yₖ) − y")},
+    delta_code={
+        "softmax": (
+            "{a} * {y}.sum(axis=1, keepdims=True) - {y}",
+            "{a} (Σₖ yₖ) − y, which is {a} − y when Σₖ yₖ = 1",
+            (),
+        )
+    },
     code={
         "softmax": (
             "-np.sum({y} * _log_softmax({z}), axis=1)",

@@ -85,7 +85,8 @@ def gradients(params, x, y):
 def _arrays(params, x, y=None):
     """The parameters in the order of SHAPES, x and y as (m, ·) arrays, and whether x was one 1-D sample.
 
-    Arrays of the right shapes are used as they are; anything else goes through _checked.
+    Arrays of the right shapes are used as they are (so a float32 batch is computed in float32);
+    anything else goes through _checked.
     """
     try:
         W1 = params["W1"]
