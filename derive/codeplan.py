@@ -317,7 +317,7 @@ class _Builder:
     def _recursion(self, layer: int) -> Line:
         eqs = matrixform.recursion(self.d, layer)
         act = self.net.activation(layer)
-        back = matrixform._backprop_in(layer, self.d)
+        back = matrixform.backprop_in(layer, self.d)
         incoming = self._rows(back)
         text = self._equation(eqs[0])
         if not act.elementwise:
@@ -342,16 +342,13 @@ class _Builder:
         forward = self.forward()
         loss = self.loss()
         backward, formulas = self.backward()
-        gradients = {}
-        for name in self.net.shapes():
-            gradients[name] = f"d{name}"
         return Plan(
             network=self.net,
             shapes=self.net.shapes(),
             forward=tuple(forward),
             loss=tuple(loss),
             backward=tuple(backward),
-            gradients=gradients,
+            gradients={name: f"d{name}" for name in self.net.shapes()},
             helpers=tuple(sorted(self.helpers)),
             formulas={name: formulas[name] for name in self.net.shapes()},
             elements={name: self._element_formula(name) for name in self.net.shapes()},

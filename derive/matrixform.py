@@ -85,7 +85,7 @@ def _outer(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.Matri
     return a_prev * delta.T if from_to else delta * a_prev.T
 
 
-def _backprop_in(layer: int | str, d: Derivation | None) -> sympy.MatrixExpr:
+def backprop_in(layer: int | str, d: Derivation | None) -> sympy.MatrixExpr:
     """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation."""
     return weight(_shift(layer, 1), d, _from_to(d)).T * vec("delta", _shift(layer, 1), d)
 
@@ -126,7 +126,7 @@ def _softmax_jacobian(layer: int, d: Derivation) -> sympy.MatrixExpr:
 
 def recursion(d: Derivation, layer: int) -> tuple[Equation, ...]:
     """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for softmax."""
-    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, _backprop_in(layer, d)))]
+    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d)))]
     if not d.network.activation(layer).elementwise:
         eqs.append(Equation(_jacobian(layer, d), _softmax_jacobian(layer, d)))
     return tuple(eqs)
