@@ -188,7 +188,7 @@ class _Builder:
         if isinstance(m, Transpose):
             return self._matrix(m.arg, not transpose)
         assert isinstance(m, MatrixSymbol) and str(m.name).startswith("W("), m
-        name = f"W{_layer(m)}"
+        name = f"W{_kind_layer(str(m.name))[1]}"
         return f"{name}.T" if transpose else name
 
     def _vector_name(self, name: str) -> str:
@@ -196,7 +196,7 @@ class _Builder:
             return "X"
         if name == "y":
             return "Y"
-        kind, layer = name[: name.index("(")], int(name[name.index("(") + 1 : -1])
+        kind, layer = _kind_layer(name)
         return {"a": f"A{layer}", "z": f"Z{layer}", "b": f"b{layer}", "delta": f"D{layer}"}[kind]
 
     def _text(self, e: sympy.Basic) -> str:
@@ -233,8 +233,8 @@ class _Builder:
     def _symbol_text(self, name: str) -> str:
         if name in ("x", "y"):
             return name
-        kind, layer = name[: name.index("(")], name[name.index("(") + 1 : -1]
-        act = self.net.activation(int(layer)).text
+        kind, layer = _kind_layer(name)
+        act = self.net.activation(layer).text
         return {
             "a": layer_text("a", layer),
             "z": layer_text("z", layer),
@@ -375,9 +375,11 @@ def _twrap(text: str) -> str:
     return f"({text})" if " " in text else text
 
 
-def _layer(m: MatrixSymbol) -> int:
-    name = str(m.name)
-    return int(name[name.index("(") + 1 : -1])
+def _kind_layer(name: str) -> tuple[str, int]:
+    """("W", 2) from the matrix form's name "W(2)"."""
+    match = matrixform.NAME.match(name)
+    assert match is not None, name
+    return match["kind"], int(match["layer"])
 
 
 def _number(value: sympy.Expr) -> str:

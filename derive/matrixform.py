@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .derivation import Derivation
 
 Dim = int | Symbol
-_NAME = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
+NAME = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
 ETA = sym.LEARNING_RATE
 
 
@@ -201,7 +201,7 @@ def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
         return Matrix(d.a_vec(0))
     if name == "y":
         return Matrix(d.y_vec())
-    match = _NAME.match(name)
+    match = NAME.match(name)
     assert match is not None, name
     kind, layer = match["kind"], int(match["layer"])
     n = d.size(layer)
