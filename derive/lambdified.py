@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import codegen
+from .codeplan import plan
 from .errors import ShapeError
 from .network import Network
 
@@ -36,7 +37,8 @@ class NumericFunctions:
 
     def __init__(self, net: Network) -> None:
         self.network = net
-        self.source = codegen.module_source(net, standalone=False)
+        self.plan = plan(net)
+        self.source = codegen.module_source(self.plan, standalone=False)
         namespace: dict[str, object] = {"__name__": f"derive.generated.{codegen.safe_name(net.name)}"}
         namespace["ShapeError"] = ShapeError
         exec(compile(self.source, f"<derive: generated for {codegen.safe_name(net.name)}>", "exec"), namespace)  # noqa: S102

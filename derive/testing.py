@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from . import codegen
-from .codeplan import plan
 from .derivation import Derivation, derive
-from .errors import DeriveError, ShapeError
+from .errors import DeriveError
 from .network import Network
 from .spec import load
 
@@ -68,11 +67,10 @@ class _Checker:
 
     def __init__(self, d: Derivation) -> None:
         self.d = d
-        p = plan(d.network)
+        p = d.lambdify().plan
         # Made only from derive's own names, numbers and formulas (see derive.lambdified).
-        source = codegen.module_source(p, standalone=False, embedded=True) + codegen.compare_source(p)
-        namespace: dict[str, object] = {"np": np, "ShapeError": ShapeError}
-        exec(compile(source, "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
+        namespace: dict[str, object] = {"np": np, "SHAPES": dict(p.shapes)}
+        exec(compile(codegen.compare_source(p), "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
         self.random_batch = namespace["random_batch"]
         self.compare = namespace["compare_gradients"]
 
