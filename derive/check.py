@@ -126,7 +126,8 @@ def _numeric_errors(
     def worst(table: dict[str, float], name: str, value: float, closed: float) -> None:
         table[name] = max(table.get(name, 0.0), abs(value - closed) / max(1.0, abs(closed)))
 
-    for params, x, y in batches:
+    for point, x, y in batches:
+        params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
         per_sample = [d.evaluate_all(params, xs, ys) for xs, ys in zip(x, y, strict=True)]
         closed = {name: float(np.mean([s[name] for s in per_sample])) for name in per_sample[0]}
         code = fn.gradients(params, x, y)
@@ -137,11 +138,12 @@ def _numeric_errors(
             if torch is not None:
                 worst(torch_err, name, float(torch[array][index]), value)
             if name in fd_names:
-                p = {k: v.copy() for k, v in params.items()}
-                p[array][index] += FD_STEP
-                up = fn.loss(p, x, y)
-                p[array][index] -= 2 * FD_STEP
-                down = fn.loss(p, x, y)
+                entry = params[array][index]
+                params[array][index] += FD_STEP
+                up = fn.loss(params, x, y)
+                params[array][index] -= 2 * FD_STEP
+                down = fn.loss(params, x, y)
+                params[array][index] = entry  # restored exactly
                 worst(fd_err, name, (up - down) / (2 * FD_STEP), value)
     return {name: (fd_err.get(name), code_err[name], torch_err.get(name)) for name in code_err}
 
