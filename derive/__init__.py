@@ -1,5 +1,6 @@
 """derive: backpropagation derived, checked and written out for a declared network."""
 
+from .about import __version__
 from .derivation import Derivation, derive
 from .errors import DeriveError, ParameterError, SpecError
 from .network import Example, Layer, Network
@@ -15,6 +16,7 @@ __all__ = [
     "Notation",
     "ParameterError",
     "SpecError",
+    "__version__",
     "derive",
     "load",
     "loads",

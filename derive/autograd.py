@@ -1,6 +1,6 @@
 """PyTorch's autograd in float64, as an independent check of the derived gradients (optional).
 
-Only used when torch is installed (``pip install 'derive[torch]'``). The
+Only used when torch is installed (:data:`derive.about.TORCH_INSTALL`). The
 network is written again here with torch's own functions, so that nothing of
 derive's NumPy code or derivation is shared with it.
 """

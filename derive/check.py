@@ -21,6 +21,7 @@ from sympy import Float
 
 from . import autograd, matrixform, numeric
 from . import symbols as sym
+from .about import TORCH_INSTALL
 from .algebra import constraints, is_zero
 from .derivation import Derivation
 from .network import Network
@@ -215,7 +216,7 @@ def format_report(net: Network, report: CheckReport) -> str:
     torch = (
         f"torch {report.torch} autograd in float64"
         if report.torch
-        else "torch autograd: not installed (pip install 'derive[torch]')"
+        else f"torch autograd: not installed ({TORCH_INSTALL})"
     )
     lines = [
         f"check {net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters",

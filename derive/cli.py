@@ -1,105 +1,175 @@
 """The command line: ``derive <verb> SPEC …``.
 
-Exit codes: 0 success, 1 a check failed, 2 bad input (one line on stderr).
+Exit codes (the README's table): 0 success; 1 a check failed or a formula is wrong; 2 bad input or a
+file that cannot be read or written (one line on stderr); 3 an internal error, a bug in derive (one
+line; ``--debug`` shows the traceback); 130 interrupted; 141, silently, when the reader of the output
+went away (``derive check … | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import re
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from . import check as checking
+from . import limits
+from .about import DISTRIBUTION, __version__
 from .derivation import FORMS, derive
 from .errors import DeriveError
 from .latex import latex
+from .network import Network
 from .spec import load
+
+OK, FAILED, BAD_INPUT, INTERNAL, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
+
+EXIT_CODES = (
+    "exit codes: 0 success, 1 {failed}, 2 bad input (one line on stderr), 3 internal error (a bug; --debug shows it)"
+)
+
+
+class UsageError(DeriveError):
+    """A command line that cannot be run; exit 2 like any bad input."""
+
+
+def _suggestion(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'check'?)`` for a near miss, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        raise DeriveError(f"{self.prog}: {message}")
+    """argparse with one-line errors that name the verb and suggest the nearest choice."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        choice = re.search(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            where, word, options = choice.group(1), choice.group(2), re.findall(r"'([^']*)'", choice.group(3))
+            what = "unknown verb" if where == "VERB" else f"{where}: unknown value"
+            message = f"{what} {word!r}{_suggestion(word, options)}; choose from {', '.join(options)}"
+        raise UsageError(f"{_verb_of(self.prog)}{message}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="derive", description="Backpropagation derived, checked and written out.")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    grad = verbs.add_parser("grad", help="print one parameter's gradient ∂C/∂w")
-    grad.add_argument("spec", help="network spec (TOML)")
-    grad.add_argument("param", help="parameter name, such as W2[1,1] or b1[2]")
-    grad.add_argument("--latex", action="store_true", help="print LaTeX in the spec's notation")
-    grad.add_argument("--form", choices=FORMS, default="auto", help="which form of the gradient")
-    chk = verbs.add_parser("check", help="check every gradient symbolically and numerically")
-    chk.add_argument("spec", help="network spec (TOML)")
-    chk.add_argument("--points", type=int, default=3, help="random points for finite differences")
-    chk.add_argument("--seed", type=int, default=0, help="seed of the random points")
-    chk.add_argument("--no-symbolic", action="store_true", help="skip sympy's direct differentiation")
-    chk.add_argument("--no-torch", action="store_true", help="skip torch autograd even when torch is installed")
-    ren = verbs.add_parser("render", help="write the derivation as Markdown, LaTeX and HTML (and PDF)")
-    ren.add_argument("spec", nargs="+", help="network spec(s) (TOML)")
-    ren.add_argument("-o", "--output", required=True, help="output directory")
-    ren.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf")
-    ren.add_argument("--lang", default="en", help="comma-separated: en, zh")
-    ren.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    ver = verbs.add_parser("verify", help="say whether a hand-written formula is right, and why not")
-    ver.add_argument("spec", help="network spec (TOML)")
-    ver.add_argument("items", nargs="*", metavar="[PARAM] FORMULA", help="what the formula is for, and the formula")
-    ver.add_argument("--file", help="a TOML or Markdown list of formulas to verify")
-    ver.add_argument("--lang", default="en", help="en or zh")
-    gen = verbs.add_parser("codegen", help="write the gradients as a NumPy module, or a pytest file for your function")
-    gen.add_argument("spec", help="network spec (TOML)")
-    gen.add_argument("-o", "--output", help="file to write (default: standard output)")
-    gen.add_argument("--pytest", action="store_true", help="write a pytest file testing --function")
-    gen.add_argument("--function", help="your gradients function, as module.path:name (with --pytest)")
-    return parser
+def _verb_of(prog: str) -> str:
+    """``check: `` for the parser of ``derive check``; nothing for ``derive`` itself."""
+    words = prog.split()
+    return f"{words[1]}: " if len(words) > 1 else ""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in each verb's epilog on their own lines."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One verb: what it does, how it is called, what exit code 1 means for it, and what runs it."""
+
+    summary: str
+    examples: tuple[str, ...]
+    failed: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _load(args: argparse.Namespace, verb: str) -> Network:
+    """The spec's network, refused when it is over ``verb``'s size limits."""
+    net = load(args.spec)
+    try:
+        limits.enforce(net.sizes, net.bias, verb)
+    except DeriveError as exc:
+        raise DeriveError(f"{args.spec}: {exc}") from None
+    return net
 
 
 def _list(option: str, text: str, allowed: Sequence[str]) -> list[str]:
     items = [item.strip() for item in text.split(",") if item.strip()]
     for item in items:
         if item not in allowed:
-            raise DeriveError(f"{option}: unknown value {item!r}; choose from {', '.join(allowed)}")
+            raise UsageError(
+                f"{option}: unknown value {item!r}{_suggestion(item, allowed)}; choose from {', '.join(allowed)}"
+            )
     if not items:
-        raise DeriveError(f"{option}: give at least one of {', '.join(allowed)}")
+        raise UsageError(f"{option}: give at least one of {', '.join(allowed)}")
     return items
 
 
-def _render(args: argparse.Namespace) -> int:
-    from pathlib import Path
+# -------------------------------------------------------------------------------------------- verbs
+def _grad_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="network spec (TOML)")
+    p.add_argument("param", help="parameter name, such as W2[1,1] or b1[2] (1-based, whatever the notation)")
+    p.add_argument("--latex", action="store_true", help="print LaTeX in the spec's notation instead of plain text")
+    p.add_argument("--form", choices=FORMS, default="auto", help="which form of the gradient (default: %(default)s)")
 
+
+def _grad(args: argparse.Namespace) -> int:
+    net = _load(args, "grad")
+    expr = derive(net).gradient(args.param, args.form)
+    print(latex(expr, net) if args.latex else expr)
+    return OK
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="network spec (TOML)")
+    p.add_argument("--points", type=int, default=3, help="seeded random batches for the numeric checks (default: 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random batches (default: 0)")
+    p.add_argument("--no-symbolic", action="store_true", help="skip sympy's differentiation of the composed cost")
+    p.add_argument("--no-torch", action="store_true", help="skip torch autograd even when torch is installed")
+
+
+def _check(args: argparse.Namespace) -> int:
+    if not 1 <= args.points <= 100:
+        raise UsageError("--points: must be between 1 and 100")
+    net = _load(args, "check")
+    symbolic = False if args.no_symbolic else None
+    report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
+    print(checking.format_report(net, report))
+    return OK if report.failed == 0 else FAILED
+
+
+def _render_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", nargs="+", help="network spec(s) (TOML)")
+    p.add_argument("-o", "--output", required=True, help="output directory (created when missing)")
+    p.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf (default: %(default)s)")
+    p.add_argument("--lang", default="en", help="comma-separated: en, zh (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _render(args: argparse.Namespace) -> int:
     from . import render
 
     formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
     langs = _list("--lang", args.lang, render.LANGS)
-    nets = [load(spec) for spec in args.spec]  # every spec read before anything is written
+    nets = []
+    for spec in args.spec:  # every spec read and sized before anything is written
+        nets.append(_load(argparse.Namespace(spec=spec), "render"))
     failed = 0
     for net in nets:
         progress = render.Progress(net.name, enabled=not args.quiet)
-        d = derive(net)
         result = render.write(
-            d, Path(args.output), [f for f in formats if f != "pdf"], langs, pdf="pdf" in formats, progress=progress
+            derive(net),
+            Path(args.output),
+            [f for f in formats if f != "pdf"],
+            langs,
+            pdf="pdf" in formats,
+            progress=progress,
         )
         failed += result.failed
         for path in result.paths:
             print(path)
-    return 0 if failed == 0 else 1
+    return OK if failed == 0 else FAILED
 
 
-def _grad(args: argparse.Namespace) -> int:
-    net = load(args.spec)
-    expr = derive(net).gradient(args.param, args.form)
-    print(latex(expr, net) if args.latex else expr)
-    return 0
-
-
-def _check(args: argparse.Namespace) -> int:
-    if args.points < 1:
-        raise DeriveError("--points: must be at least 1")
-    net = load(args.spec)
-    symbolic = False if args.no_symbolic else None
-    report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
-    print(checking.format_report(net, report))
-    return 0 if report.failed == 0 else 1
+def _verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="network spec (TOML)")
+    p.add_argument("items", nargs="*", metavar="[PARAM] FORMULA", help="what the formula is for, and the formula")
+    p.add_argument("--file", help="a TOML or Markdown list of formulas to verify")
+    p.add_argument("--lang", default="en", help="language of the answer: en or zh (default: %(default)s)")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -107,11 +177,15 @@ def _verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
     lang = _list("--lang", args.lang, ("en", "zh"))[0]
-    net = load(args.spec)
+    if len(_list("--lang", args.lang, ("en", "zh"))) > 1:
+        raise UsageError("--lang: give one language, en or zh")
+    if args.file is not None and args.items:
+        raise UsageError("give either --file or a formula, not both")
+    if args.file is None and len(args.items) not in (1, 2):
+        raise UsageError("give PARAM FORMULA, or a FORMULA with a left side such as '\\delta_1 = …'")
+    net = _load(args, "verify")
     d = derive(net)
     if args.file is not None:
-        if args.items:
-            raise DeriveError("verify: give either --file or a formula, not both")
         entries = formula_file.read(args.file)
         rows = []
         for entry in entries:
@@ -121,36 +195,131 @@ def _verify(args: argparse.Namespace) -> int:
                 rows.append((entry, None, str(exc)))
         print(verdict_text.table(rows, net, lang), end="")
         if any(error for _, _, error in rows):
-            return 2
-        return 0 if all(v for _, v, _ in rows) else 1
-    if len(args.items) not in (1, 2):
-        raise DeriveError("verify: give PARAM FORMULA, or a FORMULA with a left side such as '\\delta_1 = …'")
+            return BAD_INPUT
+        return OK if all(v for _, v, _ in rows) else FAILED
     param, formula = (None, args.items[0]) if len(args.items) == 1 else args.items
     verdict = verify(d, param, formula)
     print(verdict.text(lang), end="")
-    return 0 if verdict else 1
+    return OK if verdict else FAILED
+
+
+def _codegen_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="network spec (TOML)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--pytest", action="store_true", help="write a pytest file that tests --function")
+    p.add_argument("--function", help="your gradients function, as module.path:name (with --pytest)")
 
 
 def _codegen(args: argparse.Namespace) -> int:
     from . import codegen
 
     if args.pytest and not args.function:
-        raise DeriveError("codegen: --pytest needs --function module.path:name, the function to test")
+        raise UsageError("--pytest needs --function module.path:name, the function to test")
     if args.function and not args.pytest:
-        raise DeriveError("codegen: --function is for --pytest")
-    net = load(args.spec)
+        raise UsageError("--function is for --pytest")
+    net = _load(args, "codegen")
     text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
     if args.output is None:
         sys.stdout.write(text)
     else:
         _write_whole(args.output, text)
-    return 0
+    return OK
+
+
+VERBS: dict[str, Verb] = {
+    "grad": Verb(
+        "print one parameter's gradient ∂C/∂θ",
+        ("derive grad examples/seed004.toml 'W1[1,2]'", "derive grad examples/seed003.toml 'b2[1]' --latex"),
+        "(not used)",
+        _grad_arguments,
+        _grad,
+    ),
+    "check": Verb(
+        "check every gradient symbolically and numerically",
+        ("derive check examples/seed003.toml", "derive check examples/seed004.toml --points 5 --no-torch"),
+        "a check failed",
+        _check_arguments,
+        _check,
+    ),
+    "render": Verb(
+        "write the derivation as Markdown, LaTeX, HTML and PDF documents",
+        ("derive render examples/seed004.toml -o docs", "derive render examples/seed00*.toml -o docs --lang en,zh"),
+        "a check shown in a document failed",
+        _render_arguments,
+        _render,
+    ),
+    "verify": Verb(
+        "say whether a hand-written formula is right, and why not",
+        (
+            "derive verify examples/seed004.toml delta2 '(y-\\hat y)\\hat y(1-\\hat y)'",
+            "derive verify examples/seed001.toml --file examples/formulas/seed001.md",
+        ),
+        "a formula is wrong",
+        _verify_arguments,
+        _verify,
+    ),
+    "codegen": Verb(
+        "write the gradients as a NumPy module, or a pytest file for your own gradients",
+        (
+            "derive codegen examples/seed003.toml -o grads.py",
+            "derive codegen examples/seed004.toml --pytest --function backprop:gradients -o test_backprop.py",
+        ),
+        "(not used)",
+        _codegen_arguments,
+        _codegen,
+    ),
+}
+
+
+def _epilog(verb: Verb) -> str:
+    examples = "\n".join(f"  {example}" for example in verb.examples)
+    codes = EXIT_CODES.format(failed=verb.failed).replace("1 (not used), ", "")
+    return f"examples:\n{examples}\n\n{codes}"
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="derive",
+        description="Backpropagation derived by the chain rule, checked, and written out for a declared network.",
+        epilog=f"Run 'derive VERB --help' for a verb's options and examples.\n\n{EXIT_CODES.format(failed='failed')}",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    for name, verb in VERBS.items():
+        sub = verbs.add_parser(
+            name,
+            help=verb.summary,
+            description=verb.summary[0].upper() + verb.summary[1:] + ".",
+            epilog=_epilog(verb),
+            formatter_class=_Formatter,
+        )
+        verb.arguments(sub)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def _parse(parser: _Parser, argv: list[str]) -> argparse.Namespace:
+    """Parse, with a suggestion for each mistyped option of the verb."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        verb_parser = parser if args.verb is None else _subparser(parser, args.verb)
+        options = [o for o in verb_parser._option_string_actions if o.startswith("--")]
+        words = [w + (_suggestion(w.split("=")[0], options) if w.startswith("-") else "") for w in extra]
+        raise UsageError(f"{_verb_of(verb_parser.prog)}unrecognized arguments: {' '.join(words)}")
+    return args
+
+
+def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentParser:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[verb]
+    raise AssertionError(verb)
 
 
 def _write_whole(path: str, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, with a one-line error."""
-    from pathlib import Path
-
     from .render import write_atomic
 
     target = Path(path)
@@ -164,41 +333,88 @@ def _write_whole(path: str, text: str) -> None:
         raise DeriveError(f"-o: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
 
 
+_VERIFY_OPTIONS = ("--file", "--lang")
+
+
 def _formulas_last(argv: list[str]) -> list[str]:
     """For verify, options first and everything else after ``--``: a formula may start with '-'."""
-    if not argv or argv[0] != "verify" or "--" in argv:
+    at = next((k for k, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if at is None or argv[at] != "verify" or "--" in argv:
         return argv
-    options, rest, k = [], [], 1
+    options, rest, k = argv[: at + 1], [], at + 1
     while k < len(argv):
         arg = argv[k]
-        if arg in ("--file", "--lang") and k + 1 < len(argv):
+        if arg in _VERIFY_OPTIONS and k + 1 < len(argv):
             options += argv[k : k + 2]
             k += 2
             continue
-        if arg.startswith(("--file=", "--lang=")) or arg in ("-h", "--help"):
+        if arg.startswith(tuple(f"{o}=" for o in _VERIFY_OPTIONS)) or arg in ("-h", "--help", "--debug"):
             options.append(arg)
         else:
             rest.append(arg)
         k += 1
-    return ["verify", *options, "--", *rest]
+    return [*options, "--", *rest]
+
+
+def _say(message: str) -> None:
+    print(f"derive: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _closed_pipe() -> int:
+    """The reader went away: point stdout at /dev/null so that the exit flush is quiet too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return CLOSED_PIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in words[: words.index("--")] if "--" in words else "--debug" in words
+    parser = _parser()
     try:
-        args = _parser().parse_args(_formulas_last(list(sys.argv[1:] if argv is None else argv)))
-        verbs = {"grad": _grad, "check": _check, "render": _render, "verify": _verify, "codegen": _codegen}
-        return verbs[args.verb](args)
+        if not words:
+            parser.print_help(sys.stderr)
+            return BAD_INPUT
+        args = _parse(parser, _formulas_last(words))
+        if args.verb is None:
+            raise UsageError(f"give a verb: {', '.join(VERBS)} (derive --help)")
+        code = VERBS[args.verb].run(args)
+        sys.stdout.flush()
+        return code
     except DeriveError as exc:
-        print(f"derive: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
+        _say(f"error: {exc}")
+        return BAD_INPUT
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return _closed_pipe()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"error: {where}{(exc.strerror or exc.__class__.__name__).lower()}")
+        return BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
+    except Exception as exc:  # a bug: say so in one line, never exit 1 (which means "a check failed")
+        if debug:
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())[:200]
+        _say(
+            f"internal error: {exc.__class__.__name__}{': ' + detail if detail else ''}"
+            f" (a bug in derive {__version__}; run again with --debug for the traceback)"
+        )
+        return INTERNAL
 
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _closed_pipe()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

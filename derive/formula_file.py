@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DeriveError
+from .files import read_text
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
@@ -38,12 +39,7 @@ class Entry:
 def read(path: str | Path) -> list[Entry]:
     """The formulas of a .toml or .md file, in order."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DeriveError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise DeriveError(f"{p}: not UTF-8 text") from None
+    text = read_text(p, "formula list")
     entries = _toml(p, text) if p.suffix == ".toml" else _markdown(p, text)
     if not entries:
         raise DeriveError(f"{p}: no formulas found")

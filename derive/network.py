@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, limits, losses
 from .activations import Activation
 from .errors import SpecError
 from .losses import Loss
@@ -61,6 +61,8 @@ class Network:
         object.__setattr__(self, "inputs", int(self.inputs))
         if not self.layers:
             raise SpecError("layer: the network needs at least one layer")
+        if len(self.layers) > limits.NETWORK.layers:
+            raise SpecError(f"layer: {len(self.layers):,} layers is over derive's limit of {limits.NETWORK.layers:,}")
         for n, layer in enumerate(self.layers, start=1):
             where = f"layer[{n}]"
             if not isinstance(layer, Layer):
@@ -80,6 +82,7 @@ class Network:
                     raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
                 if not np.isfinite(layer.slope):
                     raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
+        limits.enforce(self.sizes, bool(self.bias))  # before anything is built from the sizes
         if not isinstance(self.loss, str) or self.loss not in losses.LOSSES:
             raise SpecError(f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})")
         allowed = self.loss_def.output_activations
@@ -135,7 +138,7 @@ class Network:
         return out
 
     def parameter_count(self) -> int:
-        return sum(int(np.prod(shape)) for shape in self.shapes().values())
+        return limits.parameter_count(self.sizes, self.bias)
 
 
 def _check_count(key: str, value: object) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import SpecError
+
+# A node's letter is typeset in math mode (LaTeX, TikZ, MathML, SVG) and read back in formulas:
+# plain ASCII letters are safe and mean the same everywhere; anything else could be markup or a command.
+_LETTER = re.compile(r"[A-Za-z]{1,3}\Z")
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "weight": ("W", "w", "theta"),
@@ -26,7 +31,7 @@ class Notation:
     ``gradient`` means δ = ∂C/∂z; ``error`` means the error term δ = −∂C/∂z,
     with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
     target's letter. output: how the network's output a^{(L)} is written.
-    letters: one letter per node, inputs first (article 000's a … f), or empty.
+    letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters.
     """
 
     weight: str = "W"
@@ -42,9 +47,9 @@ class Notation:
             value = getattr(self, key)
             if value not in allowed:
                 raise SpecError(f"notation.{key}: {value!r} is not one of {', '.join(allowed)}")
-        for letter in self.letters:
-            if not (isinstance(letter, str) and letter.isalpha() and len(letter) <= 3):
-                raise SpecError(f"notation.letters: {letter!r} is not a short name of letters")
+        for k, letter in enumerate(self.letters, start=1):
+            if not (isinstance(letter, str) and _LETTER.match(letter)):
+                raise SpecError(f"notation.letters[{k}]: {letter!r} must be 1 to 3 ASCII letters (a-z, A-Z)")
         if self.output == "y" and self.target == "y":
             raise SpecError('notation.output: "y" needs another target letter (target = "t")')
         if len(set(self.letters)) != len(self.letters):

@@ -3,7 +3,10 @@
 English documents compile with pdflatex; Chinese ones (ctex) with xelatex. Each
 compile runs in a fresh temporary directory with a fixed ``SOURCE_DATE_EPOCH``,
 so compiling the same file twice gives the same bytes, and the PDF reaches its
-destination by an atomic rename: it is either complete or absent.
+destination by an atomic rename: it is either complete or absent. The engines
+run without shell escape and with kpathsea's paranoid file access
+(``openin_any=p``, ``openout_any=p``): a document reads and writes only inside
+its temporary directory and TeX's own trees.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import RenderError
@@ -34,7 +38,16 @@ _ENV: dict[str, str] = {
     "SOURCE_DATE_EPOCH": "0",  # fixed /CreationDate, /ModDate and, for pdfTeX, a fixed trailer /ID
     "FORCE_SOURCE_DATE": "1",  # \today and \time from SOURCE_DATE_EPOCH too
     "max_print_line": "10000",  # one log line per message, so errors and warnings parse
+    # kpathsea's paranoid file access: TeX reads and writes only below its working directory (plus
+    # the files it finds on its search paths), never an absolute path, a path with .. or a dot file.
+    # A document is built from an untrusted spec; should anything slip through escaping, \input or
+    # \openin of /etc/passwd, or \openout over ~/.bashrc, still fails.
+    "openin_any": "p",
+    "openout_any": "p",
+    "TEXMFOUTPUT": "",  # absolute paths under TEXMFOUTPUT would be allowed; empty, it also hides texmf.cnf's
 }
+# kpathsea reads openin_any.pdflatex, openin_any_xelatex, … before openin_any: the caller's would win.
+_OVERRIDDEN = ("openin_any", "openout_any", "TEXMFOUTPUT")
 _MAX_RUNS = 3
 _TIMEOUT = 600  # seconds per engine run
 _RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|Please rerun", re.IGNORECASE)
@@ -118,9 +131,19 @@ def pdf_text(pdf_path: Path) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
+def engine_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every engine run: ``base`` (default: this process's) with derive's fixed settings.
+
+    The caller's own file-access settings are dropped, not just overridden: kpathsea would read a
+    per-program ``openin_any_pdflatex`` or ``openin_any.xelatex`` before derive's ``openin_any``.
+    """
+    base = os.environ if base is None else base
+    return {k: v for k, v in base.items() if not k.startswith(_OVERRIDDEN)} | _ENV
+
+
 def _run(engine: str, name: str, work: Path) -> tuple[str, bool]:
     """Run the engine in ``work`` until the log asks for no rerun; return the last log and whether it failed."""
-    env = {**os.environ, **_ENV}
+    env = engine_environment()
     command = [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", name]
     log_file = work / f"{Path(name).stem}.log"
     log = ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,23 @@ from .paths import TEMPLATES
 
 FORMATS = ("md", "tex", "html")
 LANGS = ("en", "zh")
-_TEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# Free text from a spec (a title) is escaped here, once per format, by the ``text`` macro of
+# templates/format/*.j2: a spec is untrusted input, and its text must reach the reader as text.
+# TeX: the ten specials, and <, >, | (which pdflatex's OT1 fonts would print as ¡, ¿, —); every
+# command is a literal, so no backslash, brace or ^^ from the spec reaches TeX's input.
+_TEX_TEXT = {c: "\\" + c for c in "&%$#_{}"} | {
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+# Pairs TeX fonts join into one glyph (–, “, ”, „, ¡, ¿); an empty group between them keeps both.
+_TEX_LIGATURES = frozenset({"--", "``", "''", ",,", "!`", "?`"})
+# Markdown (CommonMark and GitHub's extensions): characters that open or close markup inline.
+# A dollar is a character reference, not \$: GitHub's math does not reliably honour \$ outside math.
+_MARKDOWN_TEXT = {c: "\\" + c for c in "\\`*_[]<>&~|#"} | {"$": "&#36;"}
 
 
 def _environment() -> jinja2.Environment:
@@ -44,9 +62,41 @@ def _environment() -> jinja2.Environment:
         split_cells=lambda text: str(text).split("|"),
         sci=lambda v: printer.doprint(sympy.Float(f"{float(v):.2g}", 2)),
         num=lambda v: printer.doprint(sympy.Float(f"{float(v):.6g}", 6)),
-        texescape=lambda text: "".join(_TEX_SPECIAL.get(c, c) for c in str(text)),
+        texescape=escape_tex,
+        mdescape=escape_markdown,
+        htmlescape=escape_html,
     )
     return env
+
+
+def one_line(text: object) -> str:
+    """``text`` with control characters and line breaks as spaces.
+
+    A spec's text is one line of words: a newline would end a Markdown heading,
+    and control characters are layout (or invalid input) to TeX and HTML.
+    """
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text))
+
+
+def escape_tex(text: object) -> str:
+    """``text`` for TeX's text mode, typeset as written: no command, group, math or comment can start."""
+    line = one_line(text)
+    out = []
+    for k, c in enumerate(line):
+        out.append(_TEX_TEXT.get(c, c))
+        if line[k : k + 2] in _TEX_LIGATURES:
+            out.append("{}")
+    return "".join(out)
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` for inline Markdown, shown as written: no HTML, link, emphasis, code, math or heading mark."""
+    return "".join(_MARKDOWN_TEXT.get(c, c) for c in one_line(text))
+
+
+def escape_html(text: object) -> str:
+    """``text`` for HTML element content or a quoted attribute (``&``, ``<``, ``>``, quotes escaped)."""
+    return html.escape(one_line(text), quote=True)
 
 
 def _chained(rows: list[Eq]) -> list[Eq]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SpecError
+from .files import read_text
 from .network import Example, Layer, Network
 from .notation import Notation
 
@@ -25,14 +26,7 @@ _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 def load(path: str | Path) -> Network:
     """The network declared in a TOML file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    return loads(text, source=str(path), default_name=path.stem)
+    return loads(read_text(path, "spec"), source=str(path), default_name=Path(path).stem)
 
 
 def loads(text: str, source: str = "<spec>", default_name: str = "network") -> Network:
@@ -42,6 +36,8 @@ def loads(text: str, source: str = "<spec>", default_name: str = "network") -> N
         return _network(data, default_name)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: invalid TOML: arrays or tables nested too deeply") from None
     except SpecError as exc:
         raise SpecError(f"{source}: {exc}") from None
 
@@ -136,6 +132,8 @@ def _example(table: dict[str, Any], net: Network) -> Example:
     for key, shape in shapes.items():
         params[key] = _array(_require(table, key, list, "example."), shape, f"example.{key}")
     rate = float(_typed(table.get("learning_rate", 0.1), (int, float), "example.learning_rate"))
+    if not np.isfinite(rate):
+        raise SpecError(f"example.learning_rate: must be a finite number, got {rate}")
     return Example(x, y, params, rate)
 
 

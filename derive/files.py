@@ -1,0 +1,36 @@
+"""Reading the files a user names, with one-line errors and a size bound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import SpecError
+
+MAX_BYTES = 16 * 2**20
+"""The largest file derive reads: a 784-100-10 spec with every parameter in ``[example]`` takes about 1 MiB."""
+
+
+def read_text(path: str | Path, what: str, limit: int = MAX_BYTES) -> str:
+    """A regular UTF-8 file's text, at most ``limit`` bytes; every failure is one SpecError naming the path.
+
+    Reading stops at the limit, so /dev/zero or a huge file cannot exhaust memory, and a FIFO is refused
+    rather than waited on.
+    """
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise SpecError(f"{path}: is a directory, not a {what} file")
+        if path.exists() and not path.is_file():
+            raise SpecError(f"{path}: is not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read ({(exc.strerror or exc.__class__.__name__).lower()})") from None
+    if len(data) > limit:
+        raise SpecError(f"{path}: is larger than the {limit // 2**20} MiB a {what} file may have")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: is not UTF-8 text (byte {exc.start + 1})") from None
