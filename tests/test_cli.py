@@ -61,7 +61,7 @@ def test_check_exits_1_when_a_gradient_is_wrong(monkeypatch, capsys):
         (("grad", SEED4, "b1[1]"), "no biases"),
         (("grad", "missing.toml", "W1[1,1]"), "missing.toml: no such file"),
         (("check", SEED4, "--points", "0"), "--points"),
-        (("frobnicate", SEED4), "invalid choice"),
+        (("frobnicate", SEED4), "unknown verb 'frobnicate'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message):

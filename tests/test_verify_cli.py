@@ -360,7 +360,7 @@ def test_file_and_formula_together_exit_2(tmp_path, order):
 
 @pytest.mark.parametrize("name", ["missing.toml", "missing.md"])
 def test_missing_file_exits_2_with_one_line(tmp_path, name):
-    assert_bad_input(run(SEED4, "--file", str(tmp_path / name)), name, "cannot read")
+    assert_bad_input(run(SEED4, "--file", str(tmp_path / name)), f"{name}: no such file")
 
 
 @pytest.mark.parametrize(
@@ -385,4 +385,4 @@ def test_unusable_file_exits_2_with_one_line(tmp_path, name, text, says):
 
 
 def test_directory_as_file_exits_2(tmp_path):
-    assert_bad_input(run(SEED4, "--file", str(tmp_path)), "cannot read")
+    assert_bad_input(run(SEED4, "--file", str(tmp_path)), f"{tmp_path}: is a directory, not a formula list file")
