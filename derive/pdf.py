@@ -5,8 +5,8 @@ compile runs in a fresh temporary directory with a fixed ``SOURCE_DATE_EPOCH``,
 so compiling the same file twice gives the same bytes, and the PDF reaches its
 destination by an atomic rename: it is either complete or absent. The engines
 run without shell escape and with kpathsea's paranoid file access
-(``openin_any=p``, ``openout_any=p``): a document reads and writes only inside
-its temporary directory and TeX's own trees.
+(``openin_any=p``, ``openout_any=p``): a document writes only inside its
+temporary directory and reads only there and on TeX's search paths.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ _ENV: dict[str, str] = {
     "SOURCE_DATE_EPOCH": "0",  # fixed /CreationDate, /ModDate and, for pdfTeX, a fixed trailer /ID
     "FORCE_SOURCE_DATE": "1",  # \today and \time from SOURCE_DATE_EPOCH too
     "max_print_line": "10000",  # one log line per message, so errors and warnings parse
-    # kpathsea's paranoid file access: TeX reads and writes only below its working directory (plus
-    # the files it finds on its search paths), never an absolute path, a path with .. or a dot file.
+    # kpathsea's paranoid file access: TeX opens only files below its working directory (and reads
+    # those it finds on its search paths), never an absolute path, a path with .. or a dot file.
     # A document is built from an untrusted spec; should anything slip through escaping, \input or
     # \openin of /etc/passwd, or \openout over ~/.bashrc, still fails.
     "openin_any": "p",

@@ -21,7 +21,7 @@ TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "not
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
-_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")  # \Z: "$" would let a final newline through
 
 
 def load(path: str | Path) -> Network:
