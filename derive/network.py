@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +13,9 @@ from .activations import Activation
 from .errors import SpecError
 from .losses import Loss
 from .notation import Notation
+
+# A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class Network:
         object.__setattr__(self, "layers", tuple(self.layers))
         if not isinstance(self.notation, Notation):
             raise SpecError(f"notation: expected a derive.Notation, got {type(self.notation).__name__}")
+        if not isinstance(self.name, str) or not _STEM.match(self.name):
+            raise SpecError(f"name: {self.name!r} cannot be a file name (use letters, digits, '_', '-', '.')")
+        for key in ("title", "title_zh"):
+            if not isinstance(getattr(self, key), str):
+                raise SpecError(f"{key}: must be a string, got {getattr(self, key)!r}")
         _check_count("inputs", self.inputs)
         object.__setattr__(self, "inputs", int(self.inputs))
         if not self.layers:

@@ -5,7 +5,6 @@ Every problem becomes one :class:`SpecError` line naming the file and the key.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "not
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
-_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")  # \Z: "$" would let a final newline through
 
 
 def load(path: str | Path) -> Network:
@@ -80,8 +78,6 @@ def _typed(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
 def _network(data: dict[str, Any], default_name: str) -> Network:
     _unknown(data, TOP_KEYS, "")
     name = _typed(data.get("name", default_name), str, "name")
-    if not _STEM.match(name):
-        raise SpecError(f"name: {name!r} cannot be a file name (use letters, digits, '_', '-', '.')")
     title = _typed(data.get("title", ""), str, "title")
     title_zh = _typed(data.get("title_zh", ""), str, "title_zh")
     inputs = _require(data, "inputs", int)

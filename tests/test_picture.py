@@ -14,6 +14,7 @@ from conftest import ROOT, net
 
 import derive
 from derive import picture
+from derive.pdf import engine_environment
 from derive.picture import TIKZ_LIBRARIES, Label, Run, label, layout, svg, tikz
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -277,8 +278,9 @@ def test_tikz_compiles(engine, tmp_path: Path):
     doc += f"\\begin{{document}}\n{pictures}\\end{{document}}\n"
     (tmp_path / "pic.tex").write_text(doc, encoding="utf-8")
     run = subprocess.run(
-        [engine, "-interaction=nonstopmode", "-halt-on-error", "pic.tex"],
+        [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "pic.tex"],
         cwd=tmp_path,
+        env=engine_environment(),  # as derive runs TeX: no reading or writing outside tmp_path
         capture_output=True,
         text=True,
         timeout=60,
