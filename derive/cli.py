@@ -40,7 +40,7 @@ class UsageError(DeriveError):
 
 def _suggestion(word: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'check'?)`` for a near miss, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)  # 0.5: one letter of two
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

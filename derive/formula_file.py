@@ -26,6 +26,9 @@ _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 _INLINE = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
 _CODE = re.compile(r"`([^`\n]+)`")
 
+MAX_FORMULAS = 500
+"""Formulas in one list: each answers within a second, so a list answers within minutes."""
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -43,6 +46,8 @@ def read(path: str | Path) -> list[Entry]:
     entries = _toml(p, text) if p.suffix == ".toml" else _markdown(p, text)
     if not entries:
         raise DeriveError(f"{p}: no formulas found")
+    if len(entries) > MAX_FORMULAS:
+        raise DeriveError(f"{p}: {len(entries)} formulas is over the limit of {MAX_FORMULAS} in one list")
     return entries
 
 
