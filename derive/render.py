@@ -208,7 +208,10 @@ def write(
         texts[out_dir / f"{name}.svg"] = doc.svg
     written = []
     for path, text in texts.items():  # everything rendered before anything is written
-        write_atomic(path, text)
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            raise RenderError(f"{path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
         written.append(path)
     if pdf:
         from .pdf import compile_pdf

@@ -173,3 +173,25 @@ def test_an_oserror_from_deep_inside_is_one_line_naming_the_file(monkeypatch, ca
     monkeypatch.setattr("derive.render.write_atomic", full)
     assert cli.main(["codegen", SEED4, "-o", "/tmp/derive-full.py"]) == 2
     assert capsys.readouterr().err == "derive: error: -o: cannot write /tmp/derive-full.py (No space left on device)\n"
+
+
+def test_render_names_the_file_it_cannot_write(monkeypatch, tmp_path, capsys):
+    def full(path, text):
+        raise OSError(28, "No space left on device", f"{path.parent}/.{path.name}.tmp")
+
+    monkeypatch.setattr("derive.render.write_atomic", full)
+    assert cli.main(["render", SEED4, "-o", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"derive: error: {tmp_path / 'seed004.md'}: cannot write (No space left on device)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_torch_hint_installs_the_cpu_build_under_our_name(monkeypatch, capsys):
+    monkeypatch.setattr("derive.autograd.version", lambda: None)
+    assert cli.main(["check", SEED4]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "torch autograd: not installed (pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)"
+        in out
+    )
+    assert "derive[" not in out

@@ -270,7 +270,7 @@ def test_assert_gradients_reports_shapes_and_missing_arrays():
 
 
 # ------------------------------------------------------ check and autograd
-torch = pytest.importorskip("torch")  # .ci/run installs derive[torch], so these run in CI
+torch = pytest.importorskip("torch")  # .ci/setup installs torch, so these run in CI
 
 
 @pytest.mark.parametrize("network", NETS, ids=IDS)
