@@ -7,10 +7,16 @@ Run as ``python benchmarks/bench_verify.py [--budget SECONDS] [--repeat N]``.
    indices out of range, empty, unicode and control characters, hostile PARAM strings,
    extreme but valid formulas, input at the size limits): each call's time and outcome.
 2. Right and wrong formulas on seed004 and seed003: each call's time and verdict.
+3. The adversarial corpus of ``tests/test_verify_bounds.py`` (nested sums, chains of
+   functions, products of sums, huge powers and numbers, products of matrices, formulas
+   on 50-50-50, 100-100-100 and 8-layer networks) and its undefined formulas (1/0, log 0,
+   …, and formulas undefined only at the sample points): each call's time and outcome
+   against the expected one ("refused" is a LimitError naming the limit).
 
 Each call runs after a warm-up (so imports and caches are not counted) under a
 SIGALRM budget (default 5 s, Linux), so a call that would hang is cut off and shown
-as ">budget". Outcomes: "right"/"wrong" (a verdict), "error" (a clean DeriveError),
+as ">budget". Outcomes: "right"/"wrong" (a verdict), "error" (a clean DeriveError; "refused"
+when it names a limit, "undefined" when the formula has no value for any input),
 "CRASH <type>" (any other exception), "TIMEOUT". The closing lines give the maximum
 time and every call over the one-second goal.
 """
@@ -27,6 +33,7 @@ from pathlib import Path
 
 import derive
 from derive.errors import DeriveError
+from derive.formula import LimitError, UndefinedError
 from derive.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +65,14 @@ VERDICTS = [
 ]
 
 
+def bounds_corpus() -> tuple[list, list, list, object]:
+    """CORPUS, UNDEFINED and AT_A_POINT of tests/test_verify_bounds.py, and its load_spec."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_verify_bounds as bounds
+
+    return bounds.CORPUS, bounds.UNDEFINED, bounds.AT_A_POINT, bounds.load_spec
+
+
 def hostile_corpus(directory: Path) -> list[tuple]:
     """The corpus of tests/test_verify_hostile.py, its payloads pointing into ``directory``."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -84,7 +99,8 @@ def timed(net, param, formula, budget: float) -> tuple[str, float]:
     except _Budget:
         outcome = "TIMEOUT"
     except DeriveError as exc:
-        outcome = "error" if len(str(exc).splitlines()) == 1 else "error (multi-line message)"
+        kind = "refused" if isinstance(exc, LimitError) else "undefined" if isinstance(exc, UndefinedError) else "error"
+        outcome = kind if len(str(exc).splitlines()) == 1 else f"{kind} (multi-line message)"
     except Exception as exc:  # what the benchmark is looking for: anything but a verdict or a clean error
         outcome = f"CRASH {type(exc).__name__}"
     finally:
@@ -151,12 +167,29 @@ def main() -> int:
         line = f"{spec:8} {str(param):16} {show(formula, 46):46} {expected:8} {outcome:10}"
         print(f"{line} {fmt(seconds, args.budget, outcome):>12}{flag}")
 
+    corpus, undefined, at_a_point, load_spec = bounds_corpus()
+    specs = sorted({case.spec for case in corpus})
+    derived = {name: derive.derive(load_spec(name)) for name in specs}
+    for d in derived.values():  # warm-up: the derivation's caches, as the command line has them after one call
+        timed(d, "W1[1,1]", "x_1", 60.0)
+    cases = [(c.spec, c.param, c.formula, c.outcome, c.id) for c in corpus]
+    cases += [("seed004", "delta2", formula, "undefined", id_) for id_, formula, _, _ in undefined]
+    cases += [("seed004", "delta2", formula, "wrong", id_) for id_, formula, *_ in at_a_point]
+    print(f"\n3. Adversarial and undefined formulas ({len(cases)})")
+    print(f"{'case':34} {'spec':8} {'param':16} {'expected':9} {'outcome':10} {'time':>12}")
+    for spec, param, formula, expected, id_ in cases:
+        outcome, seconds = measure(derived[spec], param, formula)
+        results.append(("bounds", f"{spec} {id_}", outcome, seconds))
+        flag = "" if outcome == expected else "  (unexpected)"
+        line = f"{id_:34} {spec:8} {param:16} {expected:9} {outcome:10}"
+        print(f"{line} {fmt(seconds, args.budget, outcome):>12}{flag}")
+
     print("\nSummary")
-    for section in ("hostile", "verdicts"):
+    for section in ("hostile", "verdicts", "bounds"):
         rows = [r for r in results if r[0] == section]
         slowest = max(rows, key=lambda r: r[3])
         over = [r for r in rows if r[3] >= GOAL or r[2] == "TIMEOUT"]
-        crashes = [r for r in rows if r[2].startswith(("CRASH", "error (multi"))]
+        crashes = [r for r in rows if r[2].startswith("CRASH") or "multi-line" in r[2]]
         print(
             f"{section:9} {len(rows):3} calls; max {slowest[3] * 1000:.1f} ms ({slowest[1][:60]!r}); "
             f"{len(over)} over the {GOAL:.0f} s goal; {len(crashes)} crashes or multi-line messages"

@@ -20,13 +20,73 @@ from dataclasses import dataclass
 
 from .errors import DeriveError
 
-MAX_LENGTH = 2000  # characters in one formula
-MAX_DEPTH = 40  # nested brackets, fractions and scripts
-MAX_NUMBER = 30  # digits in one number
+
+class Limits:
+    """What one formula may cost, so that every input is answered or refused within about a second.
+
+    A formula of 2000 characters can still ask for a great deal: Σ_iΣ_jΣ_k… multiplies its terms by each
+    range, a product of matrices multiplies the size of every entry, (x_1+x_2)^{60} or a product of sums
+    is harmless until something expands it, and evaluating, comparing exactly and diagnosing repeat the
+    work for every element, every point and every reading. Each limit is a count, never a time, so a
+    formula gets the same answer on any machine (and the tests can say which); the counts are set so
+    that the slowest formula within all of them answers in well under a second on a 2-core machine,
+    on networks up to derive verify's own size limits (``benchmarks/bench_verify.py`` prints the times).
+
+    The first group refuses the formula with a one-line LimitError naming the limit and the character;
+    the second checks fewer elements (at least one, and the verdict says how many); the third skips or
+    shortens a stage that would only say more (another reading, the exact comparison, a diagnosis, a
+    closed form), never the verdict itself.
+    """
+
+    # Refused (LimitError).
+    LENGTH = 2000  # characters in one formula: what follows is bounded per character
+    DEPTH = 40  # nested brackets, fractions, scripts and calls: bounds recursion in the parser and in sympy
+    NUMBER = 30  # digits in one written number
+    POWER = 64  # largest exponent written as a number: x^{99999999} would be expanded term by term
+    DIGITS = 5000  # decimal digits of a number computed on the way, such as (10^{30})^{64}: far beyond
+    # float64 (10^{308}), and each further power costs time and memory without saying anything more
+    SUM_TERMS = 2500  # terms of nested sums for one element (the product of their ranges): Σ_iΣ_jΣ_k…
+    # over 3 neurons grows as 3^n; 2500 still allows a double sum over 50-neuron layers
+    MATRIX = 2500  # entries of one vector or matrix (a 50×50 weight matrix); bigger ones are verified
+    # element by element, W1[i,j]
+    SIZE = 20000  # operations in the value of one element, shared parts counted each time they occur:
+    # evaluating and comparing walk the whole tree, and products of matrices or sums (σ'(σ'(…)), W^T W W^T
+    # W …) multiply it without multiplying the text
+    WORK = 8000  # sympy operations to build the formula (one per scalar operation, per entry of a matrix
+    # operation, per multiplication in a matrix product), charged before each: one element over it is
+    # refused, and once it is spent the remaining elements are not built (the second group)
+    # Fewer elements checked.
+    CHECKED = 400  # elements compared numerically; above this a seeded sample, drawn before building
+    EVALUATE = 25000  # operations in the values of all elements checked, each evaluated at every point
+    # Skipped or shortened.
+    READINGS = 4000  # sympy operations for reading the formula again under the other conventions (δ's
+    # sign, index order, θ's layer numbering), all of them together
+    EXACT_OPS = 400  # sympy's count_ops of a formula compared exactly, after substituting δ and the forward
+    # equations (networks of up to 40 parameters only)
+    EXACT_TERMS = 2000  # terms that expanding the differences over a common denominator could give, all
+    # elements together: expand and cancel never stop early, so (x_1+x_2)^{60} is never expanded
+    DIAGNOSED = 40  # elements compared with each common mistake (a mistake must fit every one)
+    DIAGNOSES = 20000  # values of the common mistakes computed in all: a deep network has one per neuron
+    # for a misplaced activation derivative, so fewer elements are compared there
+    CLOSED_FORM = 2000  # operations in a closed form or recursion printed as the correct answer; a deep
+    # network's closed form repeats every path through the layers, and the δ form says the same
+
+
+MAX_LENGTH = Limits.LENGTH
+MAX_DEPTH = Limits.DEPTH
+MAX_NUMBER = Limits.NUMBER
 
 
 class FormulaError(DeriveError):
     """A formula that cannot be read; the message points at the character."""
+
+
+class LimitError(FormulaError):
+    """A formula that would cost more than one of the :class:`Limits`; the message names the limit."""
+
+
+class UndefinedError(FormulaError):
+    """A formula whose value is undefined for every input (1/0, 0/0, log 0) or not a real number."""
 
 
 # ------------------------------------------------------------------- syntax tree
@@ -185,9 +245,9 @@ def _show(text: str, pos: int) -> str:
     return _visible(f"{before}»{here}«{after}")
 
 
-def fail(text: str, pos: int, message: str) -> FormulaError:
-    """A FormulaError that names the character (1-based) and shows where it is."""
-    return FormulaError(f"formula: {message} at character {pos + 1}: {_show(text, pos)}")
+def fail(text: str, pos: int, message: str, kind: type[FormulaError] = FormulaError) -> FormulaError:
+    """A FormulaError (or ``kind``) that names the character (1-based) and shows where it is."""
+    return kind(f"formula: {message} at character {pos + 1}: {_show(text, pos)}")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -256,7 +316,7 @@ def tokenize(text: str) -> list[Token]:
             m = _NUMBER.match(text, i)
             assert m is not None
             if len(m.group()) > MAX_NUMBER:
-                raise fail(text, i, f"a number longer than {MAX_NUMBER} digits")
+                raise fail(text, i, f"a number longer than {MAX_NUMBER} digits", LimitError)
             add("num", m.group(), i)
             i = m.end()
             continue
@@ -314,17 +374,17 @@ class _Parser:
             raise self.error(f"expected {what}")
         return self.take()
 
-    def error(self, message: str, pos: int | None = None) -> FormulaError:
+    def error(self, message: str, pos: int | None = None, kind: type[FormulaError] = FormulaError) -> FormulaError:
         t = self.tok
         if pos is None:
             found = "the end" if t.kind == "end" else repr(self.text[t.pos : t.pos + max(1, len(t.text))])
             message = f"{message}, found {found}"
-        return fail(self.text, t.pos if pos is None else pos, message)
+        return fail(self.text, t.pos if pos is None else pos, message, kind)
 
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.error(f"more than {MAX_DEPTH} levels of nesting", self.tok.pos)
+            raise self.error(f"more than {MAX_DEPTH} levels of nesting", self.tok.pos, LimitError)
 
     def leave(self) -> None:
         self.depth -= 1
@@ -611,7 +671,8 @@ class _Parser:
         for count in range(MAX_DEPTH + 1):
             t = self.tok
             if count == MAX_DEPTH:
-                raise self.error(f"more than {MAX_DEPTH} scripts, primes or transposes on one term", t.pos)
+                message = f"more than {MAX_DEPTH} scripts, primes or transposes on one term"
+                raise self.error(message, t.pos, LimitError)
             if t.kind == "op" and t.text == "'":
                 self.take()
                 node = _prime(node, t.pos, self)
@@ -760,7 +821,7 @@ def parse(text: str) -> Formula:
     if not isinstance(text, str):
         raise FormulaError(f"formula: expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula: {len(text)} characters is longer than the {MAX_LENGTH} allowed")
+        raise LimitError(f"formula: {len(text)} characters is longer than the {MAX_LENGTH} allowed")
     if not text.strip():
         raise FormulaError("formula: empty")
     return _Parser(text).formula()

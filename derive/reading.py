@@ -11,7 +11,9 @@ note for the verdict.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -21,14 +23,32 @@ from sympy import Expr, Matrix, Rational, S
 
 from . import symbols as sym
 from .derivation import Derivation
-from .formula import BinOp, Call, FormulaError, Name, Neg, Node, Num, Paren, Partial, Pow, Sum, Transpose, fail, walk
+from .formula import (
+    BinOp,
+    Call,
+    FormulaError,
+    LimitError,
+    Limits,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    Partial,
+    Pow,
+    Sum,
+    Transpose,
+    UndefinedError,
+    fail,
+    walk,
+)
 from .functions import relu, sigmoid, step
 from .notation import Notation
 
 Value = Expr | Matrix
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_GROUP}|\\?[A-Za-z]+|\d)|\[[^\]]*\]|'))*")
-MAX_POWER = 64  # largest exponent written as a number
+MAX_POWER = Limits.POWER  # largest exponent written as a number
 
 WEIGHT_LETTERS = ("W", "w", "theta", "Theta")
 COST_LETTERS = ("C", "J", "E", "L")
@@ -53,6 +73,79 @@ class FreeIndexError(FormulaError):
         super().__init__(message)
         self.letter = letter
         self.layer = layer
+
+
+class WorkExhaustedError(LimitError):
+    """Building went over :attr:`Work.limit`: the formula is refused, or, after some elements, the sample stops."""
+
+
+# What Work.inspect finds in an expression besides its size.
+UNDEFINED, NOT_REAL, HUGE = 1, 2, 4
+_UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
+_HUGE_BITS = int(Limits.DIGITS * 3.3219280948873626)  # DIGITS decimal digits in bits
+
+
+class Work:
+    """The cost of reading one formula, counted against :class:`Limits`, shared by every Reader of one reading.
+
+    ``used`` counts sympy operations (one per scalar operation, one per entry of a matrix operation, one
+    per multiplication of a matrix product), charged before each operation so that a product too big is
+    refused before it is computed. ``inspect`` remembers each distinct expression's size as a tree and
+    whether it holds an undefined, non-real or huge number, so checking every step of a build costs only
+    the parts that are new.
+    """
+
+    def __init__(self, limit: int = Limits.WORK) -> None:
+        self.limit = limit
+        self.used = 0
+        self._stats: dict[Expr, tuple[int, int]] = {}
+
+    def charge(self, reader: Reader, node: Node, amount: int) -> None:
+        self.used += amount
+        if self.used > self.limit:
+            message = f"building the formula takes more than the {self.limit} operations allowed"
+            raise reader.error(node, message, WorkExhaustedError)
+
+    def inspect(self, expr: Expr) -> tuple[int, int]:
+        """(size as a tree, flags) of an expression: shared parts count each time, as evaluating meets them."""
+        stats = self._stats
+        found = stats.get(expr)
+        if found is not None:
+            return found
+        stack: list[tuple[Expr, bool]] = [(expr, False)]
+        while stack:
+            e, ready = stack.pop()
+            if e in stats:
+                continue
+            if not ready:
+                stack.append((e, True))
+                stack.extend((a, False) for a in e.args if a not in stats)
+                continue
+            size, flags = 1, _flags(e)
+            for a in e.args:
+                a_size, a_flags = stats[a]
+                size, flags = size + a_size, flags | a_flags
+            stats[e] = (size, flags)
+        return stats[expr]
+
+    def size(self, expr: Expr) -> int:
+        return self.inspect(expr)[0]
+
+
+def _flags(e: Expr) -> int:
+    """What one node is by itself: ∞ or nan, a non-real constant, a number with more than DIGITS digits."""
+    if not e.is_Atom and not e.is_Pow:
+        return 0
+    if any(e is u for u in _UNDEFINED):
+        return UNDEFINED
+    if e is S.ImaginaryUnit:
+        return NOT_REAL
+    if e.is_Pow:  # (-8)^{1/3}: sympy keeps the principal root, a complex number
+        base, exp = e.args
+        return NOT_REAL if base.is_Number and base.is_negative and exp.is_Rational and not exp.is_Integer else 0
+    if e.is_Rational and (abs(e.p).bit_length() > _HUGE_BITS or e.q.bit_length() > _HUGE_BITS):
+        return HUGE
+    return 0
 
 
 class Probe:
@@ -125,6 +218,8 @@ class Reader:
     text: str
     env: dict[str, int | Probe] = field(default_factory=dict)
     notes: dict[str, tuple] = field(default_factory=dict)
+    work: Work = field(default_factory=Work)
+    sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -142,8 +237,24 @@ class Reader:
     def note(self, code: str, *data: object) -> None:
         self.notes.setdefault(code + "|" + "|".join(map(str, data)), (code, *data))
 
-    def bound(self, letter: str, value: int | Probe) -> Reader:
-        return replace(self, env={**self.env, letter: value}, notes=self.notes)
+    def bound(self, letter: str, value: int | Probe, sums: tuple[int, ...] | None = None) -> Reader:
+        return replace(self, env={**self.env, letter: value}, sums=self.sums if sums is None else sums)
+
+    @property
+    def probing(self) -> bool:
+        """Whether some index is a Probe: the build only finds ranges, its value is thrown away."""
+        return any(isinstance(v, Probe) for v in self.env.values())
+
+    def charge(self, node: Node, amount: int) -> None:
+        self.work.charge(self, node, amount)
+
+    def charge_matrix(self, node: Node, rows: int, cols: int, per_entry: int = 1) -> None:
+        """Refuse a matrix over Limits.MATRIX entries, and charge its operations, before making it."""
+        if rows * cols > Limits.MATRIX:
+            raise self.error(
+                node, f"a {rows}×{cols} matrix has more than the {Limits.MATRIX} entries allowed", LimitError
+            )
+        self.charge(node, rows * cols * per_entry)
 
     # ---------------------------------------------------------------- targets
     def target(self, node: Node) -> Target:
@@ -255,8 +366,11 @@ class Reader:
                     return value
                 raise FreeIndexError(str(self.error(node, f"layer {node.base} is not bound")), node.base, layer=True)
         if isinstance(node, BinOp) and node.op in "+-":
-            left, right = self.layer_value(node.left), self.layer_value(node.right)
-            return left + right if node.op == "+" else left - right
+            first, *rest = _signed_terms(node)
+            value = self.layer_value(first[1])
+            for sign, term in rest:
+                value += sign * self.layer_value(term)
+            return value
         raise self.error(node, "a layer must be a number, (2), l, l+1, L or o")
 
     def _is_layer_script(self, sup: Node, kind: str) -> bool:
@@ -320,9 +434,12 @@ class Reader:
                 return 1
             value = bound
         elif isinstance(atom, BinOp) and atom.op in "+-":
-            left = self.index_value(atom.left, size, where)
-            right = self.index_value(atom.right, size, where)
-            value = left + right if atom.op == "+" else left - right
+            (_, first), *rest = _signed_terms(atom)
+            value = self.index_value(first, size, where)
+            for n, (sign, term) in enumerate(rest, start=1):  # j+1-1: each term and each partial sum in range
+                value += sign * self.index_value(term, size, where)
+                if n < len(rest) and not 1 <= value <= size:
+                    raise self.error(atom, f"index {value} is out of range in {where} (1 to {size})")
         else:
             raise self.error(atom, "an index must be a number or a letter")
         if not 1 <= value <= size:
@@ -443,52 +560,61 @@ class Reader:
         return Ref(out_kind, layer, (self.index_value(atoms[0], size, self.describe(node)),))
 
     # ----------------------------------------------------------------- values
-    def value(self, ref: Ref) -> Value:
+    def value(self, ref: Ref, node: Node | None = None) -> Value:
         """The sympy value of a canonical quantity, in the notation's orientation."""
         if ref.index is not None:
             return _symbol(ref)
         if ref.kind == "W":
             rows, cols = self.d.size(ref.layer), self.d.size(ref.layer - 1)
-            m = Matrix(rows, cols, lambda i, j: sym.W(ref.layer, i + 1, j + 1))
+            self.charge_matrix(node or _AT_START, rows, cols)
+            m = Matrix(rows, cols, lambda i, j: _weight_symbol(ref.layer, i + 1, j + 1))
             return m.T if self.reading.notation.index_order == "from_to" else m
         size = self.net.outputs if ref.kind == "y" else self.d.size(ref.layer)
+        self.charge_matrix(node or _AT_START, size, 1)
         return Matrix([_symbol(Ref(ref.kind, ref.layer, (i,))) for i in range(1, size + 1)])
 
-    def gradient(self, ref: Ref) -> Value:
-        """∂C/∂ref (always the gradient's sign), in a, z, weights and targets."""
+    def gradient(self, ref: Ref, node: Node | None = None, closed: bool = True) -> Value:
+        """∂C/∂ref (always the gradient's sign), in a, z, weights and targets; in δ when not ``closed``.
+
+        In δ (±∂C/∂z, whose value the verifier gives every δ symbol) is how a formula's own ∂C/∂w is read:
+        the same numbers, without writing ∂C/∂z out, which repeats every path through the layers above
+        (and building it for a 50-wide layer costs thousands of sympy operations).
+        """
         d = self.d
+        if ref.kind == "y":
+            raise ReadError("formula: derive does not differentiate with respect to the targets")
         if ref.index is None:
             if ref.kind == "W":
                 rows, cols = d.size(ref.layer), d.size(ref.layer - 1)
-                m = Matrix(rows, cols, lambda i, j: self.gradient(Ref("W", ref.layer, (i + 1, j + 1))))
+                self.charge_matrix(node or _AT_START, rows, cols)
+                m = Matrix(rows, cols, lambda i, j: self.gradient(Ref("W", ref.layer, (i + 1, j + 1)), closed=closed))
                 return m.T if self.reading.notation.index_order == "from_to" else m
-            if ref.kind == "y":
-                raise ReadError("formula: derive does not differentiate with respect to the targets")
             size = d.size(ref.layer)
-            return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,))) for i in range(1, size + 1)])
+            self.charge_matrix(node or _AT_START, size, 1)
+            return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
+
+        def dz(layer: int, i: int) -> Expr:
+            return d.dC_dz(layer, i) if closed else self.reading.sign * sym.delta(layer, i)
+
         layer, i = ref.layer, ref.index[0]
         if ref.kind == "W":
-            return d.dC_dz(layer, i) * sym.a(layer - 1, ref.index[1])
-        if ref.kind in ("b", "z"):
-            return d.dC_dz(layer, i)
-        if ref.kind == "delta":
-            return d.dC_dz(layer, i)
+            return dz(layer, i) * sym.a(layer - 1, ref.index[1])
+        if ref.kind in ("b", "z", "delta"):
+            return dz(layer, i)
         if ref.kind == "a" and layer == self.L:
             return d.dC_da(i)
-        if ref.kind == "a":
-            return sum(
-                (sym.W(layer + 1, k, i) * d.dC_dz(layer + 1, k) for k in range(1, d.size(layer + 1) + 1)), S.Zero
-            )
-        raise ReadError("formula: derive does not differentiate with respect to the targets")
+        above = range(1, d.size(layer + 1) + 1)
+        return sum((_weight_symbol(layer + 1, k, i) * dz(layer + 1, k) for k in above), S.Zero)
 
     def partial(self, node: Partial) -> Value:
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
         if self._is_cost(node.of):
-            return self.gradient(self.ref(node.wrt))
+            return self.gradient(self.ref(node.wrt), node, closed=False)
         f, v = self.ref(node.of), self.ref(node.wrt)
         if f.index is None or v.index is None:
             fs = _elements(self, f)
             vs = _elements(self, v)
+            self.charge_matrix(node, len(fs), len(vs))
             return Matrix(len(fs), len(vs), lambda r, c: self._factor(node, fs[r], vs[c]))
         return self._factor(node, f, v)
 
@@ -514,6 +640,7 @@ class Reader:
     def build(self, node: Node) -> Value:
         """The sympy value of a syntax tree."""
         method: Callable[[Node], Value] = getattr(self, "_build_" + type(node).__name__)
+        self.charge(node, 1)
         out = self._bounded(node, method(node))
         if isinstance(out, Matrix) and out.shape == (1, 1):
             return out[0, 0]
@@ -526,7 +653,10 @@ class Reader:
         return self.build(node.body)
 
     def _build_Neg(self, node: Neg) -> Value:
-        return -self.build(node.body)
+        value = self.build(node.body)
+        if isinstance(value, Matrix):
+            self.charge_matrix(node, *value.shape)
+        return -value
 
     def _build_Transpose(self, node: Transpose) -> Value:
         value = self.build(node.body)
@@ -555,7 +685,7 @@ class Reader:
                 raise self.error(node, f"{node.base} needs an argument in parentheses")
             raise self.unknown(node)
         ref = self._locate(node, kind)
-        value = self.value(ref)
+        value = self.value(ref, node)
         if node.sup is not None and not self._is_layer_script(node.sup, kind if kind != "out" else "a"):
             return self._power(node, value)
         return value
@@ -569,15 +699,69 @@ class Reader:
         if isinstance(exp, Matrix):
             raise self.error(node, "an exponent must be a number, not a vector", ShapeError)
         if exp.is_Number and abs(exp) > MAX_POWER:
-            raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", FormulaError)
-        return base.applyfunc(lambda v: v**exp) if isinstance(base, Matrix) else base**exp
+            raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", LimitError)
+        if isinstance(base, Matrix):
+            self.charge_matrix(node, *base.shape)
+            return base.applyfunc(lambda v: self._power_of(node, v, exp))
+        return self._power_of(node, base, exp)
+
+    def _power_of(self, node: Node, base: Expr, exp: Expr) -> Expr:
+        """base^exp, refused before sympy computes a number of more than Limits.DIGITS digits."""
+        coeff = base.as_coeff_Mul()[0] if base.is_Mul else base
+        if coeff.is_Rational and exp.is_Integer and coeff not in (S.Zero, S.One, S.NegativeOne):
+            bits = max(abs(coeff.p).bit_length(), coeff.q.bit_length()) * abs(int(exp))
+            if bits > _HUGE_BITS:
+                raise self.error(node, f"a number of more than {Limits.DIGITS} digits", LimitError)
+        return base**exp
 
     def _bounded(self, node: Node, value: Value) -> Value:
-        """The value, or an error when it holds a power above MAX_POWER (x x … x, (x^{64})^{64})."""
-        for v in value if isinstance(value, Matrix) else [value]:
+        """The value, checked against the limits and for values that are undefined whatever the inputs.
+
+        Every step of a build comes here, so the error names the operation that made the value: a
+        power above MAX_POWER (x x … x, (x^{64})^{64}), a division by zero, the logarithm of zero, a
+        non-real number, a number of more than Limits.DIGITS digits, or a value of more than
+        Limits.SIZE operations (products of matrices or sums multiply the size).
+        """
+        if self.probing:
+            return value
+        entries = value if isinstance(value, Matrix) else [value]
+        if isinstance(value, Matrix) and value.rows * value.cols > Limits.MATRIX:
+            raise self.error(
+                node, f"a {_shape(value)} matrix has more than the {Limits.MATRIX} entries allowed", LimitError
+            )
+        for v in entries:
             if isinstance(v, sympy.Pow) and v.exp.is_Number and abs(v.exp) > MAX_POWER:
-                raise self.error(node, f"the exponent {v.exp} is larger than the {MAX_POWER} allowed", FormulaError)
+                raise self.error(node, f"the exponent {v.exp} is larger than the {MAX_POWER} allowed", LimitError)
+            size, flags = self.work.inspect(v)
+            if flags:
+                raise self._undefined(node, flags)
+            if size > Limits.SIZE:
+                raise self.error(
+                    node,
+                    f"the value grows to more than the {Limits.SIZE} operations allowed"
+                    " (products of sums or of matrices multiply its size)",
+                    LimitError,
+                )
         return value
+
+    def _undefined(self, node: Node, flags: int) -> FormulaError:
+        """The error for a value that is undefined, non-real or too big, named after the operation."""
+        if flags & HUGE:
+            return self.error(node, f"a number of more than {Limits.DIGITS} digits", LimitError)
+        bound = ", ".join(f"{k} = {v}" for k, v in sorted(self.env.items()) if isinstance(v, int))
+        when = f" when {bound}" if bound else ""  # which element, when only some are undefined
+        if flags & NOT_REAL:
+            what = "the logarithm of a negative number" if _is_log(node) else "a root of a negative number"
+            return self.error(node, f"{what} is not a real number{when}", UndefinedError)
+        if isinstance(node, BinOp) and node.op == "/":
+            what = "division by zero"
+        elif _is_log(node):
+            what = "the logarithm of zero is undefined"
+        elif isinstance(node, Pow) or (isinstance(node, Name) and node.sup is not None):
+            what = "zero to a negative power is undefined"
+        else:
+            what = "the value is undefined (a division by zero)"
+        return self.error(node, f"{what}{when}", UndefinedError)
 
     def _build_Pow(self, node: Pow) -> Value:
         return self._raise(node, self.build(node.base), self.build(node.exp))
@@ -600,8 +784,11 @@ class Reader:
             if isinstance(right, Matrix):
                 if isinstance(left, Matrix) and left.shape == right.shape:
                     self.note("elementwise_division")
+                    self.charge_matrix(node, *left.shape, per_entry=2)
                     return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
                 raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
+            if isinstance(left, Matrix):
+                self.charge_matrix(node, *left.shape)
             return left / right
         return self._multiply(node, left, right)
 
@@ -610,11 +797,13 @@ class Reader:
         if lm and rm:
             if left.shape != right.shape:
                 raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", ShapeError)
+            self.charge_matrix(node, *left.shape)
             return left + right
         if lm or rm:
             matrix, number = (left, right) if lm else (right, left)
             if not number.is_Number:
                 raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", ShapeError)
+            self.charge_matrix(node, *matrix.shape)
             return matrix.applyfunc(lambda v: v + number)
         return left + right
 
@@ -622,17 +811,22 @@ class Reader:
         if isinstance(left, Matrix) and isinstance(right, Matrix):
             if left.shape != right.shape:
                 raise self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", ShapeError)
+            self.charge_matrix(node, *left.shape)
             return left.multiply_elementwise(right)
-        return left * right
+        return self._multiply(node, left, right)
 
     def _multiply(self, node: Node, left: Value, right: Value) -> Value:
         if isinstance(left, Matrix) and isinstance(right, Matrix):
             if left.cols == right.rows:
+                self.charge_matrix(node, left.rows, right.cols, per_entry=left.cols)
                 return left * right
             if left.shape == right.shape and left.cols == 1:
                 self.note("elementwise_product")
+                self.charge_matrix(node, *left.shape)
                 return left.multiply_elementwise(right)
             raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)
+        if isinstance(left, Matrix) or isinstance(right, Matrix):
+            self.charge_matrix(node, *(left if isinstance(left, Matrix) else right).shape)
         return left * right
 
     def _build_Call(self, node: Call) -> Value:
@@ -655,6 +849,8 @@ class Reader:
             raise self.unknown(func)
         if func.primes > 1 or (func.primes and fn[1] is None):
             raise self.error(node, "derive reads only a first derivative of σ, tanh, ReLU or f")
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
         result = _apply(fn[1] if func.primes else fn[0], arg)
         if func.sup is not None:
             return self._raise(node, result, self.build(func.sup))
@@ -670,11 +866,14 @@ class Reader:
             return _apply(relu, a)
         if isinstance(a, Matrix) or isinstance(b, Matrix):
             raise self.error(node, "max of vectors: write \\max(0, z)", ShapeError)
-        return sympy.Max(a, b)
+        # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
+        # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
+        return sympy.Max(a, b, evaluate=False)
 
     def _softmax(self, node: Node, arg: Value) -> Value:
         if not isinstance(arg, Matrix) or arg.cols != 1:
             raise self.error(node, "softmax takes a vector", ShapeError)
+        self.charge_matrix(node, *arg.shape, per_entry=3)
         total = sum((sympy.exp(v) for v in arg), S.Zero)
         return arg.applyfunc(lambda v: sympy.exp(v) / total)
 
@@ -697,12 +896,16 @@ class Reader:
         if func.primes > 1:
             raise self.error(node, "derive reads only a first derivative")
         fn = act.derivative if func.primes else act.formula
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
         return _apply(fn, arg)
 
     def _build_Sum(self, node: Sum) -> Value:
         letter = node.index
         if letter in self.env:
             raise self.error(node, f"the sum's index {letter} is already in use")
+        if self.probing:
+            return self._probe_sum(node)
         if node.upper is not None or node.lower is not None:
             low = 1 if node.lower is None else self._limit(node.lower)
             high = self._range(node) if node.upper is None else self._limit(node.upper)
@@ -713,16 +916,48 @@ class Reader:
             raise self.error(
                 node, f"a sum of {high - low + 1} terms has too many terms: no layer has more than {widest} neurons"
             )
-        total: Value = S.Zero
-        for k in range(low, high + 1):
-            term = self.bound(letter, k).build(node.body)
-            total = term if k == low else self._add(node, total, term)
+        if high < low:
+            return S.Zero
+        sums = (*self.sums, high - low + 1)
+        if math.prod(sums) > Limits.SUM_TERMS:
+            ranges = " × ".join(map(str, sums))
+            raise self.error(
+                node,
+                f"nested sums of {ranges} = {math.prod(sums)} terms, more than the {Limits.SUM_TERMS} allowed",
+                LimitError,
+            )
+        terms = [self.bound(letter, k, sums).build(node.body) for k in range(low, high + 1)]
+        return self._total(node, terms)
+
+    def _total(self, node: Sum, terms: list[Value]) -> Value:
+        """The sum of the terms, made at once: adding one term at a time re-sorts the growing sum each time."""
+        first = terms[0]
+        if not isinstance(first, Matrix) and not any(isinstance(t, Matrix) for t in terms):
+            return sympy.Add(*terms)
+        if all(isinstance(t, Matrix) and t.shape == first.shape for t in terms):
+            self.charge_matrix(node, first.rows, first.cols, per_entry=len(terms))
+            return Matrix(first.rows, first.cols, lambda r, c: sympy.Add(*(t[r, c] for t in terms)))
+        total = first
+        for term in terms[1:]:
+            total = self._add(node, total, term)
         return total
 
     def _range(self, node: Sum) -> int:
         probe = Probe(node.index)
         self.bound(node.index, probe).build(node.body)
         return probe.size(self.text, node.pos)
+
+    def _probe_sum(self, node: Sum) -> Value:
+        """While ranges are being found, a sum inside is its body built once with its own index a Probe.
+
+        Its range and value do not matter then; building every term (and probing each inner sum again)
+        would make nested sums cost (n+1)^depth instead of n^depth.
+        """
+        if node.lower is not None:
+            self._limit(node.lower)
+        if node.upper is not None:
+            self._limit(node.upper)
+        return self.bound(node.index, Probe(node.index)).build(node.body)
 
     def _limit(self, node: Node) -> int:
         value = self.build(node)
@@ -744,6 +979,24 @@ _FUNCTIONS: dict[str, tuple[Callable[[Expr], Expr], Callable[[Expr], Expr] | Non
 }
 
 
+_weight_symbol = functools.cache(sym.W)  # sym.W without sympy's lookup each time: a 50×50 W is 2500 of them
+_AT_START = Num("", 0)  # where a cost that belongs to no one node (a whole matrix named) is reported
+
+
+def _signed_terms(node: Node) -> list[tuple[int, Node]]:
+    """a + b − c … as [(1, a), (1, b), (−1, c)], walking the left-nested chain without recursion (1+0+0+… is long)."""
+    out: list[tuple[int, Node]] = []
+    while isinstance(node, BinOp) and node.op in "+-":
+        out.append((1 if node.op == "+" else -1, node.right))
+        node = node.left
+    out.append((1, node))
+    return out[::-1]
+
+
+def _is_log(node: Node) -> bool:
+    return isinstance(node, Call) and node.func.base in ("log", "ln")
+
+
 def _apply(fn: Callable[[Expr], Expr], arg: Value) -> Value:
     return arg.applyfunc(fn) if isinstance(arg, Matrix) else fn(arg)
 
@@ -755,7 +1008,7 @@ def _shape(m: Matrix) -> str:
 def _symbol(ref: Ref) -> Expr:
     i = ref.index
     if ref.kind == "W":
-        return sym.W(ref.layer, i[0], i[1])
+        return _weight_symbol(ref.layer, i[0], i[1])
     if ref.kind == "y":
         return sym.y(i[0])
     return {"b": sym.b, "z": sym.z, "a": sym.a, "delta": sym.delta}[ref.kind](ref.layer, i[0])
@@ -787,12 +1040,18 @@ def _letters(node: Node) -> set[str]:
 
 
 def _flatten_product(node: Node) -> list[Node]:
-    """A subscript ij or ca is two indices; 1,2 arrive already split."""
-    if isinstance(node, BinOp) and node.op == "*":
-        return _flatten_product(node.left) + _flatten_product(node.right)
-    if isinstance(node, Paren):
-        return _flatten_product(node.body)
-    return [node]
+    """A subscript ij or ca is two indices; 1,2 arrive already split (without recursion: x_{ijk…} can be long)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, BinOp) and n.op == "*":
+            stack += [n.right, n.left]
+        elif isinstance(n, Paren):
+            stack.append(n.body)
+        else:
+            out.append(n)
+    return out
 
 
 def assignments(ranges: dict[str, int]) -> Iterator[dict[str, int]]:

@@ -135,9 +135,17 @@ def test_the_unpacked_wheel_runs_every_verb_from_another_folder(dist, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "codes [0, 0, 0, 0, 0, 0, 0]" in done.stderr, done.stderr[-3000:]
-    for name in ("net.md", "net.zh.md", "net.tex", "net.zh.tex", "net.html", "net.zh.html", "net.svg"):
+    for name in (
+        "seed004.md",
+        "seed004.zh.md",
+        "seed004.tex",
+        "seed004.zh.tex",
+        "seed004.html",
+        "seed004.zh.html",
+        "seed004.svg",
+    ):
         assert (work / "docs" / name).stat().st_size > 1000, name
-    assert "Two-layer sigmoid network" in (work / "docs" / "net.html").read_text(encoding="utf-8")
+    assert "Two-layer sigmoid network" in (work / "docs" / "seed004.html").read_text(encoding="utf-8")
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_grads.py"],
         capture_output=True,
