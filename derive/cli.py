@@ -77,11 +77,12 @@ class Verb:
     run: Callable[[argparse.Namespace], int]
 
 
-def _load(args: argparse.Namespace, verb: str) -> Network:
-    """The spec's network, refused when it is over ``verb``'s size limits."""
+def _load(args: argparse.Namespace, verb: str, closed_forms: bool = True) -> Network:
+    """The spec's network, refused when it is over ``verb``'s size limits (paths only for ``closed_forms``)."""
     net = load(args.spec)
+    jacobian = not net.activation(net.depth).elementwise if closed_forms else None
     try:
-        limits.enforce(net.sizes, net.bias, verb)
+        limits.enforce(net.sizes, net.bias, verb, jacobian)
     except DeriveError as exc:
         raise DeriveError(f"{args.spec}: {exc}") from None
     return net
@@ -108,7 +109,7 @@ def _grad_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _grad(args: argparse.Namespace) -> int:
-    net = _load(args, "grad")
+    net = _load(args, "grad", closed_forms=args.form != "delta")
     expr = derive(net).gradient(args.param, args.form)
     print(latex(expr, net) if args.latex else expr)
     return OK

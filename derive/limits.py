@@ -16,20 +16,27 @@ from .errors import SpecError
 
 @dataclass(frozen=True)
 class Limit:
-    """The largest network a verb takes: units in any layer (the inputs too), layers, parameters."""
+    """The largest network a verb takes: units in any layer (the inputs too), layers, parameters, and
+    chain-rule paths from a first-layer neuron to the cost (None: any).
+
+    The paths are the terms of a first-layer gradient's closed form: a product of the widths above, so
+    ten layers of two units give 512 and a 20-100-100-10 softmax network 10,000. Printing a closed form
+    costs time in their number, so the verbs that print closed forms bound it; the δ form does not grow.
+    """
 
     units: int
     layers: int
     parameters: int
+    paths: int | None = None
 
 
 SYMBOLIC = Limit(units=1024, layers=100, parameters=100_000)
-"""grad, check, render and verify: 784-100-10 (79,510 parameters) fits."""
+"""check and verify: 784-100-10 (79,510 parameters) fits; both work from δ, numbers and bounded formulas."""
 
 LIMITS: dict[str, Limit] = {
-    "grad": SYMBOLIC,
+    "grad": Limit(units=1024, layers=100, parameters=100_000, paths=4096),  # not for --form delta
     "check": SYMBOLIC,
-    "render": SYMBOLIC,
+    "render": Limit(units=1024, layers=100, parameters=100_000, paths=1000),  # a closed form for every layer
     "verify": SYMBOLIC,
     "codegen": Limit(units=100_000, layers=1000, parameters=100_000_000),
 }
@@ -47,8 +54,16 @@ def parameter_count(sizes: Sequence[int], bias: bool) -> int:
     return sum(math.prod(pair) + (pair[0] if bias else 0) for pair in zip(sizes[1:], sizes[:-1], strict=True))
 
 
-def enforce(sizes: Sequence[int], bias: bool, verb: str | None = None) -> None:
-    """Raise a one-line SpecError when the network is over ``verb``'s limits (or any network's, for None)."""
+def paths(sizes: Sequence[int], jacobian_output: bool) -> int:
+    """Chain-rule paths from a first-layer neuron to the cost; a softmax output adds its Jacobian's sum."""
+    return math.prod(sizes[2:]) * (sizes[-1] if jacobian_output else 1)
+
+
+def enforce(sizes: Sequence[int], bias: bool, verb: str | None = None, jacobian_output: bool | None = None) -> None:
+    """Raise a one-line SpecError when the network is over ``verb``'s limits (or any network's, for None).
+
+    ``jacobian_output`` (the output layer is softmax) is needed for the paths; None skips that limit.
+    """
     limit, who = (LIMITS[verb], f"derive {verb}'s") if verb else (NETWORK, "derive's")
     for layer, units in enumerate(sizes):
         if units > limit.units:
@@ -59,3 +74,10 @@ def enforce(sizes: Sequence[int], bias: bool, verb: str | None = None) -> None:
     count = parameter_count(sizes, bias)
     if count > limit.parameters:
         raise SpecError(f"layer: {count:,} parameters is over {who} limit of {limit.parameters:,}")
+    if limit.paths is not None and jacobian_output is not None:
+        found = paths(sizes, jacobian_output)
+        if found > limit.paths:
+            raise SpecError(
+                f"layer: a first-layer gradient's closed form has {found:,} chain-rule paths, over {who} limit"
+                f" of {limit.paths:,} (derive check, verify and codegen take this network)"
+            )

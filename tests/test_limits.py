@@ -107,15 +107,33 @@ def test_the_python_api_refuses_what_no_verb_takes():
 
 def test_the_readme_table_shows_the_limits():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| (`grad`.*?|`codegen`) \| (.*) \|$", text, re.M))
-    symbolic = limits.LIMITS["grad"]
-    assert (
-        rows["`grad`, `check`, `render`, `verify`"]
-        == f"{symbolic.units:,} | {symbolic.layers:,} | {symbolic.parameters:,}"
+    rows = dict(re.findall(r"^\| (`[a-z]+`(?:, `[a-z]+`)*) \| (.*) \|$", text, re.M))
+    shown = {}
+    for verbs, cells in rows.items():
+        units, layers, parameters, paths = cells.split(" | ")
+        paths = None if paths == "any" else int(paths.split()[0].replace(",", ""))
+        for verb in re.findall(r"`([a-z]+)`", verbs):
+            shown[verb] = limits.Limit(*(int(c.replace(",", "")) for c in (units, layers, parameters)), paths)
+    assert shown == limits.LIMITS
+
+
+def test_chain_rule_paths_are_the_terms_of_a_closed_form(tmp_path, capsys):
+    # Counted by hand: 20-100-100-10 softmax: 100·10 paths through layers 2 and 3, times 10 softmax outputs.
+    assert limits.paths((20, 100, 100, 10), True) == 10_000
+    assert limits.paths((2,) + (2,) * 10, False) == 2**9
+    assert limits.paths((784, 100, 10), True) == 100
+    deep = tmp_path / "deep.toml"
+    deep.write_text(spec(2, *[2] * 14), encoding="utf-8")  # 2^13 = 8,192 paths
+    assert cli.main(["grad", str(deep), "W1[1,1]"]) == 2
+    assert capsys.readouterr().err == (
+        f"derive: error: {deep}: layer: a first-layer gradient's closed form has 8,192 chain-rule paths, over"
+        " derive grad's limit of 4,096 (derive check, verify and codegen take this network)\n"
     )
-    gen = limits.LIMITS["codegen"]
-    assert rows["`codegen`"] == f"{gen.units:,} | {gen.layers:,} | {gen.parameters:,}"
-    assert all(limits.LIMITS[v] == symbolic for v in ("check", "render", "verify"))
+    assert cli.main(["grad", str(deep), "W1[1,1]", "--form", "delta"]) == 0  # the δ form does not grow
+    assert capsys.readouterr().out == "delta1[1]*x[1]\n"
+    assert cli.main(["render", str(deep), "-o", str(tmp_path / "out")]) == 2
+    assert "over derive render's limit of 1,000" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 EXAMPLE = """
