@@ -13,6 +13,7 @@ The matrix-form equations are confirmed entry by entry against the element level
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,7 +126,9 @@ def _numeric_errors(
     torch_err: dict[str, float] = {}
 
     def worst(table: dict[str, float], name: str, value: float, closed: float) -> None:
-        table[name] = max(table.get(name, 0.0), abs(value - closed) / max(1.0, abs(closed)))
+        error = abs(value - closed) / max(1.0, abs(closed))
+        # NaN compares false with everything, so max() would drop it and an overflow would pass: make it inf.
+        table[name] = max(table.get(name, 0.0), error if math.isfinite(error) else math.inf)
 
     for point, x, y in batches:
         params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
@@ -213,17 +216,18 @@ def format_report(net: Network, report: CheckReport) -> str:
     """One row per parameter group, the matrix-form rows, and ``N passed, M failed``."""
     shape = "-".join(map(str, net.sizes))
     acts = "/".join(layer.activation for layer in net.layers)
-    torch = (
-        f"torch {report.torch} autograd in float64"
+    exact = f"tolerance {report.exact_tolerance:g}"
+    numeric_line = (
+        f"generated NumPy gradients and torch {report.torch} autograd in float64: {exact}"
         if report.torch
-        else f"torch autograd: not installed ({TORCH_INSTALL})"
+        else f"generated NumPy gradients: {exact}; torch autograd: not installed ({TORCH_INSTALL})"
     )
     lines = [
         f"check {net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters",
         f"numbers: {report.points} seeded batches of {report.batch} samples, gradients of J = (1/m) sum C,"
         f" error |value - closed form| / max(1, |closed form|)",
         f"finite differences of the generated J: central step h = {report.step:g}, tolerance {report.tolerance:g}",
-        f"generated NumPy gradients, {torch}: tolerance {report.exact_tolerance:g}",
+        numeric_line,
         f"{'group':<8}{'params':>7}  {'sympy diff of composed cost':<30}{'finite differences':<24}"
         f"{'generated NumPy':<18}{'torch autograd':<18}result",
     ]

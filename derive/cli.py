@@ -126,6 +126,8 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> int:
     if not 1 <= args.points <= 100:
         raise UsageError("--points: must be between 1 and 100")
+    if not 0 <= args.seed < 2**63:
+        raise UsageError("--seed: must be a whole number from 0 to 2^63 - 1")
     net = _load(args, "check")
     symbolic = False if args.no_symbolic else None
     report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
@@ -146,9 +148,17 @@ def _render(args: argparse.Namespace) -> int:
 
     formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
     langs = _list("--lang", args.lang, render.LANGS)
-    nets = []
+    nets: list[Network] = []
     for spec in args.spec:  # every spec read and sized before anything is written
-        nets.append(_load(argparse.Namespace(spec=spec), "render"))
+        net = _load(argparse.Namespace(spec=spec), "render")
+        same = next((other for other, n in zip(args.spec, nets, strict=False) if n.name == net.name), None)
+        if same is not None:
+            raise UsageError(f"{same} and {spec} both have the name {net.name!r}: their documents would overwrite")
+        nets.append(net)
+    if "pdf" in formats:  # before the work, not after it
+        from .pdf import require_engines
+
+        require_engines(langs)
     failed = 0
     for net in nets:
         progress = render.Progress(net.name, enabled=not args.quiet)
@@ -195,7 +205,9 @@ def _verify(args: argparse.Namespace) -> int:
             except DeriveError as exc:
                 rows.append((entry, None, str(exc)))
         print(verdict_text.table(rows, net, lang), end="")
-        if any(error for _, _, error in rows):
+        unread = sum(1 for _, _, error in rows if error)
+        if unread:
+            _say(f"error: {args.file}: {unread} of {len(rows)} formulas not understood (the table says why)")
             return BAD_INPUT
         return OK if all(v for _, v, _ in rows) else FAILED
     param, formula = (None, args.items[0]) if len(args.items) == 1 else args.items
@@ -275,12 +287,14 @@ VERBS: dict[str, Verb] = {
 def _epilog(verb: Verb) -> str:
     examples = "\n".join(f"  {example}" for example in verb.examples)
     codes = EXIT_CODES.format(failed=verb.failed).replace("1 (not used), ", "")
-    return f"examples:\n{examples}\n\n{codes}"
+    where = "(examples/ is the folder of example specs in derive's source repository)"
+    return f"examples:\n{examples}\n{where}\n\n{codes}"
 
 
 def _parser() -> _Parser:
     parser = _Parser(
         prog="derive",
+        allow_abbrev=False,
         description="Backpropagation derived by the chain rule, checked, and written out for a declared network.",
         epilog=f"Run 'derive VERB --help' for a verb's options and examples.\n\n{EXIT_CODES.format(failed='failed')}",
         formatter_class=_Formatter,
@@ -291,6 +305,7 @@ def _parser() -> _Parser:
     for name, verb in VERBS.items():
         sub = verbs.add_parser(
             name,
+            allow_abbrev=False,
             help=verb.summary,
             description=verb.summary[0].upper() + verb.summary[1:] + ".",
             epilog=_epilog(verb),
@@ -321,7 +336,7 @@ def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentP
 
 def _write_whole(path: str, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, with a one-line error."""
-    from .render import write_atomic
+    from .files import write_atomic
 
     target = Path(path)
     if target.is_dir():
@@ -358,7 +373,10 @@ def _formulas_last(argv: list[str]) -> list[str]:
 
 
 def _say(message: str) -> None:
-    print(f"derive: {' '.join(message.split())}", file=sys.stderr)
+    try:
+        print(f"derive: {' '.join(message.split())}", file=sys.stderr)
+    except (OSError, ValueError):  # stderr itself is gone: the exit code still says what happened
+        pass
 
 
 def _closed_pipe() -> int:

@@ -64,20 +64,29 @@ def enforce(sizes: Sequence[int], bias: bool, verb: str | None = None, jacobian_
 
     ``jacobian_output`` (the output layer is softmax) is needed for the paths; None skips that limit.
     """
-    limit, who = (LIMITS[verb], f"derive {verb}'s") if verb else (NETWORK, "derive's")
+    limit = LIMITS[verb] if verb else NETWORK
+
+    def over(value: str, limit_text: str) -> str:
+        whose = (
+            f"derive {verb}'s limit of {limit_text}"
+            if verb
+            else f"the limit of {limit_text} (no derive verb takes more)"
+        )
+        return f"{value} is over {whose}"
+
     for layer, units in enumerate(sizes):
         if units > limit.units:
             key = "inputs" if layer == 0 else f"layer[{layer}].units"
-            raise SpecError(f"{key}: {units:,} units is over {who} limit of {limit.units:,} per layer")
+            raise SpecError(f"{key}: {over(f'{units:,} units', f'{limit.units:,} per layer')}")
     if len(sizes) - 1 > limit.layers:
-        raise SpecError(f"layer: {len(sizes) - 1:,} layers is over {who} limit of {limit.layers:,}")
+        raise SpecError(f"layer: {over(f'{len(sizes) - 1:,} layers', f'{limit.layers:,}')}")
     count = parameter_count(sizes, bias)
     if count > limit.parameters:
-        raise SpecError(f"layer: {count:,} parameters is over {who} limit of {limit.parameters:,}")
+        raise SpecError(f"layer: {over(f'{count:,} parameters', f'{limit.parameters:,}')}")
     if limit.paths is not None and jacobian_output is not None:
         found = paths(sizes, jacobian_output)
         if found > limit.paths:
             raise SpecError(
-                f"layer: a first-layer gradient's closed form has {found:,} chain-rule paths, over {who} limit"
-                f" of {limit.paths:,} (derive check, verify and codegen take this network)"
+                f"layer: a first-layer gradient's closed form has {found:,} chain-rule paths, over derive {verb}'s"
+                f" limit of {limit.paths:,} (derive check, verify and codegen take this network)"
             )

@@ -16,6 +16,7 @@ from .notation import Notation
 
 # A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+MAX_TITLE = 200  # characters: a title is one line on a title page
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,19 @@ class Network:
         for key in ("title", "title_zh"):
             if not isinstance(getattr(self, key), str):
                 raise SpecError(f"{key}: must be a string, got {getattr(self, key)!r}")
+            if len(getattr(self, key)) > MAX_TITLE:
+                raise SpecError(
+                    f"{key}: {len(getattr(self, key)):,} characters, more than the {MAX_TITLE} a title may have"
+                )
         _check_count("inputs", self.inputs)
         object.__setattr__(self, "inputs", int(self.inputs))
         if not self.layers:
             raise SpecError("layer: the network needs at least one layer")
         if len(self.layers) > limits.NETWORK.layers:
-            raise SpecError(f"layer: {len(self.layers):,} layers is over derive's limit of {limits.NETWORK.layers:,}")
+            raise SpecError(
+                f"layer: {len(self.layers):,} layers is over the limit of {limits.NETWORK.layers:,} (no derive verb"
+                " takes more)"
+            )
         for n, layer in enumerate(self.layers, start=1):
             where = f"layer[{n}]"
             if not isinstance(layer, Layer):

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import RenderError
+from .files import write_atomic
 
 ENGINES: dict[str, str] = {"en": "pdflatex", "zh": "xelatex"}
 """The LaTeX engine for each document language."""
@@ -53,6 +54,14 @@ _TIMEOUT = 600  # seconds per engine run
 _RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|Please rerun", re.IGNORECASE)
 _MISSING_FILE = re.compile(r"File `([^']+)' not found")
 _LINE = re.compile(r"^l\.(\d+) ?(.*)$")
+
+
+def require_engines(langs: list[str]) -> None:
+    """Refuse at once, before any work, when the TeX engine of a language is not installed."""
+    for lang in langs:
+        engine = engine_for(lang)
+        if shutil.which(engine) is None:
+            raise RenderError(f"--format pdf: {engine} not found; install the Debian package {_PACKAGES[engine]}")
 
 
 def engine_for(lang: str) -> str:
@@ -97,7 +106,8 @@ def compile_pdf(tex_path: Path, lang: str, out_path: Path | None = None, *, log_
         if failed or not built.is_file():
             raise RenderError(f"{tex_path.name}: {_first_error(log, engine)}")
         try:
-            _place(built, out_path)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(out_path, built.read_bytes())
         except OSError as exc:
             raise RenderError(f"{out_path}: cannot write the PDF: {exc.strerror or exc}") from None
     return out_path
@@ -198,19 +208,3 @@ def _first_error(log: str, engine: str) -> str:
     if not where and start + 1 < len(lines) and lines[start + 1].startswith("<*>"):
         message += r" (the file ended before \end{document})"
     return where + message
-
-
-def _place(built: Path, out_path: Path) -> None:
-    """Move ``built`` to ``out_path`` atomically: a temporary file beside the target, then ``os.replace``."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp, built.open("rb") as src:
-            shutil.copyfileobj(src, tmp)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, out_path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import os
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ from . import mathml, picture
 from .derivation import Derivation
 from .document import Document, Eq, ExampleRow, build
 from .errors import RenderError
+from .files import write_atomic
 from .latex import DeriveLatexPrinter
 from .paths import TEMPLATES
 
@@ -145,19 +145,6 @@ def file_name(name: str, fmt: str, lang: str) -> str:
     return f"{name}.{fmt}" if lang == "en" else f"{name}.{lang}.{fmt}"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same directory, then rename: never a partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass(frozen=True)
 class Written:
     """The files written, and how many checks failed in the document."""
@@ -175,7 +162,8 @@ class Progress:
 
     def __call__(self, stage: str) -> None:
         if self.enabled:
-            print(f"{self.label}: {stage} ({time.perf_counter() - self.start:.1f} s)", file=self.stream, flush=True)
+            elapsed = time.perf_counter() - self.start
+            print(f"{self.label}: {stage} (started at {elapsed:.1f} s)", file=self.stream, flush=True)
 
 
 def write(
@@ -218,8 +206,12 @@ def write(
 
         for lang in langs:
             tex = out_dir / file_name(name, "tex", lang)
-            if not tex.exists():
-                write_atomic(tex, render_document(doc, "tex", lang))
+            if not tex.exists():  # the PDF's source is written beside it, and listed
+                try:
+                    write_atomic(tex, render_document(doc, "tex", lang))
+                except OSError as exc:
+                    raise RenderError(f"{tex}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+                written.append(tex)
             say(f"compiling {tex.with_suffix('.pdf').name}")
             written.append(compile_pdf(tex, lang))
     return Written(written, doc.report.failed)

@@ -15,11 +15,16 @@ from .errors import SpecError
 from .files import read_text
 from .network import Example, Layer, Network
 from .notation import Notation
+from .numeric import forward
 
 TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example"}
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
+
+
+EXAMPLE_MAGNITUDE = 1e6
+"""The largest number (in absolute value) a worked example may hold: its numbers are for reading."""
 
 
 def load(path: str | Path) -> Network:
@@ -44,7 +49,10 @@ def _unknown(table: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in table:
         if key not in allowed:
             shown = key if key.isidentifier() else repr(key)
-            raise SpecError(f"{where}{shown}: unknown key (known: {', '.join(sorted(allowed))})")
+            hint = ""
+            if where.startswith("layer[") and key in TOP_KEYS:  # TOML puts keys after [[layer]] in that layer
+                hint = f"; {key} belongs at the top of the file, before the first [[layer]]"
+            raise SpecError(f"{where}{shown}: unknown key (known: {', '.join(sorted(allowed))}){hint}")
 
 
 def _require(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str = "") -> Any:
@@ -60,6 +68,8 @@ def _typed(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     else:
         ok = isinstance(value, kinds)
     if not ok:
+        if int in kinds and float in kinds:
+            kinds = tuple(k for k in kinds if k is not int)  # "a number", not "a whole number or a number"
         names = " or ".join(
             {
                 int: "a whole number",
@@ -130,6 +140,18 @@ def _example(table: dict[str, Any], net: Network) -> Example:
     rate = float(_typed(table.get("learning_rate", 0.1), (int, float), "example.learning_rate"))
     if not np.isfinite(rate):
         raise SpecError(f"example.learning_rate: must be a finite number, got {rate}")
+    if abs(rate) > EXAMPLE_MAGNITUDE:
+        raise SpecError(f"example.learning_rate: {rate:g} is larger than the {EXAMPLE_MAGNITUDE:g} an example may hold")
+    if net.layers[-1].activation in net.loss_def.needs_distribution and abs(y.sum() - 1) > 1e-9:
+        raise SpecError(
+            f"example.y: {net.loss} with a {net.layers[-1].activation} output is derived for targets that sum"
+            f" to 1; these sum to {y.sum():.12g}"
+        )
+    with np.errstate(all="ignore"):  # overflow is the question here, not a warning
+        passes = forward(net, params, x)
+    for layer, (z, a) in enumerate(passes, start=1):
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(a))):
+            raise SpecError(f"example: the forward pass overflows at layer {layer}; use smaller numbers")
     return Example(x, y, params, rate)
 
 
@@ -146,6 +168,10 @@ def _array(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
         raise SpecError(f"{where}: has shape {arr.shape}, expected {shape}")
     if not np.all(np.isfinite(arr)):
         raise SpecError(f"{where}: must hold finite numbers")
+    if arr.size and np.max(np.abs(arr)) > EXAMPLE_MAGNITUDE:
+        raise SpecError(
+            f"{where}: {np.max(np.abs(arr)):g} is larger than the {EXAMPLE_MAGNITUDE:g} an example may hold"
+        )
     arr.setflags(write=False)
     return arr
 

@@ -6,6 +6,7 @@ import glob
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 import tomllib
@@ -170,7 +171,7 @@ def test_an_oserror_from_deep_inside_is_one_line_naming_the_file(monkeypatch, ca
     def full(path, text):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr("derive.render.write_atomic", full)
+    monkeypatch.setattr("derive.files.write_atomic", full)
     assert cli.main(["codegen", SEED4, "-o", "/tmp/derive-full.py"]) == 2
     assert capsys.readouterr().err == "derive: error: -o: cannot write /tmp/derive-full.py (No space left on device)\n"
 
@@ -195,3 +196,71 @@ def test_the_torch_hint_installs_the_cpu_build_under_our_name(monkeypatch, capsy
         in out
     )
     assert "derive[" not in out
+
+
+def test_output_onto_a_device_fifo_or_link_is_refused_or_written_through(tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert cli.main(["codegen", SEED4, "-o", str(fifo)]) == 2
+    assert (
+        capsys.readouterr().err == f"derive: error: {fifo}: is not a regular file; derive writes only regular files\n"
+    )
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
+    if os.geteuid() == 0:  # a copy of /dev/null, so that a regression cannot replace the machine's own
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        assert cli.main(["codegen", SEED4, "-o", str(device)]) == 2
+        assert stat.S_ISCHR(device.stat().st_mode)
+    real = tmp_path / "real.py"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.py"
+    link.symlink_to(real)
+    assert cli.main(["codegen", SEED4, "-o", str(link)]) == 0
+    assert link.is_symlink() and "def gradients(" in real.read_text(encoding="utf-8")
+
+
+def test_a_negative_seed_is_bad_input():
+    assert one_error_line(run("check", SEED4, "--seed", "-1")) == (
+        "derive: error: --seed: must be a whole number from 0 to 2^63 - 1"
+    )
+
+
+def test_options_are_not_abbreviated():
+    line = one_error_line(run("check", SEED4, "--point", "3"))
+    assert line == "derive: error: check: unrecognized arguments: --point (did you mean '--points'?) 3"
+
+
+def test_two_specs_with_one_name_are_refused_before_writing(tmp_path):
+    other = tmp_path / "other.toml"
+    other.write_text((ROOT / "examples" / "seed004.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    line = one_error_line(run("render", SEED4, str(other), "-o", str(tmp_path / "out")))
+    assert line == f"derive: error: {SEED4} and {other} both have the name 'seed004': their documents would overwrite"
+    assert not (tmp_path / "out").exists()
+
+
+def test_pdf_without_tex_is_refused_before_the_work(monkeypatch, tmp_path, capsys):
+    import shutil as shutil_module
+
+    real = shutil_module.which
+    monkeypatch.setattr("derive.pdf.shutil.which", lambda name: None if name == "xelatex" else real(name))
+    out = tmp_path / "out"
+    assert cli.main(["render", SEED4, "-o", str(out), "--lang", "en,zh", "--format", "md,pdf"]) == 2
+    assert capsys.readouterr().err == (
+        "derive: error: --format pdf: xelatex not found; install the Debian package texlive-xetex\n"
+    )
+    assert not out.exists()
+
+
+def test_a_formula_list_with_unreadable_entries_says_so_on_stderr(tmp_path):
+    listing = tmp_path / "list.md"
+    listing.write_text("- `delta2` $(y-\\hat y)\\hat y(1-\\hat y)$\n- `delta2` $\\frac{1}{0}$\n", encoding="utf-8")
+    out = run("verify", SEED4, "--file", str(listing))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stdout.rstrip().endswith("1 passed, 0 failed, 1 not understood")
+    assert out.stderr == f"derive: error: {listing}: 1 of 2 formulas not understood (the table says why)\n"
+
+
+def test_an_unwritable_stderr_still_gives_the_exit_code(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "derive", "chek", SEED4], stderr=full, cwd=ROOT)
+    assert done.returncode == 2

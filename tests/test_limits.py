@@ -57,7 +57,8 @@ def test_a_trillion_units_is_refused_by_every_verb(verb, tmp_path, capsys, nothi
     code, err = run_verb(verb, path, tmp_path, capsys)
     assert code == 2
     assert err == (
-        f"derive: error: {path}: layer[1].units: 1,000,000,000,000 units is over derive's limit of 100,000 per layer\n"
+        f"derive: error: {path}: layer[1].units: 1,000,000,000,000 units is over the limit of 100,000 per layer"
+        " (no derive verb takes more)\n"
     )
 
 
@@ -99,9 +100,14 @@ def test_the_largest_network_each_verb_takes_is_accepted():
 
 
 def test_the_python_api_refuses_what_no_verb_takes():
-    with pytest.raises(SpecError, match=r"^layer\[2\]\.units: 200,000 units is over derive's limit of 100,000"):
+    with pytest.raises(
+        SpecError,
+        match=r"^layer\[2\]\.units: 200,000 units is over the limit of 100,000 per layer \(no derive verb takes more",
+    ):
         derive.Network(3, (derive.Layer(4), derive.Layer(200_000)), "mse")
-    with pytest.raises(SpecError, match=r"^layer: 1,001 layers is over derive's limit of 1,000$"):
+    with pytest.raises(
+        SpecError, match=r"^layer: 1,001 layers is over the limit of 1,000 \(no derive verb takes more\)$"
+    ):
         derive.Network(1, tuple(derive.Layer(1) for _ in range(1001)), "mse")
 
 
@@ -184,3 +190,61 @@ def test_a_formula_list_holds_at_most_500(tmp_path, capsys):
     listing.write_text("".join(f"- `delta2` $x_{1 + k % 3}$\n" for k in range(501)), encoding="utf-8")
     assert cli.main(["verify", str(ROOT / "examples" / "seed004.toml"), "--file", str(listing)]) == 2
     assert capsys.readouterr().err == f"derive: error: {listing}: 501 formulas is over the limit of 500 in one list\n"
+
+
+def test_example_numbers_are_bounded_and_must_not_overflow():
+    big = (spec(2, 1) + EXAMPLE).replace("x = [0.5, 0.1]", "x = [0.5, 2e6]")
+    with pytest.raises(SpecError, match=r"^<spec>: example\.x: 2e\+06 is larger than the 1e\+06 an example may hold$"):
+        derive.loads(big)
+    rate = (spec(2, 1) + EXAMPLE).replace("learning_rate = 0.5", "learning_rate = -1e7")
+    with pytest.raises(SpecError, match=r"example\.learning_rate: -1e\+07 is larger than the 1e\+06"):
+        derive.loads(rate)
+    # 60 identity layers with weights 1e6: the forward pass passes 1e308 at layer 52 (6·52 + 0 > 308).
+    layers = "".join('[[layer]]\nunits = 1\nactivation = "identity"\n' for _ in range(60))
+    weights = "".join(f"W{k} = [[1e6]]\nb{k} = [0.0]\n" for k in range(1, 61))
+    text = f'inputs = 1\nloss = "squared_error"\n{layers}[example]\nx = [1.0]\ny = [0.0]\n{weights}'
+    with pytest.raises(
+        SpecError, match=r"^<spec>: example: the forward pass overflows at layer 52; use smaller numbers$"
+    ):
+        derive.loads(text)
+
+
+def test_example_targets_of_softmax_cross_entropy_must_sum_to_one():
+    text = 'inputs = 1\nloss = "cross_entropy"\n[[layer]]\nunits = 2\nactivation = "softmax"\n'
+    text += "[example]\nx = [1.0]\ny = [0.3, 0.3]\nW1 = [[0.1], [0.2]]\nb1 = [0.0, 0.0]\n"
+    with pytest.raises(SpecError, match=r"^<spec>: example\.y: cross_entropy with a softmax output is derived"):
+        derive.loads(text)
+    derive.loads(text.replace("y = [0.3, 0.3]", "y = [0.3, 0.7]"))
+
+
+def test_spec_reading_details():
+    text = spec(2, 1)
+    assert derive.loads(text).sizes == (2, 1)
+    with pytest.raises(SpecError, match=r"layer\[1\]\.bias: unknown key .*; bias belongs at the top of the file"):
+        derive.loads(text + "bias = false\n")
+    with pytest.raises(SpecError, match=r"^<spec>: layer\[1\]\.slope: must be a number, got 'x'$"):
+        derive.loads(text.replace('activation = "sigmoid"', 'activation = "leaky_relu"\nslope = "x"'))
+    with pytest.raises(SpecError, match=r"^<spec>: title: 201 characters, more than the 200 a title may have$"):
+        derive.loads(f'title = "{"t" * 201}"\n' + text)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_spec(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + spec(2, 1).encode())
+    assert derive.load(path).sizes == (2, 1)
+
+
+def test_a_nan_gradient_fails_the_check_instead_of_passing(monkeypatch):
+    from derive.check import check
+
+    network = derive.load(ROOT / "examples" / "seed004.toml")
+    original = derive.Derivation.evaluate_all
+
+    def nan_for_one(self, params, x, y):
+        values = original(self, params, x, y)
+        return {**values, "W2[1,1]": float("nan")}
+
+    monkeypatch.setattr(derive.Derivation, "evaluate_all", nan_for_one)
+    report = check(derive.derive(network), use_torch=False, symbolic=False)
+    failed = [p.name for p in report.parameters if not p.passed]
+    assert failed == ["W2[1,1]"]

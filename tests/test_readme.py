@@ -22,7 +22,8 @@ from derive.check import check
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FENCES = re.findall(r"^```(\w*)\n(.*?)^```$", README, re.S | re.M)
-TOML_BLOCKS = [body for lang, body in FENCES if lang == "toml"]
+TOML_BLOCKS = [body for lang, body in FENCES if lang == "toml" and "[[formula]]" not in body]  # specs
+FORMULA_LISTS = [body for lang, body in FENCES if lang == "toml" and "[[formula]]" in body]
 ON_PURPOSE = re.compile(r"\s+#\s*wrong on purpose: exit (\d)\s*$")
 
 
@@ -52,6 +53,10 @@ def commands() -> list[tuple[str, int]]:
 COMMANDS = commands()
 
 
+def test_the_readme_has_one_spec_and_one_formula_list():
+    assert len(TOML_BLOCKS) == 1 and len(FORMULA_LISTS) == 1
+
+
 def test_the_readme_shows_the_commands_this_test_runs():
     shown = [c for c, _ in COMMANDS]
     assert shown[0] == ".venv/bin/derive render examples/seed004.toml -o out --lang en,zh --format md,tex,html,pdf"
@@ -75,6 +80,17 @@ def test_every_spec_block_loads_and_checks(block):
     assert set(net.example.params) == set(net.shapes())
     report = check(derive.derive(net), use_torch=False)
     assert report.failed == 0 and report.passed > 0
+
+
+@pytest.mark.parametrize("listing", FORMULA_LISTS)
+def test_every_formula_list_block_is_right_for_article_004(listing, tmp_path, capsys):
+    from derive import cli
+
+    path = tmp_path / "list.toml"
+    path.write_text(listing, encoding="utf-8")
+    assert cli.main(["verify", str(ROOT / "examples" / "seed004.toml"), "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(f"{listing.count('[[formula]]')} passed, 0 failed\n")
 
 
 @pytest.fixture(scope="module")
