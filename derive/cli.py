@@ -105,7 +105,14 @@ def _grad_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="network spec (TOML)")
     p.add_argument("param", help="parameter name, such as W2[1,1] or b1[2] (1-based, whatever the notation)")
     p.add_argument("--latex", action="store_true", help="print LaTeX in the spec's notation instead of plain text")
-    p.add_argument("--form", choices=FORMS, default="auto", help="which form of the gradient (default: %(default)s)")
+    p.add_argument(
+        "--form",
+        choices=FORMS,
+        default="auto",
+        help="closed: in a, z, weights and targets; expanded: in inputs, weights, biases and targets; delta: δ times"
+        " the input of the weight; auto: expanded where that stays short (networks of up to 40 parameters), else"
+        " closed (default: %(default)s)",
+    )
 
 
 def _grad(args: argparse.Namespace) -> int:
