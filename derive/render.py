@@ -78,14 +78,24 @@ def one_line(text: object) -> str:
     return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text))
 
 
+_TEX_RUN = 16
+"""ASCII characters without a space after which TeX may break a line: a long path or word in a title
+would otherwise run off the page (CJK text breaks anywhere by itself)."""
+
+
 def escape_tex(text: object) -> str:
     """``text`` for TeX's text mode, typeset as written: no command, group, math or comment can start."""
     line = one_line(text)
     out = []
+    run = 0
     for k, c in enumerate(line):
         out.append(_TEX_TEXT.get(c, c))
         if line[k : k + 2] in _TEX_LIGATURES:
             out.append("{}")
+        run = run + 1 if c.isascii() and not c.isspace() else 0
+        if run == _TEX_RUN and k + 1 < len(line):
+            out.append(r"\allowbreak{}")
+            run = 0
     return "".join(out)
 
 

@@ -120,10 +120,11 @@ def one_line(text: str) -> str:
 
 
 # A title in TeX's text mode may hold only these: named characters, escaped specials, empty groups
-# (which break ligatures such as --) and characters that are not special.
+# (which break ligatures such as --), \allowbreak{} in long words, and characters that are not special.
 _TEX_TOKEN = re.compile(
     r"\\(?P<named>textbackslash|textasciitilde|textasciicircum|textless|textgreater|textbar)\{\}"
-    r"|\\(?P<escaped>[{}$&#%_])|(?P<group>\{\})|(?P<plain>[^\\{}$&#%^_~\x00-\x1f\x7f])"
+    r"|\\(?P<escaped>[{}$&#%_])|(?P<group>\{\})|(?P<allowbreak>\\allowbreak\{\})"
+    r"|(?P<plain>[^\\{}$&#%^_~\x00-\x1f\x7f])"
 )
 _TEX_NAMED = {
     "textbackslash": "\\",
@@ -137,9 +138,9 @@ _TEX_NAMED = {
 
 def tex_title(tex: str) -> str:
     """The title of a rendered .tex, decoded; fails on anything TeX would read as more than text."""
-    line = next(line for line in tex.splitlines() if line.startswith(r"{\LARGE\bfseries "))
+    line = next(line for line in tex.splitlines() if line.startswith(r"{\LARGE\bfseries\raggedright "))
     assert line.endswith(r"\par}"), line
-    content = line[len(r"{\LARGE\bfseries ") : -len(r"\par}")]
+    content = line[len(r"{\LARGE\bfseries\raggedright ") : -len(r"\par}")]
     out, pos = [], 0
     while pos < len(content):
         m = _TEX_TOKEN.match(content, pos)
@@ -413,3 +414,12 @@ def test_raw_openout_and_write18_create_nothing(lang, tmp_path):
     with pytest.raises(RenderError, match="can't write on file"):
         pdf.compile_pdf(_tex_file(tmp_path, lang, body), lang)
     assert sorted(p.name for p in outside.iterdir()) == []
+
+
+@slow
+@pytest.mark.parametrize("lang", render.LANGS)
+def test_a_long_word_in_a_title_breaks_instead_of_running_off_the_page(lang, tmp_path):
+    """Without a place to break, TeX sets a 150-letter word past the margin and the page cuts it off."""
+    title = "Net /very/long/" + "abcdefghij" * 15 + "/path end"
+    text = compile_document(doc_for(title), lang, tmp_path)
+    assert squash(title) in squash(text)
