@@ -29,9 +29,11 @@ from .spec import load
 
 OK, FAILED, BAD_INPUT, INTERNAL, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
 
-EXIT_CODES = (
-    "exit codes: 0 success, 1 {failed}, 2 bad input (one line on stderr), 3 internal error (a bug; --debug shows it)"
-)
+
+def _exit_codes(failed: str | None) -> str:
+    """The exit-code line of a help text; ``failed`` says what 1 means (None: the verb never exits 1)."""
+    one = f"1 {failed}, " if failed else ""
+    return f"exit codes: 0 success, {one}2 bad input (one line on stderr), 3 internal error (a bug; --debug shows it)"
 
 
 class UsageError(DeriveError):
@@ -62,17 +64,13 @@ def _verb_of(prog: str) -> str:
     return f"{words[1]}: " if len(words) > 1 else ""
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples in each verb's epilog on their own lines."""
-
-
 @dataclass(frozen=True)
 class Verb:
     """One verb: what it does, how it is called, what exit code 1 means for it, and what runs it."""
 
     summary: str
     examples: tuple[str, ...]
-    failed: str
+    failed: str | None
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
 
@@ -194,9 +192,10 @@ def _verify(args: argparse.Namespace) -> int:
     from . import formula_file, verdict_text
     from .verify import verify
 
-    lang = _list("--lang", args.lang, ("en", "zh"))[0]
-    if len(_list("--lang", args.lang, ("en", "zh"))) > 1:
+    langs = _list("--lang", args.lang, ("en", "zh"))
+    if len(langs) > 1:
         raise UsageError("--lang: give one language, en or zh")
+    lang = langs[0]
     if args.file is not None and args.items:
         raise UsageError("give either --file or a formula, not both")
     if args.file is None and len(args.items) not in (1, 2):
@@ -250,7 +249,7 @@ VERBS: dict[str, Verb] = {
     "grad": Verb(
         "print one parameter's gradient ∂C/∂θ",
         ("derive grad examples/seed004.toml 'W1[1,2]'", "derive grad examples/seed003.toml 'b2[1]' --latex"),
-        "(not used)",
+        None,
         _grad_arguments,
         _grad,
     ),
@@ -284,7 +283,7 @@ VERBS: dict[str, Verb] = {
             "derive codegen examples/seed003.toml -o grads.py",
             "derive codegen examples/seed004.toml --pytest --function backprop:gradients -o test_backprop.py",
         ),
-        "(not used)",
+        None,
         _codegen_arguments,
         _codegen,
     ),
@@ -293,7 +292,7 @@ VERBS: dict[str, Verb] = {
 
 def _epilog(verb: Verb) -> str:
     examples = "\n".join(f"  {example}" for example in verb.examples)
-    codes = EXIT_CODES.format(failed=verb.failed).replace("1 (not used), ", "")
+    codes = _exit_codes(verb.failed)
     where = "(examples/ is the folder of example specs in derive's source repository)"
     return f"examples:\n{examples}\n{where}\n\n{codes}"
 
@@ -303,8 +302,8 @@ def _parser() -> _Parser:
         prog="derive",
         allow_abbrev=False,
         description="Backpropagation derived by the chain rule, checked, and written out for a declared network.",
-        epilog=f"Run 'derive VERB --help' for a verb's options and examples.\n\n{EXIT_CODES.format(failed='failed')}",
-        formatter_class=_Formatter,
+        epilog=f"Run 'derive VERB --help' for a verb's options and examples.\n\n{_exit_codes('failed')}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
@@ -316,7 +315,7 @@ def _parser() -> _Parser:
             help=verb.summary,
             description=verb.summary[0].upper() + verb.summary[1:] + ".",
             epilog=_epilog(verb),
-            formatter_class=_Formatter,
+            formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples keep their lines
         )
         verb.arguments(sub)
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
