@@ -75,14 +75,14 @@ class Verb:
     run: Callable[[argparse.Namespace], int]
 
 
-def _load(args: argparse.Namespace, verb: str, closed_forms: bool = True) -> Network:
+def _load(spec: str, verb: str, closed_forms: bool = True) -> Network:
     """The spec's network, refused when it is over ``verb``'s size limits (paths only for ``closed_forms``)."""
-    net = load(args.spec)
+    net = load(spec)
     jacobian = not net.activation(net.depth).elementwise if closed_forms else None
     try:
         limits.enforce(net.sizes, net.bias, verb, jacobian)
     except DeriveError as exc:
-        raise DeriveError(f"{args.spec}: {exc}") from None
+        raise DeriveError(f"{spec}: {exc}") from None
     return net
 
 
@@ -114,7 +114,7 @@ def _grad_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _grad(args: argparse.Namespace) -> int:
-    net = _load(args, "grad", closed_forms=args.form != "delta")
+    net = _load(args.spec, "grad", closed_forms=args.form != "delta")
     expr = derive(net).gradient(args.param, args.form)
     print(latex(expr, net) if args.latex else expr)
     return OK
@@ -133,7 +133,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--points: must be between 1 and 100")
     if not 0 <= args.seed < 2**63:
         raise UsageError("--seed: must be a whole number from 0 to 2^63 - 1")
-    net = _load(args, "check")
+    net = _load(args.spec, "check")
     symbolic = False if args.no_symbolic else None
     report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report))
@@ -155,7 +155,7 @@ def _render(args: argparse.Namespace) -> int:
     langs = _list("--lang", args.lang, render.LANGS)
     nets: list[Network] = []
     for spec in args.spec:  # every spec read and sized before anything is written
-        net = _load(argparse.Namespace(spec=spec), "render")
+        net = _load(spec, "render")
         same = next((other for other, n in zip(args.spec, nets, strict=False) if n.name == net.name), None)
         if same is not None:
             raise UsageError(f"{same} and {spec} both have the name {net.name!r}: their documents would overwrite")
@@ -200,7 +200,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError("give either --file or a formula, not both")
     if args.file is None and len(args.items) not in (1, 2):
         raise UsageError("give PARAM FORMULA, or a FORMULA with a left side such as '\\delta_1 = …'")
-    net = _load(args, "verify")
+    net = _load(args.spec, "verify")
     d = derive(net)
     if args.file is not None:
         entries = formula_file.read(args.file)
@@ -236,7 +236,7 @@ def _codegen(args: argparse.Namespace) -> int:
         raise UsageError("--pytest needs --function module.path:name, the function to test")
     if args.function and not args.pytest:
         raise UsageError("--function is for --pytest")
-    net = _load(args, "codegen")
+    net = _load(args.spec, "codegen")
     text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
     if args.output is None:
         sys.stdout.write(text)
