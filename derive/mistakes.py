@@ -18,7 +18,7 @@ from sympy import Symbol
 from . import symbols as sym
 from .derivation import Derivation
 from .floats import evaluate
-from .reading import Target
+from .reading_refs import Target
 
 Key = tuple  # (code, *data), the same across elements for one consistent mistake
 _weight_symbol = functools.cache(sym.W)  # sym.W without sympy's lookup each time (the loops are long)
