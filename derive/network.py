@@ -75,11 +75,6 @@ class Network:
         object.__setattr__(self, "inputs", int(self.inputs))
         if not self.layers:
             raise SpecError("layer: the network needs at least one layer")
-        if len(self.layers) > limits.NETWORK.layers:
-            raise SpecError(
-                f"layer: {len(self.layers):,} layers is over the limit of {limits.NETWORK.layers:,} (no derive verb"
-                " takes more)"
-            )
         for n, layer in enumerate(self.layers, start=1):
             where = f"layer[{n}]"
             if not isinstance(layer, Layer):

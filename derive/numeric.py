@@ -58,16 +58,24 @@ def cost(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.nd
     return float(np.mean(net.loss_def.numpy(a, np.asarray(y, dtype=float))))
 
 
+def target_problem(net: Network, y: np.ndarray) -> str | None:
+    """Why targets ``y`` do not fit the derivation (softmax with cross-entropy needs a sum of 1), or None."""
+    if net.layers[-1].activation in net.loss_def.needs_distribution and abs(y.sum() - 1) > 1e-9:
+        return (
+            f"{net.loss} with a {net.layers[-1].activation} output is derived for targets that sum to 1;"
+            f" these sum to {y.sum():.12g}"
+        )
+    return None
+
+
 def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[Symbol, Float]:
     """Every canonical symbol's value at one sample: x, y, W, b, z and a."""
     p = check_params(net, params)
     xv = check_vector("x", x, net.inputs)
     yv = check_vector("y", y, net.outputs)
-    if net.layers[-1].activation in net.loss_def.needs_distribution and abs(yv.sum() - 1) > 1e-9:
-        raise DeriveError(
-            f"y: {net.loss} with a {net.layers[-1].activation} output is derived for targets"
-            f" that sum to 1; these sum to {yv.sum():.12g}"
-        )
+    problem = target_problem(net, yv)
+    if problem:
+        raise DeriveError(f"y: {problem}")
     values: dict[Symbol, Float] = {}
     values.update({sym.x(j + 1): Float(v) for j, v in enumerate(xv)})
     values.update({sym.y(k + 1): Float(v) for k, v in enumerate(yv)})

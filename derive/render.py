@@ -206,10 +206,7 @@ def write(
         texts[out_dir / f"{name}.svg"] = doc.svg
     written = []
     for path, text in texts.items():  # everything rendered before anything is written
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            raise RenderError(f"{path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        _write(path, text)
         written.append(path)
     if pdf:
         from .pdf import compile_pdf
@@ -217,14 +214,19 @@ def write(
         for lang in langs:
             tex = out_dir / file_name(name, "tex", lang)
             if not tex.exists():  # the PDF's source is written beside it, and listed
-                try:
-                    write_atomic(tex, render_document(doc, "tex", lang))
-                except OSError as exc:
-                    raise RenderError(f"{tex}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+                _write(tex, render_document(doc, "tex", lang))
                 written.append(tex)
             say(f"compiling {tex.with_suffix('.pdf').name}")
             written.append(compile_pdf(tex, lang))
     return Written(written, doc.report.failed)
+
+
+def _write(path: Path, text: str) -> None:
+    """One document written whole, or a one-line RenderError naming it."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
 
 
 def _writable(out_dir: Path) -> None:

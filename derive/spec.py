@@ -15,7 +15,7 @@ from .errors import SpecError
 from .files import read_text
 from .network import Example, Layer, Network
 from .notation import Notation
-from .numeric import forward
+from .numeric import forward, target_problem
 
 TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example"}
 LAYER_KEYS = {"units", "activation", "slope"}
@@ -142,11 +142,9 @@ def _example(table: dict[str, Any], net: Network) -> Example:
         raise SpecError(f"example.learning_rate: must be a finite number, got {rate}")
     if abs(rate) > EXAMPLE_MAGNITUDE:
         raise SpecError(f"example.learning_rate: {rate:g} is larger than the {EXAMPLE_MAGNITUDE:g} an example may hold")
-    if net.layers[-1].activation in net.loss_def.needs_distribution and abs(y.sum() - 1) > 1e-9:
-        raise SpecError(
-            f"example.y: {net.loss} with a {net.layers[-1].activation} output is derived for targets that sum"
-            f" to 1; these sum to {y.sum():.12g}"
-        )
+    problem = target_problem(net, y)
+    if problem:
+        raise SpecError(f"example.y: {problem}")
     with np.errstate(all="ignore"):  # overflow is the question here, not a warning
         passes = forward(net, params, x)
     for layer, (z, a) in enumerate(passes, start=1):
@@ -168,10 +166,9 @@ def _array(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
         raise SpecError(f"{where}: has shape {arr.shape}, expected {shape}")
     if not np.all(np.isfinite(arr)):
         raise SpecError(f"{where}: must hold finite numbers")
-    if arr.size and np.max(np.abs(arr)) > EXAMPLE_MAGNITUDE:
-        raise SpecError(
-            f"{where}: {np.max(np.abs(arr)):g} is larger than the {EXAMPLE_MAGNITUDE:g} an example may hold"
-        )
+    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if largest > EXAMPLE_MAGNITUDE:
+        raise SpecError(f"{where}: {largest:g} is larger than the {EXAMPLE_MAGNITUDE:g} an example may hold")
     arr.setflags(write=False)
     return arr
 
