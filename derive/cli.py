@@ -413,9 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeriveError as exc:
         _say(f"error: {exc}")
         return BAD_INPUT
+    except BrokenPipeError:
+        return _closed_pipe()
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            return _closed_pipe()
         where = f"{exc.filename}: " if exc.filename else ""
         _say(f"error: {where}{(exc.strerror or exc.__class__.__name__).lower()}")
         return BAD_INPUT
