@@ -34,8 +34,9 @@ from multiprocessing.connection import Connection
 import sympy
 
 import derive
-from derive import Layer, Network, matrixform
-from derive import symbols as sym
+from derive import Layer, Network
+from derive.engine import matrixform
+from derive.rules import symbols as sym
 
 HIDDEN, OUTPUT, LOSS = "sigmoid", "softmax", "cross_entropy"
 

@@ -1,11 +1,11 @@
 """derive: backpropagation derived, checked and written out for a declared network."""
 
-from .about import __version__
-from .derivation import Derivation, derive
-from .errors import DeriveError, ParameterError, SpecError
-from .network import Example, Layer, Network
-from .notation import Notation
-from .spec import load, loads
+from derive.about import __version__
+from derive.api import Derivation, derive
+from derive.errors import DeriveError, ParameterError, SpecError
+from derive.model.network import Example, Layer, Network
+from derive.model.notation import Notation
+from derive.model.spec import load, loads
 
 __all__ = [
     "Derivation",

@@ -1,5 +1,5 @@
 """``python -m derive``."""
 
-from .cli import run
+from derive.cli import run
 
 run()

@@ -18,14 +18,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import check as checking
-from . import limits
-from .about import DISTRIBUTION, __version__
-from .derivation import FORMS, derive
-from .errors import DeriveError
-from .latex import latex
-from .network import Network
-from .spec import load
+from derive import check as checking
+from derive.about import DISTRIBUTION, __version__
+from derive.api import derive
+from derive.engine.derivation import FORMS
+from derive.errors import DeriveError
+from derive.files import write_atomic
+from derive.model import limits
+from derive.model.network import Network
+from derive.model.spec import load
+from derive.numeric import codegen
+from derive.present import render
+from derive.present.latex import latex
+from derive.present.pdf import require_engines
+from derive.verify import formula_file, verdict_text
+from derive.verify.verdict import verify
 
 OK, FAILED, BAD_INPUT, INTERNAL, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
 
@@ -149,7 +156,6 @@ def _render_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from . import render
 
     formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
     langs = _list("--lang", args.lang, render.LANGS)
@@ -161,7 +167,6 @@ def _render(args: argparse.Namespace) -> int:
             raise UsageError(f"{same} and {spec} both have the name {net.name!r}: their documents would overwrite")
         nets.append(net)
     if "pdf" in formats:  # before the work, not after it
-        from .pdf import require_engines
 
         require_engines(langs)
     failed = 0
@@ -189,8 +194,6 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from . import formula_file, verdict_text
-    from .verify import verify
 
     langs = _list("--lang", args.lang, ("en", "zh"))
     if len(langs) > 1:
@@ -230,7 +233,6 @@ def _codegen_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    from . import codegen
 
     if args.pytest and not args.function:
         raise UsageError("--pytest needs --function module.path:name, the function to test")
@@ -342,7 +344,6 @@ def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentP
 
 def _write_whole(path: str, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, with a one-line error."""
-    from .files import write_atomic
 
     target = Path(path)
     if target.is_dir():

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import DeriveError, SpecError
+from derive.errors import DeriveError, SpecError
 
 MAX_BYTES = 2 * 2**20
 """The largest file derive reads: a 784-100-10 spec with every parameter in ``[example]`` takes about 1 MiB,

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from . import codegen
-from .derivation import Derivation, derive
-from .errors import DeriveError
-from .network import Network
-from .spec import load
+from derive.api import Derivation, derive
+from derive.errors import DeriveError
+from derive.model.network import Network
+from derive.model.spec import load
+from derive.numeric import codegen
 
 Gradients = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, np.ndarray]]
 # The per-sample closed form is quoted in a failure message up to this length.

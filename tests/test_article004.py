@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import derive
-from derive.numeric import sample_values
+from derive.model.samples import sample_values
 
 SPEC = Path(__file__).resolve().parent.parent / "examples" / "seed004.toml"
 
@@ -76,7 +76,7 @@ def test_input_to_hidden_update(article):
 def test_error_term_update_is_plus_eta_delta_x(article):
     _, d = article
     g = d.parameter("W1[2,3]")
-    from derive import symbols as sym
+    from derive.rules import symbols as sym
 
     assert g.update.rhs == sym.W(1, 2, 3) + sym.LEARNING_RATE * sym.delta(1, 2) * sym.x(3)
     assert g.delta_form == -sym.delta(1, 2) * sym.x(3)
@@ -84,7 +84,7 @@ def test_error_term_update_is_plus_eta_delta_x(article):
 
 def test_output_error_term_has_the_sign_of_y_minus_yhat(article):
     _, d = article
-    from derive import symbols as sym
+    from derive.rules import symbols as sym
 
     a, y = sym.a(2, 1), sym.y(1)
     assert (d.delta_closed(2, 1) - (y - a) * a * (1 - a)).expand() == 0

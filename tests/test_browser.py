@@ -2,7 +2,7 @@
 
 ``inspect_html`` is the reusable part: it opens an HTML file, returns what a
 reader sees as text plus the boxes of every fraction and aligned table, and
-saves a screenshot. The tests run it on a page built from ``derive.mathml``
+saves a screenshot. The tests run it on a page built from ``derive.present.mathml``
 and on every rendered document committed under ``output/``.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from derive import mathml
+from derive.present import mathml
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

@@ -171,7 +171,7 @@ def test_an_oserror_from_deep_inside_is_one_line_naming_the_file(monkeypatch, ca
     def full(path, text):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr("derive.files.write_atomic", full)
+    monkeypatch.setattr("derive.cli.write_atomic", full)
     assert cli.main(["codegen", SEED4, "-o", "/tmp/derive-full.py"]) == 2
     assert capsys.readouterr().err == "derive: error: -o: cannot write /tmp/derive-full.py (No space left on device)\n"
 
@@ -180,7 +180,7 @@ def test_render_names_the_file_it_cannot_write(monkeypatch, tmp_path, capsys):
     def full(path, text):
         raise OSError(28, "No space left on device", f"{path.parent}/.{path.name}.tmp")
 
-    monkeypatch.setattr("derive.render.write_atomic", full)
+    monkeypatch.setattr("derive.present.render.write_atomic", full)
     assert cli.main(["render", SEED4, "-o", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err == f"derive: error: {tmp_path / 'seed004.md'}: cannot write (No space left on device)\n"
@@ -188,7 +188,7 @@ def test_render_names_the_file_it_cannot_write(monkeypatch, tmp_path, capsys):
 
 
 def test_the_torch_hint_installs_the_cpu_build_under_our_name(monkeypatch, capsys):
-    monkeypatch.setattr("derive.autograd.version", lambda: None)
+    monkeypatch.setattr("derive.numeric.autograd.version", lambda: None)
     assert cli.main(["check", SEED4]) == 0
     out = capsys.readouterr().out
     assert (
@@ -242,7 +242,7 @@ def test_pdf_without_tex_is_refused_before_the_work(monkeypatch, tmp_path, capsy
     import shutil as shutil_module
 
     real = shutil_module.which
-    monkeypatch.setattr("derive.pdf.shutil.which", lambda name: None if name == "xelatex" else real(name))
+    monkeypatch.setattr("derive.present.pdf.shutil.which", lambda name: None if name == "xelatex" else real(name))
     out = tmp_path / "out"
     assert cli.main(["render", SEED4, "-o", str(out), "--lang", "en,zh", "--format", "md,pdf"]) == 2
     assert capsys.readouterr().err == (

@@ -9,12 +9,13 @@ from conftest import net
 from sympy import Rational, S
 
 import derive
-from derive import matrixform, numeric
-from derive import symbols as sym
-from derive.algebra import is_zero
-from derive.check import _locate
-from derive.functions import Partial, sigmoid, step
-from derive.steps import Equation
+from derive.check.gradients import _locate
+from derive.engine import matrixform
+from derive.engine.algebra import is_zero
+from derive.engine.steps import Equation
+from derive.model import samples
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial, sigmoid, step
 
 
 def test_forward_neuron_is_the_weighted_sum_then_activation():
@@ -237,7 +238,7 @@ def test_evaluate_matches_finite_differences_and_checks_shapes():
     n = net((3, 4, 2), ("tanh", "softmax"), "cross_entropy")
     d = derive.derive(n)
     rng = np.random.default_rng(5)
-    params, x, y = numeric.random_point(n, rng)
+    params, x, y = samples.random_point(n, rng)
     h = 1e-6
     for name in ("W1[2,3]", "b1[4]", "W2[2,1]"):
         array, index = _locate(name)
@@ -245,7 +246,7 @@ def test_evaluate_matches_finite_differences_and_checks_shapes():
         up[array][index] += h
         down = {k: v.copy() for k, v in params.items()}
         down[array][index] -= h
-        fd = (numeric.cost(n, up, x, y) - numeric.cost(n, down, x, y)) / (2 * h)
+        fd = (samples.cost(n, up, x, y) - samples.cost(n, down, x, y)) / (2 * h)
         assert d.evaluate(name, params, x, y) == pytest.approx(fd, abs=1e-8)
     bad = dict(params, W1=params["W1"].T)
     with pytest.raises(derive.DeriveError, match=r"W1 has shape \(3, 4\), expected \(4, 3\)"):

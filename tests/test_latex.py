@@ -6,10 +6,10 @@ import sympy
 from conftest import net
 
 import derive
-from derive import matrixform
-from derive import symbols as sym
-from derive.functions import Partial, sigmoid
-from derive.latex import latex
+from derive.engine import matrixform
+from derive.present.latex import latex
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial, sigmoid
 
 
 def test_default_notation_names():

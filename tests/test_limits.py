@@ -8,8 +8,9 @@ import pytest
 from conftest import ROOT
 
 import derive
-from derive import cli, limits
+from derive import cli
 from derive.errors import SpecError
+from derive.model import limits
 
 VERB_ARGS = {
     "grad": ["W1[1,1]"],

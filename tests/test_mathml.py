@@ -9,8 +9,8 @@ import pytest
 from conftest import EXAMPLES, net
 
 import derive
-from derive import mathml
-from derive.latex import latex
+from derive.present import mathml
+from derive.present.latex import latex
 
 NBSP = "\u00a0"
 

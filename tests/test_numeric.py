@@ -11,9 +11,11 @@ import pytest
 from conftest import ROOT, net
 
 import derive
-from derive import autograd, cli, codegen
-from derive.check import _locate, check, format_report
-from derive.numeric import random_batch
+from derive import cli
+from derive.check import check, format_report
+from derive.check.gradients import _locate
+from derive.model.samples import random_batch
+from derive.numeric import autograd, codegen
 from derive.testing import assert_gradients
 
 SEED4 = ROOT / "examples" / "seed004.toml"
@@ -56,7 +58,7 @@ def test_lambdified_gradients_equal_the_closed_forms(network):
             assert got[name].shape == network.shapes()[name]
             np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-13, err_msg=name)
         # The loss is the batch mean of the per-sample cost written with the loss's own formula.
-        per_sample = [derive.numeric.cost(network, params, xs, ys) for xs, ys in zip(x, y, strict=True)]
+        per_sample = [derive.model.samples.cost(network, params, xs, ys) for xs, ys in zip(x, y, strict=True)]
         assert fn.loss(params, x, y) == pytest.approx(np.mean(per_sample), rel=1e-12, abs=1e-14)
 
 

@@ -32,6 +32,14 @@ def template_files() -> list[Path]:
     )
 
 
+def test_every_subpackage_of_derive_is_listed():
+    """A subpackage missing from pyproject's list would be left out of the wheel and fail only once installed."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "derive").rglob("__init__.py")}
+    assert {"derive", "derive.engine", "derive.verify"} <= found
+    assert found <= listed, sorted(found - listed)
+
+
 def test_every_template_folder_and_file_is_package_data():
     """Without building: pyproject lists each folder of templates/ and a pattern for each of its files."""
     setuptools = PYPROJECT["tool"]["setuptools"]

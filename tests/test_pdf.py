@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from derive import pdf
 from derive.errors import DeriveError, RenderError
+from derive.present import pdf
 
 COMMITTED_TEX = sorted((ROOT / "output").glob("*.tex"))
 slow = pytest.mark.slow  # register in pyproject: markers = ["slow: ..."]

@@ -13,9 +13,9 @@ import pytest
 from conftest import ROOT, net
 
 import derive
-from derive import picture
-from derive.pdf import engine_environment
-from derive.picture import TIKZ_LIBRARIES, Label, Run, label, layout, svg, tikz
+from derive.present import picture
+from derive.present.pdf import engine_environment
+from derive.present.picture import TIKZ_LIBRARIES, Label, Run, label, layout, svg, tikz
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from sympy import Rational, S
 
 import derive
-from derive import Layer, Network, numeric
-from derive import symbols as sym
-from derive.algebra import constraints, is_zero
-from derive.check import FD_STEP, TOLERANCE, check
-from derive.functions import leaky_relu, leaky_step, relu, step
+from derive import Layer, Network
+from derive.check import check
+from derive.check.gradients import FD_STEP, TOLERANCE
+from derive.engine.algebra import constraints, is_zero
+from derive.model import samples
+from derive.rules import symbols as sym
+from derive.rules.functions import leaky_relu, leaky_step, relu, step
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
 KINKED = ("relu", "leaky_relu")
@@ -93,7 +95,7 @@ def large_networks() -> st.SearchStrategy[Network]:
 # ------------------------------------------------------------------------------ helpers
 def _kink_free(net: Network, params: dict[str, np.ndarray], x: np.ndarray) -> bool:
     """True when no relu/leaky_relu pre-activation is within KINK_MARGIN of 0."""
-    for layer, (z, _) in enumerate(numeric.forward(net, params, x), start=1):
+    for layer, (z, _) in enumerate(samples.forward(net, params, x), start=1):
         if net.layers[layer - 1].activation in KINKED and np.min(np.abs(z)) < KINK_MARGIN:
             return False
     return True
@@ -103,7 +105,7 @@ def _smooth_point(net: Network, seed: int):
     """A seeded random point away from every relu kink, or None after POINT_TRIES draws."""
     rng = np.random.default_rng(seed)
     for _ in range(POINT_TRIES):
-        params, x, y = numeric.random_point(net, rng)
+        params, x, y = samples.random_point(net, rng)
         if _kink_free(net, params, x):
             return params, x, y
     return None
@@ -154,7 +156,7 @@ def assert_numerically_zero(difference: sympy.Expr, d: derive.Derivation, seed: 
     difference = difference.xreplace(constraints(d))
     rng = np.random.default_rng(seed)
     for _ in range(points):
-        values = _exact_values(d.network, *numeric.random_point(d.network, rng))
+        values = _exact_values(d.network, *samples.random_point(d.network, rng))
         value = numeric_value(difference, values)
         assert abs(value) < ZERO, f"difference {value} at {values}"
 
@@ -171,9 +173,9 @@ def finite_difference(net: Network, params: dict[str, np.ndarray], x, y, name: s
     index = (info.i - 1,) if info.j is None else (info.i - 1, info.j - 1)
     p = {k: v.copy() for k, v in params.items()}
     p[array][index] += h
-    up = numeric.cost(net, p, x, y)
+    up = samples.cost(net, p, x, y)
     p[array][index] -= 2 * h
-    down = numeric.cost(net, p, x, y)
+    down = samples.cost(net, p, x, y)
     return (up - down) / (2 * h)
 
 
@@ -323,10 +325,10 @@ def test_check_fails_when_hidden_activation_derivative_is_dropped(monkeypatch: p
 
 # -------------------------------------------------------------------- bugs in derive.check
 def test_check_numeric_fallback_handles_relu_after_softmax(monkeypatch: pytest.MonkeyPatch) -> None:
-    import derive.check
+    import derive.check.gradients
 
     # is_zero gives up (returns None) on large expressions; force that here on a small network.
-    monkeypatch.setattr(derive.check, "is_zero", lambda expr, d=None: None)
+    monkeypatch.setattr(derive.check.gradients, "is_zero", lambda expr, d=None: None)
     net = Network(2, (Layer(2, "softmax"), Layer(1, "relu")), "squared_error", False)
     report = check(derive.derive(net))
     assert report.failed == 0

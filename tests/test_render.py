@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive import render
 from derive.cli import main
-from derive.document import build
+from derive.present import render
+from derive.present.document import build
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("seed*.toml"))
@@ -252,7 +252,7 @@ def test_failed_render_leaves_no_partial_file(tmp_path, monkeypatch):
 
 
 def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
-    from derive.pdf import compile_pdf, log_problems
+    from derive.present.pdf import compile_pdf, log_problems
 
     net = derive.Network(
         2,

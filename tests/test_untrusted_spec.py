@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive import pdf, render
-from derive.document import Document, build
 from derive.errors import RenderError, SpecError
+from derive.present import pdf, render
+from derive.present.document import Document, build
 
 slow = pytest.mark.slow
 
@@ -212,7 +212,7 @@ def as_printed(title: str, lang: str) -> str:
 
 
 def compile_document(doc: Document, lang: str, where: Path) -> str:
-    """Render ``doc`` as LaTeX, compile it with derive.pdf and return the PDF's text."""
+    """Render ``doc`` as LaTeX, compile it with derive.present.pdf and return the PDF's text."""
     tex = where / render.file_name("hostile", "tex", lang)
     tex.write_text(render.render_document(doc, "tex", lang), encoding="utf-8")
     log = where / f"hostile.{lang}.log"

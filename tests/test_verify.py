@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derive import Layer, Network, Notation, derive, load, matrixform
+from derive import Layer, Network, Notation, derive, load
+from derive.engine import matrixform
 from derive.errors import DeriveError
-from derive.formula_file import read
-from derive.latex import latex
-from derive.numeric import cost
+from derive.model.samples import cost
+from derive.present.latex import latex
 from derive.verify import verify
+from derive.verify.formula_file import read
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [f"seed00{i}" for i in range(5)]

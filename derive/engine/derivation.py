@@ -1,0 +1,447 @@
+"""The derivation engine: backpropagation by the chain rule, at element level.
+
+Everything is built from the per-neuron equations with δ shared between
+parameters (backprop form); the composed cost is never differentiated here.
+Per-neuron and per-parameter results are made on demand and cached, so one
+gradient of a large network costs only what it needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import sympy
+from sympy import Expr, Rational, S, Symbol, count_ops
+
+from derive.engine.steps import Equation, ParameterGradient, Step
+from derive.errors import DeriveError, ParameterError
+from derive.model.network import Network
+from derive.model.samples import sample_values
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial
+
+# Write the chain rule path by path while a gradient has at most this many
+# paths to the cost; past that the chain stops at the next layer's ∂C/∂z.
+CHAIN_PATHS = 16
+# Write closed forms in inputs, weights and biases only for networks this small
+# and while the result stays this short.
+EXPAND_PARAMETERS = 40
+EXPAND_OPS = 120
+
+FORMS = ("auto", "delta", "closed", "expanded")
+
+
+class Derivation:
+    """The backpropagation derivation of one network.
+
+    Signs: internally every δ is ∂C/∂z; ``delta_*`` methods return δ in the
+    notation's sign (−∂C/∂z under the error-term convention).
+    """
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.sign = network.notation.delta_sign
+        self.L = network.depth
+        self._dC_dz: dict[tuple[int, int], Expr] = {}
+        self._forward: dict[Symbol, Expr] | None = None
+        self._params: dict[str, ParameterGradient] = {}
+        self._factors: dict[Partial, Expr] = {}
+        self._vectors: dict[tuple[str, int], list[Symbol]] = {}
+        self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
+
+    # ------------------------------------------------------------------ symbols
+    def size(self, layer: int) -> int:
+        return self.network.sizes[layer]
+
+    def _vector(self, kind: str, layer: int) -> list[Symbol]:
+        key = (kind, layer)
+        if key not in self._vectors:
+            make = {"a": sym.a, "z": sym.z}[kind]
+            self._vectors[key] = [make(layer, i) for i in range(1, self.size(layer) + 1)]
+        return self._vectors[key]
+
+    def a_vec(self, layer: int) -> list[Symbol]:
+        """a^{(l)} as a list (x for layer 0)."""
+        return self._vector("a", layer)
+
+    def z_vec(self, layer: int) -> list[Symbol]:
+        """z^{(l)} as a list."""
+        return self._vector("z", layer)
+
+    def y_vec(self) -> list[Symbol]:
+        """The targets as a list."""
+        return self._targets
+
+    # ------------------------------------------------------------------ forward
+    def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
+        """z^{(l)}_i = Σ_j W^{(l)}_{ij} a^{(l−1)}_j + b^{(l)}_i and a^{(l)}_i = g(…)."""
+        total = sum(
+            (sym.W(layer, i, j) * sym.a(layer - 1, j) for j in range(1, self.size(layer - 1) + 1)),
+            S.Zero,
+        )
+        if self.network.bias:
+            total += sym.b(layer, i)
+        act = self.network.activation(layer)
+        if act.elementwise:
+            out = act.formula(sym.z(layer, i))
+        else:
+            out = act.values(self.z_vec(layer))[i - 1]
+        return Equation(sym.z(layer, i), total), Equation(sym.a(layer, i), out)
+
+    def forward_map(self) -> dict[Symbol, Expr]:
+        """Each z and a symbol written in inputs, weights and biases."""
+        if self._forward is None:
+            values: dict[Symbol, Expr] = {}
+            prev: list[Expr] = list(self.a_vec(0))
+            for layer in range(1, self.L + 1):
+                zs = []
+                for i in range(1, self.size(layer) + 1):
+                    zi = sum((sym.W(layer, i, j) * prev[j - 1] for j in range(1, len(prev) + 1)), S.Zero)
+                    if self.network.bias:
+                        zi += sym.b(layer, i)
+                    zs.append(zi)
+                act = self.network.activation(layer)
+                outs = act.values(zs)
+                for i, (zi, ai) in enumerate(zip(zs, outs, strict=True), start=1):
+                    values[sym.z(layer, i)] = zi
+                    values[sym.a(layer, i)] = ai
+                prev = outs
+            self._forward = values
+        return self._forward
+
+    # --------------------------------------------------------------------- cost
+    def cost(self) -> Expr:
+        """C for one sample, in the outputs a^{(L)} and targets y."""
+        return self.network.loss_def.formula(self.a_vec(self.L), self.y_vec())
+
+    def composed_cost(self) -> Expr:
+        """C written in inputs, weights, biases and targets (for checks only)."""
+        return self.cost().xreplace(self.forward_map())
+
+    # ------------------------------------------------------------------------ δ
+    def dC_da(self, k: int) -> Expr:
+        """∂C/∂a^{(L)}_k."""
+        return self.network.loss_def.derivative(self.a_vec(self.L), self.y_vec(), k - 1)
+
+    def jacobian_entry(self, layer: int, i: int, k: int) -> Expr:
+        """∂a^{(l)}_i/∂z^{(l)}_k."""
+        act = self.network.activation(layer)
+        return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
+
+    def output_matching(self) -> bool:
+        """True when the output activation and loss simplify δ^{(L)} to a − y."""
+        return self.network.layers[-1].activation in self.network.loss_def.matching
+
+    def needs_distribution(self) -> bool:
+        """True when the simplification assumes Σ_k y_k = 1."""
+        return self.network.layers[-1].activation in self.network.loss_def.needs_distribution
+
+    def output_dC_dz_unsimplified(self, i: int) -> Expr:
+        """Σ_k ∂C/∂a_k ∂a_k/∂z_i, factor by factor, before any simplification."""
+        act = self.network.activation(self.L)
+        if act.elementwise:
+            return self.dC_da(i) * self.jacobian_entry(self.L, i, i)
+        n = self.size(self.L)
+        return sum((self.dC_da(k) * self.jacobian_entry(self.L, k, i) for k in range(1, n + 1)), S.Zero)
+
+    def dC_dz(self, layer: int, i: int) -> Expr:
+        """∂C/∂z^{(l)}_i in a, z, weights and targets (always the gradient sign)."""
+        key = (layer, i)
+        if key not in self._dC_dz:
+            self._dC_dz[key] = self._build_dC_dz(layer, i)
+        return self._dC_dz[key]
+
+    def _build_dC_dz(self, layer: int, i: int) -> Expr:
+        if layer == self.L:
+            if self.output_matching():
+                match = self.network.loss_def.matching[self.network.layers[-1].activation]
+                return match(sym.a(layer, i), sym.y(i))
+            return self.output_dC_dz_unsimplified(i)
+        return self._back(layer, i, lambda k: self.dC_dz(layer + 1, k))
+
+    def _back(self, layer: int, i: int, upstream: Callable[[int], Expr]) -> Expr:
+        """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), with the Jacobian for softmax."""
+        act = self.network.activation(layer)
+        nxt = self.size(layer + 1)
+
+        def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
+            return sum((sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)), S.Zero)
+
+        if act.elementwise:
+            return back(i) * self.jacobian_entry(layer, i, i)
+        n = self.size(layer)
+        return sum((self.jacobian_entry(layer, m, i) * back(m) for m in range(1, n + 1)), S.Zero)
+
+    def dC_dz_numbers(self, values: Mapping[Symbol, Expr], down_to: int = 1) -> dict[tuple[int, int], float]:
+        """∂C/∂z of every neuron of layers ≥ down_to at one sample's values, layer by layer.
+
+        The same recursion as :meth:`dC_dz`, with the layer above already a number,
+        so that the cost stays linear in the size of the network.
+        """
+        out: dict[tuple[int, int], float] = {}
+        for i in range(1, self.size(self.L) + 1):
+            out[(self.L, i)] = float(self.dC_dz(self.L, i).xreplace(values))
+        for layer in range(self.L - 1, down_to - 1, -1):
+            for i in range(1, self.size(layer) + 1):
+                expr = self._back(layer, i, lambda k, up=layer + 1: sympy.Float(out[(up, k)]))
+                out[(layer, i)] = float(expr.xreplace(values))
+        return out
+
+    def delta_closed(self, layer: int, i: int) -> Expr:
+        """δ^{(l)}_i in the notation's sign, in a, z, weights and targets."""
+        return self.sign * self.dC_dz(layer, i)
+
+    def delta_definition(self, layer: int, i: int) -> Equation:
+        """δ^{(l)}_i := ±∂C/∂z^{(l)}_i."""
+        return Equation(sym.delta(layer, i), self.sign * Partial(sym.COST, sym.z(layer, i)), ":=")
+
+    def delta_recursion(self, layer: int, i: int) -> Equation:
+        """δ^{(l)}_i in the next layer's δ (l < L), the scalar recursion."""
+        return Equation(sym.delta(layer, i), self._back(layer, i, lambda k: sym.delta(layer + 1, k)))
+
+    def output_delta(self, i: int) -> tuple[Equation, ...]:
+        """δ^{(L)}_i: its chain, the factors' product, and the simplified form."""
+        d = sym.delta(self.L, i)
+        chain = self.sign * self._chain_dz(self.L, i, budget=CHAIN_PATHS)
+        raw = self.sign * self.output_dC_dz_unsimplified(i)
+        eqs = [Equation(d, chain), Equation(d, raw)]
+        simplified = self.delta_closed(self.L, i)
+        if sympy.expand(simplified - raw) != 0:
+            eqs.append(Equation(d, simplified))
+        return tuple(eqs)
+
+    # -------------------------------------------------------------------- chain
+    def _paths(self, layer: int) -> int:
+        """How many paths lead from a neuron of ``layer`` to the cost."""
+        count = 1
+        for above in range(layer + 1, self.L + 1):
+            count *= self.size(above)
+        if not self.network.activation(self.L).elementwise:
+            count *= self.size(self.L)
+        return count
+
+    def _chain_dz(self, layer: int, i: int, budget: int) -> Expr:
+        """∂C/∂z^{(l)}_i as a written chain of ∂ factors."""
+        act = self.network.activation(layer)
+        a_i, z_i = sym.a(layer, i), sym.z(layer, i)
+        n = self.size(layer)
+        if layer == self.L:
+            if act.elementwise:
+                return Partial(sym.COST, a_i) * Partial(a_i, z_i)
+            return sum(
+                (Partial(sym.COST, sym.a(layer, k)) * Partial(sym.a(layer, k), z_i) for k in range(1, n + 1)),
+                S.Zero,
+            )
+        nxt = self.size(layer + 1)
+        expand = self._paths(layer) <= budget
+
+        def upstream(k: int) -> Expr:
+            zk = sym.z(layer + 1, k)
+            return self._chain_dz(layer + 1, k, budget) if expand else Partial(sym.COST, zk)
+
+        def back(m: int) -> Expr:
+            a_m = sym.a(layer, m)
+            return sum((upstream(k) * Partial(sym.z(layer + 1, k), a_m) for k in range(1, nxt + 1)), S.Zero)
+
+        if act.elementwise:
+            return back(i) * Partial(a_i, z_i)
+        return sum((back(m) * Partial(sym.a(layer, m), z_i) for m in range(1, n + 1)), S.Zero)
+
+    def factor_value(self, factor: Partial) -> Expr:
+        """The value of one ∂ factor of a chain."""
+        if factor not in self._factors:
+            self._factors[factor] = self._factor_value(factor)
+        return self._factors[factor]
+
+    def _factor_value(self, factor: Partial) -> Expr:
+        f, v = factor.args
+        fi, vi = sym.parse_name(str(f)), sym.parse_name(str(v))
+        if f == sym.COST and vi is not None and vi.kind == "a":
+            return self.dC_da(vi.i)
+        if f == sym.COST and vi is not None and vi.kind == "z":
+            return self.dC_dz(vi.layer, vi.i)
+        assert fi is not None and vi is not None, factor
+        if fi.kind == "a" and vi.kind == "z":
+            return self.jacobian_entry(fi.layer, fi.i, vi.i)
+        if fi.kind == "z" and vi.kind in ("a", "x"):
+            return sym.W(fi.layer, fi.i, vi.i)
+        if fi.kind == "z" and vi.kind == "W":
+            return sym.a(fi.layer - 1, vi.j) if vi.i == fi.i else S.Zero
+        if fi.kind == "z" and vi.kind == "b":
+            return S.One if vi.i == fi.i else S.Zero
+        raise AssertionError(f"no rule for {factor}")
+
+    def chain_factors(self, chain: Expr) -> tuple[Equation, ...]:
+        """Each distinct ∂ factor of a chain with its value, in written order."""
+        seen: dict[Partial, None] = {}
+        for node in sympy.preorder_traversal(chain):
+            if isinstance(node, Partial):
+                seen.setdefault(node, None)
+        return tuple(Equation(f, self.factor_value(f)) for f in seen)
+
+    def evaluate_chain(self, chain: Expr, factors: tuple[Equation, ...] | None = None) -> Expr:
+        """The chain with every factor replaced by its value."""
+        if factors is None:
+            factors = self.chain_factors(chain)
+        return chain.xreplace({f.lhs: f.rhs for f in factors})
+
+    # --------------------------------------------------------------- parameters
+    def parameters(self) -> list[str]:
+        """Every parameter name, layer by layer: W1[1,1], …, b1[1], …, W2[1,1], …"""
+        names: list[str] = []
+        for layer in range(1, self.L + 1):
+            rows, cols = self.size(layer), self.size(layer - 1)
+            names += [sym.parameter_name(layer, i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)]
+            if self.network.bias:
+                names += [sym.parameter_name(layer, i) for i in range(1, rows + 1)]
+        return names
+
+    def resolve(self, name: str) -> tuple[int, int, int | None]:
+        """(layer, row, column or None) of a parameter name, or ParameterError."""
+        clean = re.sub(r"\s+", "", str(name))
+        info = sym.parse_name(clean)
+        shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in self.network.shapes().items())
+        if info is None or info.kind not in ("W", "b"):
+            raise ParameterError(f"unknown parameter {name!r}: parameters are written W<l>[i,j] or b<l>[i] ({shapes})")
+        layer = info.layer or 0
+        if info.kind == "b" and not self.network.bias:
+            raise ParameterError(f"unknown parameter {name!r}: this network has no biases ({shapes})")
+        if not 1 <= layer <= self.L:
+            raise ParameterError(f"unknown parameter {name!r}: layers are numbered 1 to {self.L} ({shapes})")
+        rows, cols = self.size(layer), self.size(layer - 1)
+        if not 1 <= info.i <= rows or (info.j is not None and not 1 <= info.j <= cols):
+            kind = f"W{layer} is {rows}×{cols}" if info.kind == "W" else f"b{layer} has {rows} entries"
+            raise ParameterError(f"unknown parameter {name!r}: index out of range, {kind} (1-based)")
+        return layer, info.i, info.j
+
+    def parameter(self, name: str) -> ParameterGradient:
+        """The full derivation for one weight or bias."""
+        layer, i, j = self.resolve(name)
+        key = sym.parameter_name(layer, i, j)
+        if key not in self._params:
+            self._params[key] = self._build_parameter(layer, i, j)
+        return self._params[key]
+
+    @staticmethod
+    def _local(layer: int, j: int | None) -> Expr:
+        """∂z^{(l)}_i/∂θ: a^{(l−1)}_j for a weight, 1 for a bias."""
+        return sym.a(layer - 1, j) if j is not None else S.One
+
+    def _closed(self, layer: int, i: int, j: int | None) -> Expr:
+        return self.dC_dz(layer, i) * self._local(layer, j)
+
+    def _build_parameter(self, layer: int, i: int, j: int | None) -> ParameterGradient:
+        p = sym.parameter_symbol(layer, i, j)
+        local = self._local(layer, j)
+        chain = self._chain_dz(layer, i, CHAIN_PATHS) * Partial(sym.z(layer, i), p)
+        factors = self.chain_factors(chain)
+        closed = self._closed(layer, i, j)
+        expanded = None
+        if self.network.parameter_count() <= EXPAND_PARAMETERS:
+            candidate = closed.xreplace(self.forward_map())
+            if count_ops(candidate) <= EXPAND_OPS:
+                expanded = candidate
+        eta = sym.LEARNING_RATE
+        step = -eta * closed if self.sign > 0 else eta * sym.delta(layer, i) * local
+        return ParameterGradient(
+            name=sym.parameter_name(layer, i, j),
+            symbol=p,
+            layer=layer,
+            row=i,
+            col=j,
+            chain=chain,
+            factors=factors,
+            chain_value=self.evaluate_chain(chain, factors),
+            delta_form=self.sign * sym.delta(layer, i) * local,
+            closed=closed,
+            expanded=expanded,
+            update=Equation(p, p + step, "<-"),
+        )
+
+    def gradient(self, name: str, form: str = "auto") -> Expr:
+        """∂C/∂(name) as a sympy expression.
+
+        form: ``closed`` (in a, z, weights, targets), ``expanded`` (in inputs,
+        weights, biases, targets), ``delta`` (the product with δ), or ``auto``:
+        expanded where that stays readable, else closed.
+        """
+        if form not in FORMS:
+            raise DeriveError(f"form: {form!r} is not one of {', '.join(FORMS)}")
+        layer, i, j = self.resolve(name)
+        if form == "closed":
+            return self._closed(layer, i, j)
+        if form == "delta":
+            return self.sign * sym.delta(layer, i) * self._local(layer, j)
+        g = self.parameter(name)
+        if form == "expanded":
+            return g.closed.xreplace(self.forward_map()) if g.expanded is None else g.expanded
+        if form == "auto" and g.expanded is not None:
+            return g.expanded
+        return g.closed
+
+    def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
+        """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
+        layer, i, j = self.resolve(name)
+        values = sample_values(self.network, params, x, y)
+        return self._number(self.dC_dz_numbers(values, down_to=layer), values, layer, i, j)
+
+    def evaluate_all(self, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Every parameter's ∂C/∂θ at one sample, ∂C/∂z evaluated once per neuron."""
+        values = sample_values(self.network, params, x, y)
+        dz = self.dC_dz_numbers(values)
+        return {name: self._number(dz, values, *self.resolve(name)) for name in self.parameters()}
+
+    def _number(
+        self, dz: Mapping[tuple[int, int], float], values: Mapping[Symbol, Expr], layer: int, i: int, j: int | None
+    ) -> float:
+        return dz[(layer, i)] * float(self._local(layer, j).xreplace(values))
+
+    # ------------------------------------------------------------------- steps
+    def simplifications(self) -> list[Step]:
+        """g'(z) written in the activation's own output, once per activation used."""
+        out: list[Step] = []
+        seen: set[str] = set()
+        zs, as_ = Symbol("z", real=True), Symbol("a", real=True)
+        for layer in range(1, self.L + 1):
+            act = self.network.activation(layer)
+            if act.name in seen or not act.elementwise:
+                continue
+            seen.add(act.name)
+            g = act.formula(zs)
+            d = sympy.Derivative(g, zs) if g != zs else sympy.Derivative(zs, zs, evaluate=False)
+            eqs = [Equation(d, act.derivative(zs))]
+            if act.derivative_in_output is not None:
+                eqs.append(Equation(d, act.derivative_in_output(as_)))
+            out.append(Step(f"simplify.{act.name}", tuple(eqs), layer))
+        if self.output_matching():
+            i = 1
+            cond = None
+            if self.needs_distribution():
+                total = sum(self.y_vec(), S.Zero)
+                cond = Equation(total, S.One)
+            out.append(
+                Step(
+                    f"simplify.{self.network.layers[-1].activation}_{self.network.loss}",
+                    (Equation(sym.delta(self.L, i), self.delta_closed(self.L, i)),),
+                    self.L,
+                    cond,
+                )
+            )
+        return out
+
+    def cost_steps(self) -> list[Step]:
+        """The per-sample cost and the batch cost J = (1/m) Σ_s C^{(s)}."""
+        m, s = Symbol("m", positive=True, integer=True), Symbol("s", positive=True, integer=True)
+        per_sample = sympy.IndexedBase("C")
+        batch = Rational(1, 1) / m * sympy.Sum(per_sample[s], (s, 1, m))
+        return [
+            Step("cost.sample", (Equation(sym.COST, self.cost()),)),
+            Step("cost.batch", (Equation(Symbol("J", real=True), batch),)),
+        ]
+
+
+def derive(network: Network) -> Derivation:
+    """Derive backpropagation for ``network``."""
+    return Derivation(network)

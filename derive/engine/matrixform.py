@@ -1,0 +1,275 @@
+"""The derivation in matrix form, built by our own rules from the element level.
+
+Matrices and vectors are sympy ``MatrixSymbol`` objects named ``kind(layer)``:
+``W(2)``, ``b(2)``, ``z(2)``, ``a(1)`` (``a(0)`` is the input ``x``), ``delta(2)``,
+``y``; ``g(2)`` stands for g(z^{(2)}) applied elementwise, ``g'(2)`` for
+g'(z^{(2)}), ``J(2)`` for the Jacobian ∂a^{(2)}/∂z^{(2)}, ``nablaC(2)`` for ∇_{a^{(2)}} C,
+and ``dC/dW(2)``, ``dC/db(2)`` for the gradients. Layers may be symbolic
+(``l``, ``l+1``, ``L``) for the general form. sympy is used for structure and
+printing only, never to differentiate matrices; :func:`explicit` turns any of
+these equations into explicit matrices of element-level expressions so that
+tests can confirm them against the element-level derivation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import sympy
+from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
+
+from derive.engine.algebra import is_zero
+from derive.engine.steps import Equation
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial
+
+if TYPE_CHECKING:
+    from derive.engine.derivation import Derivation
+
+Dim = int | Symbol
+NAME = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
+ETA = sym.LEARNING_RATE
+
+
+def _n(d: Derivation | None, layer: int | str) -> Dim:
+    if isinstance(layer, int) and d is not None:
+        return d.size(layer)
+    return Symbol(f"n({layer})", positive=True, integer=True)
+
+
+def _shift(layer: int | str, by: int) -> int | str:
+    if isinstance(layer, int):
+        return layer + by
+    return layer if by == 0 else f"{layer}{'+' if by > 0 else '-'}{abs(by)}"
+
+
+def vec(kind: str, layer: int | str, d: Derivation | None) -> MatrixSymbol:
+    return MatrixSymbol(f"{kind}({layer})", _n(d, layer), 1)
+
+
+def a_vec(layer: int | str, d: Derivation | None) -> MatrixSymbol:
+    return MatrixSymbol("x", _n(d, 0), 1) if layer == 0 else vec("a", layer, d)
+
+
+def weight(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
+    """The canonical W^{(l)} (rows: layer l), written as the notation's matrix."""
+    rows, cols = _n(d, layer), _n(d, _shift(layer, -1))
+    if from_to:
+        return MatrixSymbol(f"W({layer})", cols, rows).T
+    return MatrixSymbol(f"W({layer})", rows, cols)
+
+
+def _from_to(d: Derivation | None) -> bool:
+    return d is not None and d.network.notation.index_order == "from_to"
+
+
+def _act_output(layer: int | str, d: Derivation | None) -> MatrixSymbol:
+    return MatrixSymbol(f"g({layer})", _n(d, layer), 1)
+
+
+def _act_derivative(layer: int | str, d: Derivation | None) -> MatrixSymbol:
+    return MatrixSymbol(f"g'({layer})", _n(d, layer), 1)
+
+
+def _jacobian(layer: int | str, d: Derivation | None) -> MatrixSymbol:
+    return MatrixSymbol(f"J({layer})", _n(d, layer), _n(d, layer))
+
+
+def _weight_gradient(layer: int | str, d: Derivation | None, from_to: bool) -> MatrixSymbol:
+    rows, cols = _n(d, layer), _n(d, _shift(layer, -1))
+    return MatrixSymbol(f"dC/dW({layer})", *((cols, rows) if from_to else (rows, cols)))
+
+
+def _outer(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
+    delta, a_prev = vec("delta", layer, d), a_vec(_shift(layer, -1), d)
+    return a_prev * delta.T if from_to else delta * a_prev.T
+
+
+def backprop_in(layer: int | str, d: Derivation | None) -> sympy.MatrixExpr:
+    """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation."""
+    return weight(_shift(layer, 1), d, _from_to(d)).T * vec("delta", _shift(layer, 1), d)
+
+
+def _through_activation(layer: int | str, d: Derivation | None, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
+    if d is not None and not d.network.activation(layer).elementwise:
+        return _jacobian(layer, d).T * inner
+    return HadamardProduct(inner, _act_derivative(layer, d))
+
+
+def forward(d: Derivation, layer: int) -> tuple[Equation, ...]:
+    """z^{(l)} = W^{(l)} a^{(l−1)} + b^{(l)} and a^{(l)} = g(z^{(l)})."""
+    rhs = weight(layer, d, _from_to(d)) * a_vec(layer - 1, d)
+    if d.network.bias:
+        rhs = rhs + vec("b", layer, d)
+    return Equation(vec("z", layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))
+
+
+def output_delta(d: Derivation) -> tuple[Equation, ...]:
+    """δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) (or ±J^T ∇_a C), then a − y where it simplifies."""
+    L = d.L
+    grad = MatrixSymbol(f"nablaC({L})", d.size(L), 1)
+    general = _through_activation(L, d, grad)
+    eqs = [Equation(vec("delta", L, d), d.sign * general)]
+    act = d.network.activation(L)
+    if not act.elementwise:
+        eqs.append(Equation(_jacobian(L, d), _softmax_jacobian(L, d)))
+    if d.output_matching():
+        diff = a_vec(L, d) - MatrixSymbol("y", d.size(L), 1)
+        eqs.append(Equation(vec("delta", L, d), diff if d.sign > 0 else -diff))
+    return tuple(eqs)
+
+
+def _softmax_jacobian(layer: int, d: Derivation) -> sympy.MatrixExpr:
+    a = a_vec(layer, d)
+    return sympy.DiagMatrix(a) - a * a.T
+
+
+def recursion(d: Derivation, layer: int) -> tuple[Equation, ...]:
+    """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for softmax."""
+    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d)))]
+    if not d.network.activation(layer).elementwise:
+        eqs.append(Equation(_jacobian(layer, d), _softmax_jacobian(layer, d)))
+    return tuple(eqs)
+
+
+def activation_derivative(d: Derivation, layer: int) -> tuple[Equation, ...]:
+    """g'(z^{(l)}) in the layer's output where the activation allows it."""
+    act = d.network.activation(layer)
+    n = d.size(layer)
+    a = a_vec(layer, d)
+    own = {"sigmoid": HadamardProduct(a, OneMatrix(n, 1) - a), "tanh": OneMatrix(n, 1) - HadamardProduct(a, a)}
+    if act.name in own:
+        return (Equation(_act_derivative(layer, d), own[act.name]),)
+    return ()
+
+
+def gradients(d: Derivation, layer: int) -> tuple[Equation, ...]:
+    """∂C/∂W^{(l)} = ±δ^{(l)} (a^{(l−1)})^T and ∂C/∂b^{(l)} = ±δ^{(l)}."""
+    ft = _from_to(d)
+    eqs = [Equation(_weight_gradient(layer, d, ft), d.sign * _outer(layer, d, ft))]
+    if d.network.bias:
+        eqs.append(Equation(MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), d.sign * vec("delta", layer, d)))
+    return tuple(eqs)
+
+
+def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
+    """W ← W − η ∂C/∂W (gradient δ) or W ← W + η δ a^T (error-term δ); same for b."""
+    ft = _from_to(d)
+    w = MatrixSymbol(f"W({layer})", *((d.size(layer - 1), d.size(layer)) if ft else (d.size(layer), d.size(layer - 1))))
+    eqs = [Equation(w, w - ETA * _weight_gradient(layer, d, ft), "<-")]
+    if d.sign < 0:
+        eqs.append(Equation(w, w + ETA * _outer(layer, d, ft), "<-"))
+    if d.network.bias:
+        b = vec("b", layer, d)
+        eqs.append(Equation(b, b - ETA * MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), "<-"))
+        if d.sign < 0:
+            eqs.append(Equation(b, b + ETA * vec("delta", layer, d), "<-"))
+    return tuple(eqs)
+
+
+def general(d: Derivation) -> tuple[Equation, ...]:
+    """The four backprop equations for a symbolic layer l, as matrices."""
+    ft = _from_to(d)
+    s = d.sign
+    grad = MatrixSymbol("nablaC(L)", _n(None, "L"), 1)
+    eqs = [
+        Equation(vec("delta", "L", None), s * HadamardProduct(grad, _act_derivative("L", None))),
+        Equation(
+            vec("delta", "l", None),
+            HadamardProduct(weight("l+1", None, ft).T * vec("delta", "l+1", None), _act_derivative("l", None)),
+        ),
+    ]
+    eqs.append(Equation(MatrixSymbol("dC/db(l)", _n(None, "l"), 1), s * vec("delta", "l", None)))
+    eqs.append(Equation(_weight_gradient("l", None, ft), s * _outer("l", None, ft)))
+    return tuple(eqs)
+
+
+# ------------------------------------------------------------------ explicit
+def explicit(expr: sympy.Basic, d: Derivation) -> Matrix:
+    """A concrete matrix equation side as an explicit matrix of element-level expressions."""
+    mapping = {m: _explicit_symbol(m, d) for m in expr.atoms(MatrixSymbol)}
+    out = expr.xreplace(mapping)
+    if isinstance(out, sympy.MatrixBase):
+        return Matrix(out)
+    return Matrix(out.doit().as_explicit())
+
+
+def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
+    name = str(m.name)
+    ft = _from_to(d)
+    if name == "x":
+        return Matrix(d.a_vec(0))
+    if name == "y":
+        return Matrix(d.y_vec())
+    match = NAME.match(name)
+    assert match is not None, name
+    kind, layer = match["kind"], int(match["layer"])
+    n = d.size(layer)
+    rows = range(1, n + 1)
+    if kind == "nablaC":
+        return Matrix([d.dC_da(k) for k in rows])
+    if kind == "a":
+        return Matrix([sym.a(layer, i) for i in rows])
+    if kind == "z":  # z is a name for the weighted sum: check the sum itself
+        return Matrix([d.forward_neuron(layer, i)[0].rhs for i in rows])
+    if kind == "b":
+        return Matrix([sym.b(layer, i) for i in rows])
+    if kind == "delta":
+        return Matrix([d.delta_closed(layer, i) for i in rows])
+    if kind == "g":
+        act = d.network.activation(layer)
+        return Matrix(act.values(d.z_vec(layer)))
+    if kind == "g'":
+        return Matrix([d.jacobian_entry(layer, i, i) for i in rows])
+    if kind == "J":
+        return Matrix(n, n, lambda i, k: d.jacobian_entry(layer, i + 1, k + 1))
+    if kind in ("W", "dC/dW"):
+        cols = d.size(layer - 1)
+        if kind == "W":
+            w = Matrix(n, cols, lambda i, j: sym.W(layer, i + 1, j + 1))
+        else:
+            w = Matrix(n, cols, lambda i, j: d.dC_dz(layer, i + 1) * sym.a(layer - 1, j + 1))
+        return w.T if ft else w
+    if kind == "dC/db":
+        return Matrix([d.dC_dz(layer, i) for i in rows])
+    raise AssertionError(f"no explicit value for {name}")
+
+
+def holds(eq: Equation, d: Derivation) -> bool:
+    """True when an equation of concrete matrices holds entry by entry."""
+    if eq.relation != "=":
+        return True
+
+    lhs, rhs = explicit(eq.lhs, d), explicit(eq.rhs, d)
+    return lhs.shape == rhs.shape and all(is_zero(v, d) for v in (lhs - rhs))
+
+
+def general_index(d: Derivation) -> tuple[Equation, ...]:
+    """Article 001's statements for a symbolic layer l, neuron by neuron.
+
+    δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jk} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jk} = ±δ^{(l)}_j a^{(l−1)}_k;
+    ∂C/∂b^{(l)}_j = ±δ^{(l)}_j; δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
+    δ^{(l)}_j = Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_j ∂a^{(l)}_j/∂z^{(l)}_j
+              = (Σ_k W^{(l+1)}_{kj} δ^{(l+1)}_k) g'(z^{(l)}_j).
+    """
+    j, k = sympy.symbols("j k", integer=True, positive=True)
+
+    def at(kind: str, layer: str, *index: Symbol) -> sympy.Indexed:
+        return sympy.IndexedBase(f"{kind}({layer})")[index]
+
+    s, cost = d.sign, sym.COST
+    z_l, z_next, a_l = at("z", "l", j), at("z", "l+1", k), at("a", "l", j)
+    w_l, w_next = at("W", "l", j, k), at("W", "l+1", k, j)
+    n_next = _n(None, "l+1")
+    chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
+    back = sympy.Sum(w_next * at("delta", "l+1", k), (k, 1, n_next)) * at("g'", "l", j)
+    return (
+        Equation(at("delta", "l", j), s * Partial(cost, z_l), ":="),
+        Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
+        Equation(Partial(cost, w_l), s * at("delta", "l", j) * at("a", "l-1", k)),
+        Equation(Partial(cost, at("b", "l", j)), s * at("delta", "l", j)),
+        Equation(at("delta", "L", j), s * Partial(cost, at("a", "L", j)) * at("g'", "L", j)),
+        Equation(at("delta", "l", j), s * chain_back),
+        Equation(at("delta", "l", j), back),
+    )

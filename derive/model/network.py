@@ -1,0 +1,161 @@
+"""A fully connected network as declared by the user."""
+
+from __future__ import annotations
+
+import numbers
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from derive.errors import SpecError
+from derive.model import limits
+from derive.model.notation import Notation
+from derive.rules import activations, losses
+from derive.rules.activations import Activation
+from derive.rules.losses import Loss
+
+# A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+MAX_TITLE = 200  # characters: a title is one line on a title page
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: its number of units, its activation, and leaky ReLU's slope."""
+
+    units: int
+    activation: str = "sigmoid"
+    slope: float | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """Numbers for a worked example: one sample, parameters, learning rate."""
+
+    x: np.ndarray
+    y: np.ndarray
+    params: dict[str, np.ndarray]
+    learning_rate: float = 0.1
+
+
+@dataclass(frozen=True)
+class Network:
+    """Inputs, layers (input layer not counted), loss, bias and notation.
+
+    Layer l (1-based) has weights ``W<l>`` of shape (units of l, units of l−1)
+    and, with ``bias``, biases ``b<l>`` of shape (units of l,).
+    """
+
+    inputs: int
+    layers: tuple[Layer, ...]
+    loss: str
+    bias: bool = True
+    name: str = "network"
+    title: str = ""
+    notation: Notation = field(default_factory=Notation)
+    example: Example | None = None
+    title_zh: str = ""  # the title of Chinese documents (default: ``title``)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.layers, (tuple, list)):
+            raise SpecError(f"layer: must be a sequence of derive.Layer, got {self.layers!r}")
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if not isinstance(self.notation, Notation):
+            raise SpecError(f"notation: expected a derive.Notation, got {type(self.notation).__name__}")
+        if not isinstance(self.name, str) or not _STEM.match(self.name):
+            raise SpecError(f"name: {self.name!r} cannot be a file name (use letters, digits, '_', '-', '.')")
+        for key in ("title", "title_zh"):
+            if not isinstance(getattr(self, key), str):
+                raise SpecError(f"{key}: must be a string, got {getattr(self, key)!r}")
+            if len(getattr(self, key)) > MAX_TITLE:
+                raise SpecError(
+                    f"{key}: {len(getattr(self, key)):,} characters, more than the {MAX_TITLE} a title may have"
+                )
+        _check_count("inputs", self.inputs)
+        object.__setattr__(self, "inputs", int(self.inputs))
+        if not self.layers:
+            raise SpecError("layer: the network needs at least one layer")
+        for n, layer in enumerate(self.layers, start=1):
+            where = f"layer[{n}]"
+            if not isinstance(layer, Layer):
+                raise SpecError(f"{where}: expected a derive.Layer, got {type(layer).__name__}")
+            _check_count(f"{where}.units", layer.units)
+            if not isinstance(layer.activation, str):
+                raise SpecError(f"{where}.activation: must be a string, got {layer.activation!r}")
+            if layer.activation not in activations.NAMES:
+                raise SpecError(
+                    f"{where}.activation: unknown activation {layer.activation!r}"
+                    f" (known: {', '.join(activations.NAMES)})"
+                )
+            if layer.slope is not None:
+                if layer.activation != "leaky_relu":
+                    raise SpecError(f"{where}.slope: only leaky_relu takes a slope")
+                if isinstance(layer.slope, bool) or not isinstance(layer.slope, (int, float)):
+                    raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
+                if not np.isfinite(layer.slope):
+                    raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
+        limits.enforce(self.sizes, bool(self.bias))  # before anything is built from the sizes
+        if not isinstance(self.loss, str) or self.loss not in losses.LOSSES:
+            raise SpecError(f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})")
+        allowed = self.loss_def.output_activations
+        last = self.layers[-1].activation
+        if allowed is not None and last not in allowed:
+            raise SpecError(
+                f"loss: {self.loss} needs outputs in (0, 1), so the last layer's activation"
+                f" must be {' or '.join(allowed)}, not {last}"
+            )
+        if last == "softmax" and self.outputs == 1 and self.loss == "binary_cross_entropy":
+            raise SpecError(
+                "loss: a one-unit softmax output is always 1, so binary_cross_entropy's log(1 - a) is"
+                " undefined; use a sigmoid output"
+            )
+        if not isinstance(self.bias, bool):
+            raise SpecError(f"bias: must be true or false, got {self.bias!r}")
+        if self.notation.letters and len(self.notation.letters) != sum(self.sizes):
+            raise SpecError(
+                f"notation.letters: the network has {sum(self.sizes)} nodes"
+                f" but {len(self.notation.letters)} letters were given"
+            )
+
+    @property
+    def depth(self) -> int:
+        """L, the number of layers (the input layer is not counted)."""
+        return len(self.layers)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """n^{(0)}, …, n^{(L)}."""
+        return (self.inputs, *(layer.units for layer in self.layers))
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def loss_def(self) -> Loss:
+        return losses.LOSSES[self.loss]
+
+    def activation(self, layer: int) -> Activation:
+        """The activation of layer ``layer`` (1-based)."""
+        spec = self.layers[layer - 1]
+        return activations.get(spec.activation, spec.slope)
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each parameter array's name and NumPy shape, in order W1, b1, W2, …"""
+        out: dict[str, tuple[int, ...]] = {}
+        for l in range(1, self.depth + 1):
+            out[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
+            if self.bias:
+                out[f"b{l}"] = (self.sizes[l],)
+        return out
+
+    def parameter_count(self) -> int:
+        return limits.parameter_count(self.sizes, self.bias)
+
+
+def _check_count(key: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise SpecError(f"{key}: must be a whole number, got {value!r}")
+    if value < 1:
+        raise SpecError(f"{key}: must be at least 1, got {value}")

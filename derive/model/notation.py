@@ -1,0 +1,61 @@
+"""How the reader writes things. It changes documents and formula reading only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from derive.errors import SpecError
+
+# A node's letter is typeset in math mode (LaTeX, TikZ, MathML, SVG) and read back in formulas:
+# plain ASCII letters are safe and mean the same everywhere; anything else could be markup or a command.
+_LETTER = re.compile(r"[A-Za-z]{1,3}\Z")
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "weight": ("W", "w", "theta"),
+    "index_order": ("to_from", "from_to"),
+    "delta": ("gradient", "error"),
+    "cost": ("C", "J", "E", "L"),
+    "target": ("y", "t"),
+    "output": ("a", "yhat", "y", "o"),
+}
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The reader's notation.
+
+    weight: the weight letter (W, w or θ). index_order: ``to_from`` writes
+    W_{ij} for the weight into neuron i from neuron j of the layer below
+    (article 003); ``from_to`` writes it w_{ji} (article 004). delta:
+    ``gradient`` means δ = ∂C/∂z; ``error`` means the error term δ = −∂C/∂z,
+    with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
+    target's letter. output: how the network's output a^{(L)} is written.
+    letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters.
+    """
+
+    weight: str = "W"
+    index_order: str = "to_from"
+    delta: str = "gradient"
+    cost: str = "C"
+    target: str = "y"
+    output: str = "a"
+    letters: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for key, allowed in CHOICES.items():
+            value = getattr(self, key)
+            if value not in allowed:
+                raise SpecError(f"notation.{key}: {value!r} is not one of {', '.join(allowed)}")
+        for k, letter in enumerate(self.letters, start=1):
+            if not (isinstance(letter, str) and _LETTER.match(letter)):
+                raise SpecError(f"notation.letters[{k}]: {letter!r} must be 1 to 3 ASCII letters (a-z, A-Z)")
+        if self.output == "y" and self.target == "y":
+            raise SpecError('notation.output: "y" needs another target letter (target = "t")')
+        if len(set(self.letters)) != len(self.letters):
+            raise SpecError("notation.letters: each node needs its own letter")
+
+    @property
+    def delta_sign(self) -> int:
+        """+1 when δ = ∂C/∂z, −1 under the error-term convention."""
+        return 1 if self.delta == "gradient" else -1

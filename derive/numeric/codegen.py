@@ -1,0 +1,116 @@
+"""Python source from a plan: the standalone NumPy module and the pytest file.
+
+The words of both files are in ``templates/code/``; this module only supplies
+the plan's lines and the network's facts.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import jinja2
+
+from derive.errors import DeriveError
+from derive.model.network import Network
+from derive.numeric.codeplan import Line, Plan, layer_text, plan
+from derive.paths import TEMPLATES
+
+# module.path:function, both made of Python identifiers.
+_FUNCTION = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
+_WIDTH = 96
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "code"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = repr  # a Python literal of derive's own strings
+    return env
+
+
+_ENV = _environment()
+
+
+def _comment(text: str, indent: str = "    ") -> str:
+    """``text`` as comment lines no wider than the module's text."""
+    lines = textwrap.wrap(text, _WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+    return "\n".join(f"{indent}# {line}" if k == 0 else f"{indent}#   {line}" for k, line in enumerate(lines))
+
+
+def safe_name(name: str, keep: str = "") -> str:
+    """``name`` with only the characters of a file name (and ``keep``), for a docstring or a module name."""
+    return re.sub(rf"[^A-Za-z0-9_.{re.escape(keep)}-]", "_", str(name)) or "network"
+
+
+def _context(p: Plan, standalone: bool) -> dict[str, object]:
+    net = p.network
+    names = list(p.shapes)
+    loss_code = " ".join(line.code for line in p.loss)
+    loss_needs = {line.target for line in p.forward if line.target != p.output or p.output in loss_code}
+    notes = _ENV.get_template("notes.j2").module
+    return {
+        "name": safe_name(net.name),
+        "sizes": "-".join(map(str, net.sizes)),
+        "activations": "/".join(layer.activation for layer in net.layers),
+        "loss": net.loss,
+        "bias": net.bias,
+        "inputs": net.inputs,
+        "outputs": net.outputs,
+        "depth_sup": layer_text("", net.depth)[1:-1],
+        "shapes": p.shapes,
+        "unpack": ", ".join(names),
+        "forward": [_commented(line, notes) for line in p.forward],
+        "loss_lines": [_commented(line, notes) for line in p.loss],
+        "backward": [_commented(line, notes) for line in p.backward],
+        "loss_needs": loss_needs,
+        "output": p.output,
+        "gradient_names": p.gradients,
+        "helpers": p.helpers,
+        "expected": tuple(p.shapes.values()),
+        "standalone": standalone,
+        "formulas": p.formulas,
+        "elements": p.elements,
+    }
+
+
+def _commented(line: Line, notes: object) -> dict[str, str]:
+    remark = getattr(notes, line.note) if line.note else ""
+    return {"target": line.target, "code": line.code, "comment": _comment(line.formula + remark)}
+
+
+def module_source(net: Network | Plan, standalone: bool = True, embedded: bool = False) -> str:
+    """The NumPy module with ``forward``, ``loss`` and ``gradients`` for ``net``.
+
+    ``standalone`` defines the module's own ShapeError; without it, the caller
+    supplies ``ShapeError`` in the namespace the source is run in. ``embedded``
+    leaves out the docstring and the import, for a file that has its own.
+    """
+    p = net if isinstance(net, Plan) else plan(net)
+    return _ENV.get_template("module.py.j2").render(**_context(p, standalone), embedded=embedded)
+
+
+def compare_source(p: Plan) -> str:
+    """``random_batch`` and ``compare_gradients`` (with the derived formulas) for testing a user's function."""
+    return _ENV.get_template("compare.py.j2").render(**_context(p, True), targets=p.network.loss_def.targets)
+
+
+def pytest_source(net: Network, function: str, spec: str) -> str:
+    """A pytest file checking the user's ``module:function`` against the derived gradients."""
+    if not _FUNCTION.match(function):
+        raise DeriveError(f"--function: {function!r} is not of the form module.path:function_name")
+    module, name = function.split(":")
+    p = plan(net)
+    return _ENV.get_template("test_grads.py.j2").render(
+        **_context(p, True),
+        module=module,
+        function=name,
+        spec=safe_name(spec, keep="/"),
+        reference=module_source(p, embedded=True).strip("\n"),
+        compare=compare_source(p).strip("\n"),
+    )

@@ -1,0 +1,400 @@
+"""The derivation's matrix form as vectorised NumPy lines, one row per sample.
+
+A column vector v of the matrix form is, for a batch of m samples, an array V
+of shape (m, n) whose rows are the samples: W a + b becomes ``A @ W.T + b``,
+Wᵀ δ becomes ``D @ W``, u ⊙ v becomes ``U * V``, and the per-sample outer
+product δ aᵀ summed over the batch becomes ``D.T @ A``. The output δ is
+divided by m once, so every gradient below it is already the batch mean.
+
+The code is written in derive's own names, whatever the reader's notation:
+``W<l>`` has a row per neuron of layer l, δ = ∂C/∂z. Each line carries the
+formula it computes, in plain text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import sympy
+from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Symbol, Transpose
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
+
+from derive.engine import matrixform
+from derive.engine.derivation import Derivation, derive
+from derive.engine.steps import Equation
+from derive.model.network import Network
+from derive.model.notation import Notation
+from derive.rules import symbols as sym
+
+_SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
+
+
+@dataclass(frozen=True)
+class Line:
+    """``target = code``, computing ``formula``."""
+
+    target: str
+    code: str
+    formula: str
+    note: str = ""  # a remark the template words: "per_sample" or "batch_mean"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the generated module needs, as plain data."""
+
+    network: Network
+    shapes: dict[str, tuple[int, ...]]
+    forward: tuple[Line, ...]
+    loss: tuple[Line, ...]
+    backward: tuple[Line, ...]
+    gradients: dict[str, str]  # parameter name → the variable holding ∂J/∂θ
+    helpers: tuple[str, ...]
+    formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
+    elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
+
+    @property
+    def output(self) -> str:
+        return f"A{self.network.depth}"
+
+
+def layer_text(kind: str, layer: int | str) -> str:
+    """z⁽²⁾, δ⁽¹⁾, …: a layer's vector in plain text."""
+    return f"{kind}⁽{str(layer).translate(_SUPERSCRIPT)}⁾"
+
+
+def plan(net: Network) -> Plan:
+    """The NumPy lines for ``net``'s forward pass, loss and gradients."""
+    canonical = dataclasses.replace(net, notation=Notation(), example=None)
+    return _Builder(derive(canonical)).build()
+
+
+class _Element(StrPrinter):
+    """An element-level expression of one layer as NumPy code over a batch, or as plain text."""
+
+    def __init__(self, names: dict[Symbol, str], text: bool) -> None:
+        super().__init__({"order": "none"})
+        self.names = names
+        self.text = text
+
+    def _print_Symbol(self, expr: Symbol) -> str:
+        if expr not in self.names:
+            raise AssertionError(f"no name for {expr} in generated code")
+        return self.names[expr]
+
+    def _print_step(self, expr: sympy.Expr) -> str:
+        z = self._print(expr.args[0])
+        return f"[{z} > 0]" if self.text else f"({z} > 0)"
+
+    def _print_leaky_step(self, expr: sympy.Expr) -> str:
+        z, slope = self._print(expr.args[0]), repr(float(expr.args[1]))
+        return f"(1 if {z} > 0 else {slope})" if self.text else f"np.where({z} > 0, 1.0, {slope})"
+
+    def _print_Mul(self, expr: sympy.Expr) -> str:
+        if not self.text:
+            return re.sub(r"(?<![*])([*/])(?![*])", r" \1 ", super()._print_Mul(expr))
+        coeff, rest = expr.as_coeff_Mul()
+        num, den = sympy.fraction(rest)
+        parts = [self.parenthesize(f, precedence(expr)) for f in sympy.Mul.make_args(num) if f != 1]
+        body = " ⊙ ".join(parts) or "1"
+        if den != 1:
+            body = f"{body}/{self.parenthesize(den, precedence(expr) + 1)}"
+        if coeff == -1:
+            return f"-{body}"
+        return body if coeff == 1 else f"({coeff}) {body}"
+
+    def _print_Pow(self, expr: sympy.Expr, rational: bool = False) -> str:
+        if self.text and expr.exp == 2:
+            base = self.parenthesize(expr.base, precedence(expr))
+            return f"{base} ⊙ {base}"
+        return super()._print_Pow(expr, rational)
+
+    def doprint(self, expr: sympy.Expr) -> str:
+        out = super().doprint(expr)
+        if not self.text:
+            return out
+        out = out.replace(" - ", " − ")
+        return f"−{out[1:]}" if out.startswith("-") else out
+
+
+class _Builder:
+    def __init__(self, d: Derivation) -> None:
+        self.d = d
+        self.net = d.network
+        self.L = d.L
+        self.helpers: set[str] = set()
+
+    # ---------------------------------------------------------------- names
+    def _element_names(self, layer: int, text: bool) -> dict[Symbol, str]:
+        """a, z of neuron 1 of ``layer`` and y_1 stand for the whole layer."""
+        if text:
+            names = {sym.a(layer, 1): layer_text("a", layer), sym.z(layer, 1): layer_text("z", layer)}
+            return names | {sym.y(1): "y"}
+        return {sym.a(layer, 1): self._a(layer), sym.z(layer, 1): f"Z{layer}", sym.y(1): "Y"}
+
+    def _element(self, expr: sympy.Expr, layer: int) -> tuple[str, str]:
+        """(code, text) of an element-level expression in neuron 1 of ``layer``."""
+        code = _Element(self._element_names(layer, False), False).doprint(expr)
+        text = _Element(self._element_names(layer, True), True).doprint(expr)
+        return code, text
+
+    @staticmethod
+    def _a(layer: int) -> str:
+        return "X" if layer == 0 else f"A{layer}"
+
+    def _derivative(self, layer: int) -> tuple[str, str] | None:
+        """g'(z) of an elementwise layer as (code, text), None when it is 1."""
+        act = self.net.activation(layer)
+        expr = act.local_derivative(sym.a(layer, 1), sym.z(layer, 1))
+        return None if expr == 1 else self._element(expr, layer)
+
+    # ---------------------------------------------------------- translation
+    def _rows(self, e: sympy.Basic) -> str:
+        """A column-vector expression as an (m, n) array expression."""
+        if isinstance(e, MatrixSymbol):
+            return self._vector_name(str(e.name))
+        if isinstance(e, MatAdd):
+            out = ""
+            for term in _positive_first(e.args):
+                coeff, rest = _split(term)
+                code = self._rows(rest)
+                if abs(coeff) != 1:
+                    code = f"{_number(abs(coeff))} * {_wrap(code)}"
+                if coeff < 0:
+                    out += f" - {_wrap(code)}" if out else f"-{_wrap(code)}"
+                else:
+                    out += f" + {code}" if out else code
+            return out
+        if isinstance(e, HadamardProduct):
+            return " * ".join(_wrap(self._rows(f)) for f in e.args)
+        if isinstance(e, OneMatrix):
+            return "1.0"
+        if isinstance(e, MatMul):
+            coeff, rest = _split(e)
+            if coeff != 1:
+                return f"{_number(coeff)} * {_wrap(self._rows(rest))}"
+            *mats, v = rest.args if isinstance(rest, MatMul) else (rest,)
+            code = self._rows(v)
+            for m in reversed(mats):
+                code = f"{_wrap(code)} @ {self._matrix(m, transpose=True)}"
+            return code
+        raise AssertionError(f"no batch form for {e}")
+
+    def _matrix(self, m: sympy.Basic, transpose: bool = False) -> str:
+        """A parameter matrix W⁽ˡ⁾ (or its transpose)."""
+        if isinstance(m, Transpose):
+            return self._matrix(m.arg, not transpose)
+        assert isinstance(m, MatrixSymbol) and str(m.name).startswith("W("), m
+        name = f"W{_kind_layer(str(m.name))[1]}"
+        return f"{name}.T" if transpose else name
+
+    def _vector_name(self, name: str) -> str:
+        if name == "x":
+            return "X"
+        if name == "y":
+            return "Y"
+        kind, layer = _kind_layer(name)
+        return {"a": f"A{layer}", "z": f"Z{layer}", "b": f"b{layer}", "delta": f"D{layer}"}[kind]
+
+    def _text(self, e: sympy.Basic) -> str:
+        """A matrix-form expression in plain text."""
+        if isinstance(e, MatrixSymbol):
+            return self._symbol_text(str(e.name))
+        if isinstance(e, Transpose):
+            return f"{_twrap(self._text(e.arg))}ᵀ"
+        if isinstance(e, MatAdd):
+            out = ""
+            for term in _positive_first(e.args):
+                coeff, rest = _split(term)
+                body = self._text(rest)
+                if coeff < 0:
+                    body = body if coeff == -1 else f"{_number(-coeff)} {_twrap(body)}"
+                    out += f" − {body}" if out else f"−{body}"
+                else:
+                    body = body if coeff == 1 else f"{_number(coeff)} {_twrap(body)}"
+                    out += f" + {body}" if out else body
+            return out
+        if isinstance(e, HadamardProduct):
+            return " ⊙ ".join(_twrap(self._text(f)) for f in e.args)
+        if isinstance(e, OneMatrix):
+            return "1"
+        if isinstance(e, MatMul):
+            coeff, rest = _split(e)
+            factors = rest.args if isinstance(rest, MatMul) else (rest,)
+            body = " ".join(_twrap(self._text(f)) for f in factors)
+            return body if coeff == 1 else f"{_number(coeff)} {body}"
+        if isinstance(e, sympy.DiagMatrix):
+            return f"diag({self._text(e.args[0])})"
+        raise AssertionError(f"no text for {e}")
+
+    def _symbol_text(self, name: str) -> str:
+        if name in ("x", "y"):
+            return name
+        kind, layer = _kind_layer(name)
+        act = self.net.activation(layer).text
+        return {
+            "a": layer_text("a", layer),
+            "z": layer_text("z", layer),
+            "b": layer_text("b", layer),
+            "W": layer_text("W", layer),
+            "delta": layer_text("δ", layer),
+            "g": f"{act}({layer_text('z', layer)})",
+            "g'": f"{act}'({layer_text('z', layer)})",
+            "J": layer_text("J", layer),
+            "nablaC": "∇ₐC",
+            "dC/dW": f"∂C/∂{layer_text('W', layer)}",
+            "dC/db": f"∂C/∂{layer_text('b', layer)}",
+        }[kind]
+
+    def _equation(self, eq: Equation) -> str:
+        return f"{self._text(eq.lhs)} = {self._text(eq.rhs)}"
+
+    # ---------------------------------------------------------------- lines
+    def forward(self) -> list[Line]:
+        lines = []
+        for layer in range(1, self.L + 1):
+            z_eq, a_eq = matrixform.forward(self.d, layer)
+            lines.append(Line(f"Z{layer}", self._rows(z_eq.rhs), self._equation(z_eq)))
+            act = self.net.activation(layer)
+            self.helpers.update(act.helpers)
+            lines.append(Line(f"A{layer}", act.code.format(z=f"Z{layer}"), self._equation(a_eq)))
+        return lines
+
+    def loss(self) -> list[Line]:
+        loss, out = self.net.loss_def, self.net.layers[-1].activation
+        code, text, helpers = loss.code.get(out) or loss.code[""]
+        self.helpers.update(helpers)
+        return [Line("C", code.format(a=f"A{self.L}", z=f"Z{self.L}", y="Y"), text, "per_sample")]
+
+    def backward(self) -> tuple[list[Line], dict[str, tuple[str, ...]]]:
+        lines = self._output_delta()
+        deltas = {self.L: lines[-1].formula}
+        for layer in range(self.L - 1, 0, -1):
+            line = self._recursion(layer)
+            deltas[layer] = line.formula
+            lines.append(line)
+        formulas: dict[str, tuple[str, ...]] = {}
+        for layer in range(self.L, 0, -1):
+            chain = tuple(deltas[k] for k in range(layer, self.L + 1))
+            for eq in matrixform.gradients(self.d, layer):
+                lhs = str(eq.lhs.name)
+                target = f"dW{layer}" if lhs.startswith("dC/dW") else f"db{layer}"
+                summed = f"D{layer}.T @ {self._a(layer - 1)}" if target.startswith("dW") else f"D{layer}.sum(axis=0)"
+                kind = "W" if target.startswith("dW") else "b"
+                text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
+                lines.append(Line(target, summed, text))
+                formulas[target[1:]] = (text, *chain)
+        return lines, formulas
+
+    def _output_delta(self) -> list[Line]:
+        L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
+        eqs = matrixform.output_delta(self.d)
+        first = self._equation(eqs[0])
+        names = {"a": f"A{L}", "z": f"Z{L}", "y": "Y"}
+        if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
+            code, text, helpers = loss.delta_code[act.name]
+            self.helpers.update(helpers)
+            text = text.format(a=layer_text("a", L))
+            return [Line(f"D{L}", f"({code.format(**names)}) / m", f"{first} = {text}", "batch_mean")]
+        if self.d.output_matching():
+            simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
+            return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
+        if act.elementwise:
+            code, text = self._element(self.d.dC_dz(L, 1), L)
+            return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
+        gradient = self.d.dC_da(1)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole output layer
+        code, text = self._element(gradient, L)
+        self.helpers.add("softmax_back")
+        jac = self._equation(eqs[1])
+        return [
+            Line(f"G{L}", code, f"∇ₐC = {text}"),
+            Line(f"D{L}", f"_softmax_back(A{L}, G{L}) / m", f"{first}, {jac}", "batch_mean"),
+        ]
+
+    def _recursion(self, layer: int) -> Line:
+        eqs = matrixform.recursion(self.d, layer)
+        act = self.net.activation(layer)
+        back = matrixform.backprop_in(layer, self.d)
+        incoming = self._rows(back)
+        text = self._equation(eqs[0])
+        if not act.elementwise:
+            self.helpers.add("softmax_back")
+            return Line(f"D{layer}", f"_softmax_back(A{layer}, {incoming})", f"{text}, {self._equation(eqs[1])}")
+        derivative = self._derivative(layer)
+        if derivative is None:
+            return Line(f"D{layer}", incoming, f"{text}, {act.text}' = 1")
+        code, g_text = derivative
+        g_name = self._symbol_text(f"g'({layer})")
+        return Line(f"D{layer}", f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
+
+    def _element_formula(self, name: str) -> str:
+        layer = int(name[1:])
+        delta = f"{layer_text('δ', layer)}[{{i}}]"
+        if name.startswith("b"):
+            return f"∂J/∂{name}[{{i}}] = (1/m) Σₛ {delta}"
+        before = "x" if layer == 1 else layer_text("a", layer - 1)
+        return f"∂J/∂{name}[{{i}},{{j}}] = (1/m) Σₛ {delta} {before}[{{j}}]"
+
+    def build(self) -> Plan:
+        forward = self.forward()
+        loss = self.loss()
+        backward, formulas = self.backward()
+        return Plan(
+            network=self.net,
+            shapes=self.net.shapes(),
+            forward=tuple(forward),
+            loss=tuple(loss),
+            backward=tuple(backward),
+            gradients={name: f"d{name}" for name in self.net.shapes()},
+            helpers=tuple(sorted(self.helpers)),
+            formulas={name: formulas[name] for name in self.net.shapes()},
+            elements={name: self._element_formula(name) for name in self.net.shapes()},
+        )
+
+
+def _split(e: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic]:
+    """(scalar coefficient, matrix part) of a term."""
+    if isinstance(e, MatMul):
+        coeff, mats = e.as_coeff_matrices()
+        if not mats:
+            raise AssertionError(f"no matrix in {e}")
+        return coeff, mats[0] if len(mats) == 1 else MatMul(*mats)
+    return sympy.S.One, e
+
+
+def _positive_first(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
+    """a − y rather than −y + a."""
+    return sorted(terms, key=lambda t: bool(_split(t)[0] < 0))
+
+
+def _twrap(text: str) -> str:
+    """Parenthesise a compound plain-text expression."""
+    return f"({text})" if " " in text else text
+
+
+def _kind_layer(name: str) -> tuple[str, int]:
+    """("W", 2) from the matrix form's name "W(2)"."""
+    match = matrixform.NAME.match(name)
+    assert match is not None, name
+    return match["kind"], int(match["layer"])
+
+
+def _number(value: sympy.Expr) -> str:
+    return str(value) if value.is_Integer else repr(float(value))
+
+
+def _wrap(code: str) -> str:
+    """Parenthesise a compound expression; names, calls and bracketed groups stay as they are."""
+    head = code.split("(", 1)[0]
+    if head.replace(".", "").replace("_", "").isalnum() and "(" not in code:
+        return code
+    if head.replace(".", "").replace("_", "").isalnum() or head == "":
+        depth = 0
+        for k, ch in enumerate(code):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0 and ch == ")":
+                return code if k == len(code) - 1 else f"({code})"
+    return f"({code})"

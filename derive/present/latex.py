@@ -1,0 +1,334 @@
+"""LaTeX in the reader's notation: a subclass of sympy's LaTeX printer."""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy import Basic
+from sympy.printing.latex import LatexPrinter
+
+from derive.model.network import Network
+from derive.model.notation import Notation
+from derive.rules import activations
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial
+
+WEIGHT = {"W": "W", "w": "w", "theta": r"\theta"}
+OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
+_MATRIX = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
+
+
+class DeriveLatexPrinter(LatexPrinter):
+    """Writes derive's canonical symbols as the notation says.
+
+    ``W2[1,3]`` becomes ``W^{(2)}_{13}`` (or ``w^{(2)}_{31}`` from-to, ``\\theta``
+    for θ, letters such as ``w_{ca}`` when nodes have letters); ``Partial``
+    factors become fractions of ∂; ``⊙`` and ``^{\\mathsf T}`` mark Hadamard
+    products and transposes.
+    """
+
+    printmethod = "_derive_latex"
+
+    def __init__(self, network: Network | None = None, settings: dict | None = None) -> None:
+        super().__init__({"mul_symbol": None, **(settings or {})})
+        self.network = network
+        self.notation = network.notation if network is not None else Notation()
+
+    # ----------------------------------------------------------- symbol names
+    def _layer(self, layer: int | str | None) -> str:
+        return "" if layer is None else f"^{{({layer})}}"
+
+    def _index(self, *indices: int | str) -> str:
+        parts = [str(i) for i in indices]
+        sep = "," if any(len(p) > 1 for p in parts) else ""
+        return "_{" + sep.join(parts) + "}"
+
+    def _letter(self, layer: int, i: int) -> str | None:
+        letters = self.notation.letters
+        if not letters or self.network is None:
+            return None
+        return letters[sum(self.network.sizes[:layer]) + i - 1]
+
+    def _is_output(self, layer: int | None) -> bool:
+        return self.network is not None and layer == self.network.depth
+
+    def node(self, letter: str, layer: int | None, i: int, *, output_layer: bool = False) -> str:
+        """A per-neuron quantity such as z^{(2)}_1 (or z_e with letters)."""
+        named = self._letter(layer if layer is not None else 0, i)
+        if named is not None:
+            return f"{letter}_{{{named}}}"
+        if output_layer and self.network is not None and self.network.outputs == 1:
+            return letter
+        return f"{letter}{self._layer(layer)}{self._index(i)}"
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        name = expr.name
+        n = self.notation
+        if expr == sym.COST:
+            return n.cost
+        if expr == sym.LEARNING_RATE:
+            return r"\eta"
+        if name == "J":  # the batch mean of the per-sample cost
+            return r"\bar{J}" if n.cost == "J" else "J"
+        info = sym.parse_name(name)
+        size = _MATRIX.match(name)
+        if size is not None and size["kind"] == "n":
+            return f"n{self._layer(size['layer'])}"
+        if info is None:
+            return super()._print_Symbol(expr, style)
+        if info.kind == "x":
+            return self.node("x", None, info.i)
+        if info.kind == "y":
+            return (
+                self.node(n.target, None, info.i, output_layer=True)
+                if not self.notation.letters
+                else f"{n.target}_{{{self._letter(self.network.depth, info.i)}}}"
+            )
+        if info.kind == "W":
+            w = WEIGHT[n.weight]
+            to, frm = self._letter(info.layer, info.i), self._letter(info.layer - 1, info.j)
+            if to is not None:
+                pair = (to, frm) if n.index_order == "to_from" else (frm, to)
+                return f"{w}_{{{''.join(pair)}}}"
+            pair = (info.i, info.j) if n.index_order == "to_from" else (info.j, info.i)
+            return f"{w}{self._layer(info.layer)}{self._index(*pair)}"
+        if info.kind == "a" and self._is_output(info.layer) and OUTPUT[n.output] is not None:
+            return (
+                self.node(OUTPUT[n.output], None, info.i, output_layer=True)
+                if not n.letters
+                else f"{OUTPUT[n.output]}_{{{self._letter(info.layer, info.i)}}}"
+            )
+        letter = {"delta": r"\delta"}.get(info.kind, info.kind)
+        return self.node(letter, info.layer, info.i)
+
+    # --------------------------------------------------------- matrices, vectors
+    def _print_MatrixSymbol(self, expr: sympy.MatrixSymbol, style: str = "plain") -> str:
+        name = str(expr.name)
+        n = self.notation
+        if name == "x":
+            return "x"
+        if name == "y":
+            return n.target
+        m = _MATRIX.match(name)
+        if m is None:
+            return super()._print_MatrixSymbol(expr)
+        kind, layer = m["kind"], m["layer"]
+        if kind == "nablaC":
+            return rf"\nabla_{{{self._vector('a', layer)}}} {n.cost}"
+        if kind == "W":
+            return f"{WEIGHT[n.weight]}{self._layer(layer)}"
+        if kind in ("g", "g'"):
+            g = self._activation_latex(layer)
+            prime = "'" if kind == "g'" else ""
+            return rf"{g}{prime}\left(z{self._layer(layer)}\right)"
+        if kind == "J":
+            return rf"\frac{{\partial {self._vector('a', layer)}}}{{\partial z{self._layer(layer)}}}"
+        if kind in ("dC/dW", "dC/db"):
+            target = WEIGHT[n.weight] if kind == "dC/dW" else "b"
+            return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
+        return self._vector({"delta": r"\delta"}.get(kind, kind), layer)
+
+    def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        if str(expr.base.label) == "C":  # the cost of sample s
+            return f"{self.notation.cost}^{{({self._print(expr.indices[0])})}}"
+        m = _MATRIX.match(str(expr.base.label))
+        if m is None:
+            return super()._print_Indexed(expr)
+        kind, layer = m["kind"], m["layer"]
+        index = [self._print(i) for i in expr.indices]
+        if kind == "W":
+            if self.notation.index_order == "from_to":
+                index.reverse()
+            return f"{WEIGHT[self.notation.weight]}{self._layer(layer)}{self._index(*index)}"
+        if kind == "g'":
+            return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
+        letter = {"delta": r"\delta"}.get(kind, kind)
+        return f"{letter}{self._layer(layer)}{self._index(*index)}"
+
+    def _vector(self, letter: str, layer: str) -> str:
+        if letter == "a" and layer in ("0",):
+            return "x"
+        if letter == "a" and self._is_output(_int(layer)) and OUTPUT[self.notation.output] is not None:
+            return OUTPUT[self.notation.output]
+        return f"{letter}{self._layer(layer)}"
+
+    def _activation_latex(self, layer: str) -> str:
+        number = _int(layer)
+        if self.network is not None and number is not None:
+            return self.network.activation(number).latex
+        return "g"
+
+    def _print_Transpose(self, expr: sympy.Transpose) -> str:
+        inner = self._print(expr.arg)
+        if not isinstance(expr.arg, sympy.MatrixSymbol):
+            inner = rf"\left({inner}\right)"
+        elif "^" in inner:
+            inner = rf"\left({inner}\right)"
+        return rf"{inner}^{{\mathsf T}}"
+
+    def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
+        parts = []
+        for arg in sorted(expr.args, key=lambda a: str(getattr(a, "name", "")).startswith("g'")):
+            text = self._print(arg)
+            if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return r" \odot ".join(parts)
+
+    def _print_OneMatrix(self, expr: sympy.OneMatrix) -> str:
+        return r"\mathbf{1}"
+
+    def _print_DiagMatrix(self, expr: sympy.DiagMatrix) -> str:
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    # ------------------------------------------------------- reading order
+    def _print_Add(self, expr: Basic, order: str | None = None) -> str:
+        """Terms as a reader writes them: positive terms first (y − ŷ, W − η∂C/∂W)."""
+        terms = sorted(
+            self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE))
+        )
+        out = ""
+        for i, term in enumerate(terms):
+            if _negative(term):
+                out += "- " if i == 0 else " - "
+                term = -term
+            elif i:
+                out += " + "
+            text = self._print(term)
+            out += rf"\left({text}\right)" if self._needs_add_brackets(term) else text
+        return out
+
+    _print_MatAdd = _print_Add  # noqa: N815 - sympy's dispatch name
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        """Factors in the order the articles write them: η, (y − ŷ), W, δ, a, σ′(z), (1 − a).
+
+        A leading minus is absorbed into a difference with the target when there
+        is one, so −(ŷ − y)σ′ reads (y − ŷ)σ′. Fractions keep a short numeric
+        coefficient in front: ½(y − ŷ)², (1/m)Σ.
+        """
+        if not expr.is_commutative:
+            return super()._print_Mul(expr)
+        coeff = expr.as_coeff_mul()[0]
+        factors = [f for f in expr.as_ordered_factors() if not f.is_Number]
+        sign = ""
+        if coeff.is_negative:
+            coeff = -coeff
+            flip = next((k for k, f in enumerate(factors) if f.is_Add and _has_target(f)), None)
+            if flip is None:
+                sign = "- "
+            else:
+                factors[flip] = -factors[flip]
+        numer = [f for f in factors if not _is_reciprocal(f)]
+        denom = [1 / f for f in factors if _is_reciprocal(f)]
+        p, q = sympy.fraction(coeff)
+        if p != 1 or not numer:
+            numer.insert(0, p)
+        if q != 1:
+            denom.insert(0, q)
+        if not denom:
+            return sign + self._product(numer)
+        if all(f.is_Number for f in denom) and numer != [1]:
+            top = numer.pop(0) if numer[0].is_Number else 1
+            return sign + rf"\frac{{{self._print(top)}}}{{{self._product(denom)}}} {self._product(numer, last=True)}"
+        if len(numer) == 1 and numer[0].has(sympy.Sum):
+            return sign + rf"\frac{{1}}{{{self._product(denom)}}} {self._product(numer, last=True)}"
+        return sign + rf"\frac{{{self._product(numer)}}}{{{self._product(denom)}}}"
+
+    def _product(self, factors: list[Basic], last: bool = False) -> str:
+        factors = sorted(factors, key=_rank)
+        parts = []
+        for k, f in enumerate(factors):
+            text = self._print(f)
+            if len(factors) > 1 or last:
+                if self._needs_mul_brackets(f, first=k == 0 and not last, last=k == len(factors) - 1):
+                    text = rf"\left({text}\right)"
+            parts.append(text)
+        return " ".join(parts)
+
+    # -------------------------------------------------------------- functions
+    def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
+        f, v = (self._print(arg) for arg in expr.args)
+        out = rf"\frac{{\partial {f}}}{{\partial {v}}}"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_sigmoid(self, expr: Basic, exp: str | None = None) -> str:
+        return self._call(r"\sigma", expr.args[0], exp)
+
+    def _print_relu(self, expr: Basic, exp: str | None = None) -> str:
+        return self._call(activations.RELU.latex, expr.args[0], exp)
+
+    def _print_leaky_relu(self, expr: Basic, exp: str | None = None) -> str:
+        return self._call(r"\operatorname{LeakyReLU}_{" + self._print(expr.args[1]) + "}", expr.args[0], exp)
+
+    def _print_step(self, expr: Basic, exp: str | None = None) -> str:
+        return self._call(r"\mathbb{1}_{>0}", expr.args[0], exp)
+
+    def _print_leaky_step(self, expr: Basic, exp: str | None = None) -> str:
+        z, slope = (self._print(arg) for arg in expr.args)
+        out = rf"\begin{{cases}} 1 & {z} > 0 \\ {slope} & {z} \le 0 \end{{cases}}"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else rf"\left({out}\right)"
+
+    def _call(self, name: str, arg: Basic, exp: str | None) -> str:
+        head = f"{name}^{{{exp}}}" if exp else name
+        return rf"{head}\left({self._print(arg)}\right)"
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Function) and expr.expr.args[:1] == expr.variables:
+            name = self._print(expr.expr)
+            head = name.split(r"{\left(", 1)[0].split(r"\left(", 1)[0]
+            return rf"{head}'\left({self._print(expr.variables[0])}\right)"
+        if expr.expr == expr.variables[0]:
+            return rf"\operatorname{{id}}'\left({self._print(expr.expr)}\right)"
+        return super()._print_Derivative(expr)
+
+
+def _kind(expr: Basic) -> str | None:
+    if expr == sym.LEARNING_RATE:
+        return "eta"
+    info = sym.parse_name(expr.name) if isinstance(expr, sympy.Symbol) else None
+    return info.kind if info is not None else None
+
+
+def _negative(term: Basic) -> bool:
+    if isinstance(term, sympy.MatMul):
+        return not term.args[0].is_Matrix and term.args[0].could_extract_minus_sign()
+    return term.could_extract_minus_sign()
+
+
+def _has_target(expr: Basic) -> bool:
+    return any(_kind(s) == "y" for s in expr.free_symbols)
+
+
+def _is_reciprocal(expr: Basic) -> bool:
+    return expr.is_Pow and expr.exp.is_Rational and expr.exp.is_negative
+
+
+_RANK = {"eta": 1, "W": 3, "delta": 4}
+
+
+def _rank(expr: Basic) -> float:
+    """Where a factor goes in a product (stable: ties keep sympy's order)."""
+    if expr.is_Number:
+        return 0
+    if expr.is_Add:
+        if _has_target(expr):
+            return 2
+        return 3.5 if any(_kind(s) in ("W", "delta") for s in expr.free_symbols) else 7
+    if expr.is_Pow:
+        return _rank(expr.base)
+    if isinstance(expr, sympy.Sum):
+        return 5.5
+    if isinstance(expr, (sympy.Symbol, sympy.Indexed)):
+        return _RANK.get(_kind(expr) or "", 5)
+    return 6
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def latex(expr: Basic, network: Network | None = None, **settings: object) -> str:
+    """``expr`` in LaTeX, in the network's notation."""
+    return DeriveLatexPrinter(network, settings).doprint(expr)

@@ -1,0 +1,243 @@
+"""Documents from a derivation: jinja2 templates over :mod:`derive.document` data."""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import sympy
+
+from derive.engine.derivation import Derivation
+from derive.errors import RenderError
+from derive.files import write_atomic
+from derive.paths import TEMPLATES
+from derive.present import mathml, picture
+from derive.present.document import Document, Eq, ExampleRow, build
+from derive.present.latex import DeriveLatexPrinter
+from derive.present.pdf import compile_pdf
+
+FORMATS = ("md", "tex", "html")
+LANGS = ("en", "zh")
+# Free text from a spec (a title) is escaped here, once per format, by the ``text`` macro of
+# templates/format/*.j2: a spec is untrusted input, and its text must reach the reader as text.
+# TeX: the ten specials, and <, >, | (which pdflatex's OT1 fonts would print as ¡, ¿, —); every
+# command is a literal, so no backslash, brace or ^^ from the spec reaches TeX's input.
+_TEX_TEXT = {c: "\\" + c for c in "&%$#_{}"} | {
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+# Pairs TeX fonts join into one glyph (–, “, ”, „, ¡, ¿); an empty group between them keeps both.
+_TEX_LIGATURES = frozenset({"--", "``", "''", ",,", "!`", "?`"})
+# Markdown (CommonMark and GitHub's extensions): characters that open or close markup inline.
+# A dollar is a character reference, not \$: GitHub's math does not reliably honour \$ outside math.
+_MARKDOWN_TEXT = {c: "\\" + c for c in "\\`*_[]<>&~|#"} | {"$": "&#36;"}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    printer = DeriveLatexPrinter()
+    env.filters.update(
+        mathml_inline=lambda tex: mathml.inline(str(tex)),
+        mathml_rows=lambda rows: mathml.rows([(r.lhs, r.rel, r.rhs) for r in rows]),
+        chained=_chained,
+        factor_eq=lambda f: Eq(f.factor, "=", f.value),
+        example_eq=_example_eq,
+        split_cells=lambda text: str(text).split("|"),
+        sci=lambda v: printer.doprint(sympy.Float(f"{float(v):.2g}", 2)),
+        num=lambda v: printer.doprint(sympy.Float(f"{float(v):.6g}", 6)),
+        texescape=escape_tex,
+        mdescape=escape_markdown,
+        htmlescape=escape_html,
+    )
+    return env
+
+
+def one_line(text: object) -> str:
+    """``text`` with control characters and line breaks as spaces.
+
+    A spec's text is one line of words: a newline would end a Markdown heading,
+    and control characters are layout (or invalid input) to TeX and HTML.
+    """
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text))
+
+
+_TEX_RUN = 16
+"""ASCII characters without a space after which TeX may break a line: a long path or word in a title
+would otherwise run off the page (CJK text breaks anywhere by itself)."""
+
+
+def escape_tex(text: object) -> str:
+    """``text`` for TeX's text mode, typeset as written: no command, group, math or comment can start."""
+    line = one_line(text)
+    out = []
+    run = 0
+    for k, c in enumerate(line):
+        out.append(_TEX_TEXT.get(c, c))
+        if line[k : k + 2] in _TEX_LIGATURES:
+            out.append("{}")
+        run = run + 1 if c.isascii() and not c.isspace() else 0
+        if run == _TEX_RUN and k + 1 < len(line):
+            out.append(r"\allowbreak{}")
+            run = 0
+    return "".join(out)
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` for inline Markdown, shown as written: no HTML, link, emphasis, code, math or heading mark."""
+    return "".join(_MARKDOWN_TEXT.get(c, c) for c in one_line(text))
+
+
+def escape_html(text: object) -> str:
+    """``text`` for HTML element content or a quoted attribute (``&``, ``<``, ``>``, quotes escaped)."""
+    return html.escape(one_line(text), quote=True)
+
+
+def _chained(rows: list[Eq]) -> list[Eq]:
+    """A left side equal to the row above is left blank, as in a chain of equalities."""
+    out = []
+    for k, r in enumerate(rows):
+        same = k > 0 and r.lhs == rows[k - 1].lhs
+        out.append(Eq("", r.rel, r.rhs, r.check, r.matrix_ok) if same else r)
+    return out
+
+
+def _example_eq(row: ExampleRow) -> Eq:
+    return Eq(row.lhs, "=", f"{row.formula} = {row.value}" if row.formula else row.value)
+
+
+_ENV = _environment()
+
+
+def render_document(doc: Document, fmt: str, lang: str) -> str:
+    """The text of one document."""
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
+    text = _ENV.get_template(f"document.{fmt}.j2").render(doc=doc, lang=lang, tikz_libraries=picture.TIKZ_LIBRARIES)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, no trailing spaces, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def render(d: Derivation, fmt: str = "md", lang: str = "en") -> str:
+    """One document for ``d`` (checked first)."""
+    return render_document(build(d), fmt, lang)
+
+
+def file_name(name: str, fmt: str, lang: str) -> str:
+    """``seed004.md`` in English, ``seed004.zh.md`` in Chinese."""
+    return f"{name}.{fmt}" if lang == "en" else f"{name}.{lang}.{fmt}"
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files written, and how many checks failed in the document."""
+
+    paths: list[Path]
+    failed: int
+
+
+class Progress:
+    """Stage lines on stderr, each with the time since the start."""
+
+    def __init__(self, label: str, stream=None, enabled: bool = True) -> None:
+        self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        if self.enabled:
+            elapsed = time.perf_counter() - self.start
+            print(f"{self.label}: {stage} (started at {elapsed:.1f} s)", file=self.stream, flush=True)
+
+
+def write(
+    d: Derivation,
+    out_dir: Path,
+    formats: Iterable[str] = FORMATS,
+    langs: Iterable[str] = ("en",),
+    pdf: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Written:
+    """Write the documents (and the SVG picture the Markdown links to) into ``out_dir``."""
+    formats, langs = list(formats), list(langs)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    for lang in langs:
+        if lang not in LANGS:
+            raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
+    _writable(out_dir)
+    say = progress or (lambda stage: None)
+    say("deriving and checking")
+    doc = build(d)
+    name = d.network.name
+    texts: dict[Path, str] = {}
+    for lang in langs:
+        for fmt in formats:
+            say(f"rendering {file_name(name, fmt, lang)}")
+            texts[out_dir / file_name(name, fmt, lang)] = render_document(doc, fmt, lang)
+    if "md" in formats:
+        texts[out_dir / f"{name}.svg"] = doc.svg
+    written = []
+    for path, text in texts.items():  # everything rendered before anything is written
+        _write(path, text)
+        written.append(path)
+    if pdf:
+
+        for lang in langs:
+            tex = out_dir / file_name(name, "tex", lang)
+            if not tex.exists():  # the PDF's source is written beside it, and listed
+                _write(tex, render_document(doc, "tex", lang))
+                written.append(tex)
+            say(f"compiling {tex.with_suffix('.pdf').name}")
+            written.append(compile_pdf(tex, lang))
+    return Written(written, doc.report.failed)
+
+
+def _write(path: Path, text: str) -> None:
+    """One document written whole, or a one-line RenderError naming it."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def _writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RenderError(f"{out_dir}: cannot create the output directory ({err.strerror})") from None
+    if not out_dir.is_dir():
+        raise RenderError(f"{out_dir}: not a directory")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise RenderError(f"{out_dir}: the output directory is not writable")
+
+
+__all__ = ["FORMATS", "LANGS", "Progress", "Written", "file_name", "render", "render_document", "write"]

@@ -1,0 +1,385 @@
+"""Reading a formula against its targets: the elements a parameter or left side names, and the formula's value for each.
+
+Separate from :mod:`derive.verify` because this is the part that builds sympy values (through
+:class:`derive.reading.Reader`) and bounds how many are built; comparing them is the other modules' work.
+Above MAX_CHECKED elements a seeded sample (SEED) is built instead of all of them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from sympy import Expr, Matrix
+
+from derive.engine.derivation import Derivation
+from derive.errors import DeriveError
+from derive.rules import symbols as sym
+from derive.verify.formula import Formula, FormulaError, LimitError, Limits, Node, parse
+from derive.verify.reading import Reader
+from derive.verify.reading_refs import (
+    FreeIndexError,
+    LayerRangeError,
+    Probe,
+    ReadError,
+    Reading,
+    Ref,
+    ShapeError,
+    Target,
+)
+from derive.verify.work import Work, WorkExhaustedError
+
+SEED = 0
+MAX_CHECKED = Limits.CHECKED  # elements compared; above this a seeded sample
+
+
+@dataclass
+class _Element:
+    """One element being compared: its target, the formula's value, and the correct value when asked for.
+
+    The correct value is made only for the stages that need it as an expression (the exact comparison,
+    the counterexample's parameters): the numbers come from the point's ∂C/∂z, and a whole 50×50 W
+    would otherwise cost 2500 sympy products for nothing.
+    """
+
+    target: Target
+    given: Expr
+    d: Derivation = field(repr=False)
+    reading: Reading = field(repr=False)
+
+    @property
+    def correct(self) -> Expr:
+        return _correct_value(Reader(self.d, self.reading, ""), self.target)
+
+
+@dataclass
+class _Attempt:
+    """The formula read in one reading, element by element."""
+
+    reading: Reading
+    elements: list[_Element]
+    total: int
+    notes: dict[str, tuple]
+    target_text: str
+    free: str | None = None  # an index letter left free (the sum is missing)
+    first: Target | None = None  # the first target as named (a whole matrix or one element)
+    numbers: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # by point: (formula, correct)
+
+
+def _as_parameter(exc: DeriveError) -> DeriveError:
+    """A formula error that is about the parameter, said so."""
+    return type(exc)(str(exc).replace("formula:", "parameter:", 1))
+
+
+def _parse_param(param: str) -> Formula:
+    try:
+        parsed = parse(param)
+    except FormulaError as exc:
+        raise _as_parameter(exc) from None
+    if parsed.lhs is not None:
+        raise FormulaError("parameter: give a name such as W1[1,2], delta2 or w^{(1)}_{12}, without '='")
+    return parsed
+
+
+@dataclass
+class _Shape(_Attempt):
+    message: str = ""
+
+
+def _read(
+    d: Derivation,
+    reading: Reading,
+    param: Formula | None,
+    parsed: Formula,
+    work: Work | None = None,
+    first: bool = False,
+) -> _Attempt:
+    """The formula's value and the correct value for every element named by the parameter or left side.
+
+    Above Limits.CHECKED elements a seeded sample is built, in the sample's order, so that when the
+    work (Limits.WORK, or what is left of Limits.READINGS) runs out after some elements, those that were
+    built are a fair sample too; the first element over the limit refuses the formula instead. With
+    ``first``, only the first binding is built (a quick look before reading all of them).
+    """
+    work = work if work is not None else Work()
+    notes: dict[str, tuple] = {}
+    source = param if param is not None else parsed
+    node = source.rhs if param is not None else parsed.lhs
+    target_reader = Reader(d, reading, source.text, notes=notes)
+    formula_reader = Reader(d, reading, parsed.text, notes=notes, work=work)
+    try:
+        envs = _envs(d, target_reader, node)
+        targets = [(env, replace(target_reader, env=env).target(node)) for env in envs.envs]
+    except FormulaError as exc:
+        raise _as_parameter(exc) if param is not None else exc from None
+    _check_whole(d, targets, "parameter" if param is not None else "formula")
+    elements: list[tuple[tuple[int, int], _Element]] = []  # (place in the list of all elements, element)
+    total, free, shape, stopped = 0, None, None, False
+    used: list[tuple[int, Target]] = []
+    skipped: set[int] = set()  # the free layer's values the formula does not exist for
+    for index in _build_order(envs, targets)[: 1 if first else None]:
+        key, (env, target) = envs.keys[index], targets[index]
+        reader = replace(formula_reader, env=env)
+        _target_shape(d, reading, target)  # derive has no gradient for the targets y: say so before anything
+        if param is not None and parsed.lhs is not None:
+            other = reader.target(parsed.lhs)
+            if other != target:
+                raise FormulaError(f"formula: the left side names {other.name} but the parameter is {target.name}")
+        try:
+            try:
+                given = reader.build(parsed.rhs)
+            except FreeIndexError as exc:
+                free = exc.letter
+                given = _build_first_term(reader, parsed.rhs, exc)
+        except LayerRangeError:
+            if envs.letter is not None:  # the formula needs a layer that l's value does not have (l + 1 > L)
+                skipped.add(env[envs.letter])
+                continue
+            raise
+        except ShapeError as exc:
+            shape = str(exc)
+            break
+        except WorkExhaustedError:
+            if not elements:
+                raise
+            stopped = True
+            break
+        pairs = _pair(d, reading, target, given)
+        if pairs is None:
+            correct = _target_shape(d, reading, target)
+            shape = f"the formula is {_shape_of(given)} but {target.name} is {_shape_of(correct)}"
+            break
+        total += len(pairs)
+        elements += [((key, n), el) for n, el in enumerate(pairs)]
+        used.append((key, target))
+    if not used and shape is None:
+        raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
+    used.sort(key=lambda pair: pair[0])
+    if envs.sampled:  # one element per binding
+        total = envs.total(skipped)
+        ends = [replace(target_reader, env=env).target(node) for env in envs.ends(skipped)]
+    elif stopped:  # the elements not built still count, and name the range
+        exists = [(k, t) for k, (env, t) in zip(envs.keys, targets, strict=True) if env.get(envs.letter) not in skipped]
+        built = {k for k, _ in used}
+        total += sum(_count(d, t) for k, t in exists if k not in built)
+        ends = [exists[0][1], exists[-1][1]]
+    else:
+        ends = [used[0][1], used[-1][1]] if used else [targets[0][1], targets[-1][1]]
+    head = ends[0] if ends else targets[0][1]
+    name = head.name if len(ends) < 2 or ends[0] == ends[-1] else f"{ends[0].name} … {ends[-1].name}"
+    if shape is not None:
+        message = shape.removeprefix("formula: ")
+        return _Shape(reading, [el for _, el in elements], total, notes, name, first=head, message=message)
+    if len(elements) > MAX_CHECKED:  # a whole matrix: a seeded sample of its elements, in the sample's order
+        keep = np.random.default_rng(SEED).choice(len(elements), MAX_CHECKED, replace=False)
+        elements = [elements[k] for k in keep]
+    checked, size = [], 0
+    for key, el in elements:  # as many as Limits.EVALUATE allows, at least one
+        grow = work.size(el.given)
+        if checked and size + grow > Limits.EVALUATE:
+            break
+        checked.append((key, el))
+        size += grow
+    checked.sort(key=lambda pair: pair[0])
+    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head)
+
+
+def _build_order(envs: _Envs, targets: list[tuple[dict[str, int], Target]]) -> list[int]:
+    """The order to build the bindings in: in order, but with a free layer, one binding of each layer first.
+
+    Which layers the formula exists for (l + 1 ≤ L) is then known early, so that when the work runs out
+    the range and the count of what was not built are still right.
+    """
+    order = list(range(len(targets)))
+    if envs.letter is None or envs.sampled:
+        return order
+    firsts = [i for i in order if i == 0 or targets[i][0][envs.letter] != targets[i - 1][0][envs.letter]]
+    rest = set(firsts)
+    return firsts + [i for i in order if i not in rest]
+
+
+def _check_whole(d: Derivation, targets: list[tuple[dict, Target]], side: str) -> None:
+    """A whole matrix named as the parameter or left side must fit in Limits.MATRIX: it is built as one matrix."""
+    for _, target in targets:
+        count = _count(d, target)
+        if target.ref.index is None and count > Limits.MATRIX:
+            letters = "i,j" if target.ref.kind == "W" else "i"
+            raise LimitError(
+                f"{side}: {target.ref.name} has {count} elements, more than the {Limits.MATRIX} compared as one"
+                f" matrix; name one element at a time, such as {target.ref.name}[{letters}]"
+            )
+
+
+def _count(d: Derivation, target: Target) -> int:
+    """How many elements a target has."""
+    ref = target.ref
+    if ref.index is not None:
+        return 1
+    if ref.kind == "W":
+        return d.size(ref.layer) * d.size(ref.layer - 1)
+    return d.network.outputs if ref.kind == "y" else d.size(ref.layer)
+
+
+@dataclass
+class _Envs:
+    """The bindings of the letters a parameter leaves free: all of them, or a seeded sample of them.
+
+    ``blocks`` are the bindings by layer (one block when no layer is free): the layer's binding and the
+    index ranges; ``keys`` are each sampled binding's place among all of them.
+    """
+
+    blocks: list[tuple[dict[str, int], dict[str, int]]]
+    keys: list[int] = field(default_factory=list)
+    letter: str | None = None  # the free layer's letter
+
+    @property
+    def counts(self) -> list[int]:
+        return [math.prod(ranges.values()) for _, ranges in self.blocks]
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def sampled(self) -> bool:
+        return self.count > len(self.keys)
+
+    @property
+    def envs(self) -> list[dict[str, int]]:
+        return [self.binding(k) for k in self.keys]
+
+    def binding(self, key: int) -> dict[str, int]:
+        """The key-th binding, in the order of itertools.product within each block (the last letter fastest)."""
+        for (fixed, ranges), count in zip(self.blocks, self.counts, strict=True):
+            if key < count:
+                values: dict[str, int] = {}
+                for letter in sorted(ranges, reverse=True):
+                    key, rest = divmod(key, ranges[letter])
+                    values[letter] = rest + 1
+                return {**{letter: values[letter] for letter in sorted(ranges)}, **fixed}
+            key -= count
+        raise IndexError(key)
+
+    def _kept(self, skipped: set[int]) -> list[tuple[int, int]]:
+        """(first key, count) of each block whose layer the formula exists for."""
+        starts = itertools.accumulate([0, *self.counts])
+        blocks = zip(starts, self.counts, self.blocks, strict=False)
+        return [(start, n) for start, n, (fixed, _) in blocks if fixed.get(self.letter or "") not in skipped]
+
+    def total(self, skipped: set[int]) -> int:
+        """How many bindings there are, leaving out the layers the formula does not exist for."""
+        return sum(n for _, n in self._kept(skipped))
+
+    def ends(self, skipped: set[int]) -> list[dict[str, int]]:
+        """The first and the last binding, leaving out those layers."""
+        kept = self._kept(skipped)
+        return [self.binding(kept[0][0]), self.binding(kept[-1][0] + kept[-1][1] - 1)] if kept else []
+
+
+def _envs(d: Derivation, reader: Reader, node: Node) -> _Envs:
+    """Every binding of the letters the parameter leaves free (indices, and a layer l).
+
+    Above Limits.CHECKED bindings a seeded sample is drawn before anything is built (the same elements as
+    sampling the built list gave, since each binding is one element), so W1[i,j] or W^{(l)}_{ij} of a wide
+    network does not build the formula for every weight.
+    """
+    try:
+        envs = _Envs([({}, _ranges(reader, node, {}))])
+    except FreeIndexError as exc:
+        if not exc.layer:
+            raise
+        envs = _Envs([], letter=exc.letter)
+        for layer in range(0, d.L + 1):
+            try:
+                envs.blocks.append(({exc.letter: layer}, _ranges(reader, node, {exc.letter: layer})))
+            except LayerRangeError:
+                continue
+        if not envs.blocks:
+            raise FormulaError(
+                f"formula: {reader.text!r} names nothing in this network for any layer {exc.letter}"
+            ) from None
+    count = envs.count
+    if count > MAX_CHECKED:
+        envs.keys = [int(k) for k in np.random.default_rng(SEED).choice(count, MAX_CHECKED, replace=False)]
+    else:
+        envs.keys = list(range(count))
+    return envs
+
+
+def _ranges(reader: Reader, node: Node, env: dict[str, int]) -> dict[str, int]:
+    """The index letters left free in a name, each with its range."""
+    probes: dict[str, Probe] = {}
+    for _ in range(6):
+        try:
+            replace(reader, env={**env, **probes}).target(node)
+            break
+        except FreeIndexError as exc:
+            if exc.layer or exc.letter in probes:
+                raise
+            probes[exc.letter] = Probe(exc.letter)
+    return {letter: probe.size(reader.text, 0) for letter, probe in probes.items()}
+
+
+def _build_first_term(reader: Reader, node: Node, exc: FreeIndexError):
+    """The formula with its free indices taken as 1, to still give numbers (the verdict names the missing sum)."""
+    env = dict(reader.env)
+    for _ in range(6):
+        if exc.layer:
+            raise exc
+        env[exc.letter] = 1
+        try:
+            return replace(reader, env=env).build(node)
+        except FreeIndexError as again:
+            exc = again
+    raise exc
+
+
+def _pair(d: Derivation, reading: Reading, target: Target, given) -> list[_Element] | None:
+    """Element-by-element pairs, or None when the shapes differ."""
+    shape = _target_shape(d, reading, target)
+    if shape is None:
+        return None if isinstance(given, Matrix) else [_Element(target, given, d, reading)]
+    if not isinstance(given, Matrix) or given.shape != shape:
+        return None
+    ref = target.ref
+    from_to = reading.notation.index_order == "from_to"
+    out = []
+    for r in range(shape[0]):
+        for c in range(shape[1]):
+            if ref.kind == "W":
+                index = (c + 1, r + 1) if from_to else (r + 1, c + 1)
+            else:
+                index = (r + 1,)
+            out.append(_Element(Target(target.what, Ref(ref.kind, ref.layer, index)), given[r, c], d, reading))
+    return out
+
+
+def _target_shape(d: Derivation, reading: Reading, target: Target) -> tuple[int, int] | None:
+    """The shape of the derived value (as ``Reader.gradient`` makes it), None for one number."""
+    ref = target.ref
+    if ref.kind == "y":
+        raise ReadError("formula: derive does not differentiate with respect to the targets")
+    if ref.index is not None:
+        return None
+    if ref.kind == "W":
+        rows, cols = d.size(ref.layer), d.size(ref.layer - 1)
+        return (cols, rows) if reading.notation.index_order == "from_to" else (rows, cols)
+    return (d.size(ref.layer), 1)
+
+
+def _shape_of(value) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0]}×{value[1]}"
+    return f"{value.rows}×{value.cols}" if isinstance(value, Matrix) else "a number"
+
+
+def _correct_value(reader: Reader, target: Target):
+    """The derived value of the target (δ in the reading's sign)."""
+    grad = reader.gradient(target.ref)
+    if target.what == "delta":
+        return grad * reader.reading.sign
+    if target.what == "update":
+        return -sym.LEARNING_RATE * grad
+    return grad

@@ -1,0 +1,186 @@
+"""What the names of a parsed formula mean for one network and one reading of its notation.
+
+A :class:`Reader` turns the syntax tree of :mod:`derive.formula` into sympy: a
+number, or a ``Matrix`` for vectors and matrices. Weights, biases, z, a, x and
+y become derive's canonical symbols; δ becomes the symbol ``delta<l>[i]``, whose
+value (±∂C/∂z) the verifier substitutes by the reading's sign; ∂C/∂θ becomes
+the derived gradient. Each choice that is not spelled out in the formula (a
+layer left off, a product of two vectors read element-wise) is recorded as a
+note for the verdict.
+
+It is assembled from two mixins: :mod:`derive.reading_names` (what names stand for) and
+:mod:`derive.reading_build` (building values, with every limit enforced); this module keeps the
+Reader's fields, its shared helpers and the values of canonical quantities. The small types are in
+:mod:`derive.reading_refs`, the budget in :mod:`derive.work`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from sympy import Expr, Matrix, S
+
+from derive.engine.derivation import Derivation
+from derive.rules import symbols as sym
+from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, Partial, fail
+from derive.verify.reading_build import _Building
+from derive.verify.reading_names import _Names
+from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
+from derive.verify.work import Work
+
+
+@dataclass
+class Reader(_Names, _Building):
+    """Builds sympy values from syntax trees for one derivation, reading and index binding."""
+
+    d: Derivation
+    reading: Reading
+    text: str
+    env: dict[str, int | Probe] = field(default_factory=dict)
+    notes: dict[str, tuple] = field(default_factory=dict)
+    work: Work = field(default_factory=Work)
+    sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def net(self):
+        return self.d.network
+
+    @property
+    def L(self) -> int:
+        return self.d.L
+
+    def error(self, node: Node, message: str, kind: type[FormulaError] = ReadError) -> FormulaError:
+        err = fail(self.text, getattr(node, "pos", 0), message)
+        return kind(str(err)) if kind is not FormulaError else err
+
+    def note(self, code: str, *data: object) -> None:
+        self.notes.setdefault(code + "|" + "|".join(map(str, data)), (code, *data))
+
+    def bound(self, letter: str, value: int | Probe, sums: tuple[int, ...] | None = None) -> Reader:
+        return replace(self, env={**self.env, letter: value}, sums=self.sums if sums is None else sums)
+
+    @property
+    def probing(self) -> bool:
+        """Whether some index is a Probe: the build only finds ranges, its value is thrown away."""
+        return any(isinstance(v, Probe) for v in self.env.values())
+
+    def charge(self, node: Node, amount: int) -> None:
+        self.work.charge(self, node, amount)
+
+    def charge_matrix(self, node: Node, rows: int, cols: int, per_entry: int = 1) -> None:
+        """Refuse a matrix over Limits.MATRIX entries, and charge its operations, before making it."""
+        if rows * cols > Limits.MATRIX:
+            raise self.error(
+                node, f"a {rows}×{cols} matrix has more than the {Limits.MATRIX} entries allowed", LimitError
+            )
+        self.charge(node, rows * cols * per_entry)
+
+    # ----------------------------------------------------------------- values
+    def value(self, ref: Ref, node: Node | None = None) -> Value:
+        """The sympy value of a canonical quantity, in the notation's orientation."""
+        if ref.index is not None:
+            return _symbol(ref)
+        if ref.kind == "W":
+            rows, cols = self.d.size(ref.layer), self.d.size(ref.layer - 1)
+            self.charge_matrix(node or _AT_START, rows, cols)
+            m = Matrix(rows, cols, lambda i, j: _weight_symbol(ref.layer, i + 1, j + 1))
+            return m.T if self.reading.notation.index_order == "from_to" else m
+        size = self.net.outputs if ref.kind == "y" else self.d.size(ref.layer)
+        self.charge_matrix(node or _AT_START, size, 1)
+        return Matrix([_symbol(Ref(ref.kind, ref.layer, (i,))) for i in range(1, size + 1)])
+
+    def gradient(self, ref: Ref, node: Node | None = None, closed: bool = True) -> Value:
+        """∂C/∂ref (always the gradient's sign), in a, z, weights and targets; in δ when not ``closed``.
+
+        In δ (±∂C/∂z, whose value the verifier gives every δ symbol) is how a formula's own ∂C/∂w is read:
+        the same numbers, without writing ∂C/∂z out, which repeats every path through the layers above
+        (and building it for a 50-wide layer costs thousands of sympy operations).
+        """
+        d = self.d
+        if ref.kind == "y":
+            raise ReadError("formula: derive does not differentiate with respect to the targets")
+        if ref.index is None:
+            if ref.kind == "W":
+                rows, cols = d.size(ref.layer), d.size(ref.layer - 1)
+                self.charge_matrix(node or _AT_START, rows, cols)
+                m = Matrix(rows, cols, lambda i, j: self.gradient(Ref("W", ref.layer, (i + 1, j + 1)), closed=closed))
+                return m.T if self.reading.notation.index_order == "from_to" else m
+            size = d.size(ref.layer)
+            self.charge_matrix(node or _AT_START, size, 1)
+            return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
+
+        def dz(layer: int, i: int) -> Expr:
+            return d.dC_dz(layer, i) if closed else self.reading.sign * sym.delta(layer, i)
+
+        layer, i = ref.layer, ref.index[0]
+        if ref.kind == "W":
+            return dz(layer, i) * sym.a(layer - 1, ref.index[1])
+        if ref.kind in ("b", "z", "delta"):
+            return dz(layer, i)
+        if ref.kind == "a" and layer == self.L:
+            return d.dC_da(i)
+        above = range(1, d.size(layer + 1) + 1)
+        return sum((_weight_symbol(layer + 1, k, i) * dz(layer + 1, k) for k in above), S.Zero)
+
+    def partial(self, node: Partial) -> Value:
+        """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
+        if self._is_cost(node.of):
+            return self.gradient(self.ref(node.wrt), node, closed=False)
+        f, v = self.ref(node.of), self.ref(node.wrt)
+        if f.index is None or v.index is None:
+            fs = _elements(self, f)
+            vs = _elements(self, v)
+            self.charge_matrix(node, len(fs), len(vs))
+            return Matrix(len(fs), len(vs), lambda r, c: self._factor(node, fs[r], vs[c]))
+        return self._factor(node, f, v)
+
+    def _factor(self, node: Partial, f: Ref, v: Ref) -> Expr:
+        d = self.d
+        i, k = f.index[0], v.index[0]
+        if f.kind == "a" and v.kind == "z" and f.layer == v.layer:
+            return d.jacobian_entry(f.layer, i, k)
+        if f.kind == "z" and v.kind == "a" and v.layer == f.layer - 1:
+            return sym.W(f.layer, i, k)
+        if f.kind == "z" and v.kind == "W" and v.layer == f.layer:
+            return sym.a(f.layer - 1, v.index[1]) if v.index[0] == i else S.Zero
+        if f.kind == "z" and v.kind == "b" and v.layer == f.layer:
+            return S.One if k == i else S.Zero
+        if f.kind == "z" and v.kind == "z" and v.layer == f.layer - 1:
+            n = d.size(v.layer)
+            return sum((sym.W(f.layer, i, m) * d.jacobian_entry(v.layer, m, k) for m in range(1, n + 1)), S.Zero)
+        if f == v:
+            return S.One
+        raise self.error(node, "derive evaluates ∂C/∂… and single chain-rule factors (∂a/∂z, ∂z/∂a, ∂z/∂w, ∂z/∂b)")
+
+
+_weight_symbol = functools.cache(sym.W)  # sym.W without sympy's lookup each time: a 50×50 W is 2500 of them
+_AT_START = Num("", 0)  # where a cost that belongs to no one node (a whole matrix named) is reported
+
+
+def _symbol(ref: Ref) -> Expr:
+    i = ref.index
+    if ref.kind == "W":
+        return _weight_symbol(ref.layer, i[0], i[1])
+    if ref.kind == "y":
+        return sym.y(i[0])
+    return {"b": sym.b, "z": sym.z, "a": sym.a, "delta": sym.delta}[ref.kind](ref.layer, i[0])
+
+
+def _elements(reader: Reader, ref: Ref) -> list[Ref]:
+    if ref.index is not None:
+        return [ref]
+    if ref.kind == "W":
+        raise ReadError("formula: derive does not write derivatives of matrices other than ∂C/∂W")
+    size = reader.net.outputs if ref.kind == "y" else reader.d.size(ref.layer)
+    return [Ref(ref.kind, ref.layer, (i,)) for i in range(1, size + 1)]
+
+
+def assignments(ranges: dict[str, int]) -> Iterator[dict[str, int]]:
+    """Every combination of index values, in order."""
+    letters = sorted(ranges)
+    for combo in itertools.product(*(range(1, ranges[k] + 1) for k in letters)):
+        yield dict(zip(letters, combo, strict=True))

@@ -1,0 +1,407 @@
+"""Building a formula's value from its syntax tree: arithmetic, functions and sums, each step bounded.
+
+A mixin of :class:`derive.reading.Reader`, in its own module because it is where every limit of
+:class:`derive.formula.Limits` is enforced while sympy values are made; it uses the Reader's names and
+values (``value``, ``partial``, ``_locate``, ``charge_matrix``) through ``self``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import sympy
+from sympy import Expr, Matrix, Rational, S
+
+from derive.rules import symbols as sym
+from derive.rules.functions import relu, sigmoid, step
+from derive.verify.formula import (
+    BinOp,
+    Call,
+    FormulaError,
+    LimitError,
+    Limits,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    Partial,
+    Pow,
+    Sum,
+    Transpose,
+    UndefinedError,
+)
+from derive.verify.reading_refs import Probe, ShapeError, Value
+from derive.verify.work import _HUGE_BITS, HUGE, NOT_REAL
+
+MAX_POWER = Limits.POWER  # largest exponent written as a number
+
+
+class _Building:
+    """The Reader's methods that build sympy values from syntax trees."""
+
+    # ------------------------------------------------------------ expressions
+    def build(self, node: Node) -> Value:
+        """The sympy value of a syntax tree."""
+        method: Callable[[Node], Value] = getattr(self, "_build_" + type(node).__name__)
+        self.charge(node, 1)
+        out = self._bounded(node, method(node))
+        if isinstance(out, Matrix) and out.shape == (1, 1):
+            return out[0, 0]
+        return out
+
+    def _build_Num(self, node: Num) -> Value:
+        return Rational(node.text)
+
+    def _build_Paren(self, node: Paren) -> Value:
+        return self.build(node.body)
+
+    def _build_Neg(self, node: Neg) -> Value:
+        value = self.build(node.body)
+        if isinstance(value, Matrix):
+            self.charge_matrix(node, *value.shape)
+        return -value
+
+    def _build_Transpose(self, node: Transpose) -> Value:
+        value = self.build(node.body)
+        return value.T if isinstance(value, Matrix) else value
+
+    def _build_Partial(self, node: Partial) -> Value:
+        return self.partial(node)
+
+    def _build_Name(self, node: Name) -> Value:
+        kind = self.kind(node)
+        if kind == "e" and not node.sub:
+            return sympy.exp(self.build(node.sup)) if node.sup is not None else sympy.E
+        if kind == "eta" and not node.sub:
+            return self._power(node, sym.LEARNING_RATE)
+        if kind == "n":
+            layer = self._layer_from(node, "W") if node.sup is not None or node.digits else None
+            if layer is None and node.sub:
+                layer = self.layer_value(node.sub[0])
+            if layer is None:
+                raise self.error(node, "n needs a layer, such as n^{(2)}")
+            return Rational(self.net.sizes[self._check_layer(node, layer, "a")])
+        if kind == "cost":
+            raise self.error(node, "the cost can only appear as ∂C/∂… in a formula")
+        if kind in ("unknown", "Delta", "e"):
+            if node.base in ("sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "f", "g"):
+                raise self.error(node, f"{node.base} needs an argument in parentheses")
+            raise self.unknown(node)
+        ref = self._locate(node, kind)
+        value = self.value(ref, node)
+        if node.sup is not None and not self._is_layer_script(node.sup, kind if kind != "out" else "a"):
+            return self._power(node, value)
+        return value
+
+    def _power(self, node: Name, base: Value) -> Value:
+        if node.sup is None:
+            return base
+        return self._raise(node, base, self.build(node.sup))
+
+    def _raise(self, node: Node, base: Value, exp: Value) -> Value:
+        if isinstance(exp, Matrix):
+            raise self.error(node, "an exponent must be a number, not a vector", ShapeError)
+        if exp.is_Number and abs(exp) > MAX_POWER:
+            raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", LimitError)
+        if isinstance(base, Matrix):
+            self.charge_matrix(node, *base.shape)
+            return base.applyfunc(lambda v: self._power_of(node, v, exp))
+        return self._power_of(node, base, exp)
+
+    def _power_of(self, node: Node, base: Expr, exp: Expr) -> Expr:
+        """base^exp, refused before sympy computes a number of more than Limits.DIGITS digits."""
+        coeff = base.as_coeff_Mul()[0] if base.is_Mul else base
+        if coeff.is_Rational and exp.is_Integer and coeff not in (S.Zero, S.One, S.NegativeOne):
+            bits = max(abs(coeff.p).bit_length(), coeff.q.bit_length()) * abs(int(exp))
+            if bits > _HUGE_BITS:
+                raise self.error(node, f"a number of more than {Limits.DIGITS} digits", LimitError)
+        return base**exp
+
+    def _bounded(self, node: Node, value: Value) -> Value:
+        """The value, checked against the limits and for values that are undefined whatever the inputs.
+
+        Every step of a build comes here, so the error names the operation that made the value: a
+        power above MAX_POWER (x x … x, (x^{64})^{64}), a division by zero, the logarithm of zero, a
+        non-real number, a number of more than Limits.DIGITS digits, or a value of more than
+        Limits.SIZE operations (products of matrices or sums multiply the size).
+        """
+        if self.probing:
+            return value
+        entries = value if isinstance(value, Matrix) else [value]
+        if isinstance(value, Matrix) and value.rows * value.cols > Limits.MATRIX:
+            raise self.error(
+                node, f"a {_shape(value)} matrix has more than the {Limits.MATRIX} entries allowed", LimitError
+            )
+        for v in entries:
+            if isinstance(v, sympy.Pow) and v.exp.is_Number and abs(v.exp) > MAX_POWER:
+                raise self.error(node, f"the exponent {v.exp} is larger than the {MAX_POWER} allowed", LimitError)
+            size, flags = self.work.inspect(v)
+            if flags:
+                raise self._undefined(node, flags)
+            if size > Limits.SIZE:
+                raise self.error(
+                    node,
+                    f"the value grows to more than the {Limits.SIZE} operations allowed"
+                    " (products of sums or of matrices multiply its size)",
+                    LimitError,
+                )
+        return value
+
+    def _undefined(self, node: Node, flags: int) -> FormulaError:
+        """The error for a value that is undefined, non-real or too big, named after the operation."""
+        if flags & HUGE:
+            return self.error(node, f"a number of more than {Limits.DIGITS} digits", LimitError)
+        bound = ", ".join(f"{k} = {v}" for k, v in sorted(self.env.items()) if isinstance(v, int))
+        when = f" when {bound}" if bound else ""  # which element, when only some are undefined
+        if flags & NOT_REAL:
+            what = "the logarithm of a negative number" if _is_log(node) else "a root of a negative number"
+            return self.error(node, f"{what} is not a real number{when}", UndefinedError)
+        if isinstance(node, BinOp) and node.op == "/":
+            what = "division by zero"
+        elif _is_log(node):
+            what = "the logarithm of zero is undefined"
+        elif isinstance(node, Pow) or (isinstance(node, Name) and node.sup is not None):
+            what = "zero to a negative power is undefined"
+        else:
+            what = "the value is undefined (a division by zero)"
+        return self.error(node, f"{what}{when}", UndefinedError)
+
+    def _build_Pow(self, node: Pow) -> Value:
+        return self._raise(node, self.build(node.base), self.build(node.exp))
+
+    def _build_BinOp(self, node: BinOp) -> Value:
+        chain = [node]  # a long a + b + c … is built from the left without deep recursion
+        while isinstance(chain[-1].left, BinOp) and chain[-1].left.op in ("+", "-", "*", "/", "odot"):
+            chain.append(chain[-1].left)
+        value = self.build(chain[-1].left)
+        for link in reversed(chain):
+            value = self._bounded(link, self._combine(link, value, self.build(link.right)))
+        return value
+
+    def _combine(self, node: BinOp, left: Value, right: Value) -> Value:
+        if node.op in "+-":
+            return self._add(node, left, right if node.op == "+" else -right)
+        if node.op == "odot":
+            return self._hadamard(node, left, right)
+        if node.op == "/":
+            if isinstance(right, Matrix):
+                if isinstance(left, Matrix) and left.shape == right.shape:
+                    self.note("elementwise_division")
+                    self.charge_matrix(node, *left.shape, per_entry=2)
+                    return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
+                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
+            if isinstance(left, Matrix):
+                self.charge_matrix(node, *left.shape)
+            return left / right
+        return self._multiply(node, left, right)
+
+    def _add(self, node: Node, left: Value, right: Value) -> Value:
+        lm, rm = isinstance(left, Matrix), isinstance(right, Matrix)
+        if lm and rm:
+            if left.shape != right.shape:
+                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", ShapeError)
+            self.charge_matrix(node, *left.shape)
+            return left + right
+        if lm or rm:
+            matrix, number = (left, right) if lm else (right, left)
+            if not number.is_Number:
+                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", ShapeError)
+            self.charge_matrix(node, *matrix.shape)
+            return matrix.applyfunc(lambda v: v + number)
+        return left + right
+
+    def _hadamard(self, node: Node, left: Value, right: Value) -> Value:
+        if isinstance(left, Matrix) and isinstance(right, Matrix):
+            if left.shape != right.shape:
+                raise self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", ShapeError)
+            self.charge_matrix(node, *left.shape)
+            return left.multiply_elementwise(right)
+        return self._multiply(node, left, right)
+
+    def _multiply(self, node: Node, left: Value, right: Value) -> Value:
+        if isinstance(left, Matrix) and isinstance(right, Matrix):
+            if left.cols == right.rows:
+                self.charge_matrix(node, left.rows, right.cols, per_entry=left.cols)
+                return left * right
+            if left.shape == right.shape and left.cols == 1:
+                self.note("elementwise_product")
+                self.charge_matrix(node, *left.shape)
+                return left.multiply_elementwise(right)
+            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)
+        if isinstance(left, Matrix) or isinstance(right, Matrix):
+            self.charge_matrix(node, *(left if isinstance(left, Matrix) else right).shape)
+        return left * right
+
+    def _build_Call(self, node: Call) -> Value:
+        func = node.func
+        args = [self.build(a) for a in node.args]
+        name = func.base
+        if name == "max":
+            return self._max(node, args)
+        if len(args) != 1:
+            raise self.error(node, f"{name} takes one argument")
+        arg = args[0]
+        if name in ("f", "g"):
+            return self._layer_function(node, arg)
+        if name.lower() == "softmax":
+            if func.primes:
+                raise self.error(node, "softmax has a Jacobian, not a derivative; write ∂a/∂z")
+            return self._softmax(node, arg)
+        fn = _FUNCTIONS.get(name.lower() if name.lower() in ("relu", "sigmoid") else name)
+        if fn is None:
+            raise self.unknown(func)
+        if func.primes > 1 or (func.primes and fn[1] is None):
+            raise self.error(node, "derive reads only a first derivative of σ, tanh, ReLU or f")
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
+        result = _apply(fn[1] if func.primes else fn[0], arg)
+        if func.sup is not None:
+            return self._raise(node, result, self.build(func.sup))
+        return result
+
+    def _max(self, node: Call, args: list[Value]) -> Value:
+        if len(args) != 2:
+            raise self.error(node, "max takes two arguments, such as \\max(0, z)")
+        a, b = args
+        if not isinstance(a, Matrix) and a == 0:
+            return _apply(relu, b)
+        if not isinstance(b, Matrix) and b == 0:
+            return _apply(relu, a)
+        if isinstance(a, Matrix) or isinstance(b, Matrix):
+            raise self.error(node, "max of vectors: write \\max(0, z)", ShapeError)
+        # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
+        # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
+        return sympy.Max(a, b, evaluate=False)
+
+    def _softmax(self, node: Node, arg: Value) -> Value:
+        if not isinstance(arg, Matrix) or arg.cols != 1:
+            raise self.error(node, "softmax takes a vector", ShapeError)
+        self.charge_matrix(node, *arg.shape, per_entry=3)
+        total = sum((sympy.exp(v) for v in arg), S.Zero)
+        return arg.applyfunc(lambda v: sympy.exp(v) / total)
+
+    def _layer_function(self, node: Call, arg: Value) -> Value:
+        """f or g: the activation of the layer given by ^{(l)} or by the argument z^{(l)}."""
+        func = node.func
+        layer = self.layer_value(func.sup) if func.sup is not None else _layer_of(arg)
+        if layer is None:
+            used = {layer.activation for layer in self.net.layers}
+            if len(used) != 1:
+                raise self.error(
+                    node, f"{func.base}: which layer's activation? apply it to z^{{(l)}} or write {func.base}^{{(l)}}"
+                )
+            layer = 1
+        act = self.net.activation(self._check_layer(node, layer, "W"))
+        if not act.elementwise:
+            if func.primes:
+                raise self.error(node, "softmax has a Jacobian, not a derivative; write ∂a/∂z")
+            return self._softmax(node, arg)
+        if func.primes > 1:
+            raise self.error(node, "derive reads only a first derivative")
+        fn = act.derivative if func.primes else act.formula
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
+        return _apply(fn, arg)
+
+    def _build_Sum(self, node: Sum) -> Value:
+        letter = node.index
+        if letter in self.env:
+            raise self.error(node, f"the sum's index {letter} is already in use")
+        if self.probing:
+            return self._probe_sum(node)
+        if node.upper is not None or node.lower is not None:
+            low = 1 if node.lower is None else self._limit(node.lower)
+            high = self._range(node) if node.upper is None else self._limit(node.upper)
+        else:
+            low, high = 1, self._range(node)
+        widest = max(self.net.sizes)
+        if high - low + 1 > widest:
+            raise self.error(
+                node, f"a sum of {high - low + 1} terms has too many terms: no layer has more than {widest} neurons"
+            )
+        if high < low:
+            return S.Zero
+        sums = (*self.sums, high - low + 1)
+        if math.prod(sums) > Limits.SUM_TERMS:
+            ranges = " × ".join(map(str, sums))
+            raise self.error(
+                node,
+                f"nested sums of {ranges} = {math.prod(sums)} terms, more than the {Limits.SUM_TERMS} allowed",
+                LimitError,
+            )
+        terms = [self.bound(letter, k, sums).build(node.body) for k in range(low, high + 1)]
+        return self._total(node, terms)
+
+    def _total(self, node: Sum, terms: list[Value]) -> Value:
+        """The sum of the terms, made at once: adding one term at a time re-sorts the growing sum each time."""
+        first = terms[0]
+        if not isinstance(first, Matrix) and not any(isinstance(t, Matrix) for t in terms):
+            return sympy.Add(*terms)
+        if all(isinstance(t, Matrix) and t.shape == first.shape for t in terms):
+            self.charge_matrix(node, first.rows, first.cols, per_entry=len(terms))
+            return Matrix(first.rows, first.cols, lambda r, c: sympy.Add(*(t[r, c] for t in terms)))
+        total = first
+        for term in terms[1:]:
+            total = self._add(node, total, term)
+        return total
+
+    def _range(self, node: Sum) -> int:
+        probe = Probe(node.index)
+        self.bound(node.index, probe).build(node.body)
+        return probe.size(self.text, node.pos)
+
+    def _probe_sum(self, node: Sum) -> Value:
+        """While ranges are being found, a sum inside is its body built once with its own index a Probe.
+
+        Its range and value do not matter then; building every term (and probing each inner sum again)
+        would make nested sums cost (n+1)^depth instead of n^depth.
+        """
+        if node.lower is not None:
+            self._limit(node.lower)
+        if node.upper is not None:
+            self._limit(node.upper)
+        return self.bound(node.index, Probe(node.index)).build(node.body)
+
+    def _limit(self, node: Node) -> int:
+        value = self.build(node)
+        if isinstance(value, Matrix) or not value.is_Integer:
+            raise self.error(node, "a sum's limits must be whole numbers, such as n^{(2)} or 3")
+        return int(value)
+
+
+_FUNCTIONS: dict[str, tuple[Callable[[Expr], Expr], Callable[[Expr], Expr] | None]] = {
+    "sigma": (sigmoid, lambda u: sigmoid(u) * (1 - sigmoid(u))),
+    "sigmoid": (sigmoid, lambda u: sigmoid(u) * (1 - sigmoid(u))),
+    "tanh": (sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2),
+    "relu": (relu, step),
+    "step": (step, None),
+    "exp": (sympy.exp, None),
+    "log": (sympy.log, None),
+    "ln": (sympy.log, None),
+}
+
+
+def _is_log(node: Node) -> bool:
+    return isinstance(node, Call) and node.func.base in ("log", "ln")
+
+
+def _apply(fn: Callable[[Expr], Expr], arg: Value) -> Value:
+    return arg.applyfunc(fn) if isinstance(arg, Matrix) else fn(arg)
+
+
+def _shape(m: Matrix) -> str:
+    return f"{m.rows}×{m.cols}"
+
+
+def _layer_of(arg: Value) -> int | None:
+    """The layer of z^{(l)} (a symbol or a vector of them), else None."""
+    values = list(arg) if isinstance(arg, Matrix) else [arg]
+    layers = set()
+    for v in values:
+        info = sym.parse_name(str(v)) if isinstance(v, sympy.Symbol) else None
+        if info is None or info.kind != "z":
+            return None
+        layers.add(info.layer)
+    return layers.pop() if len(layers) == 1 else None

@@ -1,0 +1,98 @@
+"""The vocabulary of reading a formula: what a name stands for (Ref, Target), the reading, and its errors.
+
+Separate from :mod:`derive.reading` so that the verifier, :mod:`derive.mistakes` and the parts of the
+Reader can share these small types without importing the Reader itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, Matrix
+
+from derive.model.notation import Notation
+from derive.verify.formula import FormulaError, fail
+
+Value = Expr | Matrix
+
+
+class ReadError(FormulaError):
+    """A name the network does not have, or an index or layer out of range."""
+
+
+class LayerRangeError(ReadError):
+    """A layer outside 1 … L (a free layer l takes only the values where everything exists)."""
+
+
+class ShapeError(FormulaError):
+    """Vectors and matrices whose shapes do not fit together."""
+
+
+class FreeIndexError(FormulaError):
+    """An index letter that nothing binds (no Σ over it, not named in the parameter)."""
+
+    def __init__(self, message: str, letter: str, layer: bool = False) -> None:
+        super().__init__(message)
+        self.letter = letter
+        self.layer = layer
+
+
+class Probe:
+    """Stands for an index letter while its range is found: it records each position's size."""
+
+    def __init__(self, letter: str) -> None:
+        self.letter = letter
+        self.sizes: list[tuple[int, str]] = []
+
+    def size(self, text: str, pos: int) -> int:
+        found = {n for n, _ in self.sizes}
+        if len(found) != 1:
+            where = "; ".join(f"1…{n} in {w}" for n, w in self.sizes) or "no subscript"
+            raise fail(text, pos, f"the range of {self.letter} is not clear ({where})")
+        return found.pop()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The notation a formula is read in, and how weight layers are numbered.
+
+    ``weight_shift`` 1 reads θ^{(l)} as the weights leaving layer l (article 001's
+    θ^l with z^{l+1} = θ^l a^l), which derive calls W^{(l+1)}.
+    """
+
+    notation: Notation
+    weight_shift: int = 0
+
+    @property
+    def sign(self) -> int:
+        return self.notation.delta_sign
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A canonical quantity: kind W, b, z, a (layer 0 is x), y or delta; index None for all of it."""
+
+    kind: str
+    layer: int | None
+    index: tuple[int, ...] | None
+
+    @property
+    def name(self) -> str:
+        layer = "" if self.layer is None else str(self.layer)
+        kind = "x" if self.kind == "a" and self.layer == 0 else self.kind
+        layer = "" if kind in ("x", "y") else layer
+        if self.index is None:
+            return f"{kind}{layer}"
+        return f"{kind}{layer}[{','.join(map(str, self.index))}]"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a formula gives: ``grad`` ∂C/∂ref, ``delta`` δ itself, or ``update`` Δθ = −η ∂C/∂θ."""
+
+    what: str
+    ref: Ref
+
+    @property
+    def name(self) -> str:
+        return ("Delta " if self.what == "update" else "") + self.ref.name

@@ -1,0 +1,307 @@
+"""Verifying a hand-written formula: right or wrong, with a counterexample and the reason.
+
+The formula is read by :mod:`derive.formula` and :mod:`derive.reading`, then
+compared with the derived result element by element: numerically at seeded
+random points (every z and a from the forward pass, so the forward equations
+hold), and, for small networks, symbolically after substituting δ and the
+forward equations. A wrong formula is compared with the values that the common
+mistakes of :mod:`derive.mistakes` would give, and read again under the other
+conventions (δ's sign, the weights' index order, article 001's layer numbering).
+
+Every stage is bounded by :class:`derive.formula.Limits`, so any formula is answered
+or refused (a LimitError naming the limit) within about a second, on any network
+derive verify takes; a formula undefined for every input (1/0, log 0) is refused by
+an UndefinedError naming the operation, one undefined only at a sample point gets a
+verdict that says so.
+
+This module is the front door (:func:`verify`, :class:`Verdict`, the counterexample and the
+correct form shown); the stages are its own modules, each importing only the ones before it:
+:mod:`derive.verify_read` (the elements and the formula's values), :mod:`derive.verify_points`
+(the sample points in float64), :mod:`derive.verify_exact` (the symbolic proof) and
+:mod:`derive.verify_diagnose` (mistakes and other conventions).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sympy import Expr, Symbol
+
+from derive.engine import matrixform
+from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.model.network import Network
+from derive.present.latex import latex
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial as PartialFn
+from derive.verify.diagnose import _alternative_readings, _mistakes, _readings, _structure
+from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
+from derive.verify.exact import _symbolically_equal
+from derive.verify.formula import Formula, FormulaError, LimitError, Limits, parse
+from derive.verify.mistakes import Point
+from derive.verify.points import ATOL as ATOL
+from derive.verify.points import RTOL, _first_mismatch, _points
+from derive.verify.points import close as close
+from derive.verify.read import MAX_CHECKED as MAX_CHECKED
+from derive.verify.read import SEED, _Attempt, _parse_param, _read, _Shape
+from derive.verify.reading_refs import ReadError, Reading, Target
+from derive.verify.verdict_text import render
+from derive.verify.work import Work
+
+POINTS = 4
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Values at which the formula and the derivation differ."""
+
+    element: str
+    inputs: dict[str, float]
+    targets: dict[str, float]
+    parameters: dict[str, float]
+    given: float
+    correct: float
+
+    @property
+    def defined(self) -> bool:
+        """False when the formula is undefined there (a division by zero, the logarithm of 0 or less) or overflows."""
+        return math.isfinite(self.given)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a hand-written formula is right, and why not.
+
+    ``diagnoses`` are tuples (code, *data): ``sign``, ``factor_two``,
+    ``missing_derivative``, ``extra_derivative``, ``wrong_layer_derivative``,
+    ``missing_sum``, ``transposed``, ``proportional``, ``shared_error``,
+    ``convention``, ``shape``, ``undefined`` (no value at a sample point);
+    ``notes`` say how names were read.
+    """
+
+    right: bool
+    param: str
+    formula: str
+    target: str
+    correct: str
+    notes: tuple[tuple, ...]
+    method: str  # "exact", "numeric" or "" (wrong)
+    points: int
+    elements: int
+    total_elements: int
+    tolerance: float
+    counterexample: Counterexample | None = None
+    diagnoses: tuple[tuple, ...] = ()
+    network: Network | None = field(default=None, repr=False, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.right
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(dx[0] for dx in self.diagnoses)
+
+    def text(self, lang: str = "en") -> str:
+        """The verdict for a person, from ``templates/verdict/<lang>.j2``."""
+        return render(self, lang)
+
+
+def verify(
+    net: Network | Derivation, param: str | None, formula: str, *, points: int = POINTS, seed: int = SEED
+) -> Verdict:
+    """Verify ``formula`` for ``param`` (a parameter name, δ, or None when the formula has a left side).
+
+    Raises DeriveError (one line) for what cannot be read or would cost more than :class:`Limits` allow.
+    """
+    d = net if isinstance(net, Derivation) else derive(net)
+    try:
+        return _verify(d, param, formula, points, seed)
+    except RecursionError:  # the limits keep every stage shallow; this is the last line of defence
+        raise LimitError("formula: nested too deeply for derive to evaluate") from None
+
+
+def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: int) -> Verdict:
+    parsed = parse(formula)
+    param_formula = _parse_param(param) if param is not None else None
+    if param_formula is None and parsed.lhs is None:
+        raise FormulaError("formula: name what it is for: give the parameter, or a left side such as ∂C/∂w = …")
+    pts = _points(d, np.random.default_rng(seed), points)
+    primary = Reading(d.network.notation)
+    others = Work(Limits.READINGS)  # shared by every reading under another convention
+    try:
+        attempt = _read(d, primary, param_formula, parsed)
+    except ReadError:  # unreadable in the notation: right under another convention, or the user's error
+        found = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+        if not found:
+            raise
+        attempt = _read(d, _reading_of(found, primary), param_formula, parsed)
+        return Verdict(False, method="", diagnoses=tuple(found), **_common(d, attempt, param, parsed, points))
+    common = _common(d, attempt, param, parsed, points)
+    if isinstance(attempt, _Shape):
+        diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+        return Verdict(False, method="", diagnoses=(("shape", attempt.message), *diagnoses), **common)
+    mismatch = _first_mismatch(d, attempt, pts)
+    if mismatch is None and attempt.free is None:
+        method = "exact" if _symbolically_equal(d, attempt) else "numeric"
+        return Verdict(True, method=method, **common)
+    diagnoses: list[tuple] = []
+    if mismatch is not None and not math.isfinite(mismatch[2]):  # undefined at a point, as 1/(a − σ(z)) is
+        diagnoses.append(("undefined", f"{mismatch[2]:g}"))
+    if attempt.free is not None:
+        diagnoses.append(("missing_sum", attempt.free))
+    diagnoses += _mistakes(d, attempt, pts)
+    diagnoses += _structure(attempt)
+    diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
+    counter = _counterexample(d, attempt, pts, mismatch) if mismatch is not None else None
+    return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
+
+
+def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula, points: int) -> dict:
+    return dict(
+        param=param if param is not None else parsed.text.split("=", 1)[0].rstrip(": "),
+        formula=parsed.text if parsed.lhs is None else parsed.text.split("=", 1)[1].strip(),
+        target=attempt.target_text,
+        correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
+        notes=tuple(attempt.notes.values()),
+        points=points,
+        elements=len(attempt.elements),
+        total_elements=attempt.total,
+        tolerance=RTOL,
+        network=d.network,
+    )
+
+
+def _reading_of(diagnoses: list[tuple], primary: Reading) -> Reading:
+    for reading, code in _readings(primary):
+        if ("convention", *code) in diagnoses:
+            return reading
+    return primary
+
+
+def _counterexample(d: Derivation, attempt: _Attempt, pts: list[Point], mismatch) -> Counterexample:
+    p, e, given, correct = mismatch
+    values = pts[p].values
+    el = attempt.elements[e]
+    small = d.network.parameter_count() <= EXPAND_PARAMETERS
+    used = _symbols(el.given)
+    if small or _closed_form_fits(d, el.target.ref.layer):  # the weights the derivative depends on, too
+        used |= _symbols(el.correct)
+    inputs, targets, parameters = {}, {}, {}
+    for s, v in values.items():
+        info = sym.parse_name(str(s))
+        if info is not None and info.kind == "x":
+            inputs[s.name] = v
+        elif info is not None and info.kind == "y":
+            targets[s.name] = v
+    for s in _parameters(d) if small else sorted((s for s in used if _is_parameter(s)), key=_parameter_order):
+        parameters[s.name] = values[s]
+    if sym.LEARNING_RATE in used:
+        parameters["eta"] = values[sym.LEARNING_RATE]
+    return Counterexample(el.target.name, inputs, targets, parameters, given, correct)
+
+
+def _parameters(d: Derivation) -> list[Symbol]:
+    """Every weight and bias, in the order of the parameter arrays: W1 row by row, b1, W2, …"""
+    out: list[Symbol] = []
+    for layer in range(1, d.L + 1):
+        rows, cols = d.size(layer), d.size(layer - 1)
+        out += [sym.W(layer, i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)]
+        out += [sym.b(layer, i) for i in range(1, rows + 1)] if d.network.bias else []
+    return out
+
+
+def _is_parameter(s: Symbol) -> bool:
+    info = sym.parse_name(str(s))
+    return info is not None and info.kind in ("W", "b")
+
+
+def _parameter_order(s: Symbol) -> tuple[int, int, int, int]:
+    """The place of a weight or bias in :func:`_parameters`' order."""
+    info = sym.parse_name(str(s))
+    assert info is not None and info.layer is not None
+    return info.layer, 0 if info.kind == "W" else 1, info.i, info.j or 0
+
+
+def _symbols(expr: Expr) -> set[Symbol]:
+    """The symbols in an expression, each shared part visited once (``free_symbols`` walks every path, and a
+    deep network's closed form shares its parts along exponentially many paths)."""
+    found: set[Symbol] = set()
+    seen: set[Expr] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        if isinstance(e, Symbol):
+            found.add(e)
+        stack.extend(e.args)
+    return found
+
+
+# ------------------------------------------------------------- correct form
+def _correct_latex(d: Derivation, target: Target) -> str:
+    """The derived result for the target, in the notation, as LaTeX (lhs = forms …)."""
+
+    net = d.network
+    ref = target.ref
+
+    def show(*exprs) -> str:
+        return " = ".join(latex(e, net) for e in exprs)
+
+    if ref.index is None:
+        if ref.kind == "W" and target.what == "grad":
+            return show(*_sides(matrixform.gradients(d, ref.layer)[0]))
+        if ref.kind == "b" and target.what == "grad":
+            return show(*_sides(matrixform.gradients(d, ref.layer)[1]))
+        if ref.kind == "delta":
+            eq = matrixform.output_delta(d)[-1] if ref.layer == d.L else matrixform.recursion(d, ref.layer)[0]
+            return show(*_sides(eq))
+        return ""
+    layer, i = ref.layer, ref.index[0]
+    closed = _closed_form_fits(d, layer)  # else the δ form alone
+    if ref.kind == "delta":
+        forms = [d.delta_closed(layer, i)] if closed else []
+        if layer == d.L:
+            return show(sym.delta(layer, i), *forms)
+        if _recursion_fits(d, layer):
+            return show(sym.delta(layer, i), d.delta_recursion(layer, i).rhs, *forms)
+        return show(*_sides(matrixform.recursion(d, layer)[0]))  # Σ_k over a wide layer: the vector form
+    if ref.kind in ("W", "b"):
+        name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
+        lhs = PartialFn(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
+        forms = [d.gradient(name, "delta"), *([d.gradient(name, "closed")] if closed else [])]
+        if target.what == "update":
+            return show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
+        return show(lhs, *forms)
+    if ref.kind == "z":
+        forms = [d.dC_dz(layer, i)] if closed else []
+        return show(PartialFn(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
+    return ""
+
+
+def _recursion_fits(d: Derivation, layer: int) -> bool:
+    """Whether δ^{(l)}_i = Σ_k W_{ki} δ_k g'(z_i) stays within Limits.CLOSED_FORM operations (a 1024-wide
+    layer above makes it 1024 terms long, and sympy takes seconds to build it one term at a time)."""
+    per_neuron = 1 if d.network.activation(layer).elementwise else d.size(layer)
+    return 4 * d.size(layer + 1) * per_neuron <= Limits.CLOSED_FORM
+
+
+def _closed_form_fits(d: Derivation, layer: int) -> bool:
+    """Whether ∂C/∂z of a neuron of ``layer``, written out, stays within Limits.CLOSED_FORM operations.
+
+    It repeats every path from the neuron to the outputs (a 20-wide network 8 layers deep has 20^7 of
+    them), so it is estimated from the widths before it is built: building it costs a sympy operation
+    per weight above the layer, printing it one per operation of every path.
+    """
+    size = 4 * (1 if d.output_matching() or d.network.activation(d.L).elementwise else d.size(d.L))
+    for m in range(d.L - 1, max(layer, 1) - 1, -1):
+        size = d.size(m + 1) * (size + 3) * (1 if d.network.activation(m).elementwise else d.size(m))
+        if size > Limits.CLOSED_FORM:
+            return False
+    return size <= Limits.CLOSED_FORM
+
+
+def _sides(eq) -> tuple:
+    return eq.lhs, eq.rhs
