@@ -167,7 +167,6 @@ def _render(args: argparse.Namespace) -> int:
             raise UsageError(f"{same} and {spec} both have the name {net.name!r}: their documents would overwrite")
         nets.append(net)
     if "pdf" in formats:  # before the work, not after it
-
         require_engines(langs)
     failed = 0
     for net in nets:

@@ -41,4 +41,3 @@ def steps(d: Derivation) -> list[Step]:
     out.append(Step("general", matrixform.general(d)))
     out.append(Step("update", tuple(eq for layer in range(1, d.L + 1) for eq in matrixform.update(d, layer))))
     return out
-

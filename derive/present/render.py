@@ -210,7 +210,6 @@ def write(
         _write(path, text)
         written.append(path)
     if pdf:
-
         for lang in langs:
             tex = out_dir / file_name(name, "tex", lang)
             if not tex.exists():  # the PDF's source is written beside it, and listed

@@ -30,6 +30,7 @@ class Verdict(Protocol):
 
     def __bool__(self) -> bool: ...
 
+
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES / "verdict"),
     undefined=jinja2.StrictUndefined,
