@@ -139,7 +139,7 @@ class Sign(Mistake):
     """The negative of the derivative (y − ŷ against ŷ − y)."""
 
     code = "sign"
-    rank = 0
+    rank = 10
     with_sign = False
 
     @classmethod
@@ -152,7 +152,7 @@ class FactorTwo(Mistake):
     """Twice (``double``) or half (``half``) the derivative: the ½ of the squared error."""
 
     code = "factor_two"
-    rank = 1
+    rank = 20
     which: str
 
     @classmethod
@@ -166,7 +166,7 @@ class MissingDerivative(Mistake):
     """The activation derivative of ``layer`` (the element's own or one above it) left out."""
 
     code = "missing_derivative"
-    rank = 2
+    rank = 30
     layer: int
 
     @classmethod
@@ -189,7 +189,7 @@ class ExtraDerivative(Mistake):
     """σ'(z) of the outputs kept where the loss cancels it (or softmax's a(1 − a) for its Jacobian)."""
 
     code = "extra_derivative"
-    rank = 3
+    rank = 40
     layer: int
 
     @classmethod
@@ -207,7 +207,7 @@ class WrongLayerDerivative(Mistake):
     """The activation derivative of another ``layer`` (``neuron``, None for the element's own index)."""
 
     code = "wrong_layer_derivative"
-    rank = 4
+    rank = 50
     layer: int
     neuron: int | None
 
@@ -236,7 +236,7 @@ class MissingSum(Mistake):
     or, found by the reader rather than by numbers, the index ``letter`` left unsummed."""
 
     code = "missing_sum"
-    rank = 5
+    rank = 60
     k: int | None = None
     letter: str | None = None
 
@@ -260,7 +260,7 @@ class Transposed(Mistake):
     """W_{ji} where W_{ij} belongs (also said when the formula is right with the index order flipped)."""
 
     code = "transposed"
-    rank = 6
+    rank = 70
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -279,7 +279,7 @@ class Proportional(Mistake):
     """The same ``ratio`` to the derivative at every point and element, when no other mistake explains it."""
 
     code = "proportional"
-    rank = 7
+    rank = 80
     ratio: float
 
     @classmethod
@@ -297,7 +297,7 @@ class SharedError(Mistake):
     """Article 000's error shared out by w/(w + w): a denominator made of weights only."""
 
     code = "shared_error"
-    rank = 8
+    rank = 90
 
     @classmethod
     def seen(cls, formula: Evidence) -> Self | None:

@@ -1,14 +1,14 @@
 """Verifying a hand-written formula: right or wrong, with a counterexample and the reason.
 
-The formula is read by :mod:`derive.formula` and :mod:`derive.reading`, then
+The formula is read by :mod:`derive.verify.formula` and :mod:`derive.verify.reading`, then
 compared with the derived result element by element: numerically at seeded
 random points (every z and a from the forward pass, so the forward equations
 hold), and, for small networks, symbolically after substituting δ and the
 forward equations. A wrong formula is compared with the values that the common
-mistakes of :mod:`derive.mistakes` would give, and read again under the other
+mistakes registered in :mod:`derive.verify.mistakes` would give, and read again under the other
 conventions (δ's sign, the weights' index order, article 001's layer numbering).
 
-Every stage is bounded by :class:`derive.formula.Limits`, so any formula is answered
+Every stage is bounded by :class:`derive.verify.formula.Limits`, so any formula is answered
 or refused (a LimitError naming the limit) within about a second, on any network
 derive verify takes; a formula undefined for every input (1/0, log 0) is refused by
 an UndefinedError naming the operation, one undefined only at a sample point gets a
@@ -16,9 +16,10 @@ verdict that says so.
 
 This module is the front door (:func:`verify`, :class:`Verdict`, the counterexample and the
 correct form shown); the stages are its own modules, each importing only the ones before it:
-:mod:`derive.verify_read` (the elements and the formula's values), :mod:`derive.verify_points`
-(the sample points in float64), :mod:`derive.verify_exact` (the symbolic proof) and
-:mod:`derive.verify_diagnose` (mistakes and other conventions).
+:mod:`derive.verify.read` (the elements and the formula's values), :mod:`derive.verify.points`
+(the sample points in float64), :mod:`derive.verify.exact` (the symbolic proof) and
+:mod:`derive.verify.diagnose` (mistakes and other conventions). What a verdict says is records
+(:mod:`derive.verify.findings`, :mod:`derive.verify.mistakes`) put into words by the templates.
 """
 
 from __future__ import annotations
