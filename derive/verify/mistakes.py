@@ -29,6 +29,7 @@ from derive.rules import symbols as sym
 from derive.verify.backward import Backward, Point, weight_symbol
 from derive.verify.findings import Diagnosis
 from derive.verify.points import close
+from derive.verify.read import _Element
 from derive.verify.reading_refs import Target
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
@@ -101,7 +102,7 @@ class Evidence:
     """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
     and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
 
-    elements: Sequence  # the attempt's elements: .target, .given (the formula's sympy value)
+    elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
     pairs: list[tuple[float, float]]
     found: list[Diagnosis]
 
