@@ -13,7 +13,9 @@ from derive.errors import DeriveError
 from derive.model.samples import cost
 from derive.present.latex import latex
 from derive.verify import verify
+from derive.verify.findings import Convention
 from derive.verify.formula_file import read
+from derive.verify.mistakes import MissingDerivative, MissingSum, Proportional
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [f"seed00{i}" for i in range(5)]
@@ -87,16 +89,15 @@ def test_wrong_variants_are_diagnosed(seed: str, param: str | None, formula: str
 
 def test_diagnosis_details() -> None:
     """The data of a diagnosis names the layer, the term or the convention."""
-    codes = dict((d[0], d[1:]) for d in verify(net_of("seed004"), "delta2", r"(y - \hat y)").diagnoses)
-    assert codes == {"missing_derivative": (2,)}
+    assert verify(net_of("seed004"), "delta2", r"(y - \hat y)").diagnoses == (MissingDerivative(layer=2),)
     missing = verify(net_of("seed001"), None, r"\delta^{(1)}_1 = \theta^{(2)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)")
-    assert ("missing_sum", 2) in missing.diagnoses
+    assert MissingSum(k=2) in missing.diagnoses
     shifted = verify(net_of("seed001"), None, r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T")
-    assert ("convention", "weight_shift", 1) in shifted.diagnoses
+    assert Convention("weight_shift", 1) in shifted.diagnoses
     proportional = verify(net_of("seed000"), None, r"\delta_c = 3 (w_{ec}\delta_e + w_{fc}\delta_f)\, a_c (1 - a_c)")
-    assert ("proportional", 3.0) in proportional.diagnoses
+    assert Proportional(ratio=3.0) in proportional.diagnoses
     sign = verify(net_of("seed004"), "delta2", r"(\hat y - y)\hat y(1-\hat y)")
-    assert ("convention", "delta", "gradient") in sign.diagnoses
+    assert Convention("delta", "gradient") in sign.diagnoses
 
 
 def test_counterexample_matches_finite_differences() -> None:

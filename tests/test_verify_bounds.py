@@ -25,7 +25,9 @@ import derive
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.verify import Verdict, verify
+from derive.verify.findings import Undefined
 from derive.verify.formula import MAX_LENGTH, LimitError, Limits, UndefinedError
+from derive.verify.mistakes import MissingDerivative
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {name: ROOT / "examples" / f"{name}.toml" for name in ("seed003", "seed004")}
@@ -342,7 +344,7 @@ def test_undefined_at_a_point_is_a_verdict_that_says_so(nets, capsys, formula, g
     reference = verify(nets["seed004"], "delta2", "0").counterexample
     assert reference is not None and c.inputs == reference.inputs and c.parameters == reference.parameters
     assert c.correct == reference.correct != 0
-    assert v.diagnoses[0] == ("undefined", gives)
+    assert v.diagnoses[0] == Undefined(gives)
     code, out, err = run(capsys, str(EXAMPLES["seed004"]), "delta2", formula)
     assert code == 1 and err == ""
     line = counterexample_line(out)
@@ -466,7 +468,7 @@ def test_diagnoses_still_found_on_the_big_network(nets):
     """The mistakes are computed once per point: δ without σ' is still named on a 50-50-50 network."""
     v = verify(nets["big"], "delta1[j]", r"\sum_k W^{(2)}_{kj} \delta^{(2)}_k")
     assert not v
-    assert ("missing_derivative", 1) in v.diagnoses
+    assert MissingDerivative(layer=1) in v.diagnoses
     sign = verify(nets["mnist"], "W1[i,j]", r"-\delta^{(1)}_i x_j")
     assert sign.codes[0] == "sign" and sign.total_elements == 78400
     c = sign.counterexample

@@ -1,98 +1,79 @@
 """Why a formula is wrong: the common mistakes it matches, and the conventions under which it would be right.
 
-Separate from :mod:`derive.verify` because it only runs for a wrong formula, and it compares the formula
-with :mod:`derive.mistakes`' values and reads it again under other conventions, each bounded by Limits.
+Separate from :mod:`derive.verify.verdict` because it only runs for a wrong formula: it runs every mistake
+registered in :mod:`derive.verify.mistakes` (knowing none of them by name) and reads the formula again under
+other conventions, each bounded by Limits.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
 from dataclasses import replace
-
-import sympy
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
-from derive.rules import symbols as sym
+from derive.verify.backward import Backward, Point
+from derive.verify.findings import Convention, Diagnosis
 from derive.verify.formula import Formula, Limits
-from derive.verify.mistakes import Backward, Point, alternatives
+from derive.verify.mistakes import Evidence, Mistake, Sign, Site, Transposed, ranked
 from derive.verify.points import _first_mismatch, _numbers, _with_delta, close
 from derive.verify.read import _Attempt, _read, _Shape
 from derive.verify.reading_refs import Reading
 from derive.verify.work import Work
 
-_ORDER = (
-    "sign",
-    "factor_two",
-    "missing_derivative",
-    "extra_derivative",
-    "wrong_layer_derivative",
-    "missing_sum",
-    "transposed",
-)
 
-
-def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[tuple]:
-    """The common mistakes whose values the formula matches at every point and element.
+def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagnosis]:
+    """The registered mistakes the formula shows: those whose values it matches at every point and element,
+    in rank order, one of each kind, then those seen in the formula as a whole.
 
     A mistake must fit the first Limits.DIAGNOSED elements at every point (chance cannot make that
     happen), fewer when their candidates pass Limits.DIAGNOSES values in all (a 100-layer network has a
     thousand places for a misplaced σ'); once none fits, the rest are not computed. The backward pass
-    with each mistake is computed once per point, not once per element.
+    with each mistake is computed once per point, not once per element. A mistake that matches the
+    negative of the formula is named with the sign mistake before it.
     """
     sign = attempt.reading.sign
+    kinds = ranked()
     numbers = [_numbers(d, attempt, pts, p) for p in range(len(pts))]
-    pairs = [pair for row in numbers for pair in row]
-    ratios = [given / correct for given, correct in pairs if abs(correct) > 1e-9 and math.isfinite(given)]
     backward = [Backward(d, _with_delta(point, sign)) for point in pts]
-    matched: set | None = None
+    matched: set[tuple[Mistake, bool]] | None = None  # (mistake, together with the wrong sign)
     tried = 0
     for e, el in enumerate(attempt.elements[: Limits.DIAGNOSED]):
         if matched is not None and (not matched or tried > Limits.DIAGNOSES):
             break
         for p, nums in enumerate(backward):
             given, correct = numbers[p][e]
-            only = None if matched is None else {key[:-1] if key[-1] == "and_sign" else key for key in matched}
-            keys = set()
-            for key, value in alternatives(d, el.target, nums.point, sign, correct, nums, only):
-                tried += 1
-                if close(given, value):
-                    keys.add(key)
-                elif key[0] != "sign" and close(given, -value):  # the mistake and the wrong sign together
-                    keys.add((*key, "and_sign"))
-            matched = keys if matched is None else matched & keys
-    found = sorted(matched or (), key=lambda k: (k[-1] == "and_sign", _ORDER.index(k[0]), str(k[1:])))
-    out: list[tuple] = []
-    for key in found:
-        if key[-1] == "and_sign":
-            key = key[:-1]
-            if ("sign",) not in out:
-                out.append(("sign",))
-        if key[0] not in {k[0] for k in out}:
-            out.append(key)
-    if not out and len(ratios) >= 2 and all(close(r, ratios[0]) for r in ratios) and not close(ratios[0], 1.0):
-        out.append(("proportional", float(f"{ratios[0]:.6g}")))
+            at = Site(d, el.target, nums, sign, correct)
+            fits: set[tuple[Mistake, bool]] = set()
+            for kind in kinds:
+                fitted = None if matched is None else [m for m, _ in matched if type(m) is kind]
+                for mistake, value in kind.gives(at, fitted):
+                    tried += 1
+                    if close(given, value):
+                        fits.add((mistake, False))
+                    elif mistake.with_sign and close(given, -value):
+                        fits.add((mistake, True))
+            matched = fits if matched is None else matched & fits
+    out: list[Diagnosis] = []
+    for mistake, signed in sorted(matched or (), key=lambda m: (m[1], m[0].rank, m[0].tie_break())):
+        if signed and Sign() not in out:
+            out.append(Sign())
+        if mistake.code not in {m.code for m in out}:
+            out.append(mistake)
+    whole = Evidence(attempt.elements, [pair for row in numbers for pair in row], out)
+    for kind in kinds:
+        seen = kind.seen(whole)
+        if seen is not None:
+            out.append(seen)
     return out
-
-
-def _structure(attempt: _Attempt) -> list[tuple]:
-    """Article 000's error shared out by w/(w + w): a denominator made of weights only."""
-    for el in attempt.elements[:1]:
-        for power in el.given.atoms(sympy.Pow):
-            if power.exp.is_negative and power.base.is_Add and power.base.free_symbols:
-                if all(
-                    (info := sym.parse_name(str(s))) is not None and info.kind == "W" for s in power.base.free_symbols
-                ):
-                    return [("shared_error",)]
-    return []
 
 
 def _alternative_readings(
     d: Derivation, param: Formula | None, parsed: Formula, pts: list[Point], primary: Reading, work: Work
-) -> list[tuple]:
+) -> list[Diagnosis]:
     """The conventions under which the formula would be right (as many as ``work`` allows: it is shared)."""
-    out: list[tuple] = []
-    for reading, code in _readings(primary, d.L):
+    out: list[Diagnosis] = []
+    for reading, says in _readings(primary, d.L):
         try:  # the first element decides most readings; the others are read only if it fits
             attempt = _read(d, reading, param, parsed, work, first=True)
             if _fits(d, attempt, pts):
@@ -101,9 +82,7 @@ def _alternative_readings(
             continue
         if not _fits(d, attempt, pts):
             continue
-        if code[0] == "index_order":
-            out.append(("transposed",))
-        out.append(("convention", *code))
+        out += says
     return out
 
 
@@ -112,11 +91,20 @@ def _fits(d: Derivation, attempt: _Attempt, pts: list[Point]) -> bool:
     return not isinstance(attempt, _Shape) and attempt.free is None and _first_mismatch(d, attempt, pts) is None
 
 
-def _readings(primary: Reading, depth: int = 2):
+def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple[Diagnosis, ...]]]:
+    """The other conventions, each with what the verdict says when the formula is right under it."""
     n = primary.notation
     flip_delta = "gradient" if n.delta == "error" else "error"
     flip_order = "to_from" if n.index_order == "from_to" else "from_to"
-    yield Reading(replace(n, delta=flip_delta)), ("delta", flip_delta)
-    yield Reading(replace(n, index_order=flip_order)), ("index_order", flip_order)
+    yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
+    yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
     if depth >= 2:
-        yield Reading(n, weight_shift=1), ("weight_shift", 1)
+        yield Reading(n, weight_shift=1), (Convention("weight_shift", 1),)
+
+
+def _reading_of(diagnoses: list[Diagnosis], primary: Reading) -> Reading:
+    """The convention the diagnoses name (the first), else the notation's own."""
+    for reading, says in _readings(primary):
+        if all(said in diagnoses for said in says):
+            return reading
+    return primary

@@ -1,203 +1,315 @@
-"""The common mistakes of hand-derived backpropagation, one small definition each.
+"""The registry of common mistakes in hand-derived backpropagation: one small record each.
 
-Each mistake gives, for one element of what is being verified (a weight's
-∂C/∂w, a bias's, a δ) at one numeric point, the value a person who made that
-mistake would have written. A formula that matches one of these values at
-every checked point and element is diagnosed with that mistake.
+A mistake is a frozen dataclass subclassing :class:`Mistake`, with a ``code``, a ``rank`` (lower ranks
+are named first) and named fields (which layer, which term); defining the class registers it. It says
+how to compute what the mistake gives in one of two ways:
+
+- :meth:`Mistake.gives`: for one element at one sample point (a :class:`Site`), the value a person who
+  made the mistake would have written. A formula that matches the value at every checked point and
+  element is diagnosed with it;
+- :meth:`Mistake.seen`: from the formula as a whole (its numbers, its expression).
+
+Its words are the macro named ``code`` in ``templates/verdict/words_en.j2`` and ``words_zh.j2``. Adding a
+mistake is one record here and its two macros; :mod:`derive.verify.diagnose` runs every registered one.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Collection, Iterator, Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar, Self
 
-import numpy as np
-from sympy import Symbol
+import sympy
+from sympy import Expr, Symbol
 
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
-from derive.rules.floats import evaluate
+from derive.verify.backward import Backward, Point, weight_symbol
+from derive.verify.findings import Diagnosis
+from derive.verify.points import close
+from derive.verify.read import _Element
 from derive.verify.reading_refs import Target
 
-Key = tuple  # (code, *data), the same across elements for one consistent mistake
-_weight_symbol = functools.cache(sym.W)  # sym.W without sympy's lookup each time (the loops are long)
+MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
+
+
+def ranked() -> list[type[Mistake]]:
+    """The registered mistakes, lowest rank first."""
+    return sorted(MISTAKES, key=lambda kind: kind.rank)
+
+
+@dataclass
+class Site:
+    """One element of what is verified (a weight's ∂C/∂w, a bias's, a δ) at one point: what values are made of.
+
+    Every number is computed when a mistake first asks for it, from the point's :class:`Backward`, which
+    the elements at the point share.
+    """
+
+    d: Derivation
+    target: Target
+    nums: Backward
+    sign: int
+    correct: float  # the derived value of the element at the point
+
+    @property
+    def point(self) -> Point:
+        return self.nums.point
+
+    @property
+    def values(self) -> Mapping[Symbol, float]:
+        return self.nums.point.values
+
+    @property
+    def layer(self) -> int:
+        return self.target.ref.layer
+
+    @property
+    def i(self) -> int:
+        """The element's neuron (the row of a weight)."""
+        return self.target.ref.index[0]
+
+    @cached_property
+    def factors(self) -> tuple[float, float] | None:
+        """(scale, local) with value = scale · ∂C/∂z_i · local, or None when the element is not W, b, z or δ."""
+        ref = self.target.ref
+        if ref.kind not in ("W", "b", "z", "delta") or ref.index is None:
+            return None
+        local = self.values[sym.a(ref.layer - 1, ref.index[1])] if ref.kind == "W" else 1.0
+        scale = {"grad": 1.0, "delta": float(self.sign), "update": -self.values[sym.LEARNING_RATE]}[self.target.what]
+        return scale, local
+
+    @cached_property
+    def own(self) -> float | None:
+        """g'(z_i) of the element's own neuron, None for softmax (not element-wise)."""
+        return self.nums.derivative(self.layer, self.i)
+
+    @cached_property
+    def back(self) -> float:
+        """∂C/∂a_i of the element's neuron: δ before the activation's derivative."""
+        return self.nums.back(self.layer, self.i)
+
+    @cached_property
+    def matching(self) -> bool:
+        """Whether the loss cancels the output activation's derivative (δ of the outputs is a − y)."""
+        return self.d.output_matching()
+
+
+@dataclass
+class Evidence:
+    """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
+    and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
+
+    elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
+    pairs: list[tuple[float, float]]
+    found: list[Diagnosis]
 
 
 @dataclass(frozen=True)
-class Point:
-    """One numeric point: every symbol's value and ∂C/∂z of every neuron (gradient sign).
+class Mistake(Diagnosis):
+    """A common mistake; subclasses are registered when defined (those that set a ``rank``)."""
 
-    ``weights``, when given, are the weight arrays by layer (W<l> of shape (units of l, units of l−1)),
-    so that a backward pass is one product per layer instead of a loop over every weight; ``slopes``
-    g'(z) of each element-wise layer and ``top`` ∂C/∂a of the outputs, when given, save evaluating them
-    again for every Backward.
-    """
+    rank: ClassVar[int]
+    with_sign: ClassVar[bool] = True  # whether it is also looked for together with the wrong sign
 
-    values: Mapping[Symbol, float]
-    dz: Mapping[tuple[int, int], float]
-    weights: Mapping[int, np.ndarray] | None = None
-    slopes: Mapping[int, np.ndarray] | None = None
-    top: np.ndarray | None = None
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "rank" in cls.__dict__:
+            MISTAKES.append(cls)
 
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        """(this mistake with its fields, the value it gives) for one element at one point.
 
-class Backward:
-    """The backward pass at one point, with room for a mistake in one layer; every number computed once.
-
-    The verifier makes one per point and asks it about every element, so the cost of the diagnoses grows
-    with the network once, not once per element; with the point's weight arrays, a layer is one product
-    (a 1024-wide layer has a million weights, a 100-layer network a hundred backward passes to try).
-    """
-
-    def __init__(self, d: Derivation, point: Point) -> None:
-        self.d, self.point = d, point
-        self.sizes = d.network.sizes  # computed on each access: once here
-        self._derivatives: dict[int, np.ndarray | None] = {}
-        self._backs: dict[int, np.ndarray] = {}
-        self._without: dict[int, tuple[dict[int, np.ndarray], int]] = {}
-
-    def derivatives(self, layer: int) -> np.ndarray | None:
-        """g'(z^{(l)}_i) of every neuron of the layer, or None for softmax (not element-wise)."""
-        if layer not in self._derivatives:
-            d, slopes = self.d, self.point.slopes
-            if slopes is not None and layer in slopes:
-                self._derivatives[layer] = slopes[layer]
-            elif not d.network.activation(layer).elementwise:
-                self._derivatives[layer] = None
-            else:
-                values = self.point.values
-                entries = [evaluate(d.jacobian_entry(layer, i, i), values) for i in self._neurons(layer)]
-                self._derivatives[layer] = np.array(entries)
-        return self._derivatives[layer]
-
-    def derivative(self, layer: int, i: int) -> float | None:
-        """g'(z^{(l)}_i), or None for softmax (not element-wise)."""
-        found = self.derivatives(layer)
-        return None if found is None else float(found[i - 1])
-
-    def back(self, layer: int, i: int) -> float:
-        """∂C/∂a^{(l)}_i: what δ is before the activation's derivative."""
-        if layer not in self._backs:
-            dz = self.point.dz
-            above = None if layer == self.d.L else np.array([dz[(layer + 1, k)] for k in self._neurons(layer + 1)])
-            self._backs[layer] = self._sum_back(layer, above)
-        return float(self._backs[layer][i - 1])
-
-    def _neurons(self, layer: int) -> range:
-        return range(1, self.sizes[layer] + 1)
-
-    def _sum_back(self, layer: int, above: np.ndarray | None) -> np.ndarray:
-        """Σ_k W^{(l+1)}_{ki} above_k for every neuron i of the layer (∂C/∂a of the outputs at the top)."""
-        d, values, weights = self.d, self.point.values, self.point.weights
-        if layer == d.L:
-            if self.point.top is not None:
-                return self.point.top
-            return np.array([evaluate(d.dC_da(i), values) for i in self._neurons(layer)])
-        assert above is not None
-        if weights is not None:
-            return weights[layer + 1].T @ above
-        rows = self._neurons(layer + 1)
-        return np.array(
-            [sum(values[_weight_symbol(layer + 1, k, i)] * above[k - 1] for k in rows) for i in self._neurons(layer)]
-        )
-
-    def dz_without(self, skip: int, down_to: int) -> dict[int, np.ndarray] | None:
-        """∂C/∂z by layer with layer ``skip``'s activation derivative left out, down to ``down_to``.
-
-        None when a softmax layer is in the way. Computed once per ``skip`` all the way down (or to the
-        first softmax layer, where it stops).
+        ``fitted`` are the ones of this kind that fitted every element so far (None for the first
+        element): a mistake with many candidates computes only those.
         """
-        if skip not in self._without:
-            out = {skip: np.array([self.back(skip, i) for i in self._neurons(skip)])}
-            lowest = skip
-            for layer in range(skip - 1, 0, -1):
-                derivatives = self.derivatives(layer)
-                if derivatives is None:
-                    break
-                out[layer] = derivatives * self._sum_back(layer, out[layer + 1])
-                lowest = layer
-            self._without[skip] = (out, lowest)
-        out, lowest = self._without[skip]
-        return out if lowest <= down_to else None
+        return iter(())
 
-
-def _scale_and_local(target: Target, values: Mapping[Symbol, float], sign: int) -> tuple[float, float] | None:
-    """The factors around ∂C/∂z: value = scale · ∂C/∂z_i · local."""
-    ref = target.ref
-    if ref.kind not in ("W", "b", "z", "delta") or ref.index is None:
+    @classmethod
+    def seen(cls, formula: Evidence) -> Self | None:
+        """This mistake, when the formula as a whole shows it."""
         return None
-    local = values[sym.a(ref.layer - 1, ref.index[1])] if ref.kind == "W" else 1.0
-    scale = {"grad": 1.0, "delta": float(sign), "update": -values[sym.LEARNING_RATE]}[target.what]
-    return scale, local
 
 
-def alternatives(
-    d: Derivation,
-    target: Target,
-    point: Point,
-    sign: int,
-    correct: float,
-    nums: Backward | None = None,
-    only: Collection[Key] | None = None,
-) -> Iterator[tuple[Key, float]]:
-    """(mistake, the value it gives) for one element at one point.
+# ------------------------------------------------------- per element and point
+@dataclass(frozen=True)
+class Sign(Mistake):
+    """The negative of the derivative (y − ŷ against ŷ − y)."""
 
-    ``nums`` is the point's Backward, to share it between elements; ``only``, when given, are the only
-    mistakes still worth computing (those that fitted every element so far), which skips the loops over
-    the neurons of every layer once they cannot fit.
-    """
-    codes = None if only is None else {key[0] for key in only}
-    yield ("sign",), -correct
-    yield ("factor_two", "double"), 2 * correct
-    yield ("factor_two", "half"), correct / 2
-    factors = _scale_and_local(target, point.values, sign)
-    if factors is None:
-        return
-    scale, local = factors
-    ref = target.ref
-    layer, i = ref.layer, ref.index[0]
-    nums = nums if nums is not None and nums.point is point else Backward(d, point)
-    sizes = nums.sizes
-    own = nums.derivative(layer, i)
-    back = nums.back(layer, i)
-    if ref.kind == "W":
-        j = ref.index[1]
-        if i <= sizes[layer - 1] and j <= sizes[layer]:
-            yield ("transposed",), scale * point.dz[(layer, j)] * point.values[sym.a(layer - 1, i)]
-    # a missing activation derivative, in this layer or one above it
-    for skip in range(layer, d.L + 1):
-        if skip == d.L and d.output_matching():
-            continue
-        if only is not None and ("missing_derivative", skip) not in only:
-            continue
-        dz = nums.dz_without(skip, layer)
-        if dz is not None:
-            yield ("missing_derivative", skip), scale * float(dz[layer][i - 1]) * local
-    if layer == d.L and d.output_matching():  # σ'(z) kept, or softmax's a(1 − a) for the Jacobian
-        a_i = point.values[sym.a(layer, i)]
-        extra = own if own is not None else a_i * (1 - a_i)
-        yield ("extra_derivative", layer), scale * point.dz[(layer, i)] * extra * local
-    if own is None:
-        return
-    if layer < d.L and (codes is None or "missing_sum" in codes):  # one term of Σ_k W_{ki} δ_k, not the sum
+    code = "sign"
+    rank = 10
+    with_sign = False
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        yield cls(), -at.correct
+
+
+@dataclass(frozen=True)
+class FactorTwo(Mistake):
+    """Twice (``double``) or half (``half``) the derivative: the ½ of the squared error."""
+
+    code = "factor_two"
+    rank = 20
+    which: str
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        yield cls("double"), 2 * at.correct
+        yield cls("half"), at.correct / 2
+
+
+@dataclass(frozen=True)
+class MissingDerivative(Mistake):
+    """The activation derivative of ``layer`` (the element's own or one above it) left out."""
+
+    code = "missing_derivative"
+    rank = 30
+    layer: int
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        if at.factors is None:
+            return
+        (scale, local), d, layer = at.factors, at.d, at.layer
+        for skip in range(layer, d.L + 1):
+            if skip == d.L and at.matching:  # a − y has no activation derivative to leave out
+                continue
+            if fitted is not None and cls(skip) not in fitted:
+                continue
+            dz = at.nums.dz_without(skip, layer)
+            if dz is not None:
+                yield cls(skip), scale * float(dz[layer][at.i - 1]) * local
+
+
+@dataclass(frozen=True)
+class ExtraDerivative(Mistake):
+    """σ'(z) of the outputs kept where the loss cancels it (or softmax's a(1 − a) for its Jacobian)."""
+
+    code = "extra_derivative"
+    rank = 40
+    layer: int
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        if at.factors is None or at.layer != at.d.L or not at.matching:
+            return
+        (scale, local), layer, i = at.factors, at.layer, at.i
+        a_i = at.values[sym.a(layer, i)]
+        extra = at.own if at.own is not None else a_i * (1 - a_i)
+        yield cls(layer), scale * at.point.dz[(layer, i)] * extra * local
+
+
+@dataclass(frozen=True)
+class WrongLayerDerivative(Mistake):
+    """The activation derivative of another ``layer`` (``neuron``, None for the element's own index)."""
+
+    code = "wrong_layer_derivative"
+    rank = 50
+    layer: int
+    neuron: int | None
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        d, layer, i = at.d, at.layer, at.i
+        if at.factors is None or at.own is None or (layer == d.L and at.matching):
+            return
+        (scale, local), sizes, nums = at.factors, at.nums.sizes, at.nums
+        if fitted is None:
+            pairs = [(other, k) for other in range(1, d.L + 1) for k in range(1, sizes[other] + 1)]
+        else:
+            pairs = [(m.layer, i if m.neuron is None else m.neuron) for m in fitted]
+        for other, k in dict.fromkeys(pairs):
+            if other == layer or k > sizes[other] or nums.derivatives(other) is None:
+                continue
+            value = scale * at.back * nums.derivative(other, k) * local
+            yield cls(other, k), value
+            if k == i:
+                yield cls(other, None), value
+
+
+@dataclass(frozen=True)
+class MissingSum(Mistake):
+    """One term of Σ_k W_{ki} δ_k instead of the sum: term ``k`` (None: k = the element's own index);
+    or, found by the reader rather than by numbers, the index ``letter`` left unsummed."""
+
+    code = "missing_sum"
+    rank = 60
+    k: int | None = None
+    letter: str | None = None
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        d, layer, i = at.d, at.layer, at.i
+        if at.factors is None or at.own is None or layer >= d.L or fitted == []:
+            return
+        (scale, local), sizes, point = at.factors, at.nums.sizes, at.point
         every = range(1, sizes[layer + 1] + 1)
-        for k in every if only is None else [key[1] for key in only if key[0] == "missing_sum" and key[1] != "="]:
-            term = own * point.values[_weight_symbol(layer + 1, k, i)] * point.dz[(layer + 1, k)]
-            yield ("missing_sum", k), scale * term * local
-        if i <= sizes[layer + 1] and (only is None or ("missing_sum", "=") in only):
-            term = own * point.values[_weight_symbol(layer + 1, i, i)] * point.dz[(layer + 1, i)]
-            yield ("missing_sum", "="), scale * term * local
-    if layer == d.L and d.output_matching():  # a − y has no activation derivative to misplace
-        return
-    if codes is not None and "wrong_layer_derivative" not in codes:
-        return
-    pairs = [(other, k) for other in range(1, d.L + 1) for k in range(1, sizes[other] + 1)]
-    if only is not None:  # those that fitted so far; (other, "=") is neuron i of that layer
-        pairs = [(key[1], i if key[2] == "=" else key[2]) for key in only if key[0] == "wrong_layer_derivative"]
-    for other, k in dict.fromkeys(pairs):
-        if other == layer or k > sizes[other] or nums.derivatives(other) is None:
-            continue
-        value = scale * back * nums.derivative(other, k) * local
-        yield ("wrong_layer_derivative", other, k), value
-        if k == i:
-            yield ("wrong_layer_derivative", other, "="), value
+        for k in every if fitted is None else [m.k for m in fitted if m.k is not None]:
+            term = at.own * point.values[weight_symbol(layer + 1, k, i)] * point.dz[(layer + 1, k)]
+            yield cls(k), scale * term * local
+        if i <= sizes[layer + 1] and (fitted is None or cls() in fitted):
+            term = at.own * point.values[weight_symbol(layer + 1, i, i)] * point.dz[(layer + 1, i)]
+            yield cls(), scale * term * local
+
+
+@dataclass(frozen=True)
+class Transposed(Mistake):
+    """W_{ji} where W_{ij} belongs (also said when the formula is right with the index order flipped)."""
+
+    code = "transposed"
+    rank = 70
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        ref = at.target.ref
+        if at.factors is None or ref.kind != "W":
+            return
+        (scale, _), layer, i, j = at.factors, at.layer, at.i, ref.index[1]
+        sizes = at.nums.sizes
+        if i <= sizes[layer - 1] and j <= sizes[layer]:
+            yield cls(), scale * at.point.dz[(layer, j)] * at.values[sym.a(layer - 1, i)]
+
+
+# ------------------------------------------------------------- the whole formula
+@dataclass(frozen=True)
+class Proportional(Mistake):
+    """The same ``ratio`` to the derivative at every point and element, when no other mistake explains it."""
+
+    code = "proportional"
+    rank = 80
+    ratio: float
+
+    @classmethod
+    def seen(cls, formula: Evidence) -> Self | None:
+        if formula.found:
+            return None
+        ratios = [given / correct for given, correct in formula.pairs if abs(correct) > 1e-9 and math.isfinite(given)]
+        if len(ratios) < 2 or not all(close(r, ratios[0]) for r in ratios) or close(ratios[0], 1.0):
+            return None
+        return cls(float(f"{ratios[0]:.6g}"))
+
+
+@dataclass(frozen=True)
+class SharedError(Mistake):
+    """Article 000's error shared out by w/(w + w): a denominator made of weights only."""
+
+    code = "shared_error"
+    rank = 90
+
+    @classmethod
+    def seen(cls, formula: Evidence) -> Self | None:
+        for el in formula.elements[:1]:
+            for power in el.given.atoms(sympy.Pow):
+                if power.exp.is_negative and power.base.is_Add and power.base.free_symbols:
+                    if all(_is_weight(s) for s in power.base.free_symbols):
+                        return cls()
+        return None
+
+
+def _is_weight(s: Expr) -> bool:
+    info = sym.parse_name(str(s))
+    return info is not None and info.kind == "W"

@@ -19,7 +19,7 @@ from derive.engine.derivation import Derivation
 from derive.model.samples import forward, random_point
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
-from derive.verify.mistakes import Point
+from derive.verify.backward import Point
 from derive.verify.read import _Attempt
 from derive.verify.reading_refs import Target
 

@@ -17,6 +17,7 @@ from sympy import Expr, Matrix
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.rules import symbols as sym
+from derive.verify.findings import Note
 from derive.verify.formula import Formula, FormulaError, LimitError, Limits, Node, parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
@@ -61,7 +62,7 @@ class _Attempt:
     reading: Reading
     elements: list[_Element]
     total: int
-    notes: dict[str, tuple]
+    notes: dict[Note, None]
     target_text: str
     free: str | None = None  # an index letter left free (the sum is missing)
     first: Target | None = None  # the first target as named (a whole matrix or one element)
@@ -104,7 +105,7 @@ def _read(
     ``first``, only the first binding is built (a quick look before reading all of them).
     """
     work = work if work is not None else Work()
-    notes: dict[str, tuple] = {}
+    notes: dict[Note, None] = {}
     source = param if param is not None else parsed
     node = source.rhs if param is not None else parsed.lhs
     target_reader = Reader(d, reading, source.text, notes=notes)
@@ -309,17 +310,15 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> _Envs:
 
 
 def _ranges(reader: Reader, node: Node, env: dict[str, int]) -> dict[str, int]:
-    """The index letters left free in a name, each with its range."""
-    probes: dict[str, Probe] = {}
-    for _ in range(6):
-        try:
-            replace(reader, env={**env, **probes}).target(node)
-            break
-        except FreeIndexError as exc:
-            if exc.layer or exc.letter in probes:
-                raise
-            probes[exc.letter] = Probe(exc.letter)
-    return {letter: probe.size(reader.text, 0) for letter, probe in probes.items()}
+    """The index letters left free in a name, each with its range, from one reading of the name.
+
+    Each free letter stands for a :class:`Probe`, made where the letter is first met, that records the size
+    of every place it indexes; a letter that indexes places of two sizes (W_{ii} of a non-square W) has no
+    clear range.
+    """
+    free: dict[str, Probe] = {}
+    replace(reader, env=env, free=free).target(node)
+    return {letter: probe.size(reader.text, 0) for letter, probe in free.items()}
 
 
 def _build_first_term(reader: Reader, node: Node, exc: FreeIndexError):

@@ -25,6 +25,7 @@ from sympy import Expr, Matrix, S
 
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
+from derive.verify.findings import Note
 from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, Partial, fail
 from derive.verify.reading_build import _Building
 from derive.verify.reading_names import _Names
@@ -40,9 +41,10 @@ class Reader(_Names, _Building):
     reading: Reading
     text: str
     env: dict[str, int | Probe] = field(default_factory=dict)
-    notes: dict[str, tuple] = field(default_factory=dict)
+    notes: dict[Note, None] = field(default_factory=dict)  # in the order first made, each once
     work: Work = field(default_factory=Work)
     sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
+    free: dict[str, Probe] | None = None  # when given, an unbound index letter is a Probe kept here
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -57,8 +59,8 @@ class Reader(_Names, _Building):
         err = fail(self.text, getattr(node, "pos", 0), message)
         return kind(str(err)) if kind is not FormulaError else err
 
-    def note(self, code: str, *data: object) -> None:
-        self.notes.setdefault(code + "|" + "|".join(map(str, data)), (code, *data))
+    def note(self, note: Note) -> None:
+        self.notes.setdefault(note, None)
 
     def bound(self, letter: str, value: int | Probe, sums: tuple[int, ...] | None = None) -> Reader:
         return replace(self, env={**self.env, letter: value}, sums=self.sums if sums is None else sums)

@@ -15,6 +15,7 @@ from sympy import Expr, Matrix, Rational, S
 
 from derive.rules import symbols as sym
 from derive.rules.functions import relu, sigmoid, step
+from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.formula import (
     BinOp,
     Call,
@@ -188,7 +189,7 @@ class _Building:
         if node.op == "/":
             if isinstance(right, Matrix):
                 if isinstance(left, Matrix) and left.shape == right.shape:
-                    self.note("elementwise_division")
+                    self.note(ElementwiseDivision())
                     self.charge_matrix(node, *left.shape, per_entry=2)
                     return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
                 raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
@@ -226,7 +227,7 @@ class _Building:
                 self.charge_matrix(node, left.rows, right.cols, per_entry=left.cols)
                 return left * right
             if left.shape == right.shape and left.cols == 1:
-                self.note("elementwise_product")
+                self.note(ElementwiseProduct())
                 self.charge_matrix(node, *left.shape)
                 return left.multiply_elementwise(right)
             raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
 from derive.verify.formula import BinOp, FormulaError, Name, Node, Num, Paren, Partial, Pow, walk
 from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
 
@@ -158,15 +159,15 @@ class _Names:
         """The layer of a name written without one."""
         if kind == "W" and self.L == 2 and node.base in ("w", "W"):
             layer = 1 if node.base == "w" else 2
-            self.note("weight_case", node.base, layer)
+            self.note(WeightCase(node.base, layer))
             return layer
         if self.L == 1:
             return 1
         if not indexed:
-            self.note("unlayered_output", self.describe(node), self.L)
+            self.note(UnlayeredOutput(self.describe(node), self.L))
             return self.L
         if self.L == 2 and kind != "W":
-            self.note("unlayered_hidden", self.describe(node), 1)
+            self.note(UnlayeredHidden(self.describe(node), 1))
             return 1
         raise self.error(node, f"{self.describe(node)} needs a layer, such as ^{{(1)}}: this network has {self.L}")
 
@@ -190,6 +191,8 @@ class _Names:
             value = int(atom.text)
         elif isinstance(atom, Name) and len(atom.base) == 1 and not atom.sub and not atom.sup and not atom.digits:
             bound = self.env.get(atom.base)
+            if bound is None and self.free is not None:  # finding the ranges: the letter records them
+                bound = self.free.setdefault(atom.base, Probe(atom.base))
             if bound is None:
                 raise FreeIndexError(
                     str(self.error(atom, f"index {atom.base} is free: sum over it or name it in the parameter")),
@@ -242,7 +245,7 @@ class _Names:
             if not self._is_layer_script(node.sup, kind):
                 return None
             if isinstance(node.sup, Num) and not isinstance(node.sup, Paren):
-                self.note("bare_layer", self.describe(node))
+                self.note(BareLayer(self.describe(node)))
             return self.layer_value(node.sup)
         if node.digits and (node.sub is not None or kind != "W" or len(node.digits) == 1):
             return int(node.digits)

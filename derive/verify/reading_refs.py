@@ -1,6 +1,6 @@
 """The vocabulary of reading a formula: what a name stands for (Ref, Target), the reading, and its errors.
 
-Separate from :mod:`derive.reading` so that the verifier, :mod:`derive.mistakes` and the parts of the
+Separate from :mod:`derive.verify.reading` so that the verifier, :mod:`derive.verify.mistakes` and the parts of the
 Reader can share these small types without importing the Reader itself.
 """
 

@@ -1,14 +1,14 @@
 """Verifying a hand-written formula: right or wrong, with a counterexample and the reason.
 
-The formula is read by :mod:`derive.formula` and :mod:`derive.reading`, then
+The formula is read by :mod:`derive.verify.formula` and :mod:`derive.verify.reading`, then
 compared with the derived result element by element: numerically at seeded
 random points (every z and a from the forward pass, so the forward equations
 hold), and, for small networks, symbolically after substituting δ and the
 forward equations. A wrong formula is compared with the values that the common
-mistakes of :mod:`derive.mistakes` would give, and read again under the other
+mistakes registered in :mod:`derive.verify.mistakes` would give, and read again under the other
 conventions (δ's sign, the weights' index order, article 001's layer numbering).
 
-Every stage is bounded by :class:`derive.formula.Limits`, so any formula is answered
+Every stage is bounded by :class:`derive.verify.formula.Limits`, so any formula is answered
 or refused (a LimitError naming the limit) within about a second, on any network
 derive verify takes; a formula undefined for every input (1/0, log 0) is refused by
 an UndefinedError naming the operation, one undefined only at a sample point gets a
@@ -16,9 +16,10 @@ verdict that says so.
 
 This module is the front door (:func:`verify`, :class:`Verdict`, the counterexample and the
 correct form shown); the stages are its own modules, each importing only the ones before it:
-:mod:`derive.verify_read` (the elements and the formula's values), :mod:`derive.verify_points`
-(the sample points in float64), :mod:`derive.verify_exact` (the symbolic proof) and
-:mod:`derive.verify_diagnose` (mistakes and other conventions).
+:mod:`derive.verify.read` (the elements and the formula's values), :mod:`derive.verify.points`
+(the sample points in float64), :mod:`derive.verify.exact` (the symbolic proof) and
+:mod:`derive.verify.diagnose` (mistakes and other conventions). What a verdict says is records
+(:mod:`derive.verify.findings`, :mod:`derive.verify.mistakes`) put into words by the templates.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from derive.model.network import Network
 from derive.present.latex import latex
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial as PartialFn
-from derive.verify.diagnose import _alternative_readings, _mistakes, _readings, _structure
+from derive.verify.backward import Point
+from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
+from derive.verify.findings import Diagnosis, Note, Shape, Undefined
 from derive.verify.formula import Formula, FormulaError, LimitError, Limits, parse
-from derive.verify.mistakes import Point
+from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
 from derive.verify.points import RTOL, _first_mismatch, _points
 from derive.verify.points import close as close
@@ -73,11 +76,10 @@ class Counterexample:
 class Verdict:
     """Whether a hand-written formula is right, and why not.
 
-    ``diagnoses`` are tuples (code, *data): ``sign``, ``factor_two``,
-    ``missing_derivative``, ``extra_derivative``, ``wrong_layer_derivative``,
-    ``missing_sum``, ``transposed``, ``proportional``, ``shared_error``,
-    ``convention``, ``shape``, ``undefined`` (no value at a sample point);
-    ``notes`` say how names were read.
+    ``diagnoses`` are records with a ``code`` and named fields: the mistakes of
+    :mod:`derive.verify.mistakes` (``sign``, ``factor_two``, ``missing_derivative``, …) and those of
+    :mod:`derive.verify.findings` (``convention``, ``shape``, ``undefined``: no value at a sample point);
+    ``codes`` are their codes. ``notes`` (records too) say how names were read.
     """
 
     right: bool
@@ -85,14 +87,14 @@ class Verdict:
     formula: str
     target: str
     correct: str
-    notes: tuple[tuple, ...]
+    notes: tuple[Note, ...]
     method: str  # "exact", "numeric" or "" (wrong)
     points: int
     elements: int
     total_elements: int
     tolerance: float
     counterexample: Counterexample | None = None
-    diagnoses: tuple[tuple, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -100,7 +102,7 @@ class Verdict:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(dx[0] for dx in self.diagnoses)
+        return tuple(dx.code for dx in self.diagnoses)
 
     def text(self, lang: str = "en") -> str:
         """The verdict for a person, from ``templates/verdict/<lang>.j2``."""
@@ -140,18 +142,17 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     common = _common(d, attempt, param, parsed, points)
     if isinstance(attempt, _Shape):
         diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
-        return Verdict(False, method="", diagnoses=(("shape", attempt.message), *diagnoses), **common)
+        return Verdict(False, method="", diagnoses=(Shape(attempt.message), *diagnoses), **common)
     mismatch = _first_mismatch(d, attempt, pts)
     if mismatch is None and attempt.free is None:
         method = "exact" if _symbolically_equal(d, attempt) else "numeric"
         return Verdict(True, method=method, **common)
-    diagnoses: list[tuple] = []
+    diagnoses: list[Diagnosis] = []
     if mismatch is not None and not math.isfinite(mismatch[2]):  # undefined at a point, as 1/(a − σ(z)) is
-        diagnoses.append(("undefined", f"{mismatch[2]:g}"))
+        diagnoses.append(Undefined(f"{mismatch[2]:g}"))
     if attempt.free is not None:
-        diagnoses.append(("missing_sum", attempt.free))
+        diagnoses.append(MissingSum(letter=attempt.free))
     diagnoses += _mistakes(d, attempt, pts)
-    diagnoses += _structure(attempt)
     diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
     counter = _counterexample(d, attempt, pts, mismatch) if mismatch is not None else None
     return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
@@ -163,20 +164,13 @@ def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula
         formula=parsed.text if parsed.lhs is None else parsed.text.split("=", 1)[1].strip(),
         target=attempt.target_text,
         correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
-        notes=tuple(attempt.notes.values()),
+        notes=tuple(attempt.notes),
         points=points,
         elements=len(attempt.elements),
         total_elements=attempt.total,
         tolerance=RTOL,
         network=d.network,
     )
-
-
-def _reading_of(diagnoses: list[tuple], primary: Reading) -> Reading:
-    for reading, code in _readings(primary):
-        if ("convention", *code) in diagnoses:
-            return reading
-    return primary
 
 
 def _counterexample(d: Derivation, attempt: _Attempt, pts: list[Point], mismatch) -> Counterexample:

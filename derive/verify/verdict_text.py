@@ -13,6 +13,7 @@ from derive.present.render import LANGS
 
 if TYPE_CHECKING:
     from derive.model.network import Network
+    from derive.verify.findings import Diagnosis
     from derive.verify.formula_file import Entry
 
 
@@ -26,7 +27,7 @@ class Verdict(Protocol):
     param: str
     formula: str
     correct: str
-    diagnoses: tuple[tuple, ...]
+    diagnoses: tuple[Diagnosis, ...]
 
     def __bool__(self) -> bool: ...
 
@@ -73,7 +74,7 @@ class Row:
     formula: str
     right: bool
     correct: str
-    diagnoses: tuple[tuple, ...]
+    diagnoses: tuple[Diagnosis, ...]
     error: str
 
 

@@ -1,0 +1,121 @@
+"""What a verdict says besides right or wrong, as small records with named fields.
+
+A verdict's reasons (:class:`Diagnosis`) and the readings of names it reports (:class:`Note`) are
+frozen dataclasses. Each has a ``code``, which is also the name of the macro in
+``templates/verdict/words_<lang>.j2`` that puts it into words, reading its fields by name; nothing in
+Python chooses words by code. The common mistakes, the diagnoses computed from numbers, are in
+:mod:`derive.verify.mistakes`; this module has the others and the notes, which the reader makes while it
+reads names, so it imports nothing from the verifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a verdict says; the template macro named ``code`` says it in words."""
+
+    code: ClassVar[str]
+
+    def fields(self) -> tuple[object, ...]:
+        """The values of the fields, in the order they are declared."""
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+
+    def tie_break(self) -> tuple[str, ...]:
+        """The fields as text, which orders findings of one kind: an empty field (None) first.
+
+        Text, not numbers, because verdicts have always been ordered so (layer 10 before layer 2);
+        keeping it keeps every verdict the same.
+        """
+        return tuple("" if value is None else repr(value) for value in self.fields())
+
+
+@dataclass(frozen=True)
+class Note(Finding):
+    """How a name that does not spell everything out was read."""
+
+
+@dataclass(frozen=True)
+class Diagnosis(Finding):
+    """Why a formula is wrong, or the convention under which it would be right."""
+
+
+# ------------------------------------------------------------------- notes
+@dataclass(frozen=True)
+class UnlayeredHidden(Note):
+    """A name with an index but no layer, in a network with one hidden layer: read as that layer."""
+
+    code = "unlayered_hidden"
+    name: str
+    layer: int
+
+
+@dataclass(frozen=True)
+class UnlayeredOutput(Note):
+    """A name with neither a layer nor an index: read as the output layer."""
+
+    code = "unlayered_output"
+    name: str
+    layer: int
+
+
+@dataclass(frozen=True)
+class WeightCase(Note):
+    """w and W without a layer in a two-layer network: w the first layer, W the second (article 004)."""
+
+    code = "weight_case"
+    letter: str
+    layer: int
+
+
+@dataclass(frozen=True)
+class BareLayer(Note):
+    """A plain superscript number on W, b or δ, read as the layer rather than a power."""
+
+    code = "bare_layer"
+    name: str
+
+
+@dataclass(frozen=True)
+class ElementwiseProduct(Note):
+    """A product of two column vectors, read element by element (⊙)."""
+
+    code = "elementwise_product"
+
+
+@dataclass(frozen=True)
+class ElementwiseDivision(Note):
+    """A quotient of two vectors, read element by element."""
+
+    code = "elementwise_division"
+
+
+# ------------------------------------------------- diagnoses that are not mistakes
+@dataclass(frozen=True)
+class Undefined(Diagnosis):
+    """The formula has no finite value at a sample point; ``gives`` is what it gives there (nan, inf)."""
+
+    code = "undefined"
+    gives: str
+
+
+@dataclass(frozen=True)
+class Shape(Diagnosis):
+    """The formula's shape does not fit what it is for; ``message`` says how."""
+
+    code = "shape"
+    message: str
+
+
+@dataclass(frozen=True)
+class Convention(Diagnosis):
+    """The formula is right under another convention: ``kind`` is what changes (delta, index_order,
+    weight_shift), ``value`` what it becomes."""
+
+    code = "convention"
+    kind: str
+    value: str | int

@@ -1,0 +1,445 @@
+"""The registry of verifier mistakes: each registered mistake found and named, in both languages, and a new one
+added with one record and its template lines.
+
+Every wrong formula here is written by hand to make one mistake on a seed network (the layer left out, the term
+kept, the factor added are chosen in the formula), so the record and the words expected follow from the formula,
+not from the code under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+import jinja2
+import pytest
+
+from derive import Layer, Network, Notation, load
+from derive.cli import main
+from derive.paths import TEMPLATES
+from derive.verify import mistakes, verdict_text, verify
+from derive.verify.findings import (
+    BareLayer,
+    Convention,
+    ElementwiseDivision,
+    ElementwiseProduct,
+    Finding,
+    Shape,
+    Undefined,
+    UnlayeredHidden,
+    UnlayeredOutput,
+    WeightCase,
+)
+from derive.verify.mistakes import (
+    ExtraDerivative,
+    FactorTwo,
+    MissingDerivative,
+    MissingSum,
+    Mistake,
+    Proportional,
+    SharedError,
+    Sign,
+    Site,
+    Transposed,
+    WrongLayerDerivative,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("en", "zh")
+WHY = {"en": "  why: ", "zh": "  原因："}
+READING = {"en": "  reading: ", "zh": "  读法："}
+
+
+def seed(name: str) -> Network:
+    return load(ROOT / "examples" / f"{name}.toml")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A hand-made wrong formula, the record it must be diagnosed with, and the words for it."""
+
+    seed: str
+    param: str | None
+    formula: str
+    finding: Finding
+    en: str
+    zh: str
+
+
+SIGMA_OUT = r"(a^{(2)}_1 - y_1) a^{(2)}_1 (1 - a^{(2)}_1)"  # seed001's δ^{(2)}_1: squared error, sigmoid
+SUM_1 = r"\sum_k W^{(2)}_{k1}\delta^{(2)}_k"  # Σ_k W_{k1} δ_k, without σ'(z^{(1)}_1)
+
+# one or more per registered mistake; test_every_registered_mistake_has_a_case keeps it so
+MISTAKE_CASES = [
+    Case(
+        "seed001",
+        "delta2[1]",
+        "-" + SIGMA_OUT,
+        Sign(),
+        "the sign is wrong: the formula is the negative of the derivative (check y − ŷ against ŷ − y)",
+        "符号反了：公式正好是导数的相反数（检查 y − ŷ 与 ŷ − y）",
+    ),
+    Case(
+        "seed001",
+        "delta2[1]",
+        "2 " + SIGMA_OUT,
+        FactorTwo("double"),
+        "the formula is twice the derivative: the ½ in the cost cancels the 2 from differentiating the square",
+        "公式是导数的两倍：代价函数里的 ½ 会和平方求导得到的 2 相消",
+    ),
+    Case(
+        "seed001",
+        "delta2[1]",
+        r"\frac{1}{2} " + SIGMA_OUT,
+        FactorTwo("half"),
+        "the formula is half the derivative: a cost without the ½ keeps the 2 from differentiating the square",
+        "公式是导数的一半：没有 ½ 的代价函数求导后保留因子 2",
+    ),
+    Case(
+        "seed004",
+        "delta2",
+        r"(y - \hat y)",
+        MissingDerivative(2),
+        "the derivative of layer 2's activation is missing (a factor such as σ'(z) = a(1 − a))",
+        "缺少第 2 层激活函数的导数（例如 σ'(z) = a(1 − a) 这一因子）",
+    ),
+    Case(  # one layer above the element: δ^{(1)} built on a δ^{(2)} that lacks its σ'
+        "seed001",
+        "delta1[1]",
+        r"\sum_k W^{(2)}_{k1} (a^{(2)}_k - y_k) \sigma'(z^{(1)}_1)",
+        MissingDerivative(2),
+        "the derivative of layer 2's activation is missing (a factor such as σ'(z) = a(1 − a))",
+        "缺少第 2 层激活函数的导数（例如 σ'(z) = a(1 − a) 这一因子）",
+    ),
+    Case(
+        "seed002",
+        None,
+        r"\delta^{(2)}_1 = (y_1 - t_1) y_1 (1 - y_1)",
+        ExtraDerivative(2),
+        "there is an extra activation derivative: with this loss the output's σ' cancels, leaving a − y",
+        "多乘了一个激活函数的导数：在这个损失下输出层的 σ' 被约掉，只剩 a − y",
+    ),
+    Case(
+        "seed001",
+        "delta1[2]",
+        r"\sum_k W^{(2)}_{k2}\delta^{(2)}_k \sigma'(z^{(2)}_1)",
+        WrongLayerDerivative(2, 1),
+        "the activation derivative is taken in the wrong place: layer 2, neuron 1 instead of the neuron's own layer",
+        "激活函数的导数取错了位置：用了第 2 层第 1 个神经元，而不是该神经元自己所在的层",
+    ),
+    Case(  # the same index as the element: said without the neuron
+        "seed001",
+        "delta1[1]",
+        SUM_1 + r" \sigma'(z^{(2)}_1)",
+        WrongLayerDerivative(2, None),
+        "the activation derivative is taken in the wrong place: layer 2 instead of the neuron's own layer",
+        "激活函数的导数取错了位置：用了第 2 层，而不是该神经元自己所在的层",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(1)}_1 = \theta^{(2)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)",
+        MissingSum(k=2),
+        "only one term of the sum over the next layer's neurons is there (k = 2): δ needs all of them",
+        "对下一层神经元的求和只剩一项（k = 2）：δ 需要全部各项",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(1)}_1 = \theta^{(2)}_{11}\delta^{(2)}_1 \sigma'(z^{(1)}_1)",
+        MissingSum(),
+        "only one term of the sum over the next layer's neurons is there: δ needs all of them",
+        "对下一层神经元的求和只剩一项：δ 需要全部各项",
+    ),
+    Case(  # found by the reader: k is bound by nothing
+        "seed001",
+        None,
+        r"\delta^{(1)}_1 = \theta^{(2)}_{k1}\delta^{(2)}_k \sigma'(z^{(1)}_1)",
+        MissingSum(letter="k"),
+        "the index k is not summed: δ needs the sum over every neuron of the next layer",
+        "下标 k 没有求和：δ 需要对下一层所有神经元求和",
+    ),
+    Case(
+        "seed001",
+        "W1[1,2]",
+        r"\delta^{(1)}_2 x_1",
+        Transposed(),
+        "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i",
+        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i",
+    ),
+    Case(
+        "seed004",
+        "W1[1,2]",
+        r"-\delta_2 x_1",  # article 004 writes w_{ij} from neuron i to neuron j
+        Transposed(),
+        "the weight's indices are transposed: under this notation W_{ij} joins neuron i of the layer below to neuron j",
+        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 i 连到神经元 j",
+    ),
+    Case(
+        "seed001",
+        "W1[1,2]",
+        r"3 \delta^{(1)}_1 x_2",
+        Proportional(3.0),
+        "the formula is proportional to the derivative but 3.0 times too large",
+        "公式与导数成比例，但大了 3.0 倍",
+    ),
+    Case(
+        "seed000",
+        None,
+        r"\delta_c = \left(\frac{w_{ec}}{w_{ec}+w_{ed}}\delta_e + \frac{w_{fc}}{w_{fc}+w_{fd}}\delta_f\right)"
+        r" a_c(1-a_c)",
+        SharedError(),
+        "the error is shared out in proportion to the weights (w11/(w11 + w21)); backpropagation uses the weights"
+        " themselves: drop the denominators",
+        "误差按权重比例分配（w11/(w11 + w21)）；反向传播直接使用权重本身：去掉分母",
+    ),
+]
+
+SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
+OTHER_CASES = [
+    Case(
+        "seed001",
+        "delta2[1]",
+        r"\log(y_1 - 5)",
+        Undefined("nan"),
+        "the formula has no finite value at a sample point (it gives nan): it divides by something that is zero"
+        " there, takes the logarithm or a root of a number that is not positive, or overflows",
+        "公式在某个采样点没有有限值（给出 nan）：它在该点除以零、对非正数取对数或开方，或者数值溢出",
+    ),
+    Case(
+        "seed003",
+        None,
+        r"\delta^{(1)} = W^{(2)} \delta^{(2)} \odot \operatorname{ReLU}'(z^{(1)})",
+        Shape(r"cannot multiply 2×4 by 2×1 at character 24: " + SHAPE_AT),  # W^{(2)} is 2×4, δ^{(2)} 2×1
+        r"the shapes do not fit: cannot multiply 2×4 by 2×1 at character 24: " + SHAPE_AT,
+        r"形状对不上：cannot multiply 2×4 by 2×1 at character 24: " + SHAPE_AT,
+    ),
+    Case(
+        "seed004",
+        "delta2",
+        r"(\hat y - y)\hat y(1-\hat y)",
+        Convention("delta", "gradient"),
+        "it would be right if δ meant ∂E/∂z; this network's notation has δ = −∂E/∂z",
+        "如果 δ 表示 ∂E/∂z，公式就是对的；这个网络的记号里 δ = −∂E/∂z",
+    ),
+    Case(
+        "seed001",
+        "W^{(l)}_{ij}",
+        r"\delta^{(l)}_j a^{(l-1)}_i",
+        Convention("index_order", "from_to"),
+        "it would be right with the weights' indices in from-to order (w_{ij} from neuron i to neuron j)",
+        "如果权重下标按“从-到”顺序（w_{ij} 由神经元 i 到神经元 j），公式就是对的",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T",
+        Convention("weight_shift", 1),
+        "it would be right if θ^{(l)} meant the weights leaving layer l (as in article 001); derive's W^{(l)} are"
+        " the weights into layer l",
+        "如果 θ^{(l)} 表示离开第 l 层的权重（如文章 001），公式就是对的；derive 的 W^{(l)} 是进入第 l 层的权重",
+    ),
+]
+
+NOTE_CASES = [
+    Case(
+        "seed004",
+        "W1[1,2]",
+        r"-\delta_1 x_2",
+        UnlayeredHidden(r"\delta_1", 1),
+        r"\delta_1 has no layer: read as the hidden layer 1",
+        r"\delta_1 没有写层号：按隐藏层 1 理解",
+    ),
+    Case(
+        "seed004",
+        None,
+        r"\delta^o = (y - \hat{y}) f'(h)",
+        UnlayeredOutput("h", 2),
+        "h has no layer or index: read as the output layer 2",
+        "h 没有写层号和下标：按输出层 2 理解",
+    ),
+    Case(
+        "seed004",
+        None,
+        r"\Delta W_{jk} = \eta \delta^o_k a^{(1)}_j",
+        WeightCase("W", 2),
+        "W without a layer: read as layer 2 (lower-case w for the first layer, upper-case W for the second)",
+        "W 没有写层号：按第 2 层理解（小写 w 为第一层，大写 W 为第二层）",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^2_1 = " + SIGMA_OUT,
+        BareLayer(r"\delta^2_1"),
+        r"the superscript of \delta^2_1 is read as its layer",
+        r"\delta^2_1 的上标按层号理解",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(2)} = (a^{(2)} - y) a^{(2)} (1 - a^{(2)})",
+        ElementwiseProduct(),
+        "a product of two column vectors is read element by element (⊙)",
+        "两个列向量相乘按逐元素乘积（⊙）理解",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(2)} = \frac{(a^{(2)} - y) \odot a^{(2)} \odot (1 - a^{(2)}) \odot a^{(2)}}{a^{(2)}}",
+        ElementwiseDivision(),
+        "a quotient of two vectors is read element by element",
+        "两个向量相除按逐元素理解",
+    ),
+]
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [f"{c.finding!r}" for c in cases]
+
+
+def lines(text: str, prefix: str) -> list[str]:
+    """The words after ``prefix`` on each line that starts with it."""
+    return [line.removeprefix(prefix) for line in text.splitlines() if line.startswith(prefix)]
+
+
+# ------------------------------------------------------------ registered mistakes
+def test_every_registered_mistake_has_a_case() -> None:
+    assert {type(c.finding) for c in MISTAKE_CASES} == set(mistakes.MISTAKES)
+    assert len({kind.code for kind in mistakes.MISTAKES}) == len(mistakes.MISTAKES)  # one macro each
+    assert len({kind.rank for kind in mistakes.MISTAKES}) == len(mistakes.MISTAKES)  # a strict order
+
+
+@pytest.mark.parametrize("case", MISTAKE_CASES, ids=_ids(MISTAKE_CASES))
+def test_each_mistake_is_found_and_named_in_both_languages(case: Case) -> None:
+    v = verify(seed(case.seed), case.param, case.formula)
+    assert not v and case.finding in v.diagnoses, v.diagnoses
+    assert case.finding.code in v.codes
+    for lang in LANGS:
+        assert getattr(case, lang) in lines(v.text(lang), WHY[lang]), v.text(lang)
+
+
+@pytest.mark.parametrize("case", OTHER_CASES, ids=_ids(OTHER_CASES))
+def test_other_diagnoses_are_records_named_in_both_languages(case: Case) -> None:
+    v = verify(seed(case.seed), case.param, case.formula)
+    assert not v and case.finding in v.diagnoses, v.diagnoses
+    for lang in LANGS:
+        assert getattr(case, lang) in lines(v.text(lang), WHY[lang]), v.text(lang)
+
+
+@pytest.mark.parametrize("case", NOTE_CASES, ids=_ids(NOTE_CASES))
+def test_readings_of_names_are_records_named_in_both_languages(case: Case) -> None:
+    v = verify(seed(case.seed), case.param, case.formula)
+    assert case.finding in v.notes, v.notes
+    for lang in LANGS:
+        assert getattr(case, lang) in lines(v.text(lang), READING[lang]), v.text(lang)
+
+
+def test_every_finding_has_words_in_both_languages() -> None:
+    """A macro named by its code in words_en.j2 and words_zh.j2, for every record a verdict can carry."""
+    kinds, stack = set(), [Finding]
+    while stack:
+        kind = stack.pop()
+        stack += kind.__subclasses__()
+        if "code" in kind.__dict__:
+            kinds.add(kind)
+    assert {type(c.finding) for c in MISTAKE_CASES + OTHER_CASES + NOTE_CASES} == kinds
+    for lang in LANGS:
+        words = verdict_text._ENV.get_template(f"words_{lang}.j2").make_module({"n": {}})
+        assert all(callable(getattr(words, kind.code, None)) for kind in kinds), lang
+
+
+def test_a_table_names_the_mistakes_too(capsys, tmp_path) -> None:
+    listing = tmp_path / "list.toml"
+    listing.write_text(
+        "[[formula]]\nparam = \"delta2[1]\"\nformula = '2 (a^{(2)}_1 - y_1) a^{(2)}_1 (1 - a^{(2)}_1)'\n",
+        encoding="utf-8",
+    )
+    for lang, why in (("en", "why: "), ("zh", "原因：")):
+        main(["verify", "--lang", lang, str(ROOT / "examples" / "seed001.toml"), "--file", str(listing)])
+        said = [line.strip().removeprefix(why) for line in capsys.readouterr().out.splitlines() if why in line]
+        assert said == [getattr(MISTAKE_CASES[1], lang)]
+
+
+# ------------------------------------------------------------------ ranks
+LINEAR = Network(
+    2,
+    (Layer(3, "relu"), Layer(3, "identity"), Layer(1, "sigmoid")),
+    "squared_error",
+    True,
+    notation=Notation(),
+)
+
+
+def test_ranks_order_the_diagnoses(monkeypatch) -> None:
+    """Behind an identity layer (g' = 1), δ^{(1)} without ReLU' is also ReLU' taken from layer 2: both fit.
+
+    They are named in rank order, whatever their codes; swapping the ranks swaps them.
+    """
+    both = (MissingDerivative(1), WrongLayerDerivative(2, None))
+    v = verify(LINEAR, "delta1[1]", SUM_1)
+    assert v.diagnoses == both
+    assert MissingDerivative.rank < WrongLayerDerivative.rank
+    monkeypatch.setattr(MissingDerivative, "rank", WrongLayerDerivative.rank + 1)
+    assert verify(LINEAR, "delta1[1]", SUM_1).diagnoses == both[::-1]
+
+
+def test_a_mistake_with_the_wrong_sign_is_named_after_the_sign() -> None:
+    v = verify(seed("seed001"), "delta2[1]", "y_1 - a^{(2)}_1")  # σ' left out and the sign flipped
+    assert v.diagnoses == (Sign(), MissingDerivative(2))
+
+
+# ------------------------------------------------------- a mistake added in a test
+WORDS = {
+    "en": "{% macro scaled(d) %}the formula is {{ d.factor }} times the derivative (a test's mistake){% endmacro %}\n",
+    "zh": "{% macro scaled(d) %}公式是导数的 {{ d.factor }} 倍（测试里的错误）{% endmacro %}\n",
+}
+
+
+@pytest.fixture
+def scaled(monkeypatch) -> type[Mistake]:
+    """One record registered (its rank between the sign and the factor 2) and its two macros; nothing else."""
+    monkeypatch.setattr(mistakes, "MISTAKES", list(mistakes.MISTAKES))
+
+    @dataclass(frozen=True)
+    class Scaled(Mistake):
+        code = "scaled"
+        rank = 15
+        factor: int
+
+        @classmethod
+        def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+            yield cls(3), 3 * at.correct
+
+    words = {
+        f"words_{lang}.j2": (TEMPLATES / "verdict" / f"words_{lang}.j2").read_text(encoding="utf-8") + WORDS[lang]
+        for lang in LANGS
+    }
+    loader = jinja2.ChoiceLoader([jinja2.DictLoader(words), verdict_text._ENV.loader])
+    monkeypatch.setattr(verdict_text._ENV, "loader", loader)
+    return Scaled
+
+
+def test_a_mistake_added_in_a_test_appears_in_the_verdict(scaled: type[Mistake]) -> None:
+    formula = r"3 \delta^{(1)}_1 x_2"  # three times ∂C/∂W1[1,2]: a constant factor before the registry knew it
+    assert verify(seed("seed001"), "W1[1,2]", formula).diagnoses == (scaled(3),)  # not "proportional" now
+    v = verify(seed("seed001"), "W1[1,2]", formula)
+    assert lines(v.text("en"), WHY["en"]) == ["the formula is 3 times the derivative (a test's mistake)"]
+    assert lines(v.text("zh"), WHY["zh"]) == ["公式是导数的 3 倍（测试里的错误）"]
+    # with the wrong sign too: named after the sign, as every registered mistake is
+    assert verify(seed("seed001"), "W1[1,2]", "-" + formula).diagnoses == (Sign(), scaled(3))
+
+
+def test_the_registry_is_as_it_was_after_the_test() -> None:
+    assert [kind.code for kind in mistakes.ranked()] == [
+        "sign",
+        "factor_two",
+        "missing_derivative",
+        "extra_derivative",
+        "wrong_layer_derivative",
+        "missing_sum",
+        "transposed",
+        "proportional",
+        "shared_error",
+    ]
