@@ -31,6 +31,7 @@ from derive.numeric import codegen
 from derive.present import render
 from derive.present.latex import latex
 from derive.present.pdf import require_engines
+from derive.templating import LANGS
 from derive.verify import formula_file, verdict_text
 from derive.verify.verdict import verify
 
@@ -105,6 +106,14 @@ def _list(option: str, text: str, allowed: Sequence[str]) -> list[str]:
     return items
 
 
+def _one_lang(text: str) -> str:
+    """The one language of an answer on the terminal (check, verify): en or zh."""
+    langs = _list("--lang", text, LANGS)
+    if len(langs) > 1:
+        raise UsageError("--lang: give one language, en or zh")
+    return langs[0]
+
+
 # -------------------------------------------------------------------------------------------- verbs
 def _grad_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="network spec (TOML)")
@@ -133,9 +142,11 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random batches (default: 0)")
     p.add_argument("--no-symbolic", action="store_true", help="skip sympy's differentiation of the composed cost")
     p.add_argument("--no-torch", action="store_true", help="skip torch autograd even when torch is installed")
+    p.add_argument("--lang", default="en", help="language of the report: en or zh (default: %(default)s)")
 
 
 def _check(args: argparse.Namespace) -> int:
+    lang = _one_lang(args.lang)
     if not 1 <= args.points <= 100:
         raise UsageError("--points: must be between 1 and 100")
     if not 0 <= args.seed < 2**63:
@@ -143,7 +154,7 @@ def _check(args: argparse.Namespace) -> int:
     net = _load(args.spec, "check")
     symbolic = False if args.no_symbolic else None
     report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
-    print(checking.format_report(net, report))
+    print(checking.format_report(net, report, lang))
     return OK if report.failed == 0 else FAILED
 
 
@@ -194,10 +205,7 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
 
-    langs = _list("--lang", args.lang, ("en", "zh"))
-    if len(langs) > 1:
-        raise UsageError("--lang: give one language, en or zh")
-    lang = langs[0]
+    lang = _one_lang(args.lang)
     if args.file is not None and args.items:
         raise UsageError("give either --file or a formula, not both")
     if args.file is None and len(args.items) not in (1, 2):

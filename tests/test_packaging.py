@@ -110,7 +110,7 @@ _SCRIPT = textwrap.dedent(
     from pathlib import Path
     import derive
     from derive import cli
-    from derive.paths import TEMPLATES
+    from derive.templating import TEMPLATES
     site = Path(sys.argv[1]).resolve()
     assert site in Path(derive.__file__).resolve().parents, derive.__file__
     assert site in TEMPLATES.resolve().parents, TEMPLATES

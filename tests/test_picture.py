@@ -15,7 +15,7 @@ from conftest import ROOT, net
 import derive
 from derive.present import picture
 from derive.present.pdf import engine_environment
-from derive.present.picture import TIKZ_LIBRARIES, Label, Run, label, layout, svg, tikz
+from derive.present.picture import TIKZ_LIBRARIES, Label, Run, drawing, label, layout, placement, svg, tikz
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -160,12 +160,12 @@ def test_weight_labels_sit_on_their_arrows_apart(n):
         t = (e.label_x - e.x1) / (e.x2 - e.x1)
         assert 0.05 < t <= 0.6
         assert e.label_y == pytest.approx(e.y1 + t * (e.y2 - e.y1))
-        box = picture._label_box(e.label, e.label_x, e.label_y)
-        assert not any(picture._hits_circle(box, node) for node in lay.nodes)
+        box = placement.label_box(e.label, e.label_x, e.label_y)
+        assert not any(placement._hits_circle(box, node) for node in lay.nodes)
         boxes.append(box)
     for k, a in enumerate(boxes):
         for b in boxes[k + 1 :]:
-            assert picture._overlap(a, b) == 0.0
+            assert placement._overlap(a, b) == 0.0
 
 
 @pytest.mark.parametrize("n", range(5))
@@ -243,10 +243,11 @@ def test_svg_text_and_scripts():
 
 def test_svg_escapes_text():
     node = picture.Node(0, 1, "input", 40.0, 40.0, 19.0, Label("?", (Run("<&>", 0, True),)))
-    text = picture._render_svg(picture.Layout(80.0, 80.0, ((node,),), (), ()))
+    text = drawing._render_svg(picture.Layout(80.0, 80.0, ((node,),), (), ()))
     assert ">&lt;&amp;&gt;</tspan>" in text
     assert ET.fromstring(text).find(f".//{SVG}tspan").text == "<&>"
-    assert picture._ENV.autoescape("picture.tikz.j2") is False
+    raw = picture.Node(0, 1, "input", 40.0, 40.0, 19.0, Label("<&>", ()))  # TikZ is not escaped
+    assert "{$<&>$}" in drawing._render_tikz(picture.Layout(80.0, 80.0, ((raw,),), (), ()))
 
 
 # -------------------------------------------------------------------- TikZ

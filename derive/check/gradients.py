@@ -20,12 +20,10 @@ import numpy as np
 import sympy
 from sympy import Float
 
-from derive.about import TORCH_INSTALL
 from derive.engine import matrixform
 from derive.engine.algebra import constraints, is_zero
 from derive.engine.derivation import Derivation
 from derive.model import samples
-from derive.model.network import Network
 from derive.numeric import autograd
 from derive.numeric.lambdified import NumericFunctions
 from derive.rules import symbols as sym
@@ -213,48 +211,3 @@ def _matrix_checks(d: Derivation) -> list[tuple[str, int | None, bool]]:
         if eqs:
             out.append((kind, layer, all(matrixform.holds(eq, d) for eq in eqs)))
     return out
-
-
-def format_report(net: Network, report: CheckReport) -> str:
-    """One row per parameter group, the matrix-form rows, and ``N passed, M failed``."""
-    shape = "-".join(map(str, net.sizes))
-    acts = "/".join(layer.activation for layer in net.layers)
-    exact = f"tolerance {report.exact_tolerance:g}"
-    numeric_line = (
-        f"generated NumPy gradients and torch {report.torch} autograd in float64: {exact}"
-        if report.torch
-        else f"generated NumPy gradients: {exact}; torch autograd: not installed ({TORCH_INSTALL})"
-    )
-    lines = [
-        f"check {net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters",
-        f"numbers: {report.points} seeded batches of {report.batch} samples, gradients of J = (1/m) sum C,"
-        f" error |value - closed form| / max(1, |closed form|)",
-        f"finite differences of the generated J: central step h = {report.step:g}, tolerance {report.tolerance:g}",
-        numeric_line,
-        f"{'group':<8}{'params':>7}  {'sympy diff of composed cost':<30}{'finite differences':<24}"
-        f"{'generated NumPy':<18}{'torch autograd':<18}result",
-    ]
-    for group, items in report.groups():
-        counts = {kind: sum(p.symbolic == kind for p in items) for kind in ("exact", "digits", "failed")}
-        if all(p.symbolic == "skipped" for p in items):
-            symbolic = "skipped (too large)"
-        else:
-            symbolic = f"{counts['exact']} exact"
-            if counts["digits"]:
-                symbolic += f", {counts['digits']} to {DIGITS} digits"
-            if counts["failed"]:
-                symbolic += f", {counts['failed']} differ"
-        errs = [p.fd_error for p in items if p.fd_error is not None]
-        sampled = "" if len(errs) == len(items) else f" ({len(errs)} sampled)"
-        fd_col = f"max error {max(errs):.1e}{sampled}" if errs else "not sampled"
-        code_col = f"max {max(p.code_error for p in items):.1e}"
-        torch_errs = [p.torch_error for p in items if p.torch_error is not None]
-        torch_col = f"max {max(torch_errs):.1e}" if torch_errs else "-"
-        bad = sum(not p.passed for p in items)
-        result = "ok" if bad == 0 else f"FAILED ({bad})"
-        lines.append(f"{group:<8}{len(items):>7}  {symbolic:<30}{fd_col:<24}{code_col:<18}{torch_col:<18}{result}")
-    for kind, layer, ok in report.matrix:
-        label = kind if layer is None else f"{kind}, layer {layer}"
-        lines.append(f"matrix form: {label:<89}{'ok' if ok else 'FAILED'}")
-    lines.append(f"{report.passed} passed, {report.failed} failed")
-    return "\n".join(lines)

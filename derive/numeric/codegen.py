@@ -9,32 +9,17 @@ from __future__ import annotations
 import re
 import textwrap
 
-import jinja2
-
 from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.numeric.codeplan import Line, Plan, layer_text, plan
-from derive.paths import TEMPLATES
+from derive.templating import ENV, add_filters
 
 # module.path:function, both made of Python identifiers.
 _FUNCTION = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
 _WIDTH = 96
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / "code"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["py"] = repr  # a Python literal of derive's own strings
-    return env
-
-
-_ENV = _environment()
+add_filters(py=repr)  # a Python literal of derive's own strings
 
 
 def _comment(text: str, indent: str = "    ") -> str:
@@ -53,7 +38,7 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
     names = list(p.shapes)
     loss_code = " ".join(line.code for line in p.loss)
     loss_needs = {line.target for line in p.forward if line.target != p.output or p.output in loss_code}
-    notes = _ENV.get_template("notes.j2").module
+    notes = ENV.get_template("code/notes.j2").module
     return {
         "name": safe_name(net.name),
         "sizes": "-".join(map(str, net.sizes)),
@@ -92,12 +77,12 @@ def module_source(net: Network | Plan, standalone: bool = True, embedded: bool =
     leaves out the docstring and the import, for a file that has its own.
     """
     p = net if isinstance(net, Plan) else plan(net)
-    return _ENV.get_template("module.py.j2").render(**_context(p, standalone), embedded=embedded)
+    return ENV.get_template("code/module.py.j2").render(**_context(p, standalone), embedded=embedded)
 
 
 def compare_source(p: Plan) -> str:
     """``random_batch`` and ``compare_gradients`` (with the derived formulas) for testing a user's function."""
-    return _ENV.get_template("compare.py.j2").render(**_context(p, True), targets=p.network.loss_def.targets)
+    return ENV.get_template("code/compare.py.j2").render(**_context(p, True), targets=p.network.loss_def.targets)
 
 
 def pytest_source(net: Network, function: str, spec: str) -> str:
@@ -106,7 +91,7 @@ def pytest_source(net: Network, function: str, spec: str) -> str:
         raise DeriveError(f"--function: {function!r} is not of the form module.path:function_name")
     module, name = function.split(":")
     p = plan(net)
-    return _ENV.get_template("test_grads.py.j2").render(
+    return ENV.get_template("code/test_grads.py.j2").render(
         **_context(p, True),
         module=module,
         function=name,

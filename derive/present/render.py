@@ -11,20 +11,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import sympy
 
 from derive.engine.derivation import Derivation
 from derive.errors import RenderError
 from derive.files import write_atomic
-from derive.paths import TEMPLATES
 from derive.present import mathml, picture
 from derive.present.document import Document, Eq, ExampleRow, build
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.pdf import compile_pdf
+from derive.templating import ENV, LANGS, add_filters
 
 FORMATS = ("md", "tex", "html")
-LANGS = ("en", "zh")
 # Free text from a spec (a title) is escaped here, once per format, by the ``text`` macro of
 # templates/format/*.j2: a spec is untrusted input, and its text must reach the reader as text.
 # TeX: the ten specials, and <, >, | (which pdflatex's OT1 fonts would print as ¡, ¿, —); every
@@ -44,17 +42,10 @@ _TEX_LIGATURES = frozenset({"--", "``", "''", ",,", "!`", "?`"})
 _MARKDOWN_TEXT = {c: "\\" + c for c in "\\`*_[]<>&~|#"} | {"$": "&#36;"}
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+def _add_filters() -> None:
+    """The documents' filters: formulas as MathML, rows of equations, numbers as the LaTeX printer writes them."""
     printer = DeriveLatexPrinter()
-    env.filters.update(
+    add_filters(
         mathml_inline=lambda tex: mathml.inline(str(tex)),
         mathml_rows=lambda rows: mathml.rows([(r.lhs, r.rel, r.rhs) for r in rows]),
         chained=_chained,
@@ -67,7 +58,6 @@ def _environment() -> jinja2.Environment:
         mdescape=escape_markdown,
         htmlescape=escape_html,
     )
-    return env
 
 
 def one_line(text: object) -> str:
@@ -123,7 +113,7 @@ def _example_eq(row: ExampleRow) -> Eq:
     return Eq(row.lhs, "=", f"{row.formula} = {row.value}" if row.formula else row.value)
 
 
-_ENV = _environment()
+_add_filters()
 
 
 def render_document(doc: Document, fmt: str, lang: str) -> str:
@@ -132,7 +122,7 @@ def render_document(doc: Document, fmt: str, lang: str) -> str:
         raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if lang not in LANGS:
         raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
-    text = _ENV.get_template(f"document.{fmt}.j2").render(doc=doc, lang=lang, tikz_libraries=picture.TIKZ_LIBRARIES)
+    text = ENV.get_template(f"document.{fmt}.j2").render(doc=doc, lang=lang, tikz_libraries=picture.TIKZ_LIBRARIES)
     return _tidy(text)
 
 

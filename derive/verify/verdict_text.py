@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import jinja2
-
 from derive.errors import DeriveError
-from derive.paths import TEMPLATES
-from derive.present.render import LANGS
+from derive.templating import ENV, LANGS
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -32,13 +29,6 @@ class Verdict(Protocol):
     def __bool__(self) -> bool: ...
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES / "verdict"),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    autoescape=False,
-)
 WEIGHT = {"W": "W", "w": "w", "theta": "θ"}
 
 
@@ -61,7 +51,7 @@ def _check_lang(lang: str) -> None:
 def render(v: Verdict, lang: str = "en") -> str:
     """The verdict in ``lang`` (en or zh)."""
     _check_lang(lang)
-    return _ENV.get_template(f"verdict_{lang}.j2").render(v=v, n=_notation(v.network)).rstrip() + "\n"
+    return ENV.get_template(f"verdict/verdict_{lang}.j2").render(v=v, n=_notation(v.network)).rstrip() + "\n"
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def table(results: list[tuple[Entry, Verdict | None, str | None]], net: Network,
     passed = sum(1 for r in rows if r.right)
     errors = sum(1 for r in rows if r.error)
     return (
-        _ENV.get_template(f"table_{lang}.j2")
+        ENV.get_template(f"verdict/table_{lang}.j2")
         .render(rows=rows, passed=passed, failed=len(rows) - passed - errors, errors=errors, n=_notation(net))
         .rstrip()
         + "\n"

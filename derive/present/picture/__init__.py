@@ -1,0 +1,14 @@
+"""The picture of a network: one layout, drawn as SVG and as TikZ.
+
+Three jobs, one module each: :mod:`.labels` reads the LaTeX of node and weight names into styled runs and
+estimates their widths; :mod:`.placement` places the neurons, bias nodes, arrows and weight labels
+(``layout``); :mod:`.drawing` draws that same layout through the templates ``picture.svg.j2`` and
+``picture.tikz.j2`` (``svg``, ``tikz``). Pictures hold no words, only mathematical names, so they suit
+documents in any language.
+"""
+
+from derive.present.picture.drawing import TIKZ_LIBRARIES, svg, tikz
+from derive.present.picture.labels import Label, Run, label
+from derive.present.picture.placement import Edge, Layout, Node, layout
+
+__all__ = ["TIKZ_LIBRARIES", "Edge", "Label", "Layout", "Node", "Run", "label", "layout", "svg", "tikz"]

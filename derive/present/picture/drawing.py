@@ -1,0 +1,150 @@
+"""A picture drawn: the layout as SVG and as TikZ, through ``picture.svg.j2`` and ``picture.tikz.j2``.
+
+Both draw the same :class:`~derive.present.picture.placement.Layout`; TikZ uses 1 px = 0.02 cm, y up.
+The numbers reach the templates through the filters ``px``, ``cm``, ``hex`` and ``rgb255``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from derive.model.network import Network
+from derive.present.picture.labels import SCRIPT, SUBSCRIPT_DROP, SUPERSCRIPT_RISE, Label, stacking
+from derive.present.picture.placement import ARROW_LENGTH, WEIGHT_FONT, Edge, Layout, label_box, layout
+from derive.templating import ENV, add_filters
+
+TIKZ_LIBRARIES: tuple[str, ...] = ("arrows.meta",)
+"""TikZ libraries the picture needs: ``\\usetikzlibrary{arrows.meta}`` in the preamble."""
+
+NODE_FONT = 16.0  # px; TikZ \normalsize
+BIAS_FONT = 11.0  # px; TikZ \scriptsize
+BASELINE = 0.3  # em below a label's centre
+ARROW_WIDTH = 6.0  # px
+CM_PER_PX = 0.02
+
+EDGE_WIDTH = 1.0  # px, arrows and the bias circles
+NODE_WIDTH = 1.4  # px, neuron circles
+DASH = (4.0, 3.0)  # px on, px off: bias arrows
+HALO_WIDTH = 3.0  # px of white outline around weight labels, should a glyph stick out of its box
+COLOURS: dict[str, tuple[int, int, int]] = {"edge": (51, 51, 51), "bias": (140, 140, 140), "node": (0, 0, 0)}
+FILLS: dict[str, tuple[int, int, int]] = {
+    "input": (232, 240, 250),
+    "hidden": (255, 255, 255),
+    "output": (252, 238, 224),
+    "bias": (240, 240, 240),
+}
+
+
+def _fixed(value: float, places: int) -> str:
+    """Fixed decimals without a negative zero."""
+    return f"{round(value, places) + 0.0:.{places}f}"
+
+
+def _px(value: float) -> str:
+    return _fixed(value, 2)
+
+
+def _cm(value: float) -> str:
+    return _fixed(value * CM_PER_PX, 3)
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _rgb255(rgb: tuple[int, int, int]) -> str:
+    return "{{rgb,255:red,{};green,{};blue,{}}}".format(*rgb)
+
+
+add_filters(px=_px, cm=_cm, hex=_hex, rgb255=_rgb255)
+
+
+_STYLE = {
+    "colours": COLOURS,
+    "fills": FILLS,
+    "arrow_length": ARROW_LENGTH,
+    "arrow_width": ARROW_WIDTH,
+    "edge_width": EDGE_WIDTH,
+    "node_width": NODE_WIDTH,
+    "dash": DASH,
+}
+
+
+@dataclass(frozen=True)
+class _Tspan:
+    """One SVG ``<tspan>``: text, relative shifts and size in px, style."""
+
+    text: str
+    dx: float
+    dy: float
+    size: float
+    italic: bool
+
+
+def _tspans(lab: Label, size: float) -> tuple[_Tspan, ...]:
+    """The SVG runs of ``lab`` at base size ``size`` px, each shifted relative to the one before."""
+    out = []
+    offset = 0.0
+    for run, dx in zip(lab.runs, stacking(lab, size), strict=True):
+        target = {1: -SUPERSCRIPT_RISE, 0: 0.0, -1: SUBSCRIPT_DROP}[run.level] * size
+        out.append(_Tspan(run.text, dx, target - offset, size * (SCRIPT if run.level else 1.0), run.italic))
+        offset = target
+    return tuple(out)
+
+
+def _arrow(edge: Edge) -> tuple[tuple[float, float], tuple[tuple[float, float], ...]]:
+    """The shaft's end (short of the tip) and the head's three corners."""
+    dx, dy = edge.x2 - edge.x1, edge.y2 - edge.y1
+    length = math.hypot(dx, dy)
+    ux, uy = dx / length, dy / length
+    bx, by = edge.x2 - ARROW_LENGTH * ux, edge.y2 - ARROW_LENGTH * uy
+    half = ARROW_WIDTH / 2
+    head = ((edge.x2, edge.y2), (bx - half * uy, by + half * ux), (bx + half * uy, by - half * ux))
+    return (edge.x2 - (ARROW_LENGTH - 1.0) * ux, edge.y2 - (ARROW_LENGTH - 1.0) * uy), head
+
+
+def svg(network: Network) -> str:
+    """The picture as an SVG document.
+
+    The same text serves as a standalone ``.svg`` file and inlined in HTML: it
+    has no XML declaration, no ids, no ``<style>`` (presentation attributes
+    only), no scripts and no external references, so several pictures can share
+    a page without clashing.
+    """
+    return _render_svg(layout(network))
+
+
+def _render_svg(lay: Layout) -> str:
+    arrows = [_arrow(edge) for edge in lay.edges]
+    nodes = []
+    for node in lay.nodes:
+        size = BIAS_FONT if node.kind == "bias" else NODE_FONT
+        nodes.append((node, node.y + BASELINE * size, _tspans(node.label, size)))
+    weights = [
+        (
+            label_box(edge.label, edge.label_x, edge.label_y, pad=1.0),
+            edge.label_y + BASELINE * WEIGHT_FONT,
+            _tspans(edge.label, WEIGHT_FONT),
+        )
+        for edge in lay.edges
+        if edge.label is not None and edge.label_x is not None and edge.label_y is not None
+    ]
+    return ENV.get_template("picture.svg.j2").render(
+        layout=lay,
+        edges=list(zip(lay.edges, arrows, strict=True)),
+        nodes=nodes,
+        weights=weights,
+        weight_font=WEIGHT_FONT,
+        halo_width=HALO_WIDTH,
+        **_STYLE,
+    )
+
+
+def tikz(network: Network) -> str:
+    """The picture as a ``tikzpicture``; needs ``\\usepackage{tikz}`` and the libraries in ``TIKZ_LIBRARIES``."""
+    return _render_tikz(layout(network))
+
+
+def _render_tikz(lay: Layout) -> str:
+    return ENV.get_template("picture.tikz.j2").render(layout=lay, **_STYLE)
