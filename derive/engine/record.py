@@ -141,7 +141,12 @@ class Sample:
 
 
 class Record:
-    """The derivation of one network, part by part (see the module's docstring)."""
+    """The derivation of one network, part by part (see the module's docstring).
+
+    Making one costs nothing: the work is cached in the derivation, so each
+    reader (a document, the generated code's plan, a check) may make its own
+    record of the same derivation and nothing is derived twice.
+    """
 
     def __init__(self, d: Derivation) -> None:
         self._d = d
