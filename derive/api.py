@@ -29,7 +29,7 @@ class Derivation(derivation.Derivation):
     def lambdify(self) -> NumericFunctions:
         """forward, loss and gradients as vectorised NumPy, generated from the matrix form."""
         if self._numeric is None:
-            self._numeric = NumericFunctions(self.network)
+            self._numeric = NumericFunctions(self)
         return self._numeric
 
     def check(self, points: int = 3, seed: int = 0, use_torch: bool = True) -> CheckReport:

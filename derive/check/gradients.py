@@ -9,6 +9,7 @@
    (when torch is installed) torch autograd in float64, each against the mean
    of the closed form over the batch.
 The matrix-form equations are confirmed entry by entry against the element level.
+A spec's worked example gets its own finite differences, which its document quotes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sympy import Float
 from derive.engine import matrixform
 from derive.engine.algebra import constraints, is_zero
 from derive.engine.derivation import Derivation
+from derive.engine.record import Record
 from derive.model import samples
 from derive.numeric import autograd
 from derive.numeric.lambdified import NumericFunctions
@@ -65,6 +67,7 @@ class CheckReport:
     batch: int = BATCH
     exact_tolerance: float = EXACT_TOLERANCE
     torch: str | None = None  # torch's version when autograd was compared
+    example_fd_error: float | None = None  # the largest finite-difference error at the spec's worked example
 
     @property
     def passed(self) -> int:
@@ -96,8 +99,13 @@ def check(
     if len(names) > FD_PARAMETERS:
         fd_names = set(rng.choice(names, FD_PARAMETERS, replace=False).tolist())
     torch = autograd.version() if use_torch else None
-    errors = _numeric_errors(d, batches, fd_names, torch is not None)
+    fn = NumericFunctions(d)
+    errors = _numeric_errors(d, fn, batches, fd_names, torch is not None)
     report = CheckReport(net.name, points, TOLERANCE, FD_STEP, torch=torch)
+    if net.example is not None:
+        ex = net.example
+        params = samples.check_params(net, ex.params)
+        report.example_fd_error = max(_finite_differences(d, fn, params, ex.x, ex.y).values())
     direct = _SymbolicCheck(d, rng) if symbolic else None
     for name in names:
         verdict = direct.verdict(name) if direct is not None else "skipped"
@@ -112,16 +120,21 @@ def check(
 
 def finite_difference_errors(d: Derivation, params: dict, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Every parameter's |finite difference − closed form| / max(1, |closed form|) at one sample."""
+    return _finite_differences(d, NumericFunctions(d), params, x, y)
+
+
+def _finite_differences(
+    d: Derivation, fn: NumericFunctions, params: dict, x: np.ndarray, y: np.ndarray
+) -> dict[str, float]:
     sample = [(params, np.atleast_2d(x), np.atleast_2d(y))]
-    return {name: fd for name, (fd, _, _) in _numeric_errors(d, sample, set(d.parameters()), False).items()}
+    return {name: fd for name, (fd, _, _) in _numeric_errors(d, fn, sample, set(d.parameters()), False).items()}
 
 
 def _numeric_errors(
-    d: Derivation, batches: list, fd_names: set[str], with_torch: bool
+    d: Derivation, fn: NumericFunctions, batches: list, fd_names: set[str], with_torch: bool
 ) -> dict[str, tuple[float | None, float, float | None]]:
     """Per parameter, the largest error over the batches of (finite differences, generated code, torch)."""
     net = d.network
-    fn = NumericFunctions(d.network)
     fd_err: dict[str, float] = {}
     code_err: dict[str, float] = {}
     torch_err: dict[str, float] = {}
@@ -201,12 +214,13 @@ def _is_primitive(symbol: sympy.Symbol) -> bool:
 def _matrix_checks(d: Derivation) -> list[tuple[str, int | None, bool]]:
     """Each concrete matrix-form equation confirmed against the element level: (kind, layer, holds)."""
     out = []
-    groups = [("output delta", None, matrixform.output_delta(d))]
+    form = Record(d).matrix
+    groups = [("output delta", None, form.output_delta)]
     for layer in range(d.L - 1, 0, -1):
-        groups.append(("delta recursion", layer, matrixform.recursion(d, layer)))
+        groups.append(("delta recursion", layer, form.recursion[layer]))
     for layer in range(1, d.L + 1):
-        groups.append(("gradients", layer, matrixform.gradients(d, layer)))
-        groups.append(("activation derivative", layer, matrixform.activation_derivative(d, layer)))
+        groups.append(("gradients", layer, form.gradients[layer]))
+        groups.append(("activation derivative", layer, form.activation_derivative[layer]))
     for kind, layer, eqs in groups:
         if eqs:
             out.append((kind, layer, all(matrixform.holds(eq, d) for eq in eqs)))

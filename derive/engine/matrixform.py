@@ -14,6 +14,7 @@ tests can confirm them against the element-level derivation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sympy
@@ -64,6 +65,26 @@ def _from_to(d: Derivation | None) -> bool:
     return d is not None and d.network.notation.index_order == "from_to"
 
 
+@dataclass(frozen=True)
+class Convention:
+    """How the matrix form is written: δ's sign (+1: δ = ∂C/∂z) and whether W is stored from-to (transposed).
+
+    A derivation's documents use its notation's convention; the generated code
+    uses derive's own (:data:`OWN`), so that one derivation serves both.
+    """
+
+    sign: int = 1
+    from_to: bool = False
+
+
+OWN = Convention()
+
+
+def convention(d: Derivation) -> Convention:
+    """The convention of ``d``'s notation."""
+    return Convention(d.sign, _from_to(d))
+
+
 def _act_output(layer: int | str, d: Derivation | None) -> MatrixSymbol:
     return MatrixSymbol(f"g({layer})", _n(d, layer), 1)
 
@@ -86,9 +107,10 @@ def _outer(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.Matri
     return a_prev * delta.T if from_to else delta * a_prev.T
 
 
-def backprop_in(layer: int | str, d: Derivation | None) -> sympy.MatrixExpr:
-    """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation."""
-    return weight(_shift(layer, 1), d, _from_to(d)).T * vec("delta", _shift(layer, 1), d)
+def backprop_in(layer: int | str, d: Derivation | None, conv: Convention | None = None) -> sympy.MatrixExpr:
+    """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation (or ``conv``'s)."""
+    from_to = conv.from_to if conv is not None else _from_to(d)
+    return weight(_shift(layer, 1), d, from_to).T * vec("delta", _shift(layer, 1), d)
 
 
 def _through_activation(layer: int | str, d: Derivation | None, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
@@ -97,26 +119,26 @@ def _through_activation(layer: int | str, d: Derivation | None, inner: sympy.Mat
     return HadamardProduct(inner, _act_derivative(layer, d))
 
 
-def forward(d: Derivation, layer: int) -> tuple[Equation, ...]:
+def forward(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """z^{(l)} = W^{(l)} a^{(l−1)} + b^{(l)} and a^{(l)} = g(z^{(l)})."""
-    rhs = weight(layer, d, _from_to(d)) * a_vec(layer - 1, d)
+    rhs = weight(layer, d, (conv or convention(d)).from_to) * a_vec(layer - 1, d)
     if d.network.bias:
         rhs = rhs + vec("b", layer, d)
     return Equation(vec("z", layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))
 
 
-def output_delta(d: Derivation) -> tuple[Equation, ...]:
+def output_delta(d: Derivation, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) (or ±J^T ∇_a C), then a − y where it simplifies."""
-    L = d.L
+    L, sign = d.L, (conv or convention(d)).sign
     grad = MatrixSymbol(f"nablaC({L})", d.size(L), 1)
     general = _through_activation(L, d, grad)
-    eqs = [Equation(vec("delta", L, d), d.sign * general)]
+    eqs = [Equation(vec("delta", L, d), sign * general)]
     act = d.network.activation(L)
     if not act.elementwise:
         eqs.append(Equation(_jacobian(L, d), _softmax_jacobian(L, d)))
     if d.output_matching():
         diff = a_vec(L, d) - MatrixSymbol("y", d.size(L), 1)
-        eqs.append(Equation(vec("delta", L, d), diff if d.sign > 0 else -diff))
+        eqs.append(Equation(vec("delta", L, d), diff if sign > 0 else -diff))
     return tuple(eqs)
 
 
@@ -125,9 +147,9 @@ def _softmax_jacobian(layer: int, d: Derivation) -> sympy.MatrixExpr:
     return sympy.DiagMatrix(a) - a * a.T
 
 
-def recursion(d: Derivation, layer: int) -> tuple[Equation, ...]:
+def recursion(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for softmax."""
-    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d)))]
+    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d, conv)))]
     if not d.network.activation(layer).elementwise:
         eqs.append(Equation(_jacobian(layer, d), _softmax_jacobian(layer, d)))
     return tuple(eqs)
@@ -144,12 +166,13 @@ def activation_derivative(d: Derivation, layer: int) -> tuple[Equation, ...]:
     return ()
 
 
-def gradients(d: Derivation, layer: int) -> tuple[Equation, ...]:
+def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """∂C/∂W^{(l)} = ±δ^{(l)} (a^{(l−1)})^T and ∂C/∂b^{(l)} = ±δ^{(l)}."""
-    ft = _from_to(d)
-    eqs = [Equation(_weight_gradient(layer, d, ft), d.sign * _outer(layer, d, ft))]
+    c = conv or convention(d)
+    ft = c.from_to
+    eqs = [Equation(_weight_gradient(layer, d, ft), c.sign * _outer(layer, d, ft))]
     if d.network.bias:
-        eqs.append(Equation(MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), d.sign * vec("delta", layer, d)))
+        eqs.append(Equation(MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), c.sign * vec("delta", layer, d)))
     return tuple(eqs)
 
 

@@ -13,7 +13,6 @@ formula it computes, in plain text.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -23,10 +22,10 @@ from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 from derive.engine import matrixform
-from derive.engine.derivation import Derivation, derive
+from derive.engine.derivation import Derivation
+from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
-from derive.model.notation import Notation
 from derive.rules import symbols as sym
 
 _SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
@@ -66,10 +65,14 @@ def layer_text(kind: str, layer: int | str) -> str:
     return f"{kind}⁽{str(layer).translate(_SUPERSCRIPT)}⁾"
 
 
-def plan(net: Network) -> Plan:
-    """The NumPy lines for ``net``'s forward pass, loss and gradients."""
-    canonical = dataclasses.replace(net, notation=Notation(), example=None)
-    return _Builder(derive(canonical)).build()
+def plan(source: Network | Derivation) -> Plan:
+    """The NumPy lines for a network's forward pass, loss and gradients.
+
+    Given a derivation, its own record is read (in derive's own convention,
+    whatever its notation); given a network, it is derived here.
+    """
+    d = source if isinstance(source, Derivation) else Derivation(source)
+    return _Builder(Record(d)).build()
 
 
 class _Element(StrPrinter):
@@ -121,10 +124,11 @@ class _Element(StrPrinter):
 
 
 class _Builder:
-    def __init__(self, d: Derivation) -> None:
-        self.d = d
-        self.net = d.network
-        self.L = d.L
+    def __init__(self, record: Record) -> None:
+        self.net = record.network
+        self.L = record.depth
+        self.matrix = record.own_matrix  # δ = ∂C/∂z, W with a row per neuron
+        self.output = record.output_element
         self.helpers: set[str] = set()
 
     # ---------------------------------------------------------------- names
@@ -256,7 +260,7 @@ class _Builder:
     def forward(self) -> list[Line]:
         lines = []
         for layer in range(1, self.L + 1):
-            z_eq, a_eq = matrixform.forward(self.d, layer)
+            z_eq, a_eq = self.matrix.forward[layer]
             lines.append(Line(f"Z{layer}", self._rows(z_eq.rhs), self._equation(z_eq)))
             act = self.net.activation(layer)
             self.helpers.update(act.helpers)
@@ -279,7 +283,7 @@ class _Builder:
         formulas: dict[str, tuple[str, ...]] = {}
         for layer in range(self.L, 0, -1):
             chain = tuple(deltas[k] for k in range(layer, self.L + 1))
-            for eq in matrixform.gradients(self.d, layer):
+            for eq in self.matrix.gradients[layer]:
                 lhs = str(eq.lhs.name)
                 target = f"dW{layer}" if lhs.startswith("dC/dW") else f"db{layer}"
                 summed = f"D{layer}.T @ {self._a(layer - 1)}" if target.startswith("dW") else f"D{layer}.sum(axis=0)"
@@ -291,7 +295,7 @@ class _Builder:
 
     def _output_delta(self) -> list[Line]:
         L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
-        eqs = matrixform.output_delta(self.d)
+        eqs = self.matrix.output_delta
         first = self._equation(eqs[0])
         names = {"a": f"A{L}", "z": f"Z{L}", "y": "Y"}
         if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
@@ -299,14 +303,13 @@ class _Builder:
             self.helpers.update(helpers)
             text = text.format(a=layer_text("a", L))
             return [Line(f"D{L}", f"({code.format(**names)}) / m", f"{first} = {text}", "batch_mean")]
-        if self.d.output_matching():
+        if self.output.matching:
             simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
             return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
         if act.elementwise:
-            code, text = self._element(self.d.dC_dz(L, 1), L)
+            code, text = self._element(self.output.wrt_z, L)
             return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
-        gradient = self.d.dC_da(1)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole output layer
-        code, text = self._element(gradient, L)
+        code, text = self._element(self.output.wrt_a, L)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole layer
         self.helpers.add("softmax_back")
         jac = self._equation(eqs[1])
         return [
@@ -315,9 +318,9 @@ class _Builder:
         ]
 
     def _recursion(self, layer: int) -> Line:
-        eqs = matrixform.recursion(self.d, layer)
+        eqs = self.matrix.recursion[layer]
         act = self.net.activation(layer)
-        back = matrixform.backprop_in(layer, self.d)
+        back = self.matrix.backprop_in[layer]
         incoming = self._rows(back)
         text = self._equation(eqs[0])
         if not act.elementwise:

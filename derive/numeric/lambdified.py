@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from derive.engine.derivation import Derivation
 from derive.errors import ShapeError
 from derive.model.network import Network
 from derive.numeric import codegen
@@ -28,16 +29,18 @@ class NumericFunctions:
     layer 1, inputs), ``b1`` of shape (units,), …); x: (batch, inputs) or one
     sample (inputs,); y: (batch, outputs) or (outputs,). ``loss`` is the batch
     mean J = (1/m) Σ C and ``gradients`` returns ∂J/∂θ shaped like params.
-    Bad shapes or names raise :class:`derive.errors.ShapeError`.
+    Bad shapes or names raise :class:`derive.errors.ShapeError`. Made from a
+    derivation, the plan is read from it; from a network, it is derived first.
     """
 
     forward: Callable[[Params, np.ndarray], np.ndarray]
     loss: Callable[[Params, np.ndarray, np.ndarray], float]
     gradients: Callable[[Params, np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
-    def __init__(self, net: Network) -> None:
-        self.network = net
-        self.plan = plan(net)
+    def __init__(self, source: Network | Derivation) -> None:
+        self.plan = plan(source)
+        self.network = self.plan.network
+        net = self.network
         self.source = codegen.module_source(self.plan, standalone=False)
         namespace: dict[str, object] = {"__name__": f"derive.generated.{codegen.safe_name(net.name)}"}
         namespace["ShapeError"] = ShapeError

@@ -1,176 +1,50 @@
-"""A derivation as plain data for the document templates: LaTeX strings, numbers, checks.
+"""A document's data from a derivation's record and its check report.
 
 Python decides *what* is shown (which equations, in which order, how many on a
-large network); the templates under ``templates/`` decide how it reads.
+large network); the templates under ``templates/`` decide how it reads. The
+derivation is read only through its :class:`~derive.engine.record.Record`, and
+the numbers the document checks come from the :class:`CheckReport`: building a
+document derives nothing twice and runs no generated code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-
-import numpy as np
 import sympy
-from sympy import Basic, Matrix
+from sympy import Basic
 
-from derive.check.gradients import DIGITS, CheckReport, check, finite_difference_errors
-from derive.engine import matrixform
+from derive.check.gradients import CheckReport, check
 from derive.engine.derivation import Derivation
-from derive.engine.steps import Equation
-from derive.model import samples
+from derive.engine.record import Record
+from derive.engine.steps import Equation, ParameterGradient
 from derive.present import picture
+from derive.present.document_data import (
+    Document,
+    Eq,
+    ExampleRow,
+    Factor,
+    Gradient,
+    LayerRow,
+    Recursion,
+    Vanishing,
+    Verified,
+)
 from derive.present.latex import DeriveLatexPrinter
+from derive.present.worked_example import example_rows, number, vanishing
 from derive.rules import symbols as sym
-from derive.rules.activations import SIGMOID, TANH
 from derive.rules.functions import Partial
 
 # Every neuron's forward equations are written out up to this many units in a layer.
 NEURONS_SHOWN = 6
 # Every parameter's chain rule is written out up to this many parameters.
 PARAMETERS_SHOWN = 40
-# Weight labels in the picture and numbers in the worked example are rounded to this.
-SIGNIFICANT = 6
 RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow"}
 
 
-@dataclass(frozen=True)
-class Verified:
-    """How one result was checked: sympy's own derivative and finite differences."""
-
-    symbolic: str  # "exact", "digits", "skipped" or "failed"
-    fd_error: float | None
-    tolerance: float
-    passed: bool
-    digits: int = DIGITS
-
-
-@dataclass(frozen=True)
-class Eq:
-    """One displayed equation; ``check`` when derive verified it."""
-
-    lhs: str
-    rel: str
-    rhs: str
-    check: Verified | None = None
-    matrix_ok: bool | None = None
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One factor of a chain rule and its value."""
-
-    factor: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Gradient:
-    """Everything shown for one weight or bias."""
-
-    name: str
-    symbol: str
-    is_bias: bool
-    chain: Eq
-    factors: list[Factor]
-    product: Eq
-    delta_form: Eq
-    closed: Eq | None
-    check: Verified | None
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    """One row of the notation table."""
-
-    layer: int
-    units: int
-    activation: str
-    activation_latex: str
-    weight: str
-    weight_shape: str
-    bias: str | None
-    z: str
-    a: str
-    delta: str
-
-
-@dataclass(frozen=True)
-class Recursion:
-    """δ of one hidden layer from the next: per neuron, its named factors, in matrix form."""
-
-    layer: int
-    z: str
-    eqs: list[Eq]
-    factors: list[Factor]
-    matrix: list[Eq]
-
-
-@dataclass(frozen=True)
-class ExampleRow:
-    """One line of the worked example: the quantity, its formula, its value."""
-
-    kind: str
-    layer: int | None
-    lhs: str
-    formula: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Vanishing:
-    """Article 004's remark made exact: how much δ can shrink per layer going back."""
-
-    layers: list[tuple[int, str, str]]  # (layer, activation LaTeX, bound on g')
-    bound: Eq  # the bound on ||δ^{(1)}|| in terms of ||δ^{(L)}|| and the weights
-    shrink_percent: int  # at least this much lost per layer with weights of norm 1
-    measured: list[tuple[int, float, float]]  # (layer, ||δ^{(l)}||∞, bound at this point), from the example
-
-
-@dataclass
-class Document:
-    """All a template needs, in reading order."""
-
-    name: str
-    title: str
-    title_zh: str
-    sizes: tuple[int, ...]
-    depth: int
-    loss: str
-    activations: list[str]
-    bias: bool
-    notation: dict[str, object]
-    symbols: dict[str, str]
-    parameter_count: int
-    layers: list[LayerRow]
-    svg: str
-    tikz: str
-    forward_neurons: list[tuple[int, list[Eq], bool]]  # (layer, equations, all neurons shown)
-    forward_matrix: list[tuple[int, list[Eq]]]
-    cost: Eq
-    batch_cost: Eq
-    delta_general: Eq
-    simplifications: list[tuple[str, list[Eq], Eq | None]]
-    output_delta: list[Eq]
-    output_delta_matrix: list[Eq]
-    sharing: list[Eq]
-    recursion: list[Recursion]
-    gradients: list[tuple[int, list[Gradient], bool, list[Eq]]]
-    general_index: list[Eq]
-    general: list[Eq]
-    updates: list[Eq]
-    report: CheckReport
-    check_groups: list[tuple[str, list]]
-    matrix_checks: list[tuple[str, int | None, bool]]
-    example: list[ExampleRow] = field(default_factory=list)
-    example_check: float | None = None
-    learning_rate: str | None = None
-    vanishing: Vanishing | None = None
-
-
 class _Builder:
-    def __init__(self, d: Derivation, report: CheckReport) -> None:
-        self.d = d
-        self.net = d.network
+    def __init__(self, rec: Record, report: CheckReport) -> None:
+        self.rec = rec
+        self.net = rec.network
+        self.L = rec.depth
         self.printer = DeriveLatexPrinter(self.net)
         self.report = report
         self.checks = {p.name: p for p in report.parameters}
@@ -197,8 +71,9 @@ class _Builder:
     def layers(self) -> list[LayerRow]:
         rows = []
         ft = self.net.notation.index_order == "from_to"
-        for layer in range(1, self.d.L + 1):
-            n, m = self.d.size(layer), self.d.size(layer - 1)
+        for names in self.rec.names.layers[1:]:
+            layer = names.layer
+            n, m = self.rec.size(layer), self.rec.size(layer - 1)
             shape = sympy.Symbol(f"{m} \\times {n}" if ft else f"{n} \\times {m}")
             act = self.net.activation(layer)
             rows.append(
@@ -209,104 +84,110 @@ class _Builder:
                     act.latex,
                     self.tex(sympy.MatrixSymbol(f"W({layer})", 1, 1)),
                     rf"\mathbb{{R}}^{{{shape}}}",
-                    self.tex(matrixform.vec("b", layer, self.d)) if self.net.bias else None,
-                    self.tex(matrixform.vec("z", layer, self.d)),
-                    self.tex(matrixform.a_vec(layer, self.d)),
-                    self.tex(matrixform.vec("delta", layer, self.d)),
+                    self.tex(names.bias) if names.bias is not None else None,
+                    self.tex(names.z),
+                    self.tex(names.a),
+                    self.tex(names.delta),
                 )
             )
         return rows
 
     def symbols(self) -> dict[str, str]:
         """Names the prose needs, in the reader's notation."""
-        L = self.d.L
+        L, names = self.L, self.rec.names
         return {
             "cost": self.net.notation.cost,
-            "x": self.tex(matrixform.a_vec(0, self.d)),
-            "y": self.tex(sympy.MatrixSymbol("y", self.d.size(L), 1)),
+            "x": self.tex(names.input),
+            "y": self.tex(names.target),
             "x1": self.tex(sym.x(1)),
-            "output": self.tex(matrixform.a_vec(L, self.d)),
+            "output": self.tex(names.layers[L].a),
             "w_first": self.tex(sym.W(1, 1, 1)),
             "w_last": self.tex(sym.W(L, 1, 1)),
-            "deltaL": self.tex(matrixform.vec("delta", L, self.d)),
-            "z_l": self.tex(matrixform.vec("z", "l", None)),
+            "deltaL": self.tex(names.layers[L].delta),
+            "z_l": self.tex(names.z_general),
             "eta": self.tex(sym.LEARNING_RATE),
         }
 
     # ----------------------------------------------------------- forward pass
     def forward(self) -> tuple[list, list]:
         neurons, matrices = [], []
-        for layer in range(1, self.d.L + 1):
-            n = self.d.size(layer)
-            shown = range(1, n + 1) if n <= NEURONS_SHOWN else (1, n)
-            eqs = [self.eq(e) for i in shown for e in self.d.forward_neuron(layer, i)]
-            neurons.append((layer, eqs, n <= NEURONS_SHOWN))
-            matrices.append((layer, self.eqs(matrixform.forward(self.d, layer))))
+        for layer in range(1, self.L + 1):
+            n = self.rec.size(layer)
+            part = self.rec.forward(layer, range(1, n + 1) if n <= NEURONS_SHOWN else (1, n))
+            neurons.append((layer, [self.eq(e) for pair in part.neurons for e in pair], n <= NEURONS_SHOWN))
+            matrices.append((layer, self.eqs(part.matrix)))
         return neurons, matrices
 
     # ---------------------------------------------------------- backward pass
     def simplifications(self) -> list[tuple[str, list[Eq], Eq | None]]:
         out = []
-        for step in self.d.simplifications():
+        for step in self.rec.simplifications:
             cond = self.eq(step.condition) if step.condition is not None else None
             out.append((step.kind.split(".", 1)[1], self.eqs(step.equations), cond))
         return out
 
+    def output_delta(self) -> tuple[list[Eq], list[Eq]]:
+        """δ^{(L)} of the first neurons (each checked with its bias where there is one), and in matrix form."""
+        L = self.L
+        part = self.rec.output_delta(range(1, min(self.rec.size(L), NEURONS_SHOWN) + 1))
+        rows = [
+            self.eq(e, self.verified(f"b{L}[{i}]") if self.net.bias else None)
+            for i, eqs in enumerate(part.neurons, start=1)
+            for e in eqs
+        ]
+        return rows, self.eqs(part.matrix, ("output delta", None))
+
     def recursion(self) -> list[Recursion]:
         out = []
-        for layer in range(self.d.L - 1, 0, -1):
-            n = self.d.size(layer)
-            shown = range(1, n + 1) if n <= NEURONS_SHOWN else (1,)
-            eqs = [self.eq(self.d.delta_recursion(layer, i)) for i in shown]
-            factors = self._recursion_factors(layer)
-            matrix = self.eqs(matrixform.recursion(self.d, layer), ("delta recursion", layer))
-            out.append(Recursion(layer, self.tex(sym.z(layer, 1)), eqs, factors, matrix))
-        return out
-
-    def _recursion_factors(self, layer: int) -> list[Factor]:
-        """∂z^{(l+1)}_k/∂a^{(l)}_j and ∂a^{(l)}_j/∂z^{(l)}_j for the first neuron: the named factors."""
-        z_next, a, z = sym.z(layer + 1, 1), sym.a(layer, 1), sym.z(layer, 1)
-        out = []
-        for f in (Partial(z_next, a), Partial(a, z)):
-            out.append(Factor(self.tex(f), self.tex(self.d.factor_value(f))))
+        for layer in range(self.L - 1, 0, -1):
+            n = self.rec.size(layer)
+            part = self.rec.recursion(layer, range(1, n + 1) if n <= NEURONS_SHOWN else (1,))
+            out.append(
+                Recursion(
+                    layer,
+                    self.tex(sym.z(layer, 1)),
+                    [self.eq(e) for e in part.neurons],
+                    [Factor(self.tex(f.lhs), self.tex(f.rhs)) for f in part.factors],
+                    self.eqs(part.matrix, ("delta recursion", layer)),
+                )
+            )
         return out
 
     def sharing(self) -> list[Eq]:
         """Article 000's intuition: the output error shared back in proportion to the weights."""
-        if self.d.L < 2:
+        if self.L < 2:
             return []
-        L = self.d.L
+        L, size = self.L, self.rec.size
         e = sym.error
         out = []
-        for j in range(1, min(self.d.size(L - 1), NEURONS_SHOWN) + 1):
+        for j in range(1, min(size(L - 1), NEURONS_SHOWN) + 1):
             share = sympy.Add(
                 *[
-                    sym.W(L, k, j) / sympy.Add(*[sym.W(L, k, m) for m in range(1, self.d.size(L - 1) + 1)]) * e(L, k)
-                    for k in range(1, self.d.size(L) + 1)
+                    sym.W(L, k, j) / sympy.Add(*[sym.W(L, k, m) for m in range(1, size(L - 1) + 1)]) * e(L, k)
+                    for k in range(1, size(L) + 1)
                 ]
             )
             out.append(Eq(self.tex(e(L - 1, j)), "=", self.tex(share)))
         return out
 
     def gradients(self) -> list[tuple[int, list[Gradient], bool, list[Eq]]]:
-        names = self.d.parameters()
+        names = self.rec.parameters
         every = len(names) <= PARAMETERS_SHOWN
+        if not every:
+            names = tuple(n for n in names if n.endswith(("[1,1]", "[1]")))
         out = []
-        for layer in range(self.d.L, 0, -1):
-            chosen = [n for n in names if sym.parse_name(n).layer == layer]
-            if not every:
-                chosen = [n for n in chosen if n.endswith(("[1,1]", "[1]"))]
-            grads = [self._gradient(n) for n in chosen]
-            out.append((layer, grads, every, self.eqs(matrixform.gradients(self.d, layer), ("gradients", layer))))
+        for layer in range(self.L, 0, -1):
+            part = self.rec.gradients(layer, names)
+            grads = [self._gradient(g) for g in part.parameters]
+            out.append((layer, grads, every, self.eqs(part.matrix, ("gradients", layer))))
         return out
 
-    def _gradient(self, name: str) -> Gradient:
-        g = self.d.parameter(name)
-        check = self.verified(name)
+    def _gradient(self, g: ParameterGradient) -> Gradient:
+        check = self.verified(g.name)
         lhs = Partial(sym.COST, g.symbol)
         closed = None if g.closed == g.chain_value else self.eq(Equation(lhs, g.closed), check)
         return Gradient(
-            name,
+            g.name,
             self.tex(g.symbol),
             g.is_bias,
             self.eq(Equation(lhs, g.chain)),
@@ -317,124 +198,30 @@ class _Builder:
             check,
         )
 
-    # --------------------------------------------------------- worked example
-    @cached_property
-    def example_deltas(self) -> dict[int, np.ndarray]:
-        """δ of every layer (in the notation's sign) at the spec's example."""
-        ex, d = self.net.example, self.d
-        params = samples.check_params(self.net, ex.params)
-        dz = d.dC_dz_numbers(samples.sample_values(self.net, params, ex.x, ex.y))
-        return {
-            layer: np.array([d.sign * float(dz[(layer, i)]) for i in range(1, d.size(layer) + 1)])
-            for layer in range(1, d.L + 1)
-        }
-
-    def example(self) -> tuple[list[ExampleRow], float | None]:
+    # ------------------------------------------------------- the example's numbers
+    def numbers(self) -> tuple[list[ExampleRow], float | None, Vanishing | None]:
+        """The worked example's rows, the report's finite-difference agreement there, and the vanishing bound."""
         ex = self.net.example
-        if ex is None:
-            return [], None
-        net, d = self.net, self.d
-        ft = net.notation.index_order == "from_to"
-        params = samples.check_params(net, ex.params)
-        rows: list[ExampleRow] = []
-
-        def shown(array: np.ndarray, weight: bool = False) -> str:
-            array = np.asarray(array, dtype=float)
-            if array.ndim == 1:
-                array = array.reshape(-1, 1)
-            if weight and ft:
-                array = array.T
-            return self.tex(Matrix([[_num(v) for v in row] for row in array]))
-
-        def row(kind: str, layer: int | None, eq: Equation, value: str) -> None:
-            rows.append(ExampleRow(kind, layer, self.tex(eq.lhs), self.tex(eq.rhs), value))
-
-        for name in sorted(params, key=_param_order):
-            info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
-            symbol = sympy.MatrixSymbol(f"{info.kind}({info.layer})", 1, 1)
-            rows.append(
-                ExampleRow("given", info.layer, self.tex(symbol), "", shown(params[name], name.startswith("W")))
-            )
-        rows.append(ExampleRow("given", None, self.tex(matrixform.a_vec(0, d)), "", shown(ex.x)))
-        rows.append(ExampleRow("given", None, self.tex(sympy.MatrixSymbol("y", d.size(d.L), 1)), "", shown(ex.y)))
-        for layer, (z, a) in enumerate(samples.forward(net, params, ex.x), start=1):
-            eq_z, eq_a = matrixform.forward(d, layer)
-            row("z", layer, eq_z, shown(z))
-            row("a", layer, eq_a, shown(a))
-        cost = samples.cost(net, params, ex.x, ex.y)
-        rows.append(ExampleRow("cost", None, self.tex(sym.COST), self.tex(d.cost()), self.tex(_num(cost))))
-        deltas = self.example_deltas
-        row("delta", d.L, matrixform.output_delta(d)[0], shown(deltas[d.L]))
-        for layer in range(d.L - 1, 0, -1):
-            row("delta", layer, matrixform.recursion(d, layer)[0], shown(deltas[layer]))
-        grads = d.evaluate_all(params, ex.x, ex.y)
-
-        for layer in range(d.L, 0, -1):
-            for eq in matrixform.gradients(d, layer):
-                kind = "W" if str(eq.lhs.name).startswith("dC/dW") else "b"
-                array = _array(grads, f"{kind}{layer}", params[f"{kind}{layer}"].shape)
-                row("gradient", layer, eq, shown(array, kind == "W"))
-        for layer in range(1, d.L + 1):
-            for kind in ("W", "b") if net.bias else ("W",):
-                array = _array(grads, f"{kind}{layer}", params[f"{kind}{layer}"].shape)
-                new = params[f"{kind}{layer}"] - ex.learning_rate * array
-                rules = [e for e in matrixform.update(d, layer) if str(e.lhs.name)[0] == kind]
-                update = rules[-1]  # under the error-term convention, the rule in δ
-                row("update", layer, update, shown(new, kind == "W"))
-        errors = finite_difference_errors(d, params, ex.x, ex.y)
-        return rows, max(errors.values())
-
-    # -------------------------------------------------------- vanishing gradients
-    def vanishing(self) -> Vanishing | None:
-        net, d = self.net, self.d
-        squashing = [layer for layer in range(1, d.L) if net.activation(layer).name in (SIGMOID.name, TANH.name)]
-        if not squashing:
-            return None
-        layers = []
-        bound: Basic = self._norm(matrixform.vec("delta", d.L, d), r"\infty")
-        for layer in range(d.L - 1, 0, -1):
-            act = net.activation(layer)
-            b = act.derivative_bound
-            layers.append((layer, act.latex, self.tex(b)))
-            bound = b * self._norm(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1), "{1}") * bound
-        measured = []
-        if net.example is not None:
-            ex = net.example
-            params = samples.check_params(net, ex.params)
-            upper = float(np.abs(self.example_deltas[d.L]).max())
-            measured.append((d.L, upper, upper))
-            for layer in range(d.L - 1, 0, -1):
-                col_sums = np.abs(params[f"W{layer + 1}"]).sum(axis=0).max()
-                upper = float(net.activation(layer).derivative_bound) * float(col_sums) * upper
-                actual = float(np.abs(self.example_deltas[layer]).max())
-                measured.append((layer, actual, upper))
-        per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
-        first = self._norm(matrixform.vec("delta", 1, d), r"\infty")
-        return Vanishing(
-            list(reversed(layers)),
-            Eq(self.tex(first), r"\le", self.tex(bound)),
-            round(100 * (1 - per_layer)),
-            measured,
-        )
-
-    def _norm(self, expr: Basic, which: str) -> sympy.Symbol:
-        """‖expr‖ as one symbol, so the printer keeps it whole inside products."""
-        return sympy.Symbol(rf"\lVert {self.tex(expr)}\rVert_{which}")
+        sample = self.rec.at(ex.params, ex.x, ex.y) if ex is not None else None
+        rows = example_rows(self.rec, sample, self.tex) if sample is not None else []
+        fd = self.report.example_fd_error if ex is not None else None
+        if ex is not None and fd is None:
+            raise ValueError(f"the check report of {self.report.network} holds no finite differences at the example")
+        return rows, fd, vanishing(self.rec, sample, self.tex)
 
     # ---------------------------------------------------------------- assemble
     def build(self) -> Document:
-
-        d, net = self.d, self.net
+        rec, net = self.rec, self.net
         neurons, matrices = self.forward()
-        cost, batch = d.cost_steps()
-        general_index = self.eqs(matrixform.general_index(d))
-        example, example_check = self.example()
+        general_index = self.eqs(rec.general.index)
+        output_delta, output_delta_matrix = self.output_delta()
+        example, example_check, vanishing_bound = self.numbers()
         return Document(
             name=net.name,
             title=net.title or net.name,
             title_zh=net.title_zh or net.title or net.name,
             sizes=net.sizes,
-            depth=d.L,
+            depth=self.L,
             loss=net.loss,
             activations=[layer.activation for layer in net.layers],
             bias=net.bias,
@@ -450,22 +237,18 @@ class _Builder:
             tikz=picture.tikz(net),
             forward_neurons=neurons,
             forward_matrix=matrices,
-            cost=self.eq(cost.equations[0]),
-            batch_cost=self.eq(batch.equations[0]),
+            cost=self.eq(rec.cost.sample),
+            batch_cost=self.eq(rec.cost.batch),
             delta_general=general_index[0],
             simplifications=self.simplifications(),
-            output_delta=[
-                self.eq(e, self.verified(f"b{d.L}[{i}]") if net.bias else None)
-                for i in range(1, min(d.size(d.L), NEURONS_SHOWN) + 1)
-                for e in d.output_delta(i)
-            ],
-            output_delta_matrix=self.eqs(matrixform.output_delta(d), ("output delta", None)),
+            output_delta=output_delta,
+            output_delta_matrix=output_delta_matrix,
             sharing=self.sharing(),
             recursion=self.recursion(),
             gradients=self.gradients(),
             general_index=general_index[1:],
-            general=self.eqs(matrixform.general(d)),
-            updates=[self.eq(e) for layer in range(1, d.L + 1) for e in matrixform.update(d, layer)],
+            general=self.eqs(rec.general.matrix),
+            updates=[self.eq(e) for layer in range(1, self.L + 1) for e in rec.update[layer]],
             report=self.report,
             check_groups=[
                 (self.tex(sympy.MatrixSymbol(f"{g[0]}({g[1:]})", 1, 1)), items) for g, items in self.report.groups()
@@ -473,29 +256,15 @@ class _Builder:
             matrix_checks=self.report.matrix,
             example=example,
             example_check=example_check,
-            learning_rate=self.tex(_num(net.example.learning_rate)) if net.example else None,
-            vanishing=self.vanishing(),
+            learning_rate=self.tex(number(net.example.learning_rate)) if net.example else None,
+            vanishing=vanishing_bound,
         )
-
-
-def _num(value: float) -> sympy.Float:
-    """A number rounded for reading, the same on every machine."""
-    return sympy.Float(f"{float(value):.{SIGNIFICANT}g}", SIGNIFICANT)
-
-
-def _param_order(name: str) -> tuple[int, bool]:
-    return int(name[1:]), name[0] != "W"
-
-
-def _array(values: dict[str, float], array: str, shape: tuple[int, ...]) -> np.ndarray:
-    out = np.zeros(shape)
-    for index in np.ndindex(*shape):
-        name = f"{array}[{','.join(str(i + 1) for i in index)}]"
-        out[index] = values[name]
-    return out
 
 
 def build(d: Derivation, report: CheckReport | None = None) -> Document:
     """The document data for ``d``, checking it first unless ``report`` is given."""
     # Without torch, so that a document is the same whether or not torch is installed.
-    return _Builder(d, report if report is not None else check(d, use_torch=False)).build()
+    return _Builder(Record(d), report if report is not None else check(d, use_torch=False)).build()
+
+
+__all__ = ["NEURONS_SHOWN", "PARAMETERS_SHOWN", "Document", "Eq", "ExampleRow", "build"]

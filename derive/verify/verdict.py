@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sympy import Expr, Symbol
 
-from derive.engine import matrixform
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.engine.record import Record
 from derive.model.network import Network
 from derive.present.latex import latex
 from derive.rules import symbols as sym
@@ -240,17 +240,18 @@ def _correct_latex(d: Derivation, target: Target) -> str:
 
     net = d.network
     ref = target.ref
+    form = Record(d).matrix
 
     def show(*exprs) -> str:
         return " = ".join(latex(e, net) for e in exprs)
 
     if ref.index is None:
         if ref.kind == "W" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer)[0]))
+            return show(*_sides(form.gradients[ref.layer][0]))
         if ref.kind == "b" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer)[1]))
+            return show(*_sides(form.gradients[ref.layer][1]))
         if ref.kind == "delta":
-            eq = matrixform.output_delta(d)[-1] if ref.layer == d.L else matrixform.recursion(d, ref.layer)[0]
+            eq = form.output_delta[-1] if ref.layer == d.L else form.recursion[ref.layer][0]
             return show(*_sides(eq))
         return ""
     layer, i = ref.layer, ref.index[0]
@@ -261,7 +262,7 @@ def _correct_latex(d: Derivation, target: Target) -> str:
             return show(sym.delta(layer, i), *forms)
         if _recursion_fits(d, layer):
             return show(sym.delta(layer, i), d.delta_recursion(layer, i).rhs, *forms)
-        return show(*_sides(matrixform.recursion(d, layer)[0]))  # Σ_k over a wide layer: the vector form
+        return show(*_sides(form.recursion[layer][0]))  # Σ_k over a wide layer: the vector form
     if ref.kind in ("W", "b"):
         name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
         lhs = PartialFn(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))

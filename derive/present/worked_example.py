@@ -1,0 +1,118 @@
+"""The document's numbers: the spec's worked example, and the vanishing-gradient bound measured on it.
+
+Every number comes from the record's evaluation at the sample (derive's own
+float and sympy arithmetic); the finite-difference agreement quoted below the
+example is the check report's. Nothing here runs generated code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import sympy
+from sympy import Basic, Matrix
+
+from derive.engine.record import Record, Sample
+from derive.engine.steps import Equation
+from derive.present.document_data import Eq, ExampleRow, Vanishing
+from derive.rules import symbols as sym
+from derive.rules.activations import SIGMOID, TANH
+
+# Numbers in the worked example (and its learning rate) are rounded to this many significant digits.
+SIGNIFICANT = 6
+
+Tex = Callable[[Basic], str]
+
+
+def number(value: float) -> sympy.Float:
+    """A number rounded for reading, the same on every machine."""
+    return sympy.Float(f"{float(value):.{SIGNIFICANT}g}", SIGNIFICANT)
+
+
+def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
+    """The example's givens, then z and a, the cost, δ, the gradients and one update step, layer by layer."""
+    net, L = rec.network, rec.depth
+    ex = net.example
+    assert ex is not None
+    ft = net.notation.index_order == "from_to"
+    params = sample.params
+    form = rec.matrix
+    rows: list[ExampleRow] = []
+
+    def shown(array: np.ndarray, weight: bool = False) -> str:
+        array = np.asarray(array, dtype=float)
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if weight and ft:
+            array = array.T
+        return tex(Matrix([[number(v) for v in row] for row in array]))
+
+    def row(kind: str, layer: int | None, eq: Equation, value: str) -> None:
+        rows.append(ExampleRow(kind, layer, tex(eq.lhs), tex(eq.rhs), value))
+
+    for name in sorted(params, key=_param_order):
+        info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
+        symbol = sympy.MatrixSymbol(f"{info.kind}({info.layer})", 1, 1)
+        rows.append(ExampleRow("given", info.layer, tex(symbol), "", shown(params[name], name.startswith("W"))))
+    rows.append(ExampleRow("given", None, tex(rec.names.input), "", shown(ex.x)))
+    rows.append(ExampleRow("given", None, tex(rec.names.target), "", shown(ex.y)))
+    for layer, (z, a) in enumerate(sample.forward, start=1):
+        eq_z, eq_a = form.forward[layer]
+        row("z", layer, eq_z, shown(z))
+        row("a", layer, eq_a, shown(a))
+    rows.append(ExampleRow("cost", None, tex(sym.COST), tex(rec.cost.sample.rhs), tex(number(sample.cost))))
+    row("delta", L, form.output_delta[0], shown(sample.deltas[L]))
+    for layer in range(L - 1, 0, -1):
+        row("delta", layer, form.recursion[layer][0], shown(sample.deltas[layer]))
+    for layer in range(L, 0, -1):
+        for eq in form.gradients[layer]:
+            kind = "W" if str(eq.lhs.name).startswith("dC/dW") else "b"
+            row("gradient", layer, eq, shown(sample.gradients[f"{kind}{layer}"], kind == "W"))
+    for layer in range(1, L + 1):
+        for kind in ("W", "b") if net.bias else ("W",):
+            new = params[f"{kind}{layer}"] - ex.learning_rate * sample.gradients[f"{kind}{layer}"]
+            rules = [e for e in rec.update[layer] if str(e.lhs.name)[0] == kind]
+            update = rules[-1]  # under the error-term convention, the rule in δ
+            row("update", layer, update, shown(new, kind == "W"))
+    return rows
+
+
+def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
+    """Article 004's remark made exact for squashing hidden layers, measured at the example when there is one."""
+    net, L = rec.network, rec.depth
+    squashing = [layer for layer in range(1, L) if net.activation(layer).name in (SIGMOID.name, TANH.name)]
+    if not squashing:
+        return None
+
+    def norm(expr: Basic, which: str) -> sympy.Symbol:  # one symbol, so the printer keeps it whole in products
+        return sympy.Symbol(rf"\lVert {tex(expr)}\rVert_{which}")
+
+    layers = []
+    bound: Basic = norm(rec.names.layers[L].delta, r"\infty")
+    for layer in range(L - 1, 0, -1):
+        act = net.activation(layer)
+        b = act.derivative_bound
+        layers.append((layer, act.latex, tex(b)))
+        bound = b * norm(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1), "{1}") * bound
+    measured = []
+    if sample is not None:
+        upper = float(np.abs(sample.deltas[L]).max())
+        measured.append((L, upper, upper))
+        for layer in range(L - 1, 0, -1):
+            col_sums = np.abs(sample.params[f"W{layer + 1}"]).sum(axis=0).max()
+            upper = float(net.activation(layer).derivative_bound) * float(col_sums) * upper
+            actual = float(np.abs(sample.deltas[layer]).max())
+            measured.append((layer, actual, upper))
+    per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
+    first = norm(rec.names.layers[1].delta, r"\infty")
+    return Vanishing(
+        list(reversed(layers)),
+        Eq(tex(first), r"\le", tex(bound)),
+        round(100 * (1 - per_layer)),
+        measured,
+    )
+
+
+def _param_order(name: str) -> tuple[int, bool]:
+    return int(name[1:]), name[0] != "W"
