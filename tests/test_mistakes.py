@@ -18,8 +18,8 @@ import pytest
 
 from derive import Layer, Network, Notation, load
 from derive.cli import main
-from derive.paths import TEMPLATES
-from derive.verify import mistakes, verdict_text, verify
+from derive.templating import ENV, TEMPLATES
+from derive.verify import mistakes, verify
 from derive.verify.findings import (
     BareLayer,
     Convention,
@@ -346,7 +346,7 @@ def test_every_finding_has_words_in_both_languages() -> None:
             kinds.add(kind)
     assert {type(c.finding) for c in MISTAKE_CASES + OTHER_CASES + NOTE_CASES} == kinds
     for lang in LANGS:
-        words = verdict_text._ENV.get_template(f"words_{lang}.j2").make_module({"n": {}})
+        words = ENV.get_template(f"verdict/words_{lang}.j2").make_module({"n": {}})
         assert all(callable(getattr(words, kind.code, None)) for kind in kinds), lang
 
 
@@ -413,11 +413,11 @@ def scaled(monkeypatch) -> type[Mistake]:
             yield cls(3), 3 * at.correct
 
     words = {
-        f"words_{lang}.j2": (TEMPLATES / "verdict" / f"words_{lang}.j2").read_text(encoding="utf-8") + WORDS[lang]
+        f"verdict/words_{lang}.j2": (TEMPLATES / f"verdict/words_{lang}.j2").read_text(encoding="utf-8") + WORDS[lang]
         for lang in LANGS
     }
-    loader = jinja2.ChoiceLoader([jinja2.DictLoader(words), verdict_text._ENV.loader])
-    monkeypatch.setattr(verdict_text._ENV, "loader", loader)
+    loader = jinja2.ChoiceLoader([jinja2.DictLoader(words), ENV.loader])
+    monkeypatch.setattr(ENV, "loader", loader)
     return Scaled
 
 
