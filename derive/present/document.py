@@ -21,7 +21,6 @@ from derive.model import samples
 from derive.present import picture
 from derive.present.latex import DeriveLatexPrinter
 from derive.rules import symbols as sym
-from derive.rules.activations import SIGMOID, TANH
 from derive.rules.functions import Partial
 
 # Every neuron's forward equations are written out up to this many units in a layer.
@@ -387,7 +386,7 @@ class _Builder:
     # -------------------------------------------------------- vanishing gradients
     def vanishing(self) -> Vanishing | None:
         net, d = self.net, self.d
-        squashing = [layer for layer in range(1, d.L) if net.activation(layer).name in (SIGMOID.name, TANH.name)]
+        squashing = [layer for layer in range(1, d.L) if net.activation(layer).squashing]
         if not squashing:
             return None
         layers = []

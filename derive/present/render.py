@@ -22,6 +22,7 @@ from derive.present import mathml, picture
 from derive.present.document import Document, Eq, ExampleRow, build
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.pdf import compile_pdf
+from derive.rules import activations, losses
 
 FORMATS = ("md", "tex", "html")
 LANGS = ("en", "zh")
@@ -66,6 +67,8 @@ def _environment() -> jinja2.Environment:
         texescape=escape_tex,
         mdescape=escape_markdown,
         htmlescape=escape_html,
+        activation_words=lambda name, lang: activations.REGISTRY[name].words[lang],
+        loss_words=lambda name, lang: losses.LOSSES[name].words[lang],
     )
     return env
 
