@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import sympy
-from sympy import Expr, HadamardProduct, Rational, S, exp, tanh
+from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
 
 from derive.rules.faces import Activation, Helper, Layerwise, Written
 from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
@@ -248,8 +248,28 @@ IDENTITY = Activation(
     derivative_bound=S.One,
 )
 
+# softplus(z) = log(1 + e^z), a smooth ReLU. Its derivative is σ(z); it is not also written in the output a
+# as 1 − e^{−a}: that costs the same exponential and, for z ≪ 0 where a is tiny, loses every digit to
+# cancellation (in float64, 1 − e^{−a} is 0 once a < 1e-16), while σ(z) stays exact.
+SOFTPLUS = Activation(
+    name="softplus",
+    latex=r"\operatorname{softplus}",
+    text="softplus",
+    words={"en": "softplus", "zh": "softplus"},
+    formula=lambda z: log(1 + exp(z)),
+    derivative=sigmoid,
+    numpy=lambda z: np.logaddexp(0.0, z),
+    # torch's softplus returns z itself above its threshold (20 by default), 2e-9 off in value and slope;
+    # from 40 on, log(1 + e^z) is z to every float64 digit.
+    torch=lambda torch, z: torch.nn.functional.softplus(z, threshold=40.0),
+    code="np.logaddexp(0.0, {z})",
+    reads_any_case=("softplus",),
+    output_range=(0.0, float("inf")),
+    derivative_bound=S.One,
+)
+
 # Every activation a spec may name, in the order error messages list them.
-REGISTRY: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, leaky(), SOFTMAX, IDENTITY)}
+REGISTRY: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, leaky(), SOFTMAX, IDENTITY, SOFTPLUS)}
 
 
 # --------------------------------------------------------------------- reading it
