@@ -83,11 +83,7 @@ class Derivation:
         )
         if self.network.bias:
             total += sym.b(layer, i)
-        act = self.network.activation(layer)
-        if act.elementwise:
-            out = act.formula(sym.z(layer, i))
-        else:
-            out = act.values(self.z_vec(layer))[i - 1]
+        out = self.network.activation(layer).value(i - 1, self.z_vec(layer))
         return Equation(sym.z(layer, i), total), Equation(sym.a(layer, i), out)
 
     def forward_map(self) -> dict[Symbol, Expr]:
@@ -140,11 +136,8 @@ class Derivation:
 
     def output_dC_dz_unsimplified(self, i: int) -> Expr:
         """Σ_k ∂C/∂a_k ∂a_k/∂z_i, factor by factor, before any simplification."""
-        act = self.network.activation(self.L)
-        if act.elementwise:
-            return self.dC_da(i) * self.jacobian_entry(self.L, i, i)
-        n = self.size(self.L)
-        return sum((self.dC_da(k) * self.jacobian_entry(self.L, k, i) for k in range(1, n + 1)), S.Zero)
+        outputs = self.network.activation(self.L).coupled(i - 1, self.size(self.L))
+        return sum((self.dC_da(k + 1) * self.jacobian_entry(self.L, k + 1, i) for k in outputs), S.Zero)
 
     def dC_dz(self, layer: int, i: int) -> Expr:
         """∂C/∂z^{(l)}_i in a, z, weights and targets (always the gradient sign)."""
@@ -162,17 +155,14 @@ class Derivation:
         return self._back(layer, i, lambda k: self.dC_dz(layer + 1, k))
 
     def _back(self, layer: int, i: int, upstream: Callable[[int], Expr]) -> Expr:
-        """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), with the Jacobian for softmax."""
-        act = self.network.activation(layer)
+        """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), through the Jacobian for softmax."""
+        outputs = self.network.activation(layer).coupled(i - 1, self.size(layer))
         nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
             return sum((sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)), S.Zero)
 
-        if act.elementwise:
-            return back(i) * self.jacobian_entry(layer, i, i)
-        n = self.size(layer)
-        return sum((self.jacobian_entry(layer, m, i) * back(m) for m in range(1, n + 1)), S.Zero)
+        return sum((self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs), S.Zero)
 
     def dC_dz_numbers(self, values: Mapping[Symbol, Expr], down_to: int = 1) -> dict[tuple[int, int], float]:
         """∂C/∂z of every neuron of layers ≥ down_to at one sample's values, layer by layer.
@@ -224,16 +214,10 @@ class Derivation:
 
     def _chain_dz(self, layer: int, i: int, budget: int) -> Expr:
         """∂C/∂z^{(l)}_i as a written chain of ∂ factors."""
-        act = self.network.activation(layer)
-        a_i, z_i = sym.a(layer, i), sym.z(layer, i)
-        n = self.size(layer)
+        z_i = sym.z(layer, i)
+        outputs = [sym.a(layer, k + 1) for k in self.network.activation(layer).coupled(i - 1, self.size(layer))]
         if layer == self.L:
-            if act.elementwise:
-                return Partial(sym.COST, a_i) * Partial(a_i, z_i)
-            return sum(
-                (Partial(sym.COST, sym.a(layer, k)) * Partial(sym.a(layer, k), z_i) for k in range(1, n + 1)),
-                S.Zero,
-            )
+            return sum((Partial(sym.COST, a_k) * Partial(a_k, z_i) for a_k in outputs), S.Zero)
         nxt = self.size(layer + 1)
         expand = self._paths(layer) <= budget
 
@@ -241,13 +225,10 @@ class Derivation:
             zk = sym.z(layer + 1, k)
             return self._chain_dz(layer + 1, k, budget) if expand else Partial(sym.COST, zk)
 
-        def back(m: int) -> Expr:
-            a_m = sym.a(layer, m)
+        def back(a_m: Symbol) -> Expr:
             return sum((upstream(k) * Partial(sym.z(layer + 1, k), a_m) for k in range(1, nxt + 1)), S.Zero)
 
-        if act.elementwise:
-            return back(i) * Partial(a_i, z_i)
-        return sum((back(m) * Partial(sym.a(layer, m), z_i) for m in range(1, n + 1)), S.Zero)
+        return sum((back(a_m) * Partial(a_m, z_i) for a_m in outputs), S.Zero)
 
     def factor_value(self, factor: Partial) -> Expr:
         """The value of one ∂ factor of a chain."""

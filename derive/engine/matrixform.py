@@ -135,35 +135,28 @@ def output_delta(d: Derivation, conv: Convention | None = None) -> tuple[Equatio
     eqs = [Equation(vec("delta", L, d), sign * general)]
     act = d.network.activation(L)
     if not act.elementwise:
-        eqs.append(Equation(_jacobian(L, d), _softmax_jacobian(L, d)))
+        eqs.append(Equation(_jacobian(L, d), act.jacobian_matrix(a_vec(L, d))))
     if d.output_matching():
         diff = a_vec(L, d) - MatrixSymbol("y", d.size(L), 1)
         eqs.append(Equation(vec("delta", L, d), diff if sign > 0 else -diff))
     return tuple(eqs)
 
 
-def _softmax_jacobian(layer: int, d: Derivation) -> sympy.MatrixExpr:
-    a = a_vec(layer, d)
-    return sympy.DiagMatrix(a) - a * a.T
-
-
 def recursion(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
-    """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for softmax."""
+    """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for a layer-valued activation."""
     eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d, conv)))]
-    if not d.network.activation(layer).elementwise:
-        eqs.append(Equation(_jacobian(layer, d), _softmax_jacobian(layer, d)))
+    act = d.network.activation(layer)
+    if not act.elementwise:
+        eqs.append(Equation(_jacobian(layer, d), act.jacobian_matrix(a_vec(layer, d))))
     return tuple(eqs)
 
 
 def activation_derivative(d: Derivation, layer: int) -> tuple[Equation, ...]:
     """g'(z^{(l)}) in the layer's output where the activation allows it."""
-    act = d.network.activation(layer)
-    n = d.size(layer)
-    a = a_vec(layer, d)
-    own = {"sigmoid": HadamardProduct(a, OneMatrix(n, 1) - a), "tanh": OneMatrix(n, 1) - HadamardProduct(a, a)}
-    if act.name in own:
-        return (Equation(_act_derivative(layer, d), own[act.name]),)
-    return ()
+    own = d.network.activation(layer).derivative_in_output_matrix
+    if own is None:
+        return ()
+    return (Equation(_act_derivative(layer, d), own(a_vec(layer, d), OneMatrix(d.size(layer), 1))),)
 
 
 def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:

@@ -12,8 +12,7 @@ from derive.errors import SpecError
 from derive.model import limits
 from derive.model.notation import Notation
 from derive.rules import activations, losses
-from derive.rules.activations import Activation
-from derive.rules.losses import Loss
+from derive.rules.faces import Activation, Loss
 
 # A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -25,7 +24,7 @@ class Layer:
     """One layer: its number of units, its activation, and leaky ReLU's slope."""
 
     units: int
-    activation: str = "sigmoid"
+    activation: str = activations.SIGMOID.name
     slope: float | None = None
 
 
@@ -83,14 +82,15 @@ class Network:
             _check_count(f"{where}.units", layer.units)
             if not isinstance(layer.activation, str):
                 raise SpecError(f"{where}.activation: must be a string, got {layer.activation!r}")
-            if layer.activation not in activations.NAMES:
+            if layer.activation not in activations.REGISTRY:
                 raise SpecError(
                     f"{where}.activation: unknown activation {layer.activation!r}"
-                    f" (known: {', '.join(activations.NAMES)})"
+                    f" (known: {', '.join(activations.names())})"
                 )
             if layer.slope is not None:
-                if layer.activation != "leaky_relu":
-                    raise SpecError(f"{where}.slope: only leaky_relu takes a slope")
+                if activations.REGISTRY[layer.activation].configure is None:
+                    takers = [act.name for act in activations.REGISTRY.values() if act.configure is not None]
+                    raise SpecError(f"{where}.slope: only {' or '.join(takers)} takes a slope")
                 if isinstance(layer.slope, bool) or not isinstance(layer.slope, (int, float)):
                     raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
                 if not np.isfinite(layer.slope):
@@ -105,11 +105,9 @@ class Network:
                 f"loss: {self.loss} needs outputs in (0, 1), so the last layer's activation"
                 f" must be {' or '.join(allowed)}, not {last}"
             )
-        if last == "softmax" and self.outputs == 1 and self.loss == "binary_cross_entropy":
-            raise SpecError(
-                "loss: a one-unit softmax output is always 1, so binary_cross_entropy's log(1 - a) is"
-                " undefined; use a sigmoid output"
-            )
+        refused = self.loss_def.refuse(last, self.outputs)
+        if refused is not None:
+            raise SpecError(f"loss: {refused}")
         if not isinstance(self.bias, bool):
             raise SpecError(f"bias: must be true or false, got {self.bias!r}")
         if self.notation.letters and len(self.notation.letters) != sum(self.sizes):

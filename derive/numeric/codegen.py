@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
 
 from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.numeric.codeplan import Line, Plan, layer_text, plan
+from derive.rules import activations, losses
 from derive.templating import ENV, add_filters
 
 # module.path:function, both made of Python identifiers.
@@ -56,12 +58,35 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
         "loss_needs": loss_needs,
         "output": p.output,
         "gradient_names": p.gradients,
-        "helpers": p.helpers,
+        "helpers": helper_sources(p.helpers),
         "expected": tuple(p.shapes.values()),
         "standalone": standalone,
         "formulas": p.formulas,
         "elements": p.elements,
     }
+
+
+def helper_sources(names: Iterable[str]) -> list[str]:
+    """The source of each helper function named, with the helpers it calls, in the order the module reads.
+
+    The helpers come from the registries: the activations' forward helpers, then the losses', then the
+    activations' Jacobian products, as the forward pass, the cost and the backward pass use them.
+    """
+    acts = list(activations.REGISTRY.values())
+    catalogue = {}
+    for helper in (
+        *(h for act in acts for h in act.helpers),
+        *(h for loss in losses.LOSSES.values() for h in loss.helpers),
+        *(h for act in acts if act.layer is not None for h in act.layer.back_helpers),
+    ):
+        catalogue.setdefault(helper.name, helper)
+    wanted, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(catalogue[name].needs)
+    return [helper.source for name, helper in catalogue.items() if name in wanted]
 
 
 def _commented(line: Line, notes: object) -> dict[str, str]:

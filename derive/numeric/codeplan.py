@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Symbol, Transpose
 from sympy.printing.precedence import precedence
@@ -26,6 +27,7 @@ from derive.engine.derivation import Derivation
 from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
+from derive.rules import activations
 from derive.rules import symbols as sym
 
 _SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
@@ -88,13 +90,16 @@ class _Element(StrPrinter):
             raise AssertionError(f"no name for {expr} in generated code")
         return self.names[expr]
 
-    def _print_step(self, expr: sympy.Expr) -> str:
-        z = self._print(expr.args[0])
-        return f"[{z} > 0]" if self.text else f"({z} > 0)"
-
-    def _print_leaky_step(self, expr: sympy.Expr) -> str:
-        z, slope = self._print(expr.args[0]), repr(float(expr.args[1]))
-        return f"(1 if {z} > 0 else {slope})" if self.text else f"np.where({z} > 0, 1.0, {slope})"
+    def _print_Function(self, expr: sympy.Expr) -> str:
+        """An activation's function by its registry entry (numbers as floats); NumPy's own for exp, log, …"""
+        args = [repr(float(arg)) if arg.is_Number else self._print(arg) for arg in expr.args]
+        written = activations.written(type(expr))
+        if written is not None:
+            return (written.text if self.text else written.code)(*args)
+        name = type(expr).__name__
+        if not self.text and isinstance(getattr(np, name, None), np.ufunc):
+            return f"np.{name}({', '.join(args)})"
+        return super()._print_Function(expr)
 
     def _print_Mul(self, expr: sympy.Expr) -> str:
         if not self.text:
@@ -143,6 +148,9 @@ class _Builder:
         """(code, text) of an element-level expression in neuron 1 of ``layer``."""
         code = _Element(self._element_names(layer, False), False).doprint(expr)
         text = _Element(self._element_names(layer, True), True).doprint(expr)
+        for function in expr.atoms(sympy.Function):
+            written = activations.written(type(function))
+            self.helpers.update(written.helpers if written is not None else ())
         return code, text
 
     @staticmethod
@@ -263,7 +271,7 @@ class _Builder:
             z_eq, a_eq = self.matrix.forward[layer]
             lines.append(Line(f"Z{layer}", self._rows(z_eq.rhs), self._equation(z_eq)))
             act = self.net.activation(layer)
-            self.helpers.update(act.helpers)
+            self.helpers.update(helper.name for helper in act.helpers)
             lines.append(Line(f"A{layer}", act.code.format(z=f"Z{layer}"), self._equation(a_eq)))
         return lines
 
@@ -310,12 +318,17 @@ class _Builder:
             code, text = self._element(self.output.wrt_z, L)
             return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
         code, text = self._element(self.output.wrt_a, L)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole layer
-        self.helpers.add("softmax_back")
         jac = self._equation(eqs[1])
         return [
             Line(f"G{L}", code, f"∇ₐC = {text}"),
-            Line(f"D{L}", f"_softmax_back(A{L}, G{L}) / m", f"{first}, {jac}", "batch_mean"),
+            Line(f"D{L}", f"{self._back(act, f'A{L}', f'G{L}')} / m", f"{first}, {jac}", "batch_mean"),
         ]
+
+    def _back(self, act: activations.Activation, a: str, v: str) -> str:
+        """Jᵀ v of a layer-valued activation in generated code, by its registry entry."""
+        assert act.layer is not None, act.name
+        self.helpers.update(helper.name for helper in act.layer.back_helpers)
+        return act.layer.back_code.format(a=a, v=v)
 
     def _recursion(self, layer: int) -> Line:
         eqs = self.matrix.recursion[layer]
@@ -324,8 +337,7 @@ class _Builder:
         incoming = self._rows(back)
         text = self._equation(eqs[0])
         if not act.elementwise:
-            self.helpers.add("softmax_back")
-            return Line(f"D{layer}", f"_softmax_back(A{layer}, {incoming})", f"{text}, {self._equation(eqs[1])}")
+            return Line(f"D{layer}", self._back(act, f"A{layer}", incoming), f"{text}, {self._equation(eqs[1])}")
         derivative = self._derivative(layer)
         if derivative is None:
             return Line(f"D{layer}", incoming, f"{text}, {act.text}' = 1")

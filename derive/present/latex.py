@@ -253,34 +253,21 @@ class DeriveLatexPrinter(LatexPrinter):
         out = rf"\frac{{\partial {f}}}{{\partial {v}}}"
         return rf"\left({out}\right)^{{{exp}}}" if exp else out
 
-    def _print_sigmoid(self, expr: Basic, exp: str | None = None) -> str:
-        return self._call(r"\sigma", expr.args[0], exp)
-
-    def _print_relu(self, expr: Basic, exp: str | None = None) -> str:
-        return self._call(activations.RELU.latex, expr.args[0], exp)
-
-    def _print_leaky_relu(self, expr: Basic, exp: str | None = None) -> str:
-        return self._call(r"\operatorname{LeakyReLU}_{" + self._print(expr.args[1]) + "}", expr.args[0], exp)
-
-    def _print_step(self, expr: Basic, exp: str | None = None) -> str:
-        return self._call(r"\mathbb{1}_{>0}", expr.args[0], exp)
-
-    def _print_leaky_step(self, expr: Basic, exp: str | None = None) -> str:
-        z, slope = (self._print(arg) for arg in expr.args)
-        out = rf"\begin{{cases}} 1 & {z} > 0 \\ {slope} & {z} \le 0 \end{{cases}}"
-        return rf"\left({out}\right)^{{{exp}}}" if exp else rf"\left({out}\right)"
-
-    def _call(self, name: str, arg: Basic, exp: str | None) -> str:
-        head = f"{name}^{{{exp}}}" if exp else name
-        return rf"{head}\left({self._print(arg)}\right)"
+    def _print_Function(self, expr: Basic, exp: str | None = None) -> str:
+        """σ(z), ReLU(z), 𝟙_{>0}(z), …: the functions activations introduce, as their registry entries write them."""
+        written = activations.written(type(expr))
+        if written is None:
+            return super()._print_Function(expr, exp)
+        return written.latex(*(self._print(arg) for arg in expr.args), exp=f"^{{{exp}}}" if exp else "")
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Function) and expr.expr.args[:1] == expr.variables:
             name = self._print(expr.expr)
             head = name.split(r"{\left(", 1)[0].split(r"\left(", 1)[0]
             return rf"{head}'\left({self._print(expr.variables[0])}\right)"
-        if expr.expr == expr.variables[0]:
-            return rf"\operatorname{{id}}'\left({self._print(expr.expr)}\right)"
+        act = activations.with_formula(expr.expr, expr.variables[0]) if len(expr.variables) == 1 else None
+        if act is not None:  # g'(z) of an activation not written as one function: id'(z), softplus'(z)
+            return rf"{act.latex}'\left({self._print(expr.variables[0])}\right)"
         return super()._print_Derivative(expr)
 
 

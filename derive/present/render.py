@@ -20,6 +20,7 @@ from derive.present import mathml, picture
 from derive.present.document import Document, Eq, ExampleRow, build
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.pdf import compile_pdf
+from derive.rules import activations, losses
 from derive.templating import ENV, LANGS, add_filters
 
 FORMATS = ("md", "tex", "html")
@@ -57,6 +58,8 @@ def _add_filters() -> None:
         texescape=escape_tex,
         mdescape=escape_markdown,
         htmlescape=escape_html,
+        activation_words=lambda name, lang: activations.REGISTRY[name].words[lang],
+        loss_words=lambda name, lang: losses.LOSSES[name].words[lang],
     )
 
 

@@ -17,7 +17,6 @@ from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Eq, ExampleRow, Vanishing
 from derive.rules import symbols as sym
-from derive.rules.activations import SIGMOID, TANH
 
 # Numbers in the worked example (and its learning rate) are rounded to this many significant digits.
 SIGNIFICANT = 6
@@ -81,7 +80,7 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
 def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
     """Article 004's remark made exact for squashing hidden layers, measured at the example when there is one."""
     net, L = rec.network, rec.depth
-    squashing = [layer for layer in range(1, L) if net.activation(layer).name in (SIGMOID.name, TANH.name)]
+    squashing = [layer for layer in range(1, L) if net.activation(layer).squashing]
     if not squashing:
         return None
 

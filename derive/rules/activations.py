@@ -1,63 +1,49 @@
-"""Activation functions: one small definition each.
+"""Activation functions: one registry entry each, holding every face of the activation.
 
-A definition holds the sympy formula, its derivative in z, the derivative
-written in the activation's own output a where one exists (the textbook
-simplification), the LaTeX name, a NumPy version for numeric checks, and the
-largest value the derivative takes (for the vanishing-gradient bound).
+An entry is all derive knows about one activation g, and every other module reads it from
+:data:`REGISTRY`, so that adding an activation is adding one entry there: the sympy formula and
+derivative (and the derivative in the activation's own output where that is the textbook form, per
+neuron and as a matrix); for an activation of a whole layer (softmax) the layer's formula and
+Jacobian instead; its names (LaTeX, plain text, English and Chinese prose, and the words the formula
+reader takes for it); NumPy code for the generated module with the helper functions that code calls;
+NumPy and torch versions for the numeric checks; and the largest value of its derivative (the
+vanishing-gradient bound).
+
+The records are those of :mod:`derive.rules.faces`. The sympy functions of
+:mod:`derive.rules.functions` an entry is built from (σ, ReLU and its step, …) come with the entry as
+``Written`` records: how each is printed in LaTeX, NumPy and plain text and evaluated in float64.
+Printers and evaluators find them by sympy function (:func:`written`), never by activation name.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import sympy
-from sympy import Expr, Rational, S, exp, tanh
+from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
 
+from derive.rules.faces import Activation, Helper, Layerwise, Written
 from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
 
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Activation:
-    """One activation g, applied per neuron unless ``elementwise`` is False."""
+# ------------------------------------------------------------------- writing helpers
+def _applied(head: str) -> Callable[..., str]:
+    """LaTeX of a function written as its name applied to one argument: \\sigma^{2}\\left(z\\right)."""
+    return lambda z, exp="": rf"{head}{exp}\left({z}\right)"
 
-    name: str
-    latex: str
-    formula: Callable[[Expr], Expr]
-    derivative: Callable[[Expr], Expr]
-    derivative_in_output: Callable[[Expr], Expr] | None
-    numpy: Callable[[Array], Array]
-    output_range: tuple[float, float]
-    derivative_bound: Expr | None
-    elementwise: bool = True
-    options: dict[str, object] = field(default_factory=dict)
-    # Generated NumPy code: the plain-text name, a(z) for a batch in ``{z}``, and the helpers it calls.
-    text: str = "g"
-    code: str = "{z}"
-    helpers: tuple[str, ...] = ()
 
-    def values(self, zs: Sequence[Expr]) -> list[Expr]:
-        """a = g(z) for a whole layer."""
-        if self.elementwise:
-            return [self.formula(zi) for zi in zs]
-        total = sum((exp(zi) for zi in zs), S.Zero)
-        return [exp(zi) / total for zi in zs]
-
-    def jacobian_entry(self, i: int, k: int, a: Sequence[Expr], z: Sequence[Expr]) -> Expr:
-        """∂a_i/∂z_k (0-based i, k), written in outputs a where possible."""
-        if self.elementwise:
-            return self.local_derivative(a[i], z[i]) if i == k else S.Zero
-        return a[i] * ((1 if i == k else 0) - a[k])
-
-    def local_derivative(self, a_i: Expr, z_i: Expr) -> Expr:
-        """g'(z_i), in the output a_i when the activation allows it."""
-        if self.derivative_in_output is not None:
-            return self.derivative_in_output(a_i)
-        return self.derivative(z_i)
+def _sigmoid64(u: float) -> float:
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
 
 
 def _np_sigmoid(z: Array) -> Array:
@@ -70,72 +56,120 @@ def _np_softmax(z: Array) -> Array:
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+def _softmax_values(zs: Sequence[Expr]) -> list[Expr]:
+    total = sum((exp(zi) for zi in zs), S.Zero)
+    return [exp(zi) / total for zi in zs]
+
+
+# ----------------------------------------------------------------------- the entries
 SIGMOID = Activation(
     name="sigmoid",
     latex=r"\sigma",
+    text="σ",
+    words={"en": "sigmoid", "zh": "sigmoid"},
     formula=sigmoid,
     derivative=lambda z: sigmoid(z) * (1 - sigmoid(z)),
     derivative_in_output=lambda a: a * (1 - a),
+    derivative_in_output_matrix=lambda a, one: HadamardProduct(a, one - a),
     numpy=_np_sigmoid,
+    torch=lambda torch, z: torch.sigmoid(z),
+    code="_sigmoid({z})",
+    helpers=(
+        Helper(
+            "sigmoid",
+            '''def _sigmoid(z):
+    """σ(z) = 1/(1 + e^−z), computed as (1 + tanh(z/2))/2, which cannot overflow."""
+    out = np.multiply(z, 0.5)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out''',
+        ),
+    ),
+    functions=(
+        Written(
+            sigmoid,
+            latex=_applied(r"\sigma"),
+            code=lambda z: f"_sigmoid({z})",
+            text=lambda z: f"σ({z})",
+            float64=_sigmoid64,
+            helpers=("sigmoid",),
+        ),
+    ),
+    reads=("sigma",),
+    reads_any_case=("sigmoid",),
     output_range=(0.0, 1.0),
     derivative_bound=Rational(1, 4),
-    text="σ",
-    code="_sigmoid({z})",
-    helpers=("sigmoid",),
+    squashing=True,
 )
 
 TANH = Activation(
     name="tanh",
     latex=r"\tanh",
+    text="tanh",
+    words={"en": "tanh", "zh": "tanh"},
     formula=tanh,
     derivative=lambda z: 1 - tanh(z) ** 2,
     derivative_in_output=lambda a: 1 - a**2,
+    derivative_in_output_matrix=lambda a, one: one - HadamardProduct(a, a),
     numpy=np.tanh,
+    torch=lambda torch, z: torch.tanh(z),
+    code="np.tanh({z})",
+    reads=("tanh",),
     output_range=(-1.0, 1.0),
     derivative_bound=S.One,
-    text="tanh",
-    code="np.tanh({z})",
+    squashing=True,
 )
 
 RELU = Activation(
     name="relu",
     latex=r"\operatorname{ReLU}",
+    text="ReLU",
+    words={"en": "ReLU", "zh": "ReLU"},
     formula=relu,
     derivative=step,
-    derivative_in_output=None,
     numpy=lambda z: np.maximum(z, 0.0),
+    torch=lambda torch, z: torch.relu(z),
+    code="np.maximum({z}, 0.0)",
+    functions=(
+        Written(
+            relu,
+            latex=_applied(r"\operatorname{ReLU}"),
+            code=lambda z: f"np.maximum({z}, 0.0)",
+            text=lambda z: f"ReLU({z})",
+            float64=lambda u: u if u > 0 else 0.0,
+        ),
+        Written(
+            step,
+            latex=_applied(r"\mathbb{1}_{>0}"),
+            code=lambda z: f"({z} > 0)",
+            text=lambda z: f"[{z} > 0]",
+            float64=lambda u: 1.0 if u > 0 else 0.0,
+        ),
+    ),
+    reads=("ReLU",),
+    reads_any_case=("relu",),
     output_range=(0.0, float("inf")),
     derivative_bound=S.One,
-    text="ReLU",
-    code="np.maximum({z}, 0.0)",
 )
 
-IDENTITY = Activation(
-    name="identity",
-    latex=r"\operatorname{id}",
-    formula=lambda z: z,
-    derivative=lambda z: S.One,
-    derivative_in_output=lambda a: S.One,
-    numpy=lambda z: z,
-    output_range=(float("-inf"), float("inf")),
-    derivative_bound=S.One,
-    text="id",
-    code="{z}",
-)
-
-SOFTMAX = Activation(
-    name="softmax",
-    latex=r"\operatorname{softmax}",
-    formula=lambda z: exp(z),  # numerator only; ``values`` normalises the layer
-    derivative=lambda z: sympy.nan,  # not elementwise: see ``jacobian_entry``
-    derivative_in_output=None,
-    numpy=_np_softmax,
-    output_range=(0.0, 1.0),
-    derivative_bound=Rational(1, 4),
-    elementwise=False,
-    text="softmax",
-    code="_softmax({z})",
-    helpers=("softmax",),
+_LEAKY_FUNCTIONS = (
+    Written(
+        leaky_relu,
+        latex=lambda z, slope, exp="": _applied(rf"\operatorname{{LeakyReLU}}_{{{slope}}}")(z, exp),
+        code=lambda z, slope: f"np.where({z} > 0, {z}, {slope} * {z})",
+        text=lambda z, slope: f"LeakyReLU({z})",
+        float64=lambda u, slope: u if u > 0 else slope * u,
+    ),
+    Written(
+        leaky_step,
+        latex=lambda z, slope, exp="": (
+            rf"\left(\begin{{cases}} 1 & {z} > 0 \\ {slope} & {z} \le 0 \end{{cases}}\right){exp}"
+        ),
+        code=lambda z, slope: f"np.where({z} > 0, 1.0, {slope})",
+        text=lambda z, slope: f"(1 if {z} > 0 else {slope})",
+        float64=lambda u, slope: 1.0 if u > 0 else slope,
+    ),
 )
 
 
@@ -146,24 +180,168 @@ def leaky(slope: float = 0.01) -> Activation:
     return Activation(
         name="leaky_relu",
         latex=r"\operatorname{LeakyReLU}",
+        text="LeakyReLU",
+        words={"en": "leaky ReLU", "zh": "Leaky ReLU"},
         formula=lambda z: leaky_relu(z, alpha),
         derivative=lambda z: leaky_step(z, alpha),
-        derivative_in_output=None,
         numpy=lambda z: np.where(z > 0, z, float(alpha) * z),
+        torch=lambda torch, z: torch.nn.functional.leaky_relu(z, float(alpha)),
+        code=_LEAKY_FUNCTIONS[0].code("{z}", repr(float(alpha))),
+        functions=_LEAKY_FUNCTIONS,
         output_range=(float("-inf"), float("inf")),
         derivative_bound=sympy.Max(S.One, abs(alpha)),
         options={"slope": alpha},
-        text="LeakyReLU",
-        code=f"np.where({{z}} > 0, {{z}}, {float(alpha)!r} * {{z}})",
+        configure=leaky,
     )
 
 
-FIXED: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, IDENTITY, SOFTMAX)}
-NAMES: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
+SOFTMAX = Activation(
+    name="softmax",
+    latex=r"\operatorname{softmax}",
+    text="softmax",
+    words={"en": "softmax", "zh": "softmax"},
+    layer=Layerwise(
+        values=_softmax_values,
+        jacobian=lambda i, k, a: a[i] * ((1 if i == k else 0) - a[k]),
+        matrix=lambda a: sympy.DiagMatrix(a) - a * a.T,
+        back=lambda a, v: a * (v - a @ v),
+        back_code="_softmax_back({a}, {v})",
+        back_helpers=(
+            Helper(
+                "softmax_back",
+                '''def _softmax_back(a, v):
+    """Jᵀ v row by row, for the softmax Jacobian J = diag(a) − a aᵀ: a ⊙ (v − (a · v))."""
+    return a * (v - np.sum(a * v, axis=1, keepdims=True))''',
+            ),
+        ),
+    ),
+    numpy=_np_softmax,
+    torch=lambda torch, z: torch.softmax(z, dim=1),
+    code="_softmax({z})",
+    helpers=(
+        Helper(
+            "softmax",
+            '''def _softmax(z):
+    """softmax(z) row by row, with the row's largest z subtracted first so that e^z cannot overflow."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e''',
+        ),
+    ),
+    reads_any_case=("softmax",),
+    output_range=(0.0, 1.0),
+    derivative_bound=Rational(1, 4),
+)
+
+IDENTITY = Activation(
+    name="identity",
+    latex=r"\operatorname{id}",
+    text="id",
+    words={"en": "identity", "zh": "恒等函数"},
+    formula=lambda z: z,
+    derivative=lambda z: S.One,
+    derivative_in_output=lambda a: S.One,
+    numpy=lambda z: z,
+    torch=lambda torch, z: z,
+    code="{z}",
+    output_range=(float("-inf"), float("inf")),
+    derivative_bound=S.One,
+)
+
+# softplus(z) = log(1 + e^z), a smooth ReLU. Its derivative is σ(z); it is not also written in the output a
+# as 1 − e^{−a}: that costs the same exponential and, for z ≪ 0 where a is tiny, loses every digit to
+# cancellation (in float64, 1 − e^{−a} is 0 once a < 1e-16), while σ(z) stays exact.
+SOFTPLUS = Activation(
+    name="softplus",
+    latex=r"\operatorname{softplus}",
+    text="softplus",
+    words={"en": "softplus", "zh": "softplus"},
+    formula=lambda z: log(1 + exp(z)),
+    derivative=sigmoid,
+    numpy=lambda z: np.logaddexp(0.0, z),
+    # torch's softplus returns z itself above its threshold (20 by default), 2e-9 off in value and slope;
+    # from 40 on, log(1 + e^z) is z to every float64 digit.
+    torch=lambda torch, z: torch.nn.functional.softplus(z, threshold=40.0),
+    code="np.logaddexp(0.0, {z})",
+    reads_any_case=("softplus",),
+    output_range=(0.0, float("inf")),
+    derivative_bound=S.One,
+)
+
+# Every activation a spec may name, in the order error messages list them.
+REGISTRY: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, leaky(), SOFTMAX, IDENTITY, SOFTPLUS)}
+
+
+# --------------------------------------------------------------------- reading it
+# Views of the registry that readers ask for at every word or function, made again only when an entry
+# is added, removed or replaced (a test may add one), so that the registry stays the one place to edit.
+_VIEWS: dict[str, tuple[tuple[int, ...], Any]] = {}
+
+
+def _view(key: str, build: Callable[[], Any]) -> Any:
+    state = tuple(map(id, REGISTRY.values()))
+    cached = _VIEWS.get(key)
+    if cached is None or cached[0] != state:
+        cached = _VIEWS[key] = (state, build())
+    return cached[1]
+
+
+def names() -> tuple[str, ...]:
+    """The names a spec may give, in the registry's order."""
+    return tuple(REGISTRY)
 
 
 def get(name: str, slope: float | None = None) -> Activation:
-    """The activation called ``name``; ``slope`` only for leaky_relu."""
-    if name == "leaky_relu":
-        return leaky(0.01 if slope is None else slope)
-    return FIXED[name]
+    """The activation called ``name``; ``slope`` only for one that takes it (leaky_relu)."""
+    act = REGISTRY[name]
+    return act.configure(slope) if slope is not None and act.configure is not None else act
+
+
+def _readings() -> tuple[dict[str, Activation], dict[str, Activation]]:
+    exact = {word: act for act in REGISTRY.values() for word in act.reads}
+    folded = {word: act for act in REGISTRY.values() for word in act.reads_any_case}
+    return exact, folded
+
+
+def read(word: str) -> Activation | None:
+    """The activation the formula reader takes ``word`` for, or None."""
+    exact, folded = _view("read", _readings)
+    return exact.get(word) or folded.get(word.lower())
+
+
+def spellings() -> set[str]:
+    """Every name of an activation, as the registry spells it, that the formula reader takes."""
+    return _view("spellings", lambda: {word for readings in _readings() for word in readings})
+
+
+def commands() -> set[str]:
+    """LaTeX commands that name an activation (\\sigma, \\tanh), without the backslash."""
+    return _view(
+        "commands",
+        lambda: {act.latex[1:] for act in REGISTRY.values() if re.fullmatch(r"\\[A-Za-z]+", act.latex)},
+    )
+
+
+def letters() -> dict[str, str]:
+    """Single letters that name an activation in plain text (σ), with the LaTeX command they stand for."""
+    return _view(
+        "letters",
+        lambda: {
+            act.text: act.latex[1:] for act in REGISTRY.values() if len(act.text) == 1 and act.latex[1:] in commands()
+        },
+    )
+
+
+def differentiable_names() -> list[str]:
+    """The plain-text names of the activations the reader takes with a prime (σ', tanh', …)."""
+    return [act.text for act in REGISTRY.values() if act.elementwise and (act.reads or act.reads_any_case)]
+
+
+def written(function: type) -> Written | None:
+    """How the sympy function ``function`` is written and evaluated, if an activation introduced it."""
+    return _view("written", lambda: {w.function: w for act in REGISTRY.values() for w in act.functions}).get(function)
+
+
+def with_formula(expr: Expr, z: Expr) -> Activation | None:
+    """The per-neuron activation whose formula at z is ``expr``, or None."""
+    return next((act for act in REGISTRY.values() if act.elementwise and act.formula(z) == expr), None)

@@ -3,7 +3,8 @@
 sympy's own evaluation works in arbitrary precision, so a hostile formula such
 as e^{e^{e^{e^{z}}}} could run for a very long time. Here every operation is
 one float64 operation: overflow gives ±inf, an undefined value gives nan, and
-nothing is ever slow.
+nothing is ever slow. The functions activations are built from (σ, ReLU, …) are evaluated by
+their registry entries' float64 faces (:func:`derive.rules.activations.written`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 import sympy
 from sympy import Basic, Symbol
 
-from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
+from derive.rules import activations
 
 INF = math.inf
 
@@ -32,13 +33,6 @@ def _log(u: float) -> float:
     return -INF if u == 0 else math.nan
 
 
-def _sigmoid(u: float) -> float:
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = _exp(u)
-    return e / (1.0 + e)
-
-
 def _power(base: float, exp: float) -> float:
     try:
         out = base**exp
@@ -53,9 +47,6 @@ _UNARY: dict[type, Callable[[float], float]] = {
     sympy.exp: _exp,
     sympy.log: _log,
     sympy.tanh: math.tanh,
-    sigmoid: _sigmoid,
-    relu: lambda u: u if u > 0 else 0.0,
-    step: lambda u: 1.0 if u > 0 else 0.0,
     sympy.Abs: abs,
 }
 
@@ -79,11 +70,9 @@ def evaluate(expr: Basic, values: Mapping[Symbol, float]) -> float:
     fn = _UNARY.get(type(expr))
     if fn is not None:
         return fn(evaluate(args[0], values))
-    if isinstance(expr, leaky_relu):
-        u, slope = evaluate(args[0], values), evaluate(args[1], values)
-        return u if u > 0 else slope * u
-    if isinstance(expr, leaky_step):
-        return 1.0 if evaluate(args[0], values) > 0 else evaluate(args[1], values)
+    written = activations.written(type(expr))
+    if written is not None:
+        return written.float64(*(evaluate(a, values) for a in args))
     if isinstance(expr, sympy.Max):
         return max(evaluate(a, values) for a in args)
     raise TypeError(f"cannot evaluate {type(expr).__name__}")

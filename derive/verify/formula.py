@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from derive.errors import DeriveError
+from derive.rules import activations
 
 
 class Limits:
@@ -205,21 +206,19 @@ _IGNORED = {
     "Biggl", "Biggr", "limits", "nolimits", "displaystyle", "textstyle", "quad", "qquad", ",", ";", ":",
     "!", " ", "mathbf", "boldsymbol", "bm", "mathit",
 }  # fmt: skip
-_GREEK = {"delta", "Delta", "theta", "Theta", "sigma", "eta", "alpha"}
-_FUNCTIONS = {"exp", "log", "ln", "tanh", "max"}
+# The activations' names (\sigma, \tanh, sigmoid, ReLU, …) are their registry entries' (activations.read).
+_GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha"}
+_FUNCTIONS = {"exp", "log", "ln", "max"}
 _COMMANDS = {
     "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
     "top", "intercal", "prime", "ast",
 } | _GREEK | _FUNCTIONS  # fmt: skip
 _WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt")
 # ASCII words read as one name; anything else made of letters is letters side by side.
-ASCII_WORDS = {
-    "delta", "Delta", "theta", "Theta", "sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log",
-    "ln", "eta", "sum", "yhat", "max", "step",
-}  # fmt: skip
+ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "sum", "yhat", "max", "step"}
 _UNICODE = {
-    "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "σ": ("cmd", "sigma"),
-    "η": ("cmd", "eta"), "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
+    "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
+    "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
 }  # fmt: skip
@@ -278,6 +277,10 @@ def tokenize(text: str) -> list[Token]:
                 add(kind, value, i)
             i += 1
             continue
+        if c in activations.letters():  # σ is \sigma
+            add("cmd", activations.letters()[c], i)
+            i += 1
+            continue
         if c == "\\":
             m = _COMMAND.match(text, i)
             if m is None:
@@ -307,7 +310,7 @@ def tokenize(text: str) -> list[Token]:
                 add("op", "(" if name == "{" else ")", i)
                 i = end
                 continue
-            if name not in _COMMANDS:
+            if name not in _COMMANDS and name not in activations.commands():
                 raise fail(text, i, f"unknown command \\{name}")
             add("cmd", name, i)
             i = end
@@ -324,7 +327,7 @@ def tokenize(text: str) -> list[Token]:
             m = _WORD.match(text, i)
             assert m is not None
             word = m.group()
-            if word in ASCII_WORDS or word.lower() in ("relu", "softmax", "sigmoid"):
+            if word in ASCII_WORDS or activations.read(word) is not None:
                 add("name", word, i)
             else:
                 for k, letter in enumerate(word):
@@ -342,7 +345,7 @@ def tokenize(text: str) -> list[Token]:
 
 # ----------------------------------------------------------------------- parser
 # Names that are functions when an argument follows; f and g only before "(".
-FUNCTION_NAMES = {"sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "max", "step"}
+FUNCTION_NAMES = {"exp", "log", "ln", "max", "step"}  # and every activation's (activations.read)
 
 
 class _Parser:
@@ -489,7 +492,7 @@ class _Parser:
         return node
 
     def _is_function(self, name: Name) -> bool:
-        if name.base in FUNCTION_NAMES or name.base.lower() in ("relu", "softmax", "sigmoid"):
+        if name.base in FUNCTION_NAMES or activations.read(name.base) is not None:
             return True
         if name.base in ("f", "g") and not name.digits and self.at("op", "(") and not self.tok.space:
             return True
@@ -597,7 +600,7 @@ class _Parser:
             if not isinstance(inner, Name) or inner.hat:
                 raise self.error("\\hat takes one letter, such as \\hat{y}", t.pos)
             return Name(inner.base, inner.pos, inner.digits, inner.sub, inner.sup, inner.primes, True, inner.bracket)
-        if name in _GREEK or name in _FUNCTIONS:
+        if name in _GREEK or name in _FUNCTIONS or name in activations.commands():
             self.take()
             return Name(name, t.pos)
         raise self.error(f"\\{name} cannot start a term", t.pos)

@@ -113,18 +113,17 @@ def _dz_numbers(
     """∂C/∂z of every neuron in float64: the recursion of ``Derivation.dC_dz_numbers`` without sympy arithmetic.
 
     Layer by layer: Σ_k W_{km} ∂C/∂z_k is one product with the weight array; an element-wise layer
-    multiplies by g'(z) (``slopes``); softmax, whose Jacobian is a_m(δ_{mi} − a_i), gives
-    a_i (v_i − Σ_m a_m v_m). The outputs start from ∂C/∂a (``top``), or from the simplified a − y where
-    the loss and the output match. A 1024-wide softmax costs a million Jacobian entries written out; here
-    it costs a product.
+    multiplies by g'(z) (``slopes``); a layer-valued one by its Jacobian's transpose (softmax's, with
+    entries a_m(δ_{mi} − a_i), gives a_i (v_i − Σ_m a_m v_m)). The outputs start from ∂C/∂a (``top``), or
+    from the simplified a − y where the loss and the output match. A 1024-wide softmax costs a million
+    Jacobian entries written out; here it costs a product.
     """
     L = d.L
 
     def through(layer: int, v: np.ndarray) -> np.ndarray:  # ∂C/∂z of the layer from ∂C/∂a
         if layer in slopes:
             return v * slopes[layer]
-        a = outputs[layer]
-        return a * (v - a @ v)
+        return d.network.activation(layer).back(outputs[layer], v)  # Jᵀ v of a layer-valued activation
 
     if d.output_matching():
         dz = np.array([evaluate(d.dC_dz(L, i), values) for i in range(1, d.size(L) + 1)])

@@ -13,8 +13,10 @@ from collections.abc import Callable
 import sympy
 from sympy import Expr, Matrix, Rational, S
 
+from derive.rules import activations
 from derive.rules import symbols as sym
-from derive.rules.functions import relu, sigmoid, step
+from derive.rules.faces import Activation
+from derive.rules.functions import relu, step
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.formula import (
     BinOp,
@@ -87,7 +89,7 @@ class _Building:
         if kind == "cost":
             raise self.error(node, "the cost can only appear as ∂C/∂… in a formula")
         if kind in ("unknown", "Delta", "e"):
-            if node.base in ("sigma", "sigmoid", "tanh", "relu", "ReLU", "softmax", "exp", "log", "ln", "f", "g"):
+            if node.base in ("exp", "log", "ln", "f", "g") or node.base in activations.spellings():
                 raise self.error(node, f"{node.base} needs an argument in parentheses")
             raise self.unknown(node)
         ref = self._locate(node, kind)
@@ -246,15 +248,15 @@ class _Building:
         arg = args[0]
         if name in ("f", "g"):
             return self._layer_function(node, arg)
-        if name.lower() == "softmax":
-            if func.primes:
-                raise self.error(node, "softmax has a Jacobian, not a derivative; write ∂a/∂z")
-            return self._softmax(node, arg)
-        fn = _FUNCTIONS.get(name.lower() if name.lower() in ("relu", "sigmoid") else name)
+        act = activations.read(name)
+        if act is not None and not act.elementwise:
+            return self._layer_values(node, act, arg)
+        fn = (act.formula, act.derivative) if act is not None else _FUNCTIONS.get(name)
         if fn is None:
             raise self.unknown(func)
         if func.primes > 1 or (func.primes and fn[1] is None):
-            raise self.error(node, "derive reads only a first derivative of σ, tanh, ReLU or f")
+            names = ", ".join(activations.differentiable_names())
+            raise self.error(node, f"derive reads only a first derivative of {names} or f")
         if isinstance(arg, Matrix):
             self.charge_matrix(node, *arg.shape)
         result = _apply(fn[1] if func.primes else fn[0], arg)
@@ -276,12 +278,14 @@ class _Building:
         # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
         return sympy.Max(a, b, evaluate=False)
 
-    def _softmax(self, node: Node, arg: Value) -> Value:
+    def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
+        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
+        if node.func.primes:
+            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z")
         if not isinstance(arg, Matrix) or arg.cols != 1:
-            raise self.error(node, "softmax takes a vector", ShapeError)
+            raise self.error(node, f"{act.name} takes a vector", ShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
-        total = sum((sympy.exp(v) for v in arg), S.Zero)
-        return arg.applyfunc(lambda v: sympy.exp(v) / total)
+        return Matrix(act.values(list(arg)))
 
     def _layer_function(self, node: Call, arg: Value) -> Value:
         """f or g: the activation of the layer given by ^{(l)} or by the argument z^{(l)}."""
@@ -296,9 +300,7 @@ class _Building:
             layer = 1
         act = self.net.activation(self._check_layer(node, layer, "W"))
         if not act.elementwise:
-            if func.primes:
-                raise self.error(node, "softmax has a Jacobian, not a derivative; write ∂a/∂z")
-            return self._softmax(node, arg)
+            return self._layer_values(node, act, arg)
         if func.primes > 1:
             raise self.error(node, "derive reads only a first derivative")
         fn = act.derivative if func.primes else act.formula
@@ -372,11 +374,8 @@ class _Building:
         return int(value)
 
 
+# Functions read by name that are no activation (each activation's by activations.read), and their derivatives.
 _FUNCTIONS: dict[str, tuple[Callable[[Expr], Expr], Callable[[Expr], Expr] | None]] = {
-    "sigma": (sigmoid, lambda u: sigmoid(u) * (1 - sigmoid(u))),
-    "sigmoid": (sigmoid, lambda u: sigmoid(u) * (1 - sigmoid(u))),
-    "tanh": (sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2),
-    "relu": (relu, step),
     "step": (step, None),
     "exp": (sympy.exp, None),
     "log": (sympy.log, None),
