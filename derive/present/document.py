@@ -16,6 +16,7 @@ from sympy import Basic, Matrix
 from derive.check.gradients import DIGITS, CheckReport, check, finite_difference_errors
 from derive.engine import matrixform
 from derive.engine.derivation import Derivation
+from derive.engine.forms import Kind, label_of, matrix
 from derive.engine.steps import Equation
 from derive.model import samples
 from derive.present import picture
@@ -207,12 +208,12 @@ class _Builder:
                     n,
                     act.name,
                     act.latex,
-                    self.tex(sympy.MatrixSymbol(f"W({layer})", 1, 1)),
+                    self.tex(matrix(Kind.W, layer)),
                     rf"\mathbb{{R}}^{{{shape}}}",
-                    self.tex(matrixform.vec("b", layer, self.d)) if self.net.bias else None,
-                    self.tex(matrixform.vec("z", layer, self.d)),
+                    self.tex(matrixform.vec(Kind.B, layer, self.d)) if self.net.bias else None,
+                    self.tex(matrixform.vec(Kind.Z, layer, self.d)),
                     self.tex(matrixform.a_vec(layer, self.d)),
-                    self.tex(matrixform.vec("delta", layer, self.d)),
+                    self.tex(matrixform.vec(Kind.DELTA, layer, self.d)),
                 )
             )
         return rows
@@ -223,13 +224,13 @@ class _Builder:
         return {
             "cost": self.net.notation.cost,
             "x": self.tex(matrixform.a_vec(0, self.d)),
-            "y": self.tex(sympy.MatrixSymbol("y", self.d.size(L), 1)),
+            "y": self.tex(matrixform.targets(self.d)),
             "x1": self.tex(sym.x(1)),
             "output": self.tex(matrixform.a_vec(L, self.d)),
             "w_first": self.tex(sym.W(1, 1, 1)),
             "w_last": self.tex(sym.W(L, 1, 1)),
-            "deltaL": self.tex(matrixform.vec("delta", L, self.d)),
-            "z_l": self.tex(matrixform.vec("z", "l", None)),
+            "deltaL": self.tex(matrixform.vec(Kind.DELTA, L, self.d)),
+            "z_l": self.tex(matrixform.vec(Kind.Z, "l", None)),
             "eta": self.tex(sym.LEARNING_RATE),
         }
 
@@ -351,12 +352,12 @@ class _Builder:
 
         for name in sorted(params, key=_param_order):
             info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
-            symbol = sympy.MatrixSymbol(f"{info.kind}({info.layer})", 1, 1)
+            symbol = matrix(Kind(info.kind), info.layer)
             rows.append(
                 ExampleRow("given", info.layer, self.tex(symbol), "", shown(params[name], name.startswith("W")))
             )
         rows.append(ExampleRow("given", None, self.tex(matrixform.a_vec(0, d)), "", shown(ex.x)))
-        rows.append(ExampleRow("given", None, self.tex(sympy.MatrixSymbol("y", d.size(d.L), 1)), "", shown(ex.y)))
+        rows.append(ExampleRow("given", None, self.tex(matrixform.targets(d)), "", shown(ex.y)))
         for layer, (z, a) in enumerate(samples.forward(net, params, ex.x), start=1):
             eq_z, eq_a = matrixform.forward(d, layer)
             row("z", layer, eq_z, shown(z))
@@ -371,14 +372,14 @@ class _Builder:
 
         for layer in range(d.L, 0, -1):
             for eq in matrixform.gradients(d, layer):
-                kind = "W" if str(eq.lhs.name).startswith("dC/dW") else "b"
+                kind = "W" if label_of(eq.lhs).kind is Kind.DC_DW else "b"
                 array = _array(grads, f"{kind}{layer}", params[f"{kind}{layer}"].shape)
                 row("gradient", layer, eq, shown(array, kind == "W"))
         for layer in range(1, d.L + 1):
             for kind in ("W", "b") if net.bias else ("W",):
                 array = _array(grads, f"{kind}{layer}", params[f"{kind}{layer}"].shape)
                 new = params[f"{kind}{layer}"] - ex.learning_rate * array
-                rules = [e for e in matrixform.update(d, layer) if str(e.lhs.name)[0] == kind]
+                rules = [e for e in matrixform.update(d, layer) if label_of(e.lhs).kind is Kind(kind)]
                 update = rules[-1]  # under the error-term convention, the rule in δ
                 row("update", layer, update, shown(new, kind == "W"))
         errors = finite_difference_errors(d, params, ex.x, ex.y)
@@ -391,12 +392,12 @@ class _Builder:
         if not squashing:
             return None
         layers = []
-        bound: Basic = self._norm(matrixform.vec("delta", d.L, d), r"\infty")
+        bound: Basic = self._norm(matrixform.vec(Kind.DELTA, d.L, d), r"\infty")
         for layer in range(d.L - 1, 0, -1):
             act = net.activation(layer)
             b = act.derivative_bound
             layers.append((layer, act.latex, self.tex(b)))
-            bound = b * self._norm(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1), "{1}") * bound
+            bound = b * self._norm(matrix(Kind.W, layer + 1), "{1}") * bound
         measured = []
         if net.example is not None:
             ex = net.example
@@ -409,7 +410,7 @@ class _Builder:
                 actual = float(np.abs(self.example_deltas[layer]).max())
                 measured.append((layer, actual, upper))
         per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
-        first = self._norm(matrixform.vec("delta", 1, d), r"\infty")
+        first = self._norm(matrixform.vec(Kind.DELTA, 1, d), r"\infty")
         return Vanishing(
             list(reversed(layers)),
             Eq(self.tex(first), r"\le", self.tex(bound)),
@@ -467,9 +468,7 @@ class _Builder:
             general=self.eqs(matrixform.general(d)),
             updates=[self.eq(e) for layer in range(1, d.L + 1) for e in matrixform.update(d, layer)],
             report=self.report,
-            check_groups=[
-                (self.tex(sympy.MatrixSymbol(f"{g[0]}({g[1:]})", 1, 1)), items) for g, items in self.report.groups()
-            ],
+            check_groups=[(self.tex(matrix(Kind(g[0]), int(g[1:]))), items) for g, items in self.report.groups()],
             matrix_checks=self.report.matrix,
             example=example,
             example_check=example_check,
