@@ -13,7 +13,6 @@ from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
-WEIGHT = {"W": "W", "w": "w", "theta": r"\theta"}
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
 
@@ -84,7 +83,7 @@ class DeriveLatexPrinter(LatexPrinter):
                 else f"{n.target}_{{{self._letter(self.network.depth, info.i)}}}"
             )
         if info.kind == "W":
-            w = WEIGHT[n.weight]
+            w = n.weight_latex
             to, frm = self._letter(info.layer, info.i), self._letter(info.layer - 1, info.j)
             if to is not None:
                 pair = (to, frm) if n.index_order == "to_from" else (frm, to)
@@ -114,7 +113,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind is Kind.NABLA_C:
             return rf"\nabla_{{{self._vector(Kind.A, layer)}}} {n.cost}"
         if kind is Kind.W:
-            return f"{WEIGHT[n.weight]}{self._layer(layer)}"
+            return f"{n.weight_latex}{self._layer(layer)}"
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
@@ -122,7 +121,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind is Kind.JACOBIAN:
             return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial z{self._layer(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB):
-            target = WEIGHT[n.weight] if kind is Kind.DC_DW else "b"
+            target = n.weight_latex if kind is Kind.DC_DW else "b"
             return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
         return self._vector(kind, layer)
 
@@ -137,7 +136,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind is Kind.W:
             if self.notation.index_order == "from_to":
                 index.reverse()
-            return f"{WEIGHT[self.notation.weight]}{self._layer(layer)}{self._index(*index)}"
+            return f"{self.notation.weight_latex}{self._layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
             return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
         return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}{self._index(*index)}"

@@ -20,13 +20,13 @@ from derive.rules import symbols as sym
 from derive.verify.formula import Formula, FormulaError, LimitError, Limits, Node, parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
+    FormulaShapeError,
     FreeIndexError,
     LayerRangeError,
     Probe,
     ReadError,
     Reading,
     Ref,
-    ShapeError,
     Target,
 )
 from derive.verify.work import Work, WorkExhaustedError
@@ -138,7 +138,7 @@ def _read(
                 skipped.add(env[envs.letter])
                 continue
             raise
-        except ShapeError as exc:
+        except FormulaShapeError as exc:
             shape = str(exc)
             break
         except WorkExhaustedError:

@@ -27,7 +27,7 @@ from derive.engine import chain
 from derive.engine.chain import InDelta
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
-from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, Partial, fail
+from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
 from derive.verify.reading_build import _Building
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
@@ -119,7 +119,7 @@ class Reader(_Names, _Building):
         kind = "z" if ref.kind == "delta" else ref.kind  # δ's value is ∂C/∂z's
         return chain.factor(terms, chain.COST, chain.Element(kind, ref.layer, *ref.index))
 
-    def partial(self, node: Partial) -> Value:
+    def partial(self, node: PartialNode) -> Value:
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
         if self._is_cost(node.of):
             return self.gradient(self.ref(node.wrt), node, closed=False)
@@ -131,7 +131,7 @@ class Reader(_Names, _Building):
             return Matrix(len(fs), len(vs), lambda r, c: self._factor(node, fs[r], vs[c]))
         return self._factor(node, f, v)
 
-    def _factor(self, node: Partial, f: Ref, v: Ref) -> Expr:
+    def _factor(self, node: PartialNode, f: Ref, v: Ref) -> Expr:
         value = chain.factor(self.d, chain.Element(f.kind, f.layer, *f.index), chain.Element(v.kind, v.layer, *v.index))
         if value is None:
             raise self.error(node, "derive evaluates ∂C/∂… and single chain-rule factors (∂a/∂z, ∂z/∂a, ∂z/∂w, ∂z/∂b)")

@@ -26,13 +26,13 @@ from derive.verify.formula import (
     Node,
     Num,
     Paren,
-    Partial,
+    PartialNode,
     Pow,
     Sum,
     Transpose,
     UndefinedError,
 )
-from derive.verify.reading_refs import Probe, ShapeError, Value
+from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.work import _HUGE_BITS, HUGE, NOT_REAL
 
 MAX_POWER = Limits.POWER  # largest exponent written as a number
@@ -67,7 +67,7 @@ class _Building:
         value = self.build(node.body)
         return value.T if isinstance(value, Matrix) else value
 
-    def _build_Partial(self, node: Partial) -> Value:
+    def _build_PartialNode(self, node: PartialNode) -> Value:
         return self.partial(node)
 
     def _build_Name(self, node: Name) -> Value:
@@ -102,7 +102,7 @@ class _Building:
 
     def _raise(self, node: Node, base: Value, exp: Value) -> Value:
         if isinstance(exp, Matrix):
-            raise self.error(node, "an exponent must be a number, not a vector", ShapeError)
+            raise self.error(node, "an exponent must be a number, not a vector", FormulaShapeError)
         if exp.is_Number and abs(exp) > MAX_POWER:
             raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", LimitError)
         if isinstance(base, Matrix):
@@ -191,7 +191,7 @@ class _Building:
                     self.note("elementwise_division")
                     self.charge_matrix(node, *left.shape, per_entry=2)
                     return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
-                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
+                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", FormulaShapeError)
             if isinstance(left, Matrix):
                 self.charge_matrix(node, *left.shape)
             return left / right
@@ -201,13 +201,13 @@ class _Building:
         lm, rm = isinstance(left, Matrix), isinstance(right, Matrix)
         if lm and rm:
             if left.shape != right.shape:
-                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", ShapeError)
+                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", FormulaShapeError)
             self.charge_matrix(node, *left.shape)
             return left + right
         if lm or rm:
             matrix, number = (left, right) if lm else (right, left)
             if not number.is_Number:
-                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", ShapeError)
+                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", FormulaShapeError)
             self.charge_matrix(node, *matrix.shape)
             return matrix.applyfunc(lambda v: v + number)
         return left + right
@@ -215,7 +215,9 @@ class _Building:
     def _hadamard(self, node: Node, left: Value, right: Value) -> Value:
         if isinstance(left, Matrix) and isinstance(right, Matrix):
             if left.shape != right.shape:
-                raise self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", ShapeError)
+                raise self.error(
+                    node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", FormulaShapeError
+                )
             self.charge_matrix(node, *left.shape)
             return left.multiply_elementwise(right)
         return self._multiply(node, left, right)
@@ -229,7 +231,7 @@ class _Building:
                 self.note("elementwise_product")
                 self.charge_matrix(node, *left.shape)
                 return left.multiply_elementwise(right)
-            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)
+            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", FormulaShapeError)
         if isinstance(left, Matrix) or isinstance(right, Matrix):
             self.charge_matrix(node, *(left if isinstance(left, Matrix) else right).shape)
         return left * right
@@ -270,14 +272,14 @@ class _Building:
         if not isinstance(b, Matrix) and b == 0:
             return _apply(relu, a)
         if isinstance(a, Matrix) or isinstance(b, Matrix):
-            raise self.error(node, "max of vectors: write \\max(0, z)", ShapeError)
+            raise self.error(node, "max of vectors: write \\max(0, z)", FormulaShapeError)
         # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
         # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
         return sympy.Max(a, b, evaluate=False)
 
     def _softmax(self, node: Node, arg: Value) -> Value:
         if not isinstance(arg, Matrix) or arg.cols != 1:
-            raise self.error(node, "softmax takes a vector", ShapeError)
+            raise self.error(node, "softmax takes a vector", FormulaShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
         total = sum((sympy.exp(v) for v in arg), S.Zero)
         return arg.applyfunc(lambda v: sympy.exp(v) / total)

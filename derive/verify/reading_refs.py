@@ -24,8 +24,12 @@ class LayerRangeError(ReadError):
     """A layer outside 1 … L (a free layer l takes only the values where everything exists)."""
 
 
-class ShapeError(FormulaError):
-    """Vectors and matrices whose shapes do not fit together."""
+class FormulaShapeError(FormulaError):
+    """Vectors and matrices of a formula whose shapes do not fit together.
+
+    A reading error pointing at a character, not :class:`derive.errors.ShapeError` (a NumPy array of
+    the wrong shape given to generated code).
+    """
 
 
 class FreeIndexError(FormulaError):

@@ -38,13 +38,12 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     autoescape=False,
 )
-WEIGHT = {"W": "W", "w": "w", "theta": "θ"}
 
 
 def _notation(net: Network) -> dict[str, object]:
     notation = net.notation
     return {
-        "weight": WEIGHT[notation.weight],
+        "weight": notation.weight_text,
         "index_order": notation.index_order,
         "delta": notation.delta,
         "cost": notation.cost,
