@@ -1,10 +1,12 @@
 """The chain rule's factors: one rule per (numerator kind, denominator kind), and nothing else says them.
 
-A factor ∂f/∂v of backpropagation is valued here for both who need one: the engine, when it writes a
-gradient's chain and replaces each factor by its value (:meth:`Derivation.factor_value`), and the formula
-reader, when a user writes ∂a/∂z, ∂z/∂w or ∂C/∂θ (:meth:`derive.verify.reading.Reader.partial`). A rule
-reads the network only through :class:`Terms`, so the reader can ask for ∂C/∂θ in δ (:class:`InDelta`)
-instead of writing ∂C/∂z out through every layer above.
+A factor ∂f/∂v of backpropagation is valued here for everyone who needs one: the engine, when it writes
+a gradient's chain and replaces each factor by its value (:meth:`Derivation.factor_value`), the formula
+reader, when a user writes ∂a/∂z, ∂z/∂w or ∂C/∂θ (:meth:`derive.verify.reading.Reader.partial`), and the
+verifier's float64 check of an element at a sample point. A rule reads the network only through
+:class:`Terms`, so the reader can ask for ∂C/∂θ in δ (:class:`InDelta`) instead of writing ∂C/∂z out
+through every layer above, and the sample points can give numbers where the engine gives symbols
+(:class:`Symbolic` writes W, a, 0, 1 and Σ in sympy).
 
 Quantities are :class:`Element` values (kind, layer, indices); the input x is layer 0 of ``a``. A rule
 gives None where the factor is not one of backpropagation's (∂z^{(3)}/∂W^{(1)}, ∂a^{(2)}/∂z^{(1)}): the
@@ -14,7 +16,7 @@ engine never asks for one, the reader refuses it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,9 +26,14 @@ from derive.rules import symbols as sym
 
 
 class Terms(Protocol):
-    """What a rule reads from a derivation: sizes, ∂C/∂a^{(L)}, ∂C/∂z and the activation's Jacobian."""
+    """What a rule reads: sizes, ∂C/∂a^{(L)}, ∂C/∂z, the activation's Jacobian, and W, a, 0, 1 and Σ.
+
+    The last five are sympy (:class:`Symbolic`) for the engine and the reader, float64 at a sample point.
+    """
 
     L: int
+    zero: Expr
+    one: Expr
 
     def size(self, layer: int) -> int: ...
 
@@ -35,6 +42,31 @@ class Terms(Protocol):
     def dC_dz(self, layer: int, i: int) -> Expr: ...  # noqa: N802
 
     def jacobian_entry(self, layer: int, i: int, k: int) -> Expr: ...
+
+    def weight(self, layer: int, i: int, j: int) -> Expr: ...
+
+    def output(self, layer: int, j: int) -> Expr: ...
+
+    def total(self, terms: Iterable[Expr]) -> Expr: ...
+
+
+_W = functools.cache(sym.W)  # a 50×50 W asks for 2500 weights: without sympy's lookup each time
+
+
+class Symbolic:
+    """W, a, 0, 1 and Σ of the rules written in sympy: a mixin of every symbolic :class:`Terms`."""
+
+    zero: Expr = S.Zero
+    one: Expr = S.One
+
+    def weight(self, layer: int, i: int, j: int) -> Expr:
+        return _W(layer, i, j)
+
+    def output(self, layer: int, j: int) -> Expr:
+        return sym.a(layer, j)
+
+    def total(self, terms: Iterable[Expr]) -> Expr:
+        return sum(terms, S.Zero)
 
 
 @dataclass(frozen=True)
@@ -67,16 +99,13 @@ def parameter(layer: int, i: int, j: int | None = None) -> Element:
     return Element("W", layer, i, j) if j is not None else Element("b", layer, i)
 
 
-_W = functools.cache(sym.W)  # a 50×50 W asks for 2500 weights: without sympy's lookup each time
-
-
 # ---------------------------------------------------------------------- rules
 def _cost_a(t: Terms, f: Element, v: Element) -> Expr:
     """∂C/∂a^{(L)}_k from the loss; below the output, Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_i."""
     if v.layer == t.L:
         return t.dC_da(v.i)
     above = range(1, t.size(v.layer + 1) + 1)
-    return sum((factor(t, Element("z", v.layer + 1, k), v) * t.dC_dz(v.layer + 1, k) for k in above), S.Zero)
+    return t.total(factor(t, Element("z", v.layer + 1, k), v) * t.dC_dz(v.layer + 1, k) for k in above)
 
 
 def _cost_z(t: Terms, f: Element, v: Element) -> Expr:
@@ -96,21 +125,21 @@ def _a_z(t: Terms, f: Element, v: Element) -> Expr | None:
 
 def _z_a(t: Terms, f: Element, v: Element) -> Expr | None:
     """∂z^{(l)}_i/∂a^{(l−1)}_k = W^{(l)}_{ik}."""
-    return _W(f.layer, f.i, v.i) if v.layer == f.layer - 1 else None
+    return t.weight(f.layer, f.i, v.i) if v.layer == f.layer - 1 else None
 
 
 def _z_w(t: Terms, f: Element, v: Element) -> Expr | None:
     """∂z^{(l)}_i/∂W^{(l)}_{jk} = a^{(l−1)}_k when j = i, else 0."""
     if v.layer != f.layer:
         return None
-    return sym.a(f.layer - 1, v.j) if v.i == f.i else S.Zero
+    return t.output(f.layer - 1, v.j) if v.i == f.i else t.zero
 
 
 def _z_b(t: Terms, f: Element, v: Element) -> Expr | None:
     """∂z^{(l)}_i/∂b^{(l)}_k = 1 when k = i, else 0."""
     if v.layer != f.layer:
         return None
-    return S.One if v.i == f.i else S.Zero
+    return t.one if v.i == f.i else t.zero
 
 
 def _z_z(t: Terms, f: Element, v: Element) -> Expr | None:
@@ -118,9 +147,8 @@ def _z_z(t: Terms, f: Element, v: Element) -> Expr | None:
     if v.layer != f.layer - 1:
         return None
     n = t.size(v.layer)
-    return sum(
-        (factor(t, f, Element("a", v.layer, m)) * factor(t, Element("a", v.layer, m), v) for m in range(1, n + 1)),
-        S.Zero,
+    return t.total(
+        factor(t, f, Element("a", v.layer, m)) * factor(t, Element("a", v.layer, m), v) for m in range(1, n + 1)
     )
 
 
@@ -144,12 +172,12 @@ def factor(t: Terms, f: Element, v: Element) -> Expr | None:
     rule = RULES.get((f.kind, v.kind))
     value = rule(t, f, v) if rule is not None else None
     if value is None and f == v:
-        return S.One
+        return t.one
     return value
 
 
 @dataclass(frozen=True)
-class InDelta:
+class InDelta(Symbolic):
     """The terms of ``d`` with ∂C/∂z^{(l)}_i written as ±δ^{(l)}_i (``sign`` the notation's δ sign).
 
     How the reader values a user's ∂C/∂θ: the same numbers once δ is substituted, without writing

@@ -34,7 +34,7 @@ EXPAND_OPS = 120
 FORMS = ("auto", "delta", "closed", "expanded")
 
 
-class Derivation:
+class Derivation(chain_rules.Symbolic):
     """The backpropagation derivation of one network.
 
     Signs: internally every δ is ∂C/∂z; ``delta_*`` methods return δ in the

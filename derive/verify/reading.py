@@ -116,8 +116,7 @@ class Reader(_Names, _Building):
             return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
 
         terms = d if closed else InDelta(d, self.reading.sign)
-        kind = "z" if ref.kind == "delta" else ref.kind  # δ's value is ∂C/∂z's
-        return chain.factor(terms, chain.COST, chain.Element(kind, ref.layer, *ref.index))
+        return chain.factor(terms, chain.COST, ref.differentiated)
 
     def partial(self, node: PartialNode) -> Value:
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
@@ -132,7 +131,7 @@ class Reader(_Names, _Building):
         return self._factor(node, f, v)
 
     def _factor(self, node: PartialNode, f: Ref, v: Ref) -> Expr:
-        value = chain.factor(self.d, chain.Element(f.kind, f.layer, *f.index), chain.Element(v.kind, v.layer, *v.index))
+        value = chain.factor(self.d, f.element, v.element)
         if value is None:
             raise self.error(node, "derive evaluates ∂C/∂… and single chain-rule factors (∂a/∂z, ∂z/∂a, ∂z/∂w, ∂z/∂b)")
         return value

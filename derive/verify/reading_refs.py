@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, Matrix
 
+from derive.engine.chain import Element
 from derive.model.notation import Notation
 from derive.verify.formula import FormulaError, fail
 
@@ -79,6 +80,16 @@ class Ref:
     kind: str
     layer: int | None
     index: tuple[int, ...] | None
+
+    @property
+    def element(self) -> Element:
+        """This one quantity (index given) as the chain-rule table names it."""
+        return Element(self.kind, self.layer, *self.index)
+
+    @property
+    def differentiated(self) -> Element:
+        """What ∂C/∂(this) differentiates by: the quantity itself, or for δ its z (δ is ±∂C/∂z)."""
+        return Element("z" if self.kind == "delta" else self.kind, self.layer, *self.index)
 
     @property
     def name(self) -> str:
