@@ -258,19 +258,20 @@ def general_index(d: Derivation) -> tuple[Equation, ...]:
     """
     j, k = sympy.symbols("j k", integer=True, positive=True)
 
-    at = indexed
     s, cost = d.sign, sym.COST
-    z_l, z_next, a_l = at(Kind.Z, "l", j), at(Kind.Z, "l+1", k), at(Kind.A, "l", j)
-    w_l, w_next = at(Kind.W, "l", j, k), at(Kind.W, "l+1", k, j)
+    z_l, z_next, a_l = indexed(Kind.Z, "l", j), indexed(Kind.Z, "l+1", k), indexed(Kind.A, "l", j)
+    w_l, w_next = indexed(Kind.W, "l", j, k), indexed(Kind.W, "l+1", k, j)
     n_next = _n(None, "l+1")
     chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
-    back = sympy.Sum(w_next * at(Kind.DELTA, "l+1", k), (k, 1, n_next)) * at(Kind.G_PRIME, "l", j)
+    back = sympy.Sum(w_next * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next)) * indexed(Kind.G_PRIME, "l", j)
     return (
-        Equation(at(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
+        Equation(indexed(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
         Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
-        Equation(Partial(cost, w_l), s * at(Kind.DELTA, "l", j) * at(Kind.A, "l-1", k)),
-        Equation(Partial(cost, at(Kind.B, "l", j)), s * at(Kind.DELTA, "l", j)),
-        Equation(at(Kind.DELTA, "L", j), s * Partial(cost, at(Kind.A, "L", j)) * at(Kind.G_PRIME, "L", j)),
-        Equation(at(Kind.DELTA, "l", j), s * chain_back),
-        Equation(at(Kind.DELTA, "l", j), back),
+        Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", k)),
+        Equation(Partial(cost, indexed(Kind.B, "l", j)), s * indexed(Kind.DELTA, "l", j)),
+        Equation(
+            indexed(Kind.DELTA, "L", j), s * Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
+        ),
+        Equation(indexed(Kind.DELTA, "l", j), s * chain_back),
+        Equation(indexed(Kind.DELTA, "l", j), back),
     )
