@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import sympy
 from conftest import net
-from sympy import MatrixSymbol, S
+from sympy import MatrixSymbol
 
 import derive
 from derive.engine import chain, forms, matrixform
@@ -44,16 +44,10 @@ NETS = {
 }
 
 
-def _z(layer: int, prev: list[sympy.Expr], bias: bool = True) -> list[sympy.Expr]:
-    """z^{(l)} = W^{(l)} prev + b^{(l)}, written here."""
-    rows = range(1, len(prev) + 1)
-    return [
-        sympy.Add(*(sym.W(layer, i, j) * prev[j - 1] for j in rows), sym.b(layer, i) if bias else S.Zero)
-        for i in range(1, _SIZES[layer] + 1)
-    ]
-
-
-_SIZES: dict[int, int] = {}
+def _z(layer: int, units: int, prev: list[sympy.Expr]) -> list[sympy.Expr]:
+    """z^{(l)} = W^{(l)} prev + b^{(l)} for a layer of ``units`` neurons, written here."""
+    cols = range(1, len(prev) + 1)
+    return [sympy.Add(*(sym.W(layer, i, j) * prev[j - 1] for j in cols), sym.b(layer, i)) for i in range(1, units + 1)]
 
 
 class _Net:
@@ -64,8 +58,6 @@ class _Net:
         self.network = net(sizes, acts, loss)
         self.d = derive.derive(self.network)
         self.sizes, self.acts, self.L = sizes, acts, len(sizes) - 1
-        _SIZES.clear()
-        _SIZES.update(enumerate(sizes))
         rng = np.random.default_rng(7)
         values: dict[sympy.Symbol, sympy.Expr] = {}
         for symbol in self._inputs():
@@ -75,7 +67,7 @@ class _Net:
         values |= {sym.y(k): sympy.Float(v) for k, v in enumerate(ys, start=1)}
         prev = [values[sym.x(j)] for j in range(1, sizes[0] + 1)]
         for layer in range(1, self.L + 1):
-            zs = [z.xreplace(values) for z in _z(layer, prev)]
+            zs = [z.xreplace(values) for z in _z(layer, sizes[layer], prev)]
             outs = [sympy.N(a) for a in _OWN[acts[layer - 1]](zs)]
             values |= {sym.z(layer, i): zi for i, zi in enumerate(zs, start=1)}
             values |= {sym.a(layer, i): ai for i, ai in enumerate(outs, start=1)}
@@ -94,7 +86,7 @@ class _Net:
     def cost_from(self, layer: int, prev: list[sympy.Expr]) -> sympy.Expr:
         """C written from the outputs ``prev`` of ``layer`` upwards."""
         for above in range(layer + 1, self.L + 1):
-            prev = _OWN[self.acts[above - 1]](_z(above, prev))
+            prev = _OWN[self.acts[above - 1]](_z(above, self.sizes[above], prev))
         ys = [sym.y(k) for k in range(1, self.sizes[-1] + 1)]
         return self.network.loss_def.formula(prev, ys)
 
@@ -121,7 +113,7 @@ def _sympy_value(n: _Net, f: Element, v: Element) -> sympy.Expr:
     prev = n.layer("a", f.layer - 1)
     if v.kind == "z":  # z^{(l)}_i through a^{(l−1)} = g(z^{(l−1)})
         prev = _OWN[n.acts[v.layer - 1]](n.layer("z", v.layer))
-    return sympy.diff(_z(f.layer, prev)[f.i - 1], target)
+    return sympy.diff(_z(f.layer, n.sizes[f.layer], prev)[f.i - 1], target)
 
 
 def _symbol(e: Element) -> sympy.Symbol:
