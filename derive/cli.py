@@ -54,7 +54,7 @@ def _suggestion(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-class _Parser(argparse.ArgumentParser):
+class _ArgumentParser(argparse.ArgumentParser):
     """argparse with one-line errors that name the verb and suggest the nearest choice."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -306,8 +306,8 @@ def _epilog(verb: Verb) -> str:
     return f"examples:\n{examples}\n{where}\n\n{codes}"
 
 
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> _ArgumentParser:
+    parser = _ArgumentParser(
         prog="derive",
         allow_abbrev=False,
         description="Backpropagation derived by the chain rule, checked, and written out for a declared network.",
@@ -316,7 +316,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_ArgumentParser)
     for name, verb in VERBS.items():
         sub = verbs.add_parser(
             name,
@@ -331,7 +331,7 @@ def _parser() -> _Parser:
     return parser
 
 
-def _parse(parser: _Parser, argv: list[str]) -> argparse.Namespace:
+def _parse(parser: _ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Parse, with a suggestion for each mistyped option of the verb."""
     args, extra = parser.parse_known_args(argv)
     if extra:

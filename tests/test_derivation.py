@@ -12,6 +12,7 @@ import derive
 from derive.check.gradients import _locate
 from derive.engine import matrixform
 from derive.engine.algebra import is_zero
+from derive.engine.forms import Kind, Size, matrix
 from derive.engine.steps import Equation
 from derive.model import samples
 from derive.rules import symbols as sym
@@ -179,7 +180,7 @@ def test_matrix_check_detects_a_wrong_equation():
     wrong = Equation(
         right.lhs,
         sympy.HadamardProduct(
-            matrixform.weight(2, d, False).T * matrixform.vec("delta", 2, d),
+            matrixform.weight(2, d, False).T * matrixform.vec(Kind.DELTA, 2, d),
             sympy.OneMatrix(3, 1),
         ),
     )
@@ -260,7 +261,7 @@ def test_general_form_has_the_four_equations():
     eqs = matrixform.general(d)
     names = [str(e.lhs.name) if isinstance(e.lhs, sympy.MatrixSymbol) else str(e.lhs) for e in eqs]
     assert names == ["delta(L)", "delta(l)", "dC/db(l)", "dC/dW(l)"]
-    assert eqs[1].rhs.has(sympy.MatrixSymbol("delta(l+1)", sympy.Symbol("n(l+1)", positive=True, integer=True), 1))
+    assert eqs[1].rhs.has(matrix(Kind.DELTA, "l+1", Size("l+1"), 1))
 
 
 def test_steps_cover_the_derivation_in_order():

@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 from sympy import Expr, Rational, S, Symbol, count_ops
 
+from derive.engine import chain as chain_rules
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
@@ -33,7 +34,7 @@ EXPAND_OPS = 120
 FORMS = ("auto", "delta", "closed", "expanded")
 
 
-class Derivation:
+class Derivation(chain_rules.Symbolic):
     """The backpropagation derivation of one network.
 
     Signs: internally every δ is ∂C/∂z; ``delta_*`` methods return δ in the
@@ -237,22 +238,11 @@ class Derivation:
         return self._factors[factor]
 
     def _factor_value(self, factor: Partial) -> Expr:
-        f, v = factor.args
-        fi, vi = sym.parse_name(str(f)), sym.parse_name(str(v))
-        if f == sym.COST and vi is not None and vi.kind == "a":
-            return self.dC_da(vi.i)
-        if f == sym.COST and vi is not None and vi.kind == "z":
-            return self.dC_dz(vi.layer, vi.i)
-        assert fi is not None and vi is not None, factor
-        if fi.kind == "a" and vi.kind == "z":
-            return self.jacobian_entry(fi.layer, fi.i, vi.i)
-        if fi.kind == "z" and vi.kind in ("a", "x"):
-            return sym.W(fi.layer, fi.i, vi.i)
-        if fi.kind == "z" and vi.kind == "W":
-            return sym.a(fi.layer - 1, vi.j) if vi.i == fi.i else S.Zero
-        if fi.kind == "z" and vi.kind == "b":
-            return S.One if vi.i == fi.i else S.Zero
-        raise AssertionError(f"no rule for {factor}")
+        f, v = (chain_rules.element(arg) for arg in factor.args)
+        value = chain_rules.factor(self, f, v)
+        if value is None:
+            raise AssertionError(f"no rule for {factor}")
+        return value
 
     def chain_factors(self, chain: Expr) -> tuple[Equation, ...]:
         """Each distinct ∂ factor of a chain with its value, in written order."""
@@ -305,17 +295,17 @@ class Derivation:
             self._params[key] = self._build_parameter(layer, i, j)
         return self._params[key]
 
-    @staticmethod
-    def _local(layer: int, j: int | None) -> Expr:
+    def _local(self, layer: int, i: int, j: int | None) -> Expr:
         """∂z^{(l)}_i/∂θ: a^{(l−1)}_j for a weight, 1 for a bias."""
-        return sym.a(layer - 1, j) if j is not None else S.One
+        return chain_rules.factor(self, chain_rules.Element("z", layer, i), chain_rules.parameter(layer, i, j))
 
     def _closed(self, layer: int, i: int, j: int | None) -> Expr:
-        return self.dC_dz(layer, i) * self._local(layer, j)
+        """∂C/∂θ = ∂C/∂z^{(l)}_i ∂z^{(l)}_i/∂θ, in a, z, weights and targets."""
+        return chain_rules.factor(self, chain_rules.COST, chain_rules.parameter(layer, i, j))
 
     def _build_parameter(self, layer: int, i: int, j: int | None) -> ParameterGradient:
         p = sym.parameter_symbol(layer, i, j)
-        local = self._local(layer, j)
+        local = self._local(layer, i, j)
         chain = self._chain_dz(layer, i, CHAIN_PATHS) * Partial(sym.z(layer, i), p)
         factors = self.chain_factors(chain)
         closed = self._closed(layer, i, j)
@@ -354,7 +344,7 @@ class Derivation:
         if form == "closed":
             return self._closed(layer, i, j)
         if form == "delta":
-            return self.sign * sym.delta(layer, i) * self._local(layer, j)
+            return self.sign * sym.delta(layer, i) * self._local(layer, i, j)
         g = self.parameter(name)
         if form == "expanded":
             return g.closed.xreplace(self.forward_map()) if g.expanded is None else g.expanded
@@ -377,7 +367,7 @@ class Derivation:
     def _number(
         self, dz: Mapping[tuple[int, int], float], values: Mapping[Symbol, Expr], layer: int, i: int, j: int | None
     ) -> float:
-        return dz[(layer, i)] * float(self._local(layer, j).xreplace(values))
+        return dz[(layer, i)] * float(self._local(layer, i, j).xreplace(values))
 
     # ------------------------------------------------------------------- steps
     def simplifications(self) -> list[Step]:

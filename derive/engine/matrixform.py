@@ -1,19 +1,18 @@
 """The derivation in matrix form, built by our own rules from the element level.
 
-Matrices and vectors are sympy ``MatrixSymbol`` objects named ``kind(layer)``:
-``W(2)``, ``b(2)``, ``z(2)``, ``a(1)`` (``a(0)`` is the input ``x``), ``delta(2)``,
-``y``; ``g(2)`` stands for g(z^{(2)}) applied elementwise, ``g'(2)`` for
-g'(z^{(2)}), ``J(2)`` for the Jacobian ∂a^{(2)}/∂z^{(2)}, ``nablaC(2)`` for ∇_{a^{(2)}} C,
-and ``dC/dW(2)``, ``dC/db(2)`` for the gradients. Layers may be symbolic
-(``l``, ``l+1``, ``L``) for the general form. sympy is used for structure and
-printing only, never to differentiate matrices; :func:`explicit` turns any of
-these equations into explicit matrices of element-level expressions so that
-tests can confirm them against the element-level derivation.
+Matrices and vectors are sympy ``MatrixSymbol`` objects whose name is a typed
+:class:`~derive.engine.forms.Label` (kind, layer): W, b, z, a (layer 0 is the input
+x), δ, the targets y; g for g(z^{(l)}) applied elementwise, g' for g'(z^{(l)}), J for
+the Jacobian ∂a^{(l)}/∂z^{(l)}, ∇C for ∇_{a^{(l)}} C, and ∂C/∂W, ∂C/∂b for the
+gradients. Layers may be symbolic (``l``, ``l+1``, ``L``) for the general form.
+sympy is used for structure and printing only, never to differentiate matrices;
+:func:`explicit` turns any of these equations into explicit matrices of
+element-level expressions so that tests can confirm them against the
+element-level derivation.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ import sympy
 from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
 
 from derive.engine.algebra import is_zero
+from derive.engine.forms import Kind, Layer, Size, indexed, label_of, matrix
 from derive.engine.steps import Equation
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -29,36 +29,40 @@ if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
 
 Dim = int | Symbol
-NAME = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
 ETA = sym.LEARNING_RATE
 
 
-def _n(d: Derivation | None, layer: int | str) -> Dim:
+def _n(d: Derivation | None, layer: Layer) -> Dim:
     if isinstance(layer, int) and d is not None:
         return d.size(layer)
-    return Symbol(f"n({layer})", positive=True, integer=True)
+    return Size(layer)
 
 
-def _shift(layer: int | str, by: int) -> int | str:
+def _shift(layer: Layer, by: int) -> Layer:
     if isinstance(layer, int):
         return layer + by
     return layer if by == 0 else f"{layer}{'+' if by > 0 else '-'}{abs(by)}"
 
 
-def vec(kind: str, layer: int | str, d: Derivation | None) -> MatrixSymbol:
-    return MatrixSymbol(f"{kind}({layer})", _n(d, layer), 1)
+def vec(kind: Kind, layer: Layer, d: Derivation | None) -> MatrixSymbol:
+    return matrix(kind, layer, _n(d, layer), 1)
 
 
-def a_vec(layer: int | str, d: Derivation | None) -> MatrixSymbol:
-    return MatrixSymbol("x", _n(d, 0), 1) if layer == 0 else vec("a", layer, d)
+def a_vec(layer: Layer, d: Derivation | None) -> MatrixSymbol:
+    return matrix(Kind.X, None, _n(d, 0), 1) if layer == 0 else vec(Kind.A, layer, d)
 
 
-def weight(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
+def targets(d: Derivation) -> MatrixSymbol:
+    """The target vector y."""
+    return matrix(Kind.Y, None, d.size(d.L), 1)
+
+
+def weight(layer: Layer, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
     """The canonical W^{(l)} (rows: layer l), written as the notation's matrix."""
     rows, cols = _n(d, layer), _n(d, _shift(layer, -1))
     if from_to:
-        return MatrixSymbol(f"W({layer})", cols, rows).T
-    return MatrixSymbol(f"W({layer})", rows, cols)
+        return matrix(Kind.W, layer, cols, rows).T
+    return matrix(Kind.W, layer, rows, cols)
 
 
 def _from_to(d: Derivation | None) -> bool:
@@ -85,35 +89,35 @@ def convention(d: Derivation) -> Convention:
     return Convention(d.sign, _from_to(d))
 
 
-def _act_output(layer: int | str, d: Derivation | None) -> MatrixSymbol:
-    return MatrixSymbol(f"g({layer})", _n(d, layer), 1)
+def _act_output(layer: Layer, d: Derivation | None) -> MatrixSymbol:
+    return vec(Kind.G, layer, d)
 
 
-def _act_derivative(layer: int | str, d: Derivation | None) -> MatrixSymbol:
-    return MatrixSymbol(f"g'({layer})", _n(d, layer), 1)
+def _act_derivative(layer: Layer, d: Derivation | None) -> MatrixSymbol:
+    return vec(Kind.G_PRIME, layer, d)
 
 
-def _jacobian(layer: int | str, d: Derivation | None) -> MatrixSymbol:
-    return MatrixSymbol(f"J({layer})", _n(d, layer), _n(d, layer))
+def _jacobian(layer: Layer, d: Derivation | None) -> MatrixSymbol:
+    return matrix(Kind.JACOBIAN, layer, _n(d, layer), _n(d, layer))
 
 
-def _weight_gradient(layer: int | str, d: Derivation | None, from_to: bool) -> MatrixSymbol:
+def _weight_gradient(layer: Layer, d: Derivation | None, from_to: bool) -> MatrixSymbol:
     rows, cols = _n(d, layer), _n(d, _shift(layer, -1))
-    return MatrixSymbol(f"dC/dW({layer})", *((cols, rows) if from_to else (rows, cols)))
+    return matrix(Kind.DC_DW, layer, *((cols, rows) if from_to else (rows, cols)))
 
 
-def _outer(layer: int | str, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
-    delta, a_prev = vec("delta", layer, d), a_vec(_shift(layer, -1), d)
+def _outer(layer: Layer, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
+    delta, a_prev = vec(Kind.DELTA, layer, d), a_vec(_shift(layer, -1), d)
     return a_prev * delta.T if from_to else delta * a_prev.T
 
 
-def backprop_in(layer: int | str, d: Derivation | None, conv: Convention | None = None) -> sympy.MatrixExpr:
+def backprop_in(layer: Layer, d: Derivation | None, conv: Convention | None = None) -> sympy.MatrixExpr:
     """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation (or ``conv``'s)."""
     from_to = conv.from_to if conv is not None else _from_to(d)
-    return weight(_shift(layer, 1), d, from_to).T * vec("delta", _shift(layer, 1), d)
+    return weight(_shift(layer, 1), d, from_to).T * vec(Kind.DELTA, _shift(layer, 1), d)
 
 
-def _through_activation(layer: int | str, d: Derivation | None, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
+def _through_activation(layer: Layer, d: Derivation | None, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
     if d is not None and not d.network.activation(layer).elementwise:
         return _jacobian(layer, d).T * inner
     return HadamardProduct(inner, _act_derivative(layer, d))
@@ -123,28 +127,28 @@ def forward(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[
     """z^{(l)} = W^{(l)} a^{(l−1)} + b^{(l)} and a^{(l)} = g(z^{(l)})."""
     rhs = weight(layer, d, (conv or convention(d)).from_to) * a_vec(layer - 1, d)
     if d.network.bias:
-        rhs = rhs + vec("b", layer, d)
-    return Equation(vec("z", layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))
+        rhs = rhs + vec(Kind.B, layer, d)
+    return Equation(vec(Kind.Z, layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))
 
 
 def output_delta(d: Derivation, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) (or ±J^T ∇_a C), then a − y where it simplifies."""
     L, sign = d.L, (conv or convention(d)).sign
-    grad = MatrixSymbol(f"nablaC({L})", d.size(L), 1)
+    grad = vec(Kind.NABLA_C, L, d)
     general = _through_activation(L, d, grad)
-    eqs = [Equation(vec("delta", L, d), sign * general)]
+    eqs = [Equation(vec(Kind.DELTA, L, d), sign * general)]
     act = d.network.activation(L)
     if not act.elementwise:
         eqs.append(Equation(_jacobian(L, d), act.jacobian_matrix(a_vec(L, d))))
     if d.output_matching():
-        diff = a_vec(L, d) - MatrixSymbol("y", d.size(L), 1)
-        eqs.append(Equation(vec("delta", L, d), diff if sign > 0 else -diff))
+        diff = a_vec(L, d) - targets(d)
+        eqs.append(Equation(vec(Kind.DELTA, L, d), diff if sign > 0 else -diff))
     return tuple(eqs)
 
 
 def recursion(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for a layer-valued activation."""
-    eqs = [Equation(vec("delta", layer, d), _through_activation(layer, d, backprop_in(layer, d, conv)))]
+    eqs = [Equation(vec(Kind.DELTA, layer, d), _through_activation(layer, d, backprop_in(layer, d, conv)))]
     act = d.network.activation(layer)
     if not act.elementwise:
         eqs.append(Equation(_jacobian(layer, d), act.jacobian_matrix(a_vec(layer, d))))
@@ -165,22 +169,22 @@ def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tupl
     ft = c.from_to
     eqs = [Equation(_weight_gradient(layer, d, ft), c.sign * _outer(layer, d, ft))]
     if d.network.bias:
-        eqs.append(Equation(MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), c.sign * vec("delta", layer, d)))
+        eqs.append(Equation(vec(Kind.DC_DB, layer, d), c.sign * vec(Kind.DELTA, layer, d)))
     return tuple(eqs)
 
 
 def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
     """W ← W − η ∂C/∂W (gradient δ) or W ← W + η δ a^T (error-term δ); same for b."""
     ft = _from_to(d)
-    w = MatrixSymbol(f"W({layer})", *((d.size(layer - 1), d.size(layer)) if ft else (d.size(layer), d.size(layer - 1))))
+    w = matrix(Kind.W, layer, *((d.size(layer - 1), d.size(layer)) if ft else (d.size(layer), d.size(layer - 1))))
     eqs = [Equation(w, w - ETA * _weight_gradient(layer, d, ft), "<-")]
     if d.sign < 0:
         eqs.append(Equation(w, w + ETA * _outer(layer, d, ft), "<-"))
     if d.network.bias:
-        b = vec("b", layer, d)
-        eqs.append(Equation(b, b - ETA * MatrixSymbol(f"dC/db({layer})", d.size(layer), 1), "<-"))
+        b = vec(Kind.B, layer, d)
+        eqs.append(Equation(b, b - ETA * vec(Kind.DC_DB, layer, d), "<-"))
         if d.sign < 0:
-            eqs.append(Equation(b, b + ETA * vec("delta", layer, d), "<-"))
+            eqs.append(Equation(b, b + ETA * vec(Kind.DELTA, layer, d), "<-"))
     return tuple(eqs)
 
 
@@ -188,15 +192,15 @@ def general(d: Derivation) -> tuple[Equation, ...]:
     """The four backprop equations for a symbolic layer l, as matrices."""
     ft = _from_to(d)
     s = d.sign
-    grad = MatrixSymbol("nablaC(L)", _n(None, "L"), 1)
+    grad = vec(Kind.NABLA_C, "L", None)
     eqs = [
-        Equation(vec("delta", "L", None), s * HadamardProduct(grad, _act_derivative("L", None))),
+        Equation(vec(Kind.DELTA, "L", None), s * HadamardProduct(grad, _act_derivative("L", None))),
         Equation(
-            vec("delta", "l", None),
-            HadamardProduct(weight("l+1", None, ft).T * vec("delta", "l+1", None), _act_derivative("l", None)),
+            vec(Kind.DELTA, "l", None),
+            HadamardProduct(weight("l+1", None, ft).T * vec(Kind.DELTA, "l+1", None), _act_derivative("l", None)),
         ),
     ]
-    eqs.append(Equation(MatrixSymbol("dC/db(l)", _n(None, "l"), 1), s * vec("delta", "l", None)))
+    eqs.append(Equation(vec(Kind.DC_DB, "l", None), s * vec(Kind.DELTA, "l", None)))
     eqs.append(Equation(_weight_gradient("l", None, ft), s * _outer("l", None, ft)))
     return tuple(eqs)
 
@@ -212,44 +216,43 @@ def explicit(expr: sympy.Basic, d: Derivation) -> Matrix:
 
 
 def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
-    name = str(m.name)
+    label = label_of(m)
+    assert label is not None, m
+    kind, layer = label.kind, label.layer
     ft = _from_to(d)
-    if name == "x":
+    if kind is Kind.X:
         return Matrix(d.a_vec(0))
-    if name == "y":
+    if kind is Kind.Y:
         return Matrix(d.y_vec())
-    match = NAME.match(name)
-    assert match is not None, name
-    kind, layer = match["kind"], int(match["layer"])
     n = d.size(layer)
     rows = range(1, n + 1)
-    if kind == "nablaC":
+    if kind is Kind.NABLA_C:
         return Matrix([d.dC_da(k) for k in rows])
-    if kind == "a":
+    if kind is Kind.A:
         return Matrix([sym.a(layer, i) for i in rows])
-    if kind == "z":  # z is a name for the weighted sum: check the sum itself
+    if kind is Kind.Z:  # z is a name for the weighted sum: check the sum itself
         return Matrix([d.forward_neuron(layer, i)[0].rhs for i in rows])
-    if kind == "b":
+    if kind is Kind.B:
         return Matrix([sym.b(layer, i) for i in rows])
-    if kind == "delta":
+    if kind is Kind.DELTA:
         return Matrix([d.delta_closed(layer, i) for i in rows])
-    if kind == "g":
+    if kind is Kind.G:
         act = d.network.activation(layer)
         return Matrix(act.values(d.z_vec(layer)))
-    if kind == "g'":
+    if kind is Kind.G_PRIME:
         return Matrix([d.jacobian_entry(layer, i, i) for i in rows])
-    if kind == "J":
+    if kind is Kind.JACOBIAN:
         return Matrix(n, n, lambda i, k: d.jacobian_entry(layer, i + 1, k + 1))
-    if kind in ("W", "dC/dW"):
+    if kind in (Kind.W, Kind.DC_DW):
         cols = d.size(layer - 1)
-        if kind == "W":
+        if kind is Kind.W:
             w = Matrix(n, cols, lambda i, j: sym.W(layer, i + 1, j + 1))
         else:
             w = Matrix(n, cols, lambda i, j: d.dC_dz(layer, i + 1) * sym.a(layer - 1, j + 1))
         return w.T if ft else w
-    if kind == "dC/db":
+    if kind is Kind.DC_DB:
         return Matrix([d.dC_dz(layer, i) for i in rows])
-    raise AssertionError(f"no explicit value for {name}")
+    raise AssertionError(f"no explicit value for {m}")
 
 
 def holds(eq: Equation, d: Derivation) -> bool:
@@ -271,21 +274,20 @@ def general_index(d: Derivation) -> tuple[Equation, ...]:
     """
     j, k = sympy.symbols("j k", integer=True, positive=True)
 
-    def at(kind: str, layer: str, *index: Symbol) -> sympy.Indexed:
-        return sympy.IndexedBase(f"{kind}({layer})")[index]
-
     s, cost = d.sign, sym.COST
-    z_l, z_next, a_l = at("z", "l", j), at("z", "l+1", k), at("a", "l", j)
-    w_l, w_next = at("W", "l", j, k), at("W", "l+1", k, j)
+    z_l, z_next, a_l = indexed(Kind.Z, "l", j), indexed(Kind.Z, "l+1", k), indexed(Kind.A, "l", j)
+    w_l, w_next = indexed(Kind.W, "l", j, k), indexed(Kind.W, "l+1", k, j)
     n_next = _n(None, "l+1")
     chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
-    back = sympy.Sum(w_next * at("delta", "l+1", k), (k, 1, n_next)) * at("g'", "l", j)
+    back = sympy.Sum(w_next * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next)) * indexed(Kind.G_PRIME, "l", j)
     return (
-        Equation(at("delta", "l", j), s * Partial(cost, z_l), ":="),
+        Equation(indexed(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
         Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
-        Equation(Partial(cost, w_l), s * at("delta", "l", j) * at("a", "l-1", k)),
-        Equation(Partial(cost, at("b", "l", j)), s * at("delta", "l", j)),
-        Equation(at("delta", "L", j), s * Partial(cost, at("a", "L", j)) * at("g'", "L", j)),
-        Equation(at("delta", "l", j), s * chain_back),
-        Equation(at("delta", "l", j), back),
+        Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", k)),
+        Equation(Partial(cost, indexed(Kind.B, "l", j)), s * indexed(Kind.DELTA, "l", j)),
+        Equation(
+            indexed(Kind.DELTA, "L", j), s * Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
+        ),
+        Equation(indexed(Kind.DELTA, "l", j), s * chain_back),
+        Equation(indexed(Kind.DELTA, "l", j), back),
     )

@@ -23,6 +23,7 @@ from sympy import Expr, MatrixExpr, MatrixSymbol
 
 from derive.engine import matrixform
 from derive.engine.derivation import Derivation
+from derive.engine.forms import Kind
 from derive.engine.matrixform import Convention
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.model import samples
@@ -171,15 +172,14 @@ class Record:
         layers = tuple(
             LayerNames(
                 layer,
-                matrixform.vec("z", layer, d),
+                matrixform.vec(Kind.Z, layer, d),
                 matrixform.a_vec(layer, d),
-                matrixform.vec("delta", layer, d),
-                matrixform.vec("b", layer, d) if self.network.bias and layer > 0 else None,
+                matrixform.vec(Kind.DELTA, layer, d),
+                matrixform.vec(Kind.B, layer, d) if self.network.bias and layer > 0 else None,
             )
             for layer in range(self.depth + 1)
         )
-        target = MatrixSymbol("y", self.size(self.depth), 1)
-        return Names(target, layers, matrixform.vec("z", "l", None))
+        return Names(matrixform.targets(d), layers, matrixform.vec(Kind.Z, "l", None))
 
     # ----------------------------------------------------------------- forward
     def forward(self, layer: int, neurons: Iterable[int] | None = None) -> Forward:

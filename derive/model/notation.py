@@ -11,8 +11,11 @@ from derive.errors import SpecError
 # plain ASCII letters are safe and mean the same everywhere; anything else could be markup or a command.
 _LETTER = re.compile(r"[A-Za-z]{1,3}\Z")
 
+# Each weight letter as LaTeX and as plain text (documents, formula hints; verdicts).
+WEIGHT_SPELLINGS: dict[str, tuple[str, str]] = {"W": ("W", "W"), "w": ("w", "w"), "theta": (r"\theta", "θ")}
+
 CHOICES: dict[str, tuple[str, ...]] = {
-    "weight": ("W", "w", "theta"),
+    "weight": tuple(WEIGHT_SPELLINGS),
     "index_order": ("to_from", "from_to"),
     "delta": ("gradient", "error"),
     "cost": ("C", "J", "E", "L"),
@@ -54,6 +57,16 @@ class Notation:
             raise SpecError('notation.output: "y" needs another target letter (target = "t")')
         if len(set(self.letters)) != len(self.letters):
             raise SpecError("notation.letters: each node needs its own letter")
+
+    @property
+    def weight_latex(self) -> str:
+        """The weight letter in LaTeX: W, w or \\theta."""
+        return WEIGHT_SPELLINGS[self.weight][0]
+
+    @property
+    def weight_text(self) -> str:
+        """The weight letter in plain text: W, w or θ."""
+        return WEIGHT_SPELLINGS[self.weight][1]
 
     @property
     def delta_sign(self) -> int:

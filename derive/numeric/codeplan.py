@@ -22,8 +22,8 @@ from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Symb
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
-from derive.engine import matrixform
 from derive.engine.derivation import Derivation
+from derive.engine.forms import Kind, Label, Layer, label_of
 from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
@@ -62,7 +62,7 @@ class Plan:
         return f"A{self.network.depth}"
 
 
-def layer_text(kind: str, layer: int | str) -> str:
+def layer_text(kind: str, layer: Layer) -> str:
     """z⁽²⁾, δ⁽¹⁾, …: a layer's vector in plain text."""
     return f"{kind}⁽{str(layer).translate(_SUPERSCRIPT)}⁾"
 
@@ -167,7 +167,7 @@ class _Builder:
     def _rows(self, e: sympy.Basic) -> str:
         """A column-vector expression as an (m, n) array expression."""
         if isinstance(e, MatrixSymbol):
-            return self._vector_name(str(e.name))
+            return self._vector_name(_label(e))
         if isinstance(e, MatAdd):
             out = ""
             for term in _positive_first(e.args):
@@ -199,22 +199,28 @@ class _Builder:
         """A parameter matrix W⁽ˡ⁾ (or its transpose)."""
         if isinstance(m, Transpose):
             return self._matrix(m.arg, not transpose)
-        assert isinstance(m, MatrixSymbol) and str(m.name).startswith("W("), m
-        name = f"W{_kind_layer(str(m.name))[1]}"
+        label = _label(m)
+        assert label.kind is Kind.W, m
+        name = f"W{label.layer}"
         return f"{name}.T" if transpose else name
 
-    def _vector_name(self, name: str) -> str:
-        if name == "x":
-            return "X"
-        if name == "y":
-            return "Y"
-        kind, layer = _kind_layer(name)
-        return {"a": f"A{layer}", "z": f"Z{layer}", "b": f"b{layer}", "delta": f"D{layer}"}[kind]
+    @staticmethod
+    def _vector_name(label: Label) -> str:
+        layer = label.layer
+        names = {
+            Kind.X: "X",
+            Kind.Y: "Y",
+            Kind.A: f"A{layer}",
+            Kind.Z: f"Z{layer}",
+            Kind.B: f"b{layer}",
+            Kind.DELTA: f"D{layer}",
+        }
+        return names[label.kind]
 
     def _text(self, e: sympy.Basic) -> str:
         """A matrix-form expression in plain text."""
         if isinstance(e, MatrixSymbol):
-            return self._symbol_text(str(e.name))
+            return self._symbol_text(_label(e))
         if isinstance(e, Transpose):
             return f"{_twrap(self._text(e.arg))}ᵀ"
         if isinstance(e, MatAdd):
@@ -242,23 +248,23 @@ class _Builder:
             return f"diag({self._text(e.args[0])})"
         raise AssertionError(f"no text for {e}")
 
-    def _symbol_text(self, name: str) -> str:
-        if name in ("x", "y"):
-            return name
-        kind, layer = _kind_layer(name)
+    def _symbol_text(self, label: Label) -> str:
+        kind, layer = label.kind, label.layer
+        if kind in (Kind.X, Kind.Y):
+            return kind.value
         act = self.net.activation(layer).text
         return {
-            "a": layer_text("a", layer),
-            "z": layer_text("z", layer),
-            "b": layer_text("b", layer),
-            "W": layer_text("W", layer),
-            "delta": layer_text("δ", layer),
-            "g": f"{act}({layer_text('z', layer)})",
-            "g'": f"{act}'({layer_text('z', layer)})",
-            "J": layer_text("J", layer),
-            "nablaC": "∇ₐC",
-            "dC/dW": f"∂C/∂{layer_text('W', layer)}",
-            "dC/db": f"∂C/∂{layer_text('b', layer)}",
+            Kind.A: layer_text("a", layer),
+            Kind.Z: layer_text("z", layer),
+            Kind.B: layer_text("b", layer),
+            Kind.W: layer_text("W", layer),
+            Kind.DELTA: layer_text("δ", layer),
+            Kind.G: f"{act}({layer_text('z', layer)})",
+            Kind.G_PRIME: f"{act}'({layer_text('z', layer)})",
+            Kind.JACOBIAN: layer_text("J", layer),
+            Kind.NABLA_C: "∇ₐC",
+            Kind.DC_DW: f"∂C/∂{layer_text('W', layer)}",
+            Kind.DC_DB: f"∂C/∂{layer_text('b', layer)}",
         }[kind]
 
     def _equation(self, eq: Equation) -> str:
@@ -292,8 +298,7 @@ class _Builder:
         for layer in range(self.L, 0, -1):
             chain = tuple(deltas[k] for k in range(layer, self.L + 1))
             for eq in self.matrix.gradients[layer]:
-                lhs = str(eq.lhs.name)
-                target = f"dW{layer}" if lhs.startswith("dC/dW") else f"db{layer}"
+                target = f"dW{layer}" if _label(eq.lhs).kind is Kind.DC_DW else f"db{layer}"
                 summed = f"D{layer}.T @ {self._a(layer - 1)}" if target.startswith("dW") else f"D{layer}.sum(axis=0)"
                 kind = "W" if target.startswith("dW") else "b"
                 text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
@@ -342,7 +347,7 @@ class _Builder:
         if derivative is None:
             return Line(f"D{layer}", incoming, f"{text}, {act.text}' = 1")
         code, g_text = derivative
-        g_name = self._symbol_text(f"g'({layer})")
+        g_name = self._symbol_text(Label(Kind.G_PRIME, layer))
         return Line(f"D{layer}", f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
 
     def _element_formula(self, name: str) -> str:
@@ -390,11 +395,11 @@ def _twrap(text: str) -> str:
     return f"({text})" if " " in text else text
 
 
-def _kind_layer(name: str) -> tuple[str, int]:
-    """("W", 2) from the matrix form's name "W(2)"."""
-    match = matrixform.NAME.match(name)
-    assert match is not None, name
-    return match["kind"], int(match["layer"])
+def _label(m: sympy.Basic) -> Label:
+    """The kind and layer of one of the matrix form's vectors or matrices."""
+    label = label_of(m)
+    assert label is not None, m
+    return label
 
 
 def _number(value: sympy.Expr) -> str:

@@ -14,6 +14,7 @@ from sympy import Basic
 
 from derive.check.gradients import CheckReport, check
 from derive.engine.derivation import Derivation
+from derive.engine.forms import Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.present import picture
@@ -82,7 +83,7 @@ class _Builder:
                     n,
                     act.name,
                     act.latex,
-                    self.tex(sympy.MatrixSymbol(f"W({layer})", 1, 1)),
+                    self.tex(matrix(Kind.W, layer)),
                     rf"\mathbb{{R}}^{{{shape}}}",
                     self.tex(names.bias) if names.bias is not None else None,
                     self.tex(names.z),
@@ -250,9 +251,7 @@ class _Builder:
             general=self.eqs(rec.general.matrix),
             updates=[self.eq(e) for layer in range(1, self.L + 1) for e in rec.update[layer]],
             report=self.report,
-            check_groups=[
-                (self.tex(sympy.MatrixSymbol(f"{g[0]}({g[1:]})", 1, 1)), items) for g, items in self.report.groups()
-            ],
+            check_groups=[(self.tex(matrix(Kind(g[0]), int(g[1:]))), items) for g, items in self.report.groups()],
             matrix_checks=self.report.matrix,
             example=example,
             example_check=example_check,

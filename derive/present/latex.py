@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import sympy
 from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
+from derive.engine.forms import Kind, Layer, Size, label_of
 from derive.model.network import Network
 from derive.model.notation import Notation
 from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
-WEIGHT = {"W": "W", "w": "w", "theta": r"\theta"}
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
-_MATRIX = re.compile(r"^(?P<kind>[^()]+)\((?P<layer>[^()]+)\)$")
+_LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
 
 
 class DeriveLatexPrinter(LatexPrinter):
@@ -36,7 +34,7 @@ class DeriveLatexPrinter(LatexPrinter):
         self.notation = network.notation if network is not None else Notation()
 
     # ----------------------------------------------------------- symbol names
-    def _layer(self, layer: int | str | None) -> str:
+    def _layer(self, layer: Layer | None) -> str:
         return "" if layer is None else f"^{{({layer})}}"
 
     def _index(self, *indices: int | str) -> str:
@@ -65,6 +63,8 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         name = expr.name
         n = self.notation
+        if isinstance(expr, Size):
+            return f"n{self._layer(expr.layer)}"
         if expr == sym.COST:
             return n.cost
         if expr == sym.LEARNING_RATE:
@@ -72,9 +72,6 @@ class DeriveLatexPrinter(LatexPrinter):
         if name == "J":  # the batch mean of the per-sample cost
             return r"\bar{J}" if n.cost == "J" else "J"
         info = sym.parse_name(name)
-        size = _MATRIX.match(name)
-        if size is not None and size["kind"] == "n":
-            return f"n{self._layer(size['layer'])}"
         if info is None:
             return super()._print_Symbol(expr, style)
         if info.kind == "x":
@@ -86,7 +83,7 @@ class DeriveLatexPrinter(LatexPrinter):
                 else f"{n.target}_{{{self._letter(self.network.depth, info.i)}}}"
             )
         if info.kind == "W":
-            w = WEIGHT[n.weight]
+            w = n.weight_latex
             to, frm = self._letter(info.layer, info.i), self._letter(info.layer - 1, info.j)
             if to is not None:
                 pair = (to, frm) if n.index_order == "to_from" else (frm, to)
@@ -104,59 +101,56 @@ class DeriveLatexPrinter(LatexPrinter):
 
     # --------------------------------------------------------- matrices, vectors
     def _print_MatrixSymbol(self, expr: sympy.MatrixSymbol, style: str = "plain") -> str:
-        name = str(expr.name)
-        n = self.notation
-        if name == "x":
-            return "x"
-        if name == "y":
-            return n.target
-        m = _MATRIX.match(name)
-        if m is None:
+        label = label_of(expr)
+        if label is None:
             return super()._print_MatrixSymbol(expr)
-        kind, layer = m["kind"], m["layer"]
-        if kind == "nablaC":
-            return rf"\nabla_{{{self._vector('a', layer)}}} {n.cost}"
-        if kind == "W":
-            return f"{WEIGHT[n.weight]}{self._layer(layer)}"
-        if kind in ("g", "g'"):
+        n = self.notation
+        kind, layer = label.kind, label.layer
+        if kind is Kind.X:
+            return "x"
+        if kind is Kind.Y:
+            return n.target
+        if kind is Kind.NABLA_C:
+            return rf"\nabla_{{{self._vector(Kind.A, layer)}}} {n.cost}"
+        if kind is Kind.W:
+            return f"{n.weight_latex}{self._layer(layer)}"
+        if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
-            prime = "'" if kind == "g'" else ""
+            prime = "'" if kind is Kind.G_PRIME else ""
             return rf"{g}{prime}\left(z{self._layer(layer)}\right)"
-        if kind == "J":
-            return rf"\frac{{\partial {self._vector('a', layer)}}}{{\partial z{self._layer(layer)}}}"
-        if kind in ("dC/dW", "dC/db"):
-            target = WEIGHT[n.weight] if kind == "dC/dW" else "b"
+        if kind is Kind.JACOBIAN:
+            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial z{self._layer(layer)}}}"
+        if kind in (Kind.DC_DW, Kind.DC_DB):
+            target = n.weight_latex if kind is Kind.DC_DW else "b"
             return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
-        return self._vector({"delta": r"\delta"}.get(kind, kind), layer)
+        return self._vector(kind, layer)
 
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
         if str(expr.base.label) == "C":  # the cost of sample s
             return f"{self.notation.cost}^{{({self._print(expr.indices[0])})}}"
-        m = _MATRIX.match(str(expr.base.label))
-        if m is None:
+        label = label_of(expr)
+        if label is None:
             return super()._print_Indexed(expr)
-        kind, layer = m["kind"], m["layer"]
+        kind, layer = label.kind, label.layer
         index = [self._print(i) for i in expr.indices]
-        if kind == "W":
+        if kind is Kind.W:
             if self.notation.index_order == "from_to":
                 index.reverse()
-            return f"{WEIGHT[self.notation.weight]}{self._layer(layer)}{self._index(*index)}"
-        if kind == "g'":
+            return f"{self.notation.weight_latex}{self._layer(layer)}{self._index(*index)}"
+        if kind is Kind.G_PRIME:
             return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
-        letter = {"delta": r"\delta"}.get(kind, kind)
-        return f"{letter}{self._layer(layer)}{self._index(*index)}"
+        return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}{self._index(*index)}"
 
-    def _vector(self, letter: str, layer: str) -> str:
-        if letter == "a" and layer in ("0",):
+    def _vector(self, kind: Kind, layer: Layer) -> str:
+        if kind is Kind.A and layer == 0:
             return "x"
-        if letter == "a" and self._is_output(_int(layer)) and OUTPUT[self.notation.output] is not None:
+        if kind is Kind.A and self._is_output(layer) and OUTPUT[self.notation.output] is not None:
             return OUTPUT[self.notation.output]
-        return f"{letter}{self._layer(layer)}"
+        return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}"
 
-    def _activation_latex(self, layer: str) -> str:
-        number = _int(layer)
-        if self.network is not None and number is not None:
-            return self.network.activation(number).latex
+    def _activation_latex(self, layer: Layer) -> str:
+        if self.network is not None and isinstance(layer, int):
+            return self.network.activation(layer).latex
         return "g"
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
@@ -169,7 +163,7 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
         parts = []
-        for arg in sorted(expr.args, key=lambda a: str(getattr(a, "name", "")).startswith("g'")):
+        for arg in sorted(expr.args, key=_is_derivative):
             text = self._print(arg)
             if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
                 text = rf"\left({text}\right)"
@@ -312,8 +306,10 @@ def _rank(expr: Basic) -> float:
     return 6
 
 
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+def _is_derivative(expr: Basic) -> bool:
+    """g'(z) goes last in a Hadamard product."""
+    label = label_of(expr)
+    return label is not None and label.kind is Kind.G_PRIME
 
 
 def latex(expr: Basic, network: Network | None = None, **settings: object) -> str:

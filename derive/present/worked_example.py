@@ -13,6 +13,7 @@ import numpy as np
 import sympy
 from sympy import Basic, Matrix
 
+from derive.engine.forms import Kind, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Eq, ExampleRow, Vanishing
@@ -52,7 +53,7 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
 
     for name in sorted(params, key=_param_order):
         info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
-        symbol = sympy.MatrixSymbol(f"{info.kind}({info.layer})", 1, 1)
+        symbol = matrix(Kind(info.kind), info.layer)
         rows.append(ExampleRow("given", info.layer, tex(symbol), "", shown(params[name], name.startswith("W"))))
     rows.append(ExampleRow("given", None, tex(rec.names.input), "", shown(ex.x)))
     rows.append(ExampleRow("given", None, tex(rec.names.target), "", shown(ex.y)))
@@ -66,12 +67,12 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
         row("delta", layer, form.recursion[layer][0], shown(sample.deltas[layer]))
     for layer in range(L, 0, -1):
         for eq in form.gradients[layer]:
-            kind = "W" if str(eq.lhs.name).startswith("dC/dW") else "b"
+            kind = "W" if label_of(eq.lhs).kind is Kind.DC_DW else "b"
             row("gradient", layer, eq, shown(sample.gradients[f"{kind}{layer}"], kind == "W"))
     for layer in range(1, L + 1):
         for kind in ("W", "b") if net.bias else ("W",):
             new = params[f"{kind}{layer}"] - ex.learning_rate * sample.gradients[f"{kind}{layer}"]
-            rules = [e for e in rec.update[layer] if str(e.lhs.name)[0] == kind]
+            rules = [e for e in rec.update[layer] if label_of(e.lhs).kind is Kind(kind)]
             update = rules[-1]  # under the error-term convention, the rule in δ
             row("update", layer, update, shown(new, kind == "W"))
     return rows
@@ -93,7 +94,7 @@ def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
         act = net.activation(layer)
         b = act.derivative_bound
         layers.append((layer, act.latex, tex(b)))
-        bound = b * norm(sympy.MatrixSymbol(f"W({layer + 1})", 1, 1), "{1}") * bound
+        bound = b * norm(matrix(Kind.W, layer + 1), "{1}") * bound
     measured = []
     if sample is not None:
         upper = float(np.abs(sample.deltas[L]).max())

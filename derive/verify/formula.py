@@ -165,8 +165,8 @@ class Transpose(Node):
 
 
 @dataclass(frozen=True)
-class Partial(Node):
-    """∂of/∂wrt."""
+class PartialNode(Node):
+    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`)."""
 
     of: Node
     wrt: Node
@@ -348,7 +348,7 @@ def tokenize(text: str) -> list[Token]:
 FUNCTION_NAMES = {"exp", "log", "ln", "max", "step"}  # and every activation's (activations.read)
 
 
-class _Parser:
+class _FormulaParser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
@@ -582,7 +582,7 @@ class _Parser:
             num = self._argument()
             den = self._argument()
             if isinstance(num, _PartialHead) and isinstance(den, _PartialHead):
-                return Partial(num.body, den.body, t.pos)
+                return PartialNode(num.body, den.body, t.pos)
             if isinstance(num, _PartialHead) or isinstance(den, _PartialHead):
                 raise self.error("a fraction of ∂ needs ∂ above and below", t.pos)
             return BinOp("/", num, den, t.pos)
@@ -782,18 +782,18 @@ class _Items(Node):
     pos: int
 
 
-def _prime(node: Node, pos: int, parser: _Parser) -> Node:
+def _prime(node: Node, pos: int, parser: _FormulaParser) -> Node:
     if not isinstance(node, Name):
         raise parser.error("a prime needs a function before it, such as \\sigma'", pos)
     return Name(node.base, node.pos, node.digits, node.sub, node.sup, node.primes + 1, node.hat, node.bracket)
 
 
-def _partials(node: Node, parser: _Parser) -> Node:
+def _partials(node: Node, parser: _FormulaParser) -> Node:
     """∂X/∂Y written with a slash becomes a derivative."""
     if isinstance(node, BinOp) and node.op == "/":
         left, right = node.left, node.right
         if isinstance(left, _PartialHead) and isinstance(right, _PartialHead):
-            return Partial(left.body, right.body, left.pos)
+            return PartialNode(left.body, right.body, left.pos)
     return node
 
 
@@ -810,7 +810,7 @@ def walk(node: Node) -> Iterator[Node]:
                 stack.extend(v for v in value if isinstance(v, Node))
 
 
-def _validate(node: Node, parser: _Parser) -> None:
+def _validate(node: Node, parser: _FormulaParser) -> None:
     """No ∂ outside a derivative, no list outside a subscript."""
     for n in walk(node):
         if isinstance(n, _PartialHead):
@@ -827,4 +827,4 @@ def parse(text: str) -> Formula:
         raise LimitError(f"formula: {len(text)} characters is longer than the {MAX_LENGTH} allowed")
     if not text.strip():
         raise FormulaError("formula: empty")
-    return _Parser(text).formula()
+    return _FormulaParser(text).formula()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy
 from sympy import Expr, Symbol
 
+from derive.engine import chain
 from derive.engine.derivation import Derivation
 from derive.model.samples import forward, random_point
 from derive.rules import symbols as sym
@@ -166,20 +168,49 @@ def _evaluate(expr: Expr, values: dict[Symbol, float]) -> float:
         return math.nan
 
 
+@dataclass(frozen=True)
+class _AtPoint:
+    """The chain-rule table's terms at one point, all float64: ∂C/∂z from the point's recursion.
+
+    So the derived value of an element is its rule in :mod:`derive.engine.chain` computed with numbers,
+    never its closed form, which for a deep network repeats every path through the layers.
+    """
+
+    d: Derivation
+    point: Point
+    zero: float = 0.0
+    one: float = 1.0
+
+    @property
+    def L(self) -> int:  # noqa: N802 - the articles' letter
+        return self.d.L
+
+    def size(self, layer: int) -> int:
+        return self.d.size(layer)
+
+    def dC_da(self, k: int) -> float:  # noqa: N802
+        return evaluate(self.d.dC_da(k), self.point.values)
+
+    def dC_dz(self, layer: int, i: int) -> float:  # noqa: N802
+        return self.point.dz[(layer, i)]
+
+    def jacobian_entry(self, layer: int, i: int, k: int) -> float:
+        return evaluate(self.d.jacobian_entry(layer, i, k), self.point.values)
+
+    def weight(self, layer: int, i: int, j: int) -> float:
+        return self.point.values[sym.W(layer, i, j)]
+
+    def output(self, layer: int, j: int) -> float:
+        return self.point.values[sym.a(layer, j)]
+
+    def total(self, terms: Iterable[float]) -> float:
+        return math.fsum(terms)
+
+
 def _correct_number(d: Derivation, target: Target, point: Point, sign: int) -> float:
-    """The derived value of one element at a point, from the point's ∂C/∂z (not by evaluating its closed form,
-    which for a deep network repeats every path through the layers)."""
-    ref, values = target.ref, point.values
-    layer, i = ref.layer, ref.index[0]
-    if ref.kind == "W":
-        grad = point.dz[(layer, i)] * values[sym.a(layer - 1, ref.index[1])]
-    elif ref.kind in ("b", "z", "delta"):
-        grad = point.dz[(layer, i)]
-    elif layer == d.L:  # ∂C/∂a of an output
-        grad = evaluate(d.dC_da(i), values)
-    else:
-        up = d.size(layer + 1)
-        grad = math.fsum(values[sym.W(layer + 1, k, i)] * point.dz[(layer + 1, k)] for k in range(1, up + 1))
+    """The derived value of one element at a point (δ is valued as ∂C/∂z)."""
+    values = point.values
+    grad = chain.factor(_AtPoint(d, point), chain.COST, target.ref.differentiated)
     if target.what == "delta":
         return sign * grad
     if target.what == "update":

@@ -21,13 +21,13 @@ from derive.verify.findings import Note
 from derive.verify.formula import Formula, FormulaError, LimitError, Limits, Node, parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
+    FormulaShapeError,
     FreeIndexError,
     LayerRangeError,
     Probe,
     ReadError,
     Reading,
     Ref,
-    ShapeError,
     Target,
 )
 from derive.verify.work import Work, WorkExhaustedError
@@ -139,7 +139,7 @@ def _read(
                 skipped.add(env[envs.letter])
                 continue
             raise
-        except ShapeError as exc:
+        except FormulaShapeError as exc:
             shape = str(exc)
             break
         except WorkExhaustedError:

@@ -21,12 +21,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from sympy import Expr, Matrix, S
+from sympy import Expr, Matrix
 
+from derive.engine import chain
+from derive.engine.chain import InDelta
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
 from derive.verify.findings import Note
-from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, Partial, fail
+from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
 from derive.verify.reading_build import _Building
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
@@ -115,20 +117,10 @@ class Reader(_Names, _Building):
             self.charge_matrix(node or _AT_START, size, 1)
             return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
 
-        def dz(layer: int, i: int) -> Expr:
-            return d.dC_dz(layer, i) if closed else self.reading.sign * sym.delta(layer, i)
+        terms = d if closed else InDelta(d, self.reading.sign)
+        return chain.factor(terms, chain.COST, ref.differentiated)
 
-        layer, i = ref.layer, ref.index[0]
-        if ref.kind == "W":
-            return dz(layer, i) * sym.a(layer - 1, ref.index[1])
-        if ref.kind in ("b", "z", "delta"):
-            return dz(layer, i)
-        if ref.kind == "a" and layer == self.L:
-            return d.dC_da(i)
-        above = range(1, d.size(layer + 1) + 1)
-        return sum((_weight_symbol(layer + 1, k, i) * dz(layer + 1, k) for k in above), S.Zero)
-
-    def partial(self, node: Partial) -> Value:
+    def partial(self, node: PartialNode) -> Value:
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
         if self._is_cost(node.of):
             return self.gradient(self.ref(node.wrt), node, closed=False)
@@ -140,23 +132,11 @@ class Reader(_Names, _Building):
             return Matrix(len(fs), len(vs), lambda r, c: self._factor(node, fs[r], vs[c]))
         return self._factor(node, f, v)
 
-    def _factor(self, node: Partial, f: Ref, v: Ref) -> Expr:
-        d = self.d
-        i, k = f.index[0], v.index[0]
-        if f.kind == "a" and v.kind == "z" and f.layer == v.layer:
-            return d.jacobian_entry(f.layer, i, k)
-        if f.kind == "z" and v.kind == "a" and v.layer == f.layer - 1:
-            return sym.W(f.layer, i, k)
-        if f.kind == "z" and v.kind == "W" and v.layer == f.layer:
-            return sym.a(f.layer - 1, v.index[1]) if v.index[0] == i else S.Zero
-        if f.kind == "z" and v.kind == "b" and v.layer == f.layer:
-            return S.One if k == i else S.Zero
-        if f.kind == "z" and v.kind == "z" and v.layer == f.layer - 1:
-            n = d.size(v.layer)
-            return sum((sym.W(f.layer, i, m) * d.jacobian_entry(v.layer, m, k) for m in range(1, n + 1)), S.Zero)
-        if f == v:
-            return S.One
-        raise self.error(node, "derive evaluates ∂C/∂… and single chain-rule factors (∂a/∂z, ∂z/∂a, ∂z/∂w, ∂z/∂b)")
+    def _factor(self, node: PartialNode, f: Ref, v: Ref) -> Expr:
+        value = chain.factor(self.d, f.element, v.element)
+        if value is None:
+            raise self.error(node, "derive evaluates ∂C/∂… and single chain-rule factors (∂a/∂z, ∂z/∂a, ∂z/∂w, ∂z/∂b)")
+        return value
 
 
 _weight_symbol = functools.cache(sym.W)  # sym.W without sympy's lookup each time: a 50×50 W is 2500 of them

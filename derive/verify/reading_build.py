@@ -29,13 +29,13 @@ from derive.verify.formula import (
     Node,
     Num,
     Paren,
-    Partial,
+    PartialNode,
     Pow,
     Sum,
     Transpose,
     UndefinedError,
 )
-from derive.verify.reading_refs import Probe, ShapeError, Value
+from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.work import _HUGE_BITS, HUGE, NOT_REAL
 
 MAX_POWER = Limits.POWER  # largest exponent written as a number
@@ -70,7 +70,7 @@ class _Building:
         value = self.build(node.body)
         return value.T if isinstance(value, Matrix) else value
 
-    def _build_Partial(self, node: Partial) -> Value:
+    def _build_PartialNode(self, node: PartialNode) -> Value:
         return self.partial(node)
 
     def _build_Name(self, node: Name) -> Value:
@@ -105,7 +105,7 @@ class _Building:
 
     def _raise(self, node: Node, base: Value, exp: Value) -> Value:
         if isinstance(exp, Matrix):
-            raise self.error(node, "an exponent must be a number, not a vector", ShapeError)
+            raise self.error(node, "an exponent must be a number, not a vector", FormulaShapeError)
         if exp.is_Number and abs(exp) > MAX_POWER:
             raise self.error(node, f"the exponent {exp} is larger than the {MAX_POWER} allowed", LimitError)
         if isinstance(base, Matrix):
@@ -194,7 +194,7 @@ class _Building:
                     self.note(ElementwiseDivision())
                     self.charge_matrix(node, *left.shape, per_entry=2)
                     return left.multiply_elementwise(right.applyfunc(lambda v: 1 / v))
-                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", ShapeError)
+                raise self.error(node, f"cannot divide by a {_shape(right)} matrix", FormulaShapeError)
             if isinstance(left, Matrix):
                 self.charge_matrix(node, *left.shape)
             return left / right
@@ -204,13 +204,13 @@ class _Building:
         lm, rm = isinstance(left, Matrix), isinstance(right, Matrix)
         if lm and rm:
             if left.shape != right.shape:
-                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", ShapeError)
+                raise self.error(node, f"cannot add {_shape(left)} and {_shape(right)}", FormulaShapeError)
             self.charge_matrix(node, *left.shape)
             return left + right
         if lm or rm:
             matrix, number = (left, right) if lm else (right, left)
             if not number.is_Number:
-                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", ShapeError)
+                raise self.error(node, f"cannot add a number and a {_shape(matrix)} matrix", FormulaShapeError)
             self.charge_matrix(node, *matrix.shape)
             return matrix.applyfunc(lambda v: v + number)
         return left + right
@@ -218,7 +218,9 @@ class _Building:
     def _hadamard(self, node: Node, left: Value, right: Value) -> Value:
         if isinstance(left, Matrix) and isinstance(right, Matrix):
             if left.shape != right.shape:
-                raise self.error(node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", ShapeError)
+                raise self.error(
+                    node, f"⊙ needs equal shapes, not {_shape(left)} and {_shape(right)}", FormulaShapeError
+                )
             self.charge_matrix(node, *left.shape)
             return left.multiply_elementwise(right)
         return self._multiply(node, left, right)
@@ -232,7 +234,7 @@ class _Building:
                 self.note(ElementwiseProduct())
                 self.charge_matrix(node, *left.shape)
                 return left.multiply_elementwise(right)
-            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", ShapeError)
+            raise self.error(node, f"cannot multiply {_shape(left)} by {_shape(right)}", FormulaShapeError)
         if isinstance(left, Matrix) or isinstance(right, Matrix):
             self.charge_matrix(node, *(left if isinstance(left, Matrix) else right).shape)
         return left * right
@@ -273,7 +275,7 @@ class _Building:
         if not isinstance(b, Matrix) and b == 0:
             return _apply(relu, a)
         if isinstance(a, Matrix) or isinstance(b, Matrix):
-            raise self.error(node, "max of vectors: write \\max(0, z)", ShapeError)
+            raise self.error(node, "max of vectors: write \\max(0, z)", FormulaShapeError)
         # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
         # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
         return sympy.Max(a, b, evaluate=False)
@@ -283,7 +285,7 @@ class _Building:
         if node.func.primes:
             raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z")
         if not isinstance(arg, Matrix) or arg.cols != 1:
-            raise self.error(node, f"{act.name} takes a vector", ShapeError)
+            raise self.error(node, f"{act.name} takes a vector", FormulaShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
         return Matrix(act.values(list(arg)))
 

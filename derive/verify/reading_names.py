@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
-from derive.verify.formula import BinOp, FormulaError, Name, Node, Num, Paren, Partial, Pow, walk
+from derive.verify.formula import BinOp, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
@@ -26,7 +26,7 @@ class _Names:
     # ---------------------------------------------------------------- targets
     def target(self, node: Node) -> Target:
         """What a left side or a parameter name stands for."""
-        if isinstance(node, Partial):
+        if isinstance(node, PartialNode):
             if not self._is_cost(node.of):
                 raise self.error(node, "the left side must be a derivative of the cost, such as ∂C/∂w")
             return Target("grad", self.ref(node.wrt))
@@ -84,7 +84,7 @@ class _Names:
 
     def known_names(self) -> str:
         n = self.reading.notation
-        w = {"W": "W", "w": "w", "theta": "\\theta"}[n.weight]
+        w = n.weight_latex
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
         out = {"a": "a^{(L)}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
         parts = [

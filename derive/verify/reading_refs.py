@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, Matrix
 
+from derive.engine.chain import Element
 from derive.model.notation import Notation
 from derive.verify.formula import FormulaError, fail
 
@@ -24,8 +25,12 @@ class LayerRangeError(ReadError):
     """A layer outside 1 … L (a free layer l takes only the values where everything exists)."""
 
 
-class ShapeError(FormulaError):
-    """Vectors and matrices whose shapes do not fit together."""
+class FormulaShapeError(FormulaError):
+    """Vectors and matrices of a formula whose shapes do not fit together.
+
+    A reading error pointing at a character, not :class:`derive.errors.ShapeError` (a NumPy array of
+    the wrong shape given to generated code).
+    """
 
 
 class FreeIndexError(FormulaError):
@@ -75,6 +80,16 @@ class Ref:
     kind: str
     layer: int | None
     index: tuple[int, ...] | None
+
+    @property
+    def element(self) -> Element:
+        """This one quantity (index given) as the chain-rule table names it."""
+        return Element(self.kind, self.layer, *self.index)
+
+    @property
+    def differentiated(self) -> Element:
+        """What ∂C/∂(this) differentiates by: the quantity itself, or for δ its z (δ is ±∂C/∂z)."""
+        return Element("z" if self.kind == "delta" else self.kind, self.layer, *self.index)
 
     @property
     def name(self) -> str:

@@ -29,13 +29,10 @@ class Verdict(Protocol):
     def __bool__(self) -> bool: ...
 
 
-WEIGHT = {"W": "W", "w": "w", "theta": "θ"}
-
-
 def _notation(net: Network) -> dict[str, object]:
     notation = net.notation
     return {
-        "weight": WEIGHT[notation.weight],
+        "weight": notation.weight_text,
         "index_order": notation.index_order,
         "delta": notation.delta,
         "cost": notation.cost,

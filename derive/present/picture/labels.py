@@ -72,7 +72,7 @@ def _italic(char: str) -> bool:
     return base.isascii() or base.islower()
 
 
-class _Parser:
+class _LabelParser:
     """Reads the small LaTeX of node and weight names: letters, digits, ^, _, \\hat, Greek."""
 
     def __init__(self, tex: str) -> None:
@@ -155,7 +155,7 @@ def _merge(runs: list[Run]) -> list[Run]:
 
 def label(tex: str) -> Label:
     """A label from simple LaTeX such as ``a^{(1)}_{2}``, ``\\hat{y}`` or ``\\theta_{12}``."""
-    return Label(tex, _Parser(tex).runs())
+    return Label(tex, _LabelParser(tex).runs())
 
 
 def _char_width(char: str) -> float:
@@ -190,7 +190,7 @@ def label_width(lab: Label, size: float) -> float:
 def stacking(lab: Label, size: float) -> list[float]:
     """Each run's move back, in px: the width of the script group a stacked run sits over.
 
-    The narrower group comes first (see ``_Parser.runs``), so the stacked
+    The narrower group comes first (see ``_LabelParser.runs``), so the stacked
     group ends at the label's right edge.
     """
     out = []
