@@ -34,7 +34,7 @@ from pathlib import Path
 import derive
 from derive.errors import DeriveError
 from derive.verify import verify
-from derive.verify.formula import LimitError, UndefinedError
+from derive.verify.syntax import LimitError, UndefinedError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -68,7 +68,7 @@ class _Checker:
     def __init__(self, d: Derivation) -> None:
         self.d = d
         p = d.lambdify().plan
-        # Made only from derive's own names, numbers and formulas (see derive.lambdified).
+        # Made only from derive's own names, numbers and formulas (see derive.numeric.lambdified).
         namespace: dict[str, object] = {"np": np, "SHAPES": dict(p.shapes)}
         exec(compile(codegen.compare_source(p), "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
         self.random_batch = namespace["random_batch"]

@@ -25,7 +25,8 @@ from derive.present.latex import latex
 from derive.rules import activations, floats, losses
 from derive.rules import symbols as sym
 from derive.rules.faces import Activation
-from derive.verify.formula import Call, parse
+from derive.verify.formula import parse
+from derive.verify.syntax import Call
 from derive.verify.verdict import verify
 
 REGISTRIES = {ROOT / "derive" / "rules" / "activations.py", ROOT / "derive" / "rules" / "losses.py"}

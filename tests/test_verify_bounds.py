@@ -3,7 +3,7 @@
 A formula that is undefined whatever the inputs (1/0, 0/0, log 0, 0^{-1}, a root of a negative number) is
 refused with one line naming the operation and its character, exit 2. One that is undefined only at the
 sample points (it divides by something that happens to be zero there) gets a verdict that says so. And a
-formula that would cost more than :class:`derive.verify.formula.Limits` allow (nested sums, products of matrices,
+formula that would cost more than :class:`derive.verify.syntax.Limits` allow (nested sums, products of matrices,
 huge numbers, values that grow with every product) is refused with one line naming the limit, while
 everything within the limits gets its verdict, on networks as large as derive verify takes (784-100-10,
 100 layers).
@@ -26,8 +26,8 @@ from derive.cli import main
 from derive.errors import DeriveError
 from derive.verify import Verdict, verify
 from derive.verify.findings import Undefined
-from derive.verify.formula import MAX_LENGTH, LimitError, Limits, UndefinedError
 from derive.verify.mistakes import MissingDerivative
+from derive.verify.syntax import MAX_LENGTH, LimitError, Limits, UndefinedError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {name: ROOT / "examples" / f"{name}.toml" for name in ("seed003", "seed004")}

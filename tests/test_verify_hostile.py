@@ -30,7 +30,7 @@ import pytest
 import derive
 from derive.errors import DeriveError
 from derive.verify import Verdict, verify
-from derive.verify.formula import MAX_LENGTH
+from derive.verify.syntax import MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {name: ROOT / "examples" / f"{name}.toml" for name in ("seed000", "seed003", "seed004")}

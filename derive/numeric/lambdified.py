@@ -1,6 +1,6 @@
 """The derived gradients as fast NumPy functions: the generated module, compiled.
 
-The source is :func:`derive.codegen.module_source`, the same text that
+The source is :func:`derive.numeric.codegen.module_source`, the same text that
 ``derive codegen`` writes. It is built only from the network's integers,
 derive's own names and the activations' fixed code, never from text a user
 wrote (the network's name is reduced to file-name characters), so running it

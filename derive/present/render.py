@@ -1,4 +1,4 @@
-"""Documents from a derivation: jinja2 templates over :mod:`derive.document` data."""
+"""Documents from a derivation: jinja2 templates over :mod:`derive.present.document` data."""
 
 from __future__ import annotations
 

@@ -14,11 +14,11 @@ from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.verify.backward import Backward, Point
 from derive.verify.findings import Convention, Diagnosis
-from derive.verify.formula import Formula, Limits
 from derive.verify.mistakes import Evidence, Mistake, Sign, Site, Transposed, ranked
 from derive.verify.points import _first_mismatch, _numbers, _with_delta, close
 from derive.verify.read import _Attempt, _read, _Shape
 from derive.verify.reading_refs import Reading
+from derive.verify.syntax import Formula, Limits
 from derive.verify.work import Work
 
 

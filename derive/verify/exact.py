@@ -16,8 +16,8 @@ from sympy.polys.polyerrors import BasePolynomialError
 from derive.engine.algebra import is_zero
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation
 from derive.rules import symbols as sym
-from derive.verify.formula import Limits
 from derive.verify.read import _Attempt
+from derive.verify.syntax import Limits
 from derive.verify.work import Work
 
 SYMBOLIC_OPS = Limits.EXACT_OPS  # the symbolic check is tried for formulas up to this size

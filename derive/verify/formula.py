@@ -4,346 +4,45 @@ The parser builds a small syntax tree of frozen dataclasses and nothing else:
 it never calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``, so text such as
 ``__import__('os')`` can only be a syntax error. What a name means (a weight, a
 δ, a layer or a power in a superscript) is decided later by
-:mod:`derive.reading`, against a network and its notation.
+:mod:`derive.verify.reading`, against a network and its notation.
 
 It reads LaTeX as the articles write it (``w^{(2)}_{11}``, ``\\delta^{(2)}_1``,
 ``\\hat{y}``, ``\\sigma'(z)``, ``\\frac{…}{…}``, ``\\sum_{k=1}^{n}``, ``\\odot``,
 ``^{\\mathsf T}``, an optional left side) and a plain ASCII form
 (``delta2_1 * a1_2``, ``sigmoid(z1_2)``, ``W2[1,1]``).
+
+The tree's nodes and errors are in :mod:`derive.verify.syntax`, the tokenizer in
+:mod:`derive.verify.tokens`. Over 400 lines because the grammar is one recursive-descent class whose
+methods call one another by precedence level; split across modules it would read worse.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from derive.errors import DeriveError
 from derive.rules import activations
+from derive.verify.syntax import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    BinOp,
+    Call,
+    Formula,
+    FormulaError,
+    LimitError,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    PartialNode,
+    Pow,
+    Sum,
+    Transpose,
+    fail,
+    walk,
+)
+from derive.verify.tokens import FUNCTIONS, GREEK, Token, tokenize
 
-
-class Limits:
-    """What one formula may cost, so that every input is answered or refused within about a second.
-
-    A formula of 2000 characters can still ask for a great deal: Σ_iΣ_jΣ_k… multiplies its terms by each
-    range, a product of matrices multiplies the size of every entry, (x_1+x_2)^{60} or a product of sums
-    is harmless until something expands it, and evaluating, comparing exactly and diagnosing repeat the
-    work for every element, every point and every reading. Each limit is a count, never a time, so a
-    formula gets the same answer on any machine (and the tests can say which); the counts are set so
-    that the slowest formula within all of them answers in well under a second on a 2-core machine,
-    on networks up to derive verify's own size limits (``benchmarks/bench_verify.py`` prints the times).
-
-    The first group refuses the formula with a one-line LimitError naming the limit and the character;
-    the second checks fewer elements (at least one, and the verdict says how many); the third skips or
-    shortens a stage that would only say more (another reading, the exact comparison, a diagnosis, a
-    closed form), never the verdict itself.
-    """
-
-    # Refused (LimitError).
-    LENGTH = 2000  # characters in one formula: what follows is bounded per character
-    DEPTH = 40  # nested brackets, fractions, scripts and calls: bounds recursion in the parser and in sympy
-    NUMBER = 30  # digits in one written number
-    POWER = 64  # largest exponent written as a number: x^{99999999} would be expanded term by term
-    DIGITS = 5000  # decimal digits of a number computed on the way, such as (10^{30})^{64}: far beyond
-    # float64 (10^{308}), and each further power costs time and memory without saying anything more
-    SUM_TERMS = 2500  # terms of nested sums for one element (the product of their ranges): Σ_iΣ_jΣ_k…
-    # over 3 neurons grows as 3^n; 2500 still allows a double sum over 50-neuron layers
-    MATRIX = 2500  # entries of one vector or matrix (a 50×50 weight matrix); bigger ones are verified
-    # element by element, W1[i,j]
-    SIZE = 20000  # operations in the value of one element, shared parts counted each time they occur:
-    # evaluating and comparing walk the whole tree, and products of matrices or sums (σ'(σ'(…)), W^T W W^T
-    # W …) multiply it without multiplying the text
-    WORK = 8000  # sympy operations to build the formula (one per scalar operation, per entry of a matrix
-    # operation, per multiplication in a matrix product), charged before each: one element over it is
-    # refused, and once it is spent the remaining elements are not built (the second group)
-    # Fewer elements checked.
-    CHECKED = 400  # elements compared numerically; above this a seeded sample, drawn before building
-    EVALUATE = 25000  # operations in the values of all elements checked, each evaluated at every point
-    # Skipped or shortened.
-    READINGS = 4000  # sympy operations for reading the formula again under the other conventions (δ's
-    # sign, index order, θ's layer numbering), all of them together
-    EXACT_OPS = 400  # sympy's count_ops of a formula compared exactly, after substituting δ and the forward
-    # equations (networks of up to 40 parameters only)
-    EXACT_TERMS = 2000  # terms that expanding the differences over a common denominator could give, all
-    # elements together: expand and cancel never stop early, so (x_1+x_2)^{60} is never expanded
-    DIAGNOSED = 40  # elements compared with each common mistake (a mistake must fit every one)
-    DIAGNOSES = 20000  # values of the common mistakes computed in all: a deep network has one per neuron
-    # for a misplaced activation derivative, so fewer elements are compared there
-    CLOSED_FORM = 2000  # operations in a closed form or recursion printed as the correct answer; a deep
-    # network's closed form repeats every path through the layers, and the δ form says the same
-
-
-MAX_LENGTH = Limits.LENGTH
-MAX_DEPTH = Limits.DEPTH
-MAX_NUMBER = Limits.NUMBER
-
-
-class FormulaError(DeriveError):
-    """A formula that cannot be read; the message points at the character."""
-
-
-class LimitError(FormulaError):
-    """A formula that would cost more than one of the :class:`Limits`; the message names the limit."""
-
-
-class UndefinedError(FormulaError):
-    """A formula whose value is undefined for every input (1/0, 0/0, log 0) or not a real number."""
-
-
-# ------------------------------------------------------------------- syntax tree
-@dataclass(frozen=True)
-class Node:
-    """Base of the syntax tree; ``pos`` is the 0-based character where it starts."""
-
-
-@dataclass(frozen=True)
-class Num(Node):
-    text: str
-    pos: int
-
-
-@dataclass(frozen=True)
-class Name(Node):
-    """A letter or word with its scripts: ``\\delta^{(2)}_1``, ``\\hat{y}_k``, ``delta2_1``, ``W1[1,2]``.
-
-    ``digits`` are ASCII digits written straight after the letters (``x1``,
-    ``w11``, ``delta2``); ``sub`` holds the comma-separated parts of the
-    subscript (or of an ASCII ``[i,j]``); ``sup`` the superscript; ``primes``
-    the number of primes.
-    """
-
-    base: str
-    pos: int
-    digits: str = ""
-    sub: tuple[Node, ...] | None = None
-    sup: Node | None = None
-    primes: int = 0
-    hat: bool = False
-    bracket: bool = False  # the subscript was written as ASCII [i,j]
-
-
-@dataclass(frozen=True)
-class Paren(Node):
-    body: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Call(Node):
-    func: Name
-    args: tuple[Node, ...]
-    pos: int
-
-
-@dataclass(frozen=True)
-class BinOp(Node):
-    """op: ``+``, ``-``, ``*`` (any product), ``/``, or ``odot`` (Hadamard)."""
-
-    op: str
-    left: Node
-    right: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Neg(Node):
-    body: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Pow(Node):
-    base: Node
-    exp: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Transpose(Node):
-    body: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class PartialNode(Node):
-    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`)."""
-
-    of: Node
-    wrt: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Sum(Node):
-    index: str
-    lower: Node | None
-    upper: Node | None
-    body: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A parsed formula: the optional left side and the right side."""
-
-    lhs: Node | None
-    rhs: Node
-    text: str
-
-
-# ----------------------------------------------------------------------- tokens
-@dataclass(frozen=True)
-class Token:
-    kind: str  # num, name, cmd, op, word (\operatorname{…}), end
-    text: str
-    pos: int
-    space: bool = False  # whitespace right before
-
-
-# Commands that only size or space things; \left. and \right. drop their dot too.
-_IGNORED = {
-    "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
-    "Biggl", "Biggr", "limits", "nolimits", "displaystyle", "textstyle", "quad", "qquad", ",", ";", ":",
-    "!", " ", "mathbf", "boldsymbol", "bm", "mathit",
-}  # fmt: skip
-# The activations' names (\sigma, \tanh, sigmoid, ReLU, …) are their registry entries' (activations.read).
-_GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha"}
-_FUNCTIONS = {"exp", "log", "ln", "max"}
-_COMMANDS = {
-    "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
-    "top", "intercal", "prime", "ast",
-} | _GREEK | _FUNCTIONS  # fmt: skip
-_WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt")
-# ASCII words read as one name; anything else made of letters is letters side by side.
-ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "sum", "yhat", "max", "step"}
-_UNICODE = {
-    "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
-    "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
-    "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
-    "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
-}  # fmt: skip
-_OPS = set("+-*/=()[]{}_^',")
-_WORD = re.compile(r"[A-Za-z]+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
-_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
-_STEP = re.compile(r"\s*\{\s*1\s*\}\s*_\s*\{\s*>\s*0\s*\}")
-_BRACED_WORD = re.compile(r"\s*(?:\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\}|([A-Za-z]))")
-
-
-def _visible(text: str) -> str:
-    """Control characters and line breaks written as visible escapes, so a message stays on one line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
-
-
-def _show(text: str, pos: int) -> str:
-    """The text around ``pos`` with the character marked, for one-line errors."""
-    start = max(0, pos - 20)
-    before = ("…" if start else "") + text[start:pos]
-    here = text[pos : pos + 1] or "⟨end⟩"
-    after = text[pos + 1 : pos + 21] + ("…" if pos + 21 < len(text) else "")
-    return _visible(f"{before}»{here}«{after}")
-
-
-def fail(text: str, pos: int, message: str, kind: type[FormulaError] = FormulaError) -> FormulaError:
-    """A FormulaError (or ``kind``) that names the character (1-based) and shows where it is."""
-    return kind(f"formula: {message} at character {pos + 1}: {_show(text, pos)}")
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split a formula into tokens; unknown commands and characters are errors."""
-    tokens: list[Token] = []
-    i, n, space = 0, len(text), False
-
-    def add(kind: str, value: str, pos: int) -> None:
-        nonlocal space
-        tokens.append(Token(kind, value, pos, space))
-        space = False
-
-    while i < n:
-        c = text[i]
-        if c.isspace() or c in "~&":
-            space, i = True, i + 1
-            continue
-        if c == ":" and text.startswith(":=", i):
-            add("op", "=", i)
-            i += 2
-            continue
-        if c in _UNICODE:
-            kind, value = _UNICODE[c]
-            if kind == "yhat":  # ŷ is \hat{y}
-                add("cmd", "hat", i)
-                add("name", "y", i)
-            else:
-                add(kind, value, i)
-            i += 1
-            continue
-        if c in activations.letters():  # σ is \sigma
-            add("cmd", activations.letters()[c], i)
-            i += 1
-            continue
-        if c == "\\":
-            m = _COMMAND.match(text, i)
-            if m is None:
-                raise fail(text, i, "a backslash with no command")
-            name = m.group(1)
-            end = m.end()
-            if name in _IGNORED:
-                if name in ("left", "right") and text[end : end + 1] in (".",):
-                    end += 1
-                space, i = True, end
-                continue
-            if name == "mathbb":  # 𝟙_{>0}(z), the unit step as derive prints it
-                w = _STEP.match(text, end)
-                if w is None:
-                    raise fail(text, i, "\\mathbb is read only as the unit step \\mathbb{1}_{>0}(z)")
-                add("word", "step", i)
-                i = w.end()
-                continue
-            if name in _WORD_COMMANDS:
-                w = _BRACED_WORD.match(text, end)
-                if w is None:
-                    raise fail(text, end, f"\\{name} needs a word in braces, such as \\{name}{{ReLU}}")
-                add("word", (w.group(1) or w.group(2)).replace(" ", ""), i)
-                i = w.end()
-                continue
-            if name in ("{", "}"):
-                add("op", "(" if name == "{" else ")", i)
-                i = end
-                continue
-            if name not in _COMMANDS and name not in activations.commands():
-                raise fail(text, i, f"unknown command \\{name}")
-            add("cmd", name, i)
-            i = end
-            continue
-        if c in "0123456789" or (c == "." and text[i + 1 : i + 2] in tuple("0123456789")):
-            m = _NUMBER.match(text, i)
-            assert m is not None
-            if len(m.group()) > MAX_NUMBER:
-                raise fail(text, i, f"a number longer than {MAX_NUMBER} digits", LimitError)
-            add("num", m.group(), i)
-            i = m.end()
-            continue
-        if c.isascii() and c.isalpha():
-            m = _WORD.match(text, i)
-            assert m is not None
-            word = m.group()
-            if word in ASCII_WORDS or activations.read(word) is not None:
-                add("name", word, i)
-            else:
-                for k, letter in enumerate(word):
-                    add("name", letter, i + k)
-            i = m.end()
-            continue
-        if c in _OPS:
-            add("op", c, i)
-            i += 1
-            continue
-        raise fail(text, i, f"unexpected character {_visible(c)!r}")
-    tokens.append(Token("end", "", n, space))
-    return tokens
-
-
-# ----------------------------------------------------------------------- parser
 # Names that are functions when an argument follows; f and g only before "(".
 FUNCTION_NAMES = {"exp", "log", "ln", "max", "step"}  # and every activation's (activations.read)
 
@@ -600,7 +299,7 @@ class _FormulaParser:
             if not isinstance(inner, Name) or inner.hat:
                 raise self.error("\\hat takes one letter, such as \\hat{y}", t.pos)
             return Name(inner.base, inner.pos, inner.digits, inner.sub, inner.sup, inner.primes, True, inner.bracket)
-        if name in _GREEK or name in _FUNCTIONS or name in activations.commands():
+        if name in GREEK or name in FUNCTIONS or name in activations.commands():
             self.take()
             return Name(name, t.pos)
         raise self.error(f"\\{name} cannot start a term", t.pos)
@@ -795,19 +494,6 @@ def _partials(node: Node, parser: _FormulaParser) -> Node:
         if isinstance(left, _PartialHead) and isinstance(right, _PartialHead):
             return PartialNode(left.body, right.body, left.pos)
     return node
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every node of a syntax tree, the node itself first."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for value in vars(n).values():
-            if isinstance(value, Node):
-                stack.append(value)
-            elif isinstance(value, tuple):
-                stack.extend(v for v in value if isinstance(v, Node))
 
 
 def _validate(node: Node, parser: _FormulaParser) -> None:

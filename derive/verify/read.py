@@ -1,7 +1,7 @@
 """Reading a formula against its targets: the elements a parameter or left side names, and the formula's value for each.
 
 Separate from :mod:`derive.verify` because this is the part that builds sympy values (through
-:class:`derive.reading.Reader`) and bounds how many are built; comparing them is the other modules' work.
+:class:`derive.verify.reading.Reader`) and bounds how many are built; comparing them is the other modules' work.
 Above MAX_CHECKED elements a seeded sample (SEED) is built instead of all of them.
 """
 
@@ -18,7 +18,7 @@ from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.rules import symbols as sym
 from derive.verify.findings import Note
-from derive.verify.formula import Formula, FormulaError, LimitError, Limits, Node, parse
+from derive.verify.formula import parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
     FormulaShapeError,
@@ -30,6 +30,7 @@ from derive.verify.reading_refs import (
     Ref,
     Target,
 )
+from derive.verify.syntax import Formula, FormulaError, LimitError, Limits, Node
 from derive.verify.work import Work, WorkExhaustedError
 
 SEED = 0

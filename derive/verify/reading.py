@@ -1,6 +1,6 @@
 """What the names of a parsed formula mean for one network and one reading of its notation.
 
-A :class:`Reader` turns the syntax tree of :mod:`derive.formula` into sympy: a
+A :class:`Reader` turns the syntax tree of :mod:`derive.verify.formula` into sympy: a
 number, or a ``Matrix`` for vectors and matrices. Weights, biases, z, a, x and
 y become derive's canonical symbols; δ becomes the symbol ``delta<l>[i]``, whose
 value (±∂C/∂z) the verifier substitutes by the reading's sign; ∂C/∂θ becomes
@@ -8,10 +8,10 @@ the derived gradient. Each choice that is not spelled out in the formula (a
 layer left off, a product of two vectors read element-wise) is recorded as a
 note for the verdict.
 
-It is assembled from two mixins: :mod:`derive.reading_names` (what names stand for) and
-:mod:`derive.reading_build` (building values, with every limit enforced); this module keeps the
+It is assembled from two mixins: :mod:`derive.verify.reading_names` (what names stand for) and
+:mod:`derive.verify.reading_build` (building values, with every limit enforced); this module keeps the
 Reader's fields, its shared helpers and the values of canonical quantities. The small types are in
-:mod:`derive.reading_refs`, the budget in :mod:`derive.work`.
+:mod:`derive.verify.reading_refs`, the budget in :mod:`derive.verify.work`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from derive.engine.chain import InDelta
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
 from derive.verify.findings import Note
-from derive.verify.formula import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
 from derive.verify.reading_build import _Building
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
+from derive.verify.syntax import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
 from derive.verify.work import Work
 
 

@@ -1,7 +1,7 @@
 """Building a formula's value from its syntax tree: arithmetic, functions and sums, each step bounded.
 
-A mixin of :class:`derive.reading.Reader`, in its own module because it is where every limit of
-:class:`derive.formula.Limits` is enforced while sympy values are made; it uses the Reader's names and
+A mixin of :class:`derive.verify.reading.Reader`, in its own module because it is where every limit of
+:class:`derive.verify.syntax.Limits` is enforced while sympy values are made; it uses the Reader's names and
 values (``value``, ``partial``, ``_locate``, ``charge_matrix``) through ``self``.
 """
 
@@ -18,7 +18,8 @@ from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
-from derive.verify.formula import (
+from derive.verify.reading_refs import FormulaShapeError, Probe, Value
+from derive.verify.syntax import (
     BinOp,
     Call,
     FormulaError,
@@ -35,7 +36,6 @@ from derive.verify.formula import (
     Transpose,
     UndefinedError,
 )
-from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.work import _HUGE_BITS, HUGE, NOT_REAL
 
 MAX_POWER = Limits.POWER  # largest exponent written as a number

@@ -1,6 +1,6 @@
 """What a name in a formula stands for: targets, kinds of quantity, layers, indices (the Reader's first half).
 
-A mixin of :class:`derive.reading.Reader`, in its own module because naming (notation, node letters,
+A mixin of :class:`derive.verify.reading.Reader`, in its own module because naming (notation, node letters,
 layers left off) is a different concern from building values; it uses the Reader's fields and helpers
 (``error``, ``note``, ``env``, ``reading``) through ``self``.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
-from derive.verify.formula import BinOp, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
+from derive.verify.syntax import BinOp, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_GROUP}|\\?[A-Za-z]+|\d)|\[[^\]]*\]|'))*")

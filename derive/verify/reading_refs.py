@@ -12,7 +12,7 @@ from sympy import Expr, Matrix
 
 from derive.engine.chain import Element
 from derive.model.notation import Notation
-from derive.verify.formula import FormulaError, fail
+from derive.verify.syntax import FormulaError, fail
 
 Value = Expr | Matrix
 

@@ -8,7 +8,7 @@ forward equations. A wrong formula is compared with the values that the common
 mistakes registered in :mod:`derive.verify.mistakes` would give, and read again under the other
 conventions (δ's sign, the weights' index order, article 001's layer numbering).
 
-Every stage is bounded by :class:`derive.verify.formula.Limits`, so any formula is answered
+Every stage is bounded by :class:`derive.verify.syntax.Limits`, so any formula is answered
 or refused (a LimitError naming the limit) within about a second, on any network
 derive verify takes; a formula undefined for every input (1/0, log 0) is refused by
 an UndefinedError naming the operation, one undefined only at a sample point gets a
@@ -41,7 +41,7 @@ from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
 from derive.verify.findings import Diagnosis, Note, Shape, Undefined
-from derive.verify.formula import Formula, FormulaError, LimitError, Limits, parse
+from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
 from derive.verify.points import RTOL, _first_mismatch, _points
@@ -49,6 +49,7 @@ from derive.verify.points import close as close
 from derive.verify.read import MAX_CHECKED as MAX_CHECKED
 from derive.verify.read import SEED, _Attempt, _parse_param, _read, _Shape
 from derive.verify.reading_refs import ReadError, Reading, Target
+from derive.verify.syntax import Formula, FormulaError, LimitError, Limits
 from derive.verify.verdict_text import render
 from derive.verify.work import Work
 

@@ -1,6 +1,6 @@
 """The budget of reading one formula (:class:`Work`), and what an expression's size and numbers are.
 
-Separate from :mod:`derive.reading` because it is bookkeeping, not reading: every Reader of one reading,
+Separate from :mod:`derive.verify.reading` because it is bookkeeping, not reading: every Reader of one reading,
 and the verifier's later stages, count against the same Work, and ``inspect`` remembers what it has seen.
 """
 
@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sympy import Expr, S
 
-from derive.verify.formula import FormulaError, LimitError, Limits, Node
+from derive.verify.syntax import FormulaError, LimitError, Limits, Node
 
 
 class Reports(Protocol):
