@@ -1,4 +1,4 @@
-"""Reading a hand-written formula: a tokenizer and a recursive-descent parser.
+"""Reading a hand-written formula: the recursive-descent parser that turns tokens into a syntax tree.
 
 The parser builds a small syntax tree of frozen dataclasses and nothing else:
 it never calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``, so text such as
