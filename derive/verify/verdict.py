@@ -35,7 +35,7 @@ from derive.engine.record import Record
 from derive.model.network import Network
 from derive.present.latex import latex
 from derive.rules import symbols as sym
-from derive.rules.functions import Partial as PartialFn
+from derive.rules.functions import Partial
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
@@ -266,14 +266,14 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         return show(*_sides(form.recursion[layer][0]))  # Σ_k over a wide layer: the vector form
     if ref.kind in ("W", "b"):
         name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
-        lhs = PartialFn(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
+        lhs = Partial(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
         forms = [d.gradient(name, "delta"), *([d.gradient(name, "closed")] if closed else [])]
         if target.what == "update":
             return show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
         return show(lhs, *forms)
     if ref.kind == "z":
         forms = [d.dC_dz(layer, i)] if closed else []
-        return show(PartialFn(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
+        return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
     return ""
 
 
