@@ -1,7 +1,16 @@
-"""Shared helpers for the tests."""
+"""Shared helpers for the tests, and the watch that keeps slow work behind the ``slow`` marker.
+
+Every process a test starts (``subprocess.Popen``, which ``subprocess.run`` and asyncio use) is looked at:
+a LaTeX engine, Playwright's browser driver, a browser or a wheel build started while a test that is not
+marked ``slow`` runs (its setup, call or teardown, module fixtures included) fails that test, so that
+``pytest -m "not slow"`` stays the fast loop. tests/test_markers.py checks the same from the sources.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +19,9 @@ import derive
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("seed*.toml"))
+
+# Programs whose start makes a test slow: the LaTeX engines derive.present.pdf runs, and browsers.
+SLOW_PROGRAMS = frozenset({"pdflatex", "xelatex", "lualatex", "latexmk", "chromium", "chromium-browser", "chrome"})
 
 
 def net(sizes, acts, loss, bias=True, **notation):
@@ -21,3 +33,63 @@ def net(sizes, acts, loss, bias=True, **notation):
 @pytest.fixture(params=EXAMPLES, ids=lambda p: p.stem)
 def example(request):
     return derive.load(request.param)
+
+
+# ----------------------------------------------------------------------------- slow work is marked
+def slow_work(args: object) -> str | None:
+    """The slow work a command line starts, or None: a LaTeX engine, a browser, Playwright, a wheel build."""
+    items = [args] if isinstance(args, str | bytes | os.PathLike) else list(args)  # type: ignore[call-overload]
+    words = [part for item in items for part in os.fsdecode(item).split()]  # a shell line splits into its words
+    for word in words:
+        if Path(word).name in SLOW_PROGRAMS:
+            return Path(word).name
+        if "playwright" in word:
+            return "playwright"
+    if any(pair == ("-m", "build") for pair in zip(words, words[1:], strict=False)):
+        return "python -m build"
+    return None
+
+
+_RUNNING: list[pytest.Item] = []  # the test whose setup, call or teardown runs now
+STARTED: dict[str, list[str]] = {}  # node id → the slow work it started unmarked (read by test_markers.py)
+_POPEN_INIT = subprocess.Popen.__init__
+
+
+def _watched_popen_init(self, args, *rest, **kw):
+    found = slow_work(args)
+    if found and _RUNNING and _RUNNING[-1].get_closest_marker("slow") is None:
+        STARTED.setdefault(_RUNNING[-1].nodeid, []).append(found)
+    _POPEN_INIT(self, args, *rest, **kw)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _watched_popen_init  # type: ignore[method-assign]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _POPEN_INIT  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    _RUNNING.append(item)
+    try:
+        return (yield)
+    finally:
+        _RUNNING.pop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    report = yield
+    started = STARTED.pop(item.nodeid, None)
+    if started:
+        message = (
+            f"{item.nodeid} starts {', '.join(sorted(set(started)))} but is not marked slow: add @pytest.mark.slow"
+            " (pytest -m 'not slow' must stay the fast loop)"
+        )
+        if report.failed:
+            report.sections.append(("slow work", message))
+        else:
+            report.outcome, report.longrepr = "failed", message
+    return report

@@ -251,6 +251,7 @@ def test_failed_render_leaves_no_partial_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
     from derive.present.pdf import compile_pdf, log_problems
 
