@@ -1,9 +1,12 @@
-"""Shared helpers for the tests, and the watch that keeps slow work behind the ``slow`` marker.
+"""Shared helpers and fixtures for the tests, and the watch that keeps slow work behind the ``slow`` marker.
 
 Every process a test starts (``subprocess.Popen``, which ``subprocess.run`` and asyncio use) is looked at:
 a LaTeX engine, Playwright's browser driver, a browser or a wheel build started while a test that is not
 marked ``slow`` runs (its setup, call or teardown, module fixtures included) fails that test, so that
 ``pytest -m "not slow"`` stays the fast loop. tests/test_markers.py checks the same from the sources.
+
+The examples' documents are derived, checked and rendered once per test process (session fixtures); the
+tests that use them form one xdist group, so that under ``-n`` one worker computes them, not each.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import outputs
 import pytest
 
 import derive
+from derive.present.document import Document
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("seed*.toml"))
+ROOT, EXAMPLES = outputs.ROOT, outputs.EXAMPLES  # the tests import them from here
 
-# Programs whose start makes a test slow: the LaTeX engines derive.present.pdf runs, and browsers.
-SLOW_PROGRAMS = frozenset({"pdflatex", "xelatex", "lualatex", "latexmk", "chromium", "chromium-browser", "chrome"})
+SHARED = ("documents", "rendered", "derived")  # the session fixtures below, costly to compute
 
 
 def net(sizes, acts, loss, bias=True, **notation):
@@ -35,7 +38,36 @@ def example(request):
     return derive.load(request.param)
 
 
+@pytest.fixture(scope="session")
+def documents() -> dict[str, Document]:
+    """Each example's document data, by stem (read it, never change it: tests share it)."""
+    return outputs.documents()
+
+
+@pytest.fixture(scope="session")
+def rendered(documents) -> dict[str, str]:
+    """Every file derive render writes for the examples but the PDFs, by file name."""
+    return outputs.files(documents)
+
+
+@pytest.fixture(scope="session")
+def derived() -> tuple[list[str], list[outputs.Rows]]:
+    """Every derived LaTeX string of the examples and two more networks, and each step's rows."""
+    return outputs.derived_strings()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if set(SHARED) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("outputs"))
+
+
 # ----------------------------------------------------------------------------- slow work is marked
+# Programs whose start makes a test slow: the LaTeX engines derive.present.pdf runs, and browsers.
+SLOW_PROGRAMS = frozenset({"pdflatex", "xelatex", "lualatex", "latexmk", "chromium", "chromium-browser", "chrome"})
+
+
 def slow_work(args: object) -> str | None:
     """The slow work a command line starts, or None: a LaTeX engine, a browser, Playwright, a wheel build."""
     items = [args] if isinstance(args, str | bytes | os.PathLike) else list(args)  # type: ignore[call-overload]
