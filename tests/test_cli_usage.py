@@ -69,18 +69,18 @@ def test_each_verb_has_help_with_description_example_defaults_and_exit_codes(ver
         assert default in " ".join(text.split()), default
 
 
-def test_every_example_in_the_help_runs(tmp_path):
+HELP_EXAMPLES = [(verb, example) for verb in VERBS for example in cli.VERBS[verb].examples]
+
+
+@pytest.mark.parametrize(("verb", "example"), HELP_EXAMPLES, ids=[example for _, example in HELP_EXAMPLES])
+def test_every_example_in_the_help_runs(verb, example, tmp_path):
     """The examples printed by ``--help`` are real commands: each exits 0 from the repository."""
     (tmp_path / "examples").symlink_to(ROOT / "examples")
-    for verb in VERBS:
-        for example in cli.VERBS[verb].examples:
-            words = [
-                w for word in shlex.split(example)[1:] for w in sorted(glob.glob(word, root_dir=tmp_path)) or [word]
-            ]
-            if verb == "check" and "--no-torch" not in words:
-                words.append("--no-torch")  # the same checks, without a second torch import
-            out = run(*words, cwd=tmp_path)
-            assert out.returncode == 0, (example, out.stderr[-500:])
+    words = [w for word in shlex.split(example)[1:] for w in sorted(glob.glob(word, root_dir=tmp_path)) or [word]]
+    if verb == "check" and "--no-torch" not in words:
+        words.append("--no-torch")  # the same checks, without a second torch import
+    out = run(*words, cwd=tmp_path)
+    assert out.returncode == 0, (example, out.stderr[-500:])
 
 
 @pytest.mark.parametrize(

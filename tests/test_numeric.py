@@ -180,7 +180,8 @@ def test_demo_files_are_what_codegen_writes_now():
 
 def _pytest(path, cwd):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(path)],
+        # -o addopts=: a student's run, not in parallel as derive's own suite is (pyproject's addopts)
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", str(path)],
         cwd=cwd,
         capture_output=True,
         text=True,
