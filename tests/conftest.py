@@ -5,8 +5,9 @@ a LaTeX engine, Playwright's browser driver, a browser or a wheel build started 
 marked ``slow`` runs (its setup, call or teardown, module fixtures included) fails that test, so that
 ``pytest -m "not slow"`` stays the fast loop. tests/test_markers.py checks the same from the sources.
 
-The examples' documents are derived, checked and rendered once per test process (session fixtures); the
-tests that use them form one xdist group, so that under ``-n`` one worker computes them, not each.
+The suite runs in parallel by default (pytest-xdist, one worker per core; ``-n 0`` for one process). The
+examples' documents are derived, checked and rendered once per test process (session fixtures); the tests
+that use them form one xdist group, so that one worker computes them, not each.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ def rendered(documents) -> dict[str, str]:
 def derived() -> tuple[list[str], list[outputs.Rows]]:
     """Every derived LaTeX string of the examples and two more networks, and each step's rows."""
     return outputs.derived_strings()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns -n into workers
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """In parallel by default: ``-n auto --dist loadgroup`` unless -n is given, xdist is absent, or in a worker."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "loadgroup"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups

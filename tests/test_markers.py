@@ -19,6 +19,7 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import conftest
 from conftest import ROOT, slow_work
@@ -169,6 +170,45 @@ def test_the_default_run_includes_the_slow_tests():
     options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert any(marker.startswith("slow:") for marker in options["markers"])
     assert "-m" not in options.get("addopts", "").split() and "not slow" not in options.get("addopts", "")
+
+
+class _Plugins:
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def hasplugin(self, name: str) -> bool:
+        return name in self.names
+
+
+def _config(numprocesses, dist="no", plugins=("xdist",), worker=False) -> SimpleNamespace:
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=numprocesses, dist=dist))
+    config.pluginmanager = _Plugins(set(plugins))
+    if worker:
+        config.workerinput = {"workerid": "gw0"}
+    return config
+
+
+def test_the_default_run_is_parallel_and_an_explicit_n_wins():
+    default = _config(None)
+    conftest.pytest_cmdline_main(default)
+    assert vars(default.option) == {"numprocesses": "auto", "dist": "loadgroup"}
+    for given in (_config(0), _config(3), _config(None, plugins=()), _config(None, worker=True)):
+        before = dict(vars(given.option))
+        conftest.pytest_cmdline_main(given)
+        assert vars(given.option) == before
+    chosen = _config(None, dist="load")
+    conftest.pytest_cmdline_main(chosen)
+    assert vars(chosen.option) == {"numprocesses": "auto", "dist": "load"}
+
+
+def test_the_tests_that_share_rendered_documents_form_one_group(request):
+    """Under xdist's loadgroup one worker computes the session's documents, not each worker."""
+    item = SimpleNamespace(fixturenames=["tmp_path", "rendered"], marks=[])
+    item.add_marker = item.marks.append
+    other = SimpleNamespace(fixturenames=["tmp_path"], marks=[])
+    other.add_marker = other.marks.append
+    conftest.pytest_collection_modifyitems(request.config, [item, other])
+    assert [(m.name, m.args) for m in item.marks] == [("xdist_group", ("outputs",))] and other.marks == []
 
 
 def test_slow_work_names_engines_browsers_and_builds():

@@ -180,8 +180,7 @@ def test_demo_files_are_what_codegen_writes_now():
 
 def _pytest(path, cwd):
     return subprocess.run(
-        # -o addopts=: a student's run, not in parallel as derive's own suite is (pyproject's addopts)
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", str(path)],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(path)],
         cwd=cwd,
         capture_output=True,
         text=True,
