@@ -6,8 +6,7 @@ marked ``slow`` runs (its setup, call or teardown, module fixtures included) fai
 ``pytest -m "not slow"`` stays the fast loop. tests/test_markers.py checks the same from the sources.
 
 The suite runs in parallel by default (pytest-xdist, one worker per core; ``-n 0`` for one process). The
-examples' documents are derived, checked and rendered once per test process (session fixtures); the tests
-that use them form one xdist group, so that one worker computes them, not each.
+examples' documents are derived, checked and rendered once per test process (session fixtures).
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ import derive
 from derive.present.document import Document
 
 ROOT, EXAMPLES = outputs.ROOT, outputs.EXAMPLES  # the tests import them from here
-
-SHARED = ("documents", "rendered", "derived")  # the session fixtures below, costly to compute
 
 
 def net(sizes, acts, loss, bias=True, **notation):
@@ -59,25 +56,16 @@ def derived() -> tuple[list[str], list[outputs.Rows]]:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns -n into workers
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """In parallel by default: ``-n auto --dist loadgroup`` unless -n is given, xdist is absent, or in a worker."""
-    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
-        return
-    if config.option.numprocesses is None:
-        config.option.numprocesses = "auto"
-        if config.option.dist == "no":
-            config.option.dist = "loadgroup"
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if set(SHARED) & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("outputs"))
+    """In parallel by default: ``-n auto`` unless -n is given, xdist is absent, or this is a worker."""
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        if config.option.numprocesses is None:
+            config.option.numprocesses = "auto"
 
 
 # ----------------------------------------------------------------------------- slow work is marked
 # Programs whose start makes a test slow: the LaTeX engines derive.present.pdf runs, and browsers.
-SLOW_PROGRAMS = frozenset({"pdflatex", "xelatex", "lualatex", "latexmk", "chromium", "chromium-browser", "chrome"})
+LATEX_ENGINES = frozenset({"pdflatex", "xelatex", "lualatex", "latexmk"})
+SLOW_PROGRAMS = LATEX_ENGINES | {"chromium", "chromium-browser", "chrome"}
 
 
 def slow_work(args: object) -> str | None:

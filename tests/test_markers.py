@@ -22,10 +22,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import conftest
-from conftest import ROOT, slow_work
+from conftest import LATEX_ENGINES, ROOT, slow_work
 
 TESTS = ROOT / "tests"
-ENGINES = {"pdflatex", "xelatex", "lualatex", "latexmk"}
 COMPILERS = {"compile_pdf": "calls derive.present.pdf.compile_pdf", "sync_playwright": "starts Playwright"}
 PDF_FORMATS = re.compile(r"^(?:[a-z]+,)*pdf(?:,[a-z]+)*$")  # a --format value that asks for PDFs
 SUBPROCESS = {"run", "Popen", "call", "check_call", "check_output"}
@@ -60,8 +59,8 @@ def _direct(fn: ast.FunctionDef) -> str | None:
     if any(PDF_FORMATS.match(s) for s in strings):
         return "asks the CLI for --format pdf"
     starts = any(isinstance(n, ast.Call) and _dotted(n.func) in {f"subprocess.{f}" for f in SUBPROCESS} for n in nodes)
-    if starts and ENGINES & set(strings):
-        return f"starts {sorted(ENGINES & set(strings))[0]}"
+    if starts and LATEX_ENGINES & set(strings):
+        return f"starts {sorted(LATEX_ENGINES & set(strings))[0]}"
     if starts and any(a == "-m" and b == "build" for a, b in zip(strings, strings[1:], strict=False)):
         return "builds a wheel"
     return None
@@ -191,24 +190,11 @@ def _config(numprocesses, dist="no", plugins=("xdist",), worker=False) -> Simple
 def test_the_default_run_is_parallel_and_an_explicit_n_wins():
     default = _config(None)
     conftest.pytest_cmdline_main(default)
-    assert vars(default.option) == {"numprocesses": "auto", "dist": "loadgroup"}
+    assert vars(default.option) == {"numprocesses": "auto", "dist": "no"}  # xdist then distributes by test
     for given in (_config(0), _config(3), _config(None, plugins=()), _config(None, worker=True)):
         before = dict(vars(given.option))
         conftest.pytest_cmdline_main(given)
         assert vars(given.option) == before
-    chosen = _config(None, dist="load")
-    conftest.pytest_cmdline_main(chosen)
-    assert vars(chosen.option) == {"numprocesses": "auto", "dist": "load"}
-
-
-def test_the_tests_that_share_rendered_documents_form_one_group(request):
-    """Under xdist's loadgroup one worker computes the session's documents, not each worker."""
-    item = SimpleNamespace(fixturenames=["tmp_path", "rendered"], marks=[])
-    item.add_marker = item.marks.append
-    other = SimpleNamespace(fixturenames=["tmp_path"], marks=[])
-    other.add_marker = other.marks.append
-    conftest.pytest_collection_modifyitems(request.config, [item, other])
-    assert [(m.name, m.args) for m in item.marks] == [("xdist_group", ("outputs",))] and other.marks == []
 
 
 def test_slow_work_names_engines_browsers_and_builds():
