@@ -21,6 +21,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
+pytestmark = pytest.mark.slow  # every test here drives Chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = sorted(ROOT.glob("output/*.html"))

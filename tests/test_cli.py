@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from conftest import ROOT
+from inprocess import run_cli
 
 import derive
 from derive import cli
@@ -15,7 +13,7 @@ SEED4 = str(ROOT / "examples" / "seed004.toml")
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT)
+    return run_cli(*args, cwd=ROOT)
 
 
 def test_grad_prints_the_closed_form():

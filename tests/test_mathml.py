@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import pytest
-from conftest import EXAMPLES, net
 
-import derive
 from derive.present import mathml
-from derive.present.latex import latex
 
 NBSP = "\u00a0"
 
@@ -272,37 +268,7 @@ def test_bad_cell_in_rows_raises():
 
 
 # ------------------------------------------------- everything derive prints
-def networks() -> Iterator[derive.Network]:
-    """The five example specs, plus networks for the activations they leave out."""
-    yield from (derive.load(path) for path in EXAMPLES)
-    yield net((2, 2, 1), ("tanh", "identity"), "mse")
-    yield derive.Network(2, (derive.Layer(2, "leaky_relu", 0.1), derive.Layer(2, "softmax")), "cross_entropy")
-
-
-def derived_strings() -> tuple[list[str], list[list[tuple[str, str, str]]]]:
-    """Every lhs and rhs of every step of every network, and each step's equations as rows."""
-    strings: list[str] = []
-    groups: list[list[tuple[str, str, str]]] = []
-    for network in networks():
-        derivation = derive.derive(network)
-        for step in derivation.steps():
-            equations = list(step.equations) + ([step.condition] if step.condition is not None else [])
-            group = [(latex(eq.lhs, network), eq.relation, latex(eq.rhs, network)) for eq in equations]
-            groups.append(group)
-            strings += [s for lhs, _, rhs in group for s in (lhs, rhs)]
-        for name in derivation.parameters():
-            gradient = derivation.parameter(name)
-            for expr in (gradient.chain_value, gradient.closed, gradient.expanded):
-                if expr is not None:
-                    strings.append(latex(expr, network))
-    return strings, groups
-
-
-@pytest.fixture(scope="module")
-def derived() -> tuple[list[str], list[list[tuple[str, str, str]]]]:
-    return derived_strings()
-
-
+# `derived` (conftest.py): every string derive prints for the examples and two more networks.
 def assert_clean(root: ET.Element, source: str) -> None:
     """No raw TeX (a backslash or an apostrophe prime) in any text, no style left to ``mathvariant``."""
     for element in root.iter():
@@ -330,8 +296,3 @@ def test_every_string_of_every_example_converts(derived):
         root = parse(markup)
         assert_clean(root, str(group))
         assert [len(tr) for tr in root[0]] == [3] * len(group)
-
-
-def test_every_example_renders_the_same_twice(derived):
-    _, groups = derived
-    assert [mathml.rows(g) for g in groups] == [mathml.rows(g) for g in derived_strings()[1]]

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, net
+from inprocess import run_cli
 
 import derive
 from derive import cli
@@ -163,9 +164,7 @@ def test_codegen_output_is_the_same_byte_for_byte(tmp_path):
 )
 def test_codegen_errors_are_one_line_and_write_nothing(tmp_path, args, message):
     (tmp_path / "net.toml").write_text((ROOT / "examples" / "seed001.toml").read_text(encoding="utf-8"))
-    run = subprocess.run(
-        [sys.executable, "-m", "derive", "codegen", "net.toml", *args], cwd=tmp_path, capture_output=True, text=True
-    )
+    run = run_cli("codegen", "net.toml", *args, cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and message in run.stderr, run.stderr
     assert "Traceback" not in run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import os
 import shutil
@@ -54,12 +55,27 @@ def test_every_template_folder_and_file_is_package_data():
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    """The sdist and, built from it, the wheel (python -m build), in a fresh folder."""
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    """The sdist and, built from it, the wheel (python -m build), built once per test run.
+
+    python -m build writes into the source tree (derive_backprop.egg-info, the sdist's release tree), so two
+    builds at once break each other: the xdist workers of a run take a lock, and the first one builds into
+    a folder they share (their base temporary folders' parent, which is this run's own).
+    """
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = run / "dist"
+    with open(run / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "built").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            (out / "built").touch()
     return out
 
 

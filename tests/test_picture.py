@@ -269,6 +269,7 @@ def test_tikz_draws_the_layout():
     assert "weight" not in tikz(seed(3)).split("]\n", 1)[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["pdflatex", "xelatex"])
 def test_tikz_compiles(engine, tmp_path: Path):
     if shutil.which(engine) is None:

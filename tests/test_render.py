@@ -22,37 +22,33 @@ GITHUB_MACROS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def docs():
-    """Each example's document data, built (and checked) once."""
-    return {path.stem: build(derive.derive(derive.load(path))) for path in EXAMPLES}
+@pytest.fixture
+def docs(documents):
+    """Each example's document data (conftest.py: built and checked once per session)."""
+    return documents
 
 
-@pytest.fixture(scope="module")
-def md(docs):
-    return {name: render.render_document(doc, "md", "en") for name, doc in docs.items()}
+@pytest.fixture
+def md(rendered):
+    return {path.stem: rendered[f"{path.stem}.md"] for path in EXAMPLES}
 
 
-def test_output_is_up_to_date(docs):
+def test_output_is_up_to_date(rendered):
     """output/ holds exactly what the renderer produces now, byte for byte (regenerate: see output/README.md)."""
     stale = []
-    for name, doc in docs.items():
-        for lang in render.LANGS:
-            for fmt in render.FORMATS:
-                path = ROOT / "output" / render.file_name(name, fmt, lang)
-                if not path.exists() or path.read_text(encoding="utf-8") != render.render_document(doc, fmt, lang):
-                    stale.append(path.name)
-        svg = ROOT / "output" / f"{name}.svg"
-        if not svg.exists() or svg.read_text(encoding="utf-8") != doc.svg:
-            stale.append(svg.name)
+    for name, text in rendered.items():
+        path = ROOT / "output" / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(path.name)
+    assert len(rendered) == len(EXAMPLES) * (len(render.LANGS) * len(render.FORMATS) + 1)  # and one SVG each
     assert not stale, f"output/ is stale, regenerate it: {stale}"
 
 
-def test_rendering_is_deterministic():
-    spec = ROOT / "examples" / "seed003.toml"
-    first = [derive.derive(derive.load(spec)).render(fmt, "zh") for fmt in render.FORMATS]
-    second = [derive.derive(derive.load(spec)).render(fmt, "zh") for fmt in render.FORMATS]
-    assert first == second
+def test_the_api_renders_what_the_shared_documents_hold(rendered):
+    """Derivation.render (derive, check, build, render) gives the text the session fixture holds."""
+    d = derive.derive(derive.load(ROOT / "examples" / "seed004.toml"))
+    assert d.render("md", "zh") == rendered["seed004.zh.md"]
+    assert d.render("html", "en") == rendered["seed004.html"]
 
 
 def _in_order(text: str, needles: list[str]) -> None:
@@ -191,9 +187,9 @@ def test_large_network_shows_representatives_not_everything():
 ZH_TERMS = ["前向传播", "反向传播", "链式法则", "误差项", "残差", "权重矩阵"]
 
 
-def test_chinese_documents_use_the_articles_terms():
+def test_chinese_documents_use_the_articles_terms(rendered):
     for spec in EXAMPLES:
-        text = derive.derive(derive.load(spec)).render("md", "zh")
+        text = rendered[f"{spec.stem}.zh.md"]
         for term in ZH_TERMS:
             assert term in text, (spec.stem, term)
         prose = re.sub(r"```math.*?```|\$[^$\n]+\$|\(.*?\.svg\)", "", text, flags=re.S)
@@ -251,6 +247,7 @@ def test_failed_render_leaves_no_partial_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
     from derive.present.pdf import compile_pdf, log_problems
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import Ran, run_cli
 
 import derive
 from derive import Layer, Network, Notation, ParameterError, SpecError
@@ -334,18 +333,7 @@ def test_unknown_gradient_form() -> None:
 
 
 # ----------------------------------------------------------------------------- the CLI
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derive", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
-
-
-def assert_usage_error(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+def assert_usage_error(result: Ran, *needles: str) -> str:
     """Exit code 2, nothing on stdout, one 'derive: error:' line on stderr holding every needle."""
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 2, (result.returncode, result.stderr)

@@ -9,11 +9,10 @@ canonical parameter W1[1,2] (hidden neuron 1, input 2) the gradient is −δ_1 x
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import Ran, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED4 = str(ROOT / "examples" / "seed004.toml")
@@ -26,13 +25,11 @@ W211_LHS = r"\frac{\partial E}{\partial w^{(2)}_{11}} = -\delta^{(2)}_1 a^{(1)}_
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "derive", "verify", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+def run(*args: str, cwd: Path = ROOT) -> Ran:
+    return run_cli("verify", *args, cwd=cwd)
 
 
-def assert_bad_input(out: subprocess.CompletedProcess, *says: str) -> None:
+def assert_bad_input(out: Ran, *says: str) -> None:
     """Exit 2, nothing on stdout, exactly one line on stderr, no traceback."""
     assert "Traceback" not in out.stderr, out.stderr[-2000:]
     assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
@@ -43,7 +40,7 @@ def assert_bad_input(out: subprocess.CompletedProcess, *says: str) -> None:
         assert text in out.stderr, (text, out.stderr)
 
 
-def last_line(out: subprocess.CompletedProcess) -> str:
+def last_line(out: Ran) -> str:
     return out.stdout.rstrip("\n").splitlines()[-1]
 
 
@@ -268,7 +265,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def table_rows(out: subprocess.CompletedProcess) -> list[str]:
+def table_rows(out: Ran) -> list[str]:
     return [line for line in out.stdout.splitlines() if re.match(r"\s*\d+  (right|wrong|error) ", line)]
 
 

@@ -18,14 +18,13 @@ import contextlib
 import json
 import re
 import signal
-import subprocess
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from inprocess import Ran, run_cli
 
 import derive
 from derive.errors import DeriveError
@@ -507,16 +506,12 @@ CLI = [
 ]
 
 
-def run(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "derive", "verify", str(SPECS["seed004"]), *args],
-        capture_output=True,
-        cwd=cwd,
-        timeout=120,
-    )
+def run(*args: str | bytes, cwd: Path) -> Ran:
+    """``derive verify seed004.toml ARGS`` in ``cwd``, its output as bytes."""
+    return run_cli("verify", str(SPECS["seed004"]), *args, cwd=cwd, text=False)
 
 
-def assert_exit_2(out: subprocess.CompletedProcess, says: str = "") -> str:
+def assert_exit_2(out: Ran, says: str = "") -> str:
     stderr = out.stderr.decode("utf-8", "replace")
     assert "Traceback" not in stderr, stderr[-2000:]
     assert out.returncode == 2, (out.returncode, stderr[-2000:])
@@ -561,13 +556,7 @@ def test_hostile_list_file(paths, tmp_path_factory):
         lines += ["[[formula]]", f"param = {json.dumps(c.param)}", f"formula = {formula}", ""]
     listing = tmp_path_factory.mktemp("list") / "hostile.toml"
     listing.write_text("\n".join(lines), encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "derive", "verify", str(SPECS["seed004"]), "--file", str(listing)],
-        capture_output=True,
-        text=True,
-        cwd=Path(paths[KEEP]).parent,
-        timeout=120,
-    )
+    out = run_cli("verify", str(SPECS["seed004"]), "--file", str(listing), cwd=Path(paths[KEEP]).parent)
     assert "Traceback" not in out.stderr
     assert out.returncode == 2, out.stderr
     table = out.stdout.splitlines()
