@@ -27,6 +27,12 @@ def derive_command(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([*DERIVE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+def assert_same_in_process(done: subprocess.CompletedProcess) -> None:
+    """The other CLI tests' way (tests/inprocess.py) gives the command's answer byte for byte."""
+    inside = run_cli(*done.args[len(DERIVE) :])
+    assert (inside.returncode, inside.stdout, inside.stderr) == (done.returncode, done.stdout, done.stderr)
+
+
 def test_grad_and_version_print_one_line_each():
     done = derive_command("grad", SEED4, "W2[1,2]", "--form", "closed")
     assert (done.returncode, done.stderr) == (0, "")
@@ -57,16 +63,14 @@ def test_verify_exits_1_for_a_wrong_formula_as_in_process():
     done = derive_command(*args)
     assert (done.returncode, done.stderr) == (1, "")
     assert done.stdout.startswith("错误：delta2 = ") and "反例" in done.stdout
-    inside = run_cli(*args)  # the other CLI tests' way: the same answer, byte for byte
-    assert (inside.returncode, inside.stdout, inside.stderr) == (done.returncode, done.stdout, done.stderr)
+    assert_same_in_process(done)
 
 
 def test_help_is_the_same_in_process():
     """argparse wraps help to the terminal's width: 80 columns when stdout is a pipe, as run_cli sets."""
     done = derive_command("render", "--help")
     assert (done.returncode, done.stderr) == (0, "") and "usage: derive render " in done.stdout
-    inside = run_cli("render", "--help")
-    assert (inside.returncode, inside.stdout, inside.stderr) == (done.returncode, done.stdout, done.stderr)
+    assert_same_in_process(done)
 
 
 def test_codegen_writes_the_module_to_stdout():
@@ -81,8 +85,7 @@ def test_bad_input_exits_2_with_one_line():
     assert done.stderr == (
         "derive: error: unknown verb 'chek' (did you mean 'check'?); choose from grad, check, render, verify, codegen\n"
     )
-    inside = run_cli("chek", SEED4)
-    assert (inside.returncode, inside.stdout, inside.stderr) == (done.returncode, done.stdout, done.stderr)
+    assert_same_in_process(done)
 
 
 def test_a_closed_pipe_ends_quietly():

@@ -1,7 +1,9 @@
 """The README is true: every spec block loads and checks, every ``derive …`` command it shows runs as it says.
 
 A command runs in a scratch folder holding a copy of ``examples/`` and the README's spec as ``testnet.toml``
-(the name the README gives it). It must exit 0, unless its line ends in ``# wrong on purpose: exit N``.
+(the name the README gives it), through ``derive.cli.main`` in this process (tests/inprocess.py; the real
+command is tested in tests/test_cli_smoke.py). It must exit 0, unless its line ends in
+``# wrong on purpose: exit N``. A command that makes PDFs is marked slow.
 """
 
 from __future__ import annotations
