@@ -33,13 +33,13 @@ activation = "sigmoid"
 """
 
 OUTPUT_SPEC = """name = "softplus_output"
-inputs = 2
+inputs = 1
 loss = "squared_error"
 [[layer]]
 units = 2
 activation = "tanh"
 [[layer]]
-units = 2
+units = 1
 activation = "softplus"
 """
 
@@ -144,7 +144,7 @@ def test_check_passes_with_sympy_finite_differences_code_and_torch(spec: str, d:
         assert p.fd_error is not None and p.fd_error < 1e-6, p
         assert p.code_error < 1e-9, p
         assert p.torch_error is not None and p.torch_error < 1e-9, p
-    assert cli.main(["check", spec]) == 0
+    assert cli.main(["check", spec, "--no-symbolic"]) == 0  # sympy's side is asserted above
     out = capsys.readouterr().out
     assert "softplus" in out and "torch" in out and "0 failed" in out
 
