@@ -4,6 +4,9 @@ Exit codes (the README's table): 0 success; 1 a check failed or a formula is wro
 file that cannot be read or written (one line on stderr); 3 an internal error, a bug in derive (one
 line; ``--debug`` shows the traceback); 130 interrupted; 141, silently, when the reader of the output
 went away (``derive check … | head -1``).
+
+A little over 400 lines: each verb is one entry of ``VERBS`` (its arguments, examples and run function
+side by side), and splitting the verbs from the parser that reads them would split what one verb is.
 """
 
 from __future__ import annotations
