@@ -7,12 +7,31 @@ that ``derive.derive(net).check()`` works without the engine importing the check
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
+
 from derive.check import CheckReport, check
 from derive.engine import derivation, record
-from derive.engine.steps import Step
+from derive.engine.steps import ParameterGradient, Step
 from derive.model.network import Network
 from derive.numeric.lambdified import NumericFunctions
+from derive.present import notebook
 from derive.present.render import render
+
+
+@dataclass(frozen=True)
+class Gradient(ParameterGradient):
+    """One parameter's derivation, which also knows its network's notation to show itself in a notebook."""
+
+    network: Network | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return notebook.short(f"<Gradient {self.name}: {self.closed}>")
+
+    def _repr_latex_(self) -> str:
+        return notebook.gradient_latex(self, self.network)
+
+    def _repr_markdown_(self) -> str:
+        return self._repr_latex_()
 
 
 class Derivation(derivation.Derivation):
@@ -21,6 +40,23 @@ class Derivation(derivation.Derivation):
     def __init__(self, network: Network) -> None:
         super().__init__(network)
         self._numeric: NumericFunctions | None = None
+        self._shown: dict[str, Gradient] = {}
+
+    def __repr__(self) -> str:
+        return f"<Derivation {notebook.summary(self.network)}>"
+
+    def _repr_latex_(self) -> str:
+        return notebook.derivation_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        return notebook.derivation_markdown(self)
+
+    def parameter(self, name: str) -> Gradient:
+        """The full derivation for one weight or bias (it shows itself in a notebook)."""
+        g = super().parameter(name)
+        if g.name not in self._shown:
+            self._shown[g.name] = Gradient(**{f.name: getattr(g, f.name) for f in fields(g)}, network=self.network)
+        return self._shown[g.name]
 
     def steps(self) -> list[Step]:
         """The derivation in reading order (every neuron and parameter: use on small networks)."""

@@ -34,6 +34,7 @@ from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
 from derive.engine.record import Record
 from derive.model.network import Network
 from derive.present.latex import latex
+from derive.present.notebook import short
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 from derive.verify.backward import Point
@@ -100,6 +101,14 @@ class Verdict:
 
     def __bool__(self) -> bool:
         return self.right
+
+    def __repr__(self) -> str:
+        why = f"; {', '.join(self.codes)}" if self.codes else ""
+        return short(f"<Verdict {'right' if self.right else 'wrong'}: {self.param} = {self.formula}{why}>")
+
+    def _repr_markdown_(self) -> str:
+        """The verdict in a notebook: right or wrong, the correct form as math, then the whole answer."""
+        return f"**{'right' if self.right else 'wrong'}**\n\n$${self.correct}$$\n\n```text\n{self.text()}```\n"
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -1,0 +1,68 @@
+"""How a derivation and a gradient show themselves in Jupyter: short text, and math in the reader's notation.
+
+Only the concrete matrix equations of the declared network are shown (the ones the check confirms entry by
+entry), written by the same LaTeX printer as the documents, so a notebook reads ``W^{(2)}_{11}`` where
+derive's own names say ``W2[1,1]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from derive.engine.derivation import Derivation
+from derive.engine.record import Record
+from derive.engine.steps import Equation, ParameterGradient
+from derive.model.network import Network
+from derive.present.document import RELATIONS
+from derive.present.latex import latex
+from derive.rules import symbols as sym
+from derive.rules.functions import Partial
+
+# A repr longer than this is cut: a notebook's text view should fit on one line.
+SHORT = 100
+
+
+def summary(net: Network) -> str:
+    """``seed004: 3-2-1, sigmoid/sigmoid, squared_error, 8 parameters``."""
+    acts = "/".join(layer.activation for layer in net.layers)
+    shape = "-".join(map(str, net.sizes))
+    return f"{net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters"
+
+
+def short(text: str) -> str:
+    """``text`` on one line, cut to :data:`SHORT` characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= SHORT else one[: SHORT - 1] + "…"
+
+
+def aligned(equations: Iterable[Equation], net: Network) -> str:
+    """Equations as one LaTeX ``aligned`` block, each on its own row, relations lined up."""
+    rows = [rf"{latex(e.lhs, net)} &{RELATIONS[e.relation]} {latex(e.rhs, net)}" for e in equations]
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def matrix_equations(d: Derivation) -> list[Equation]:
+    """δ at the output, δ of each hidden layer, and each layer's gradients, as the network's matrices."""
+    form = Record(d).matrix
+    eqs = [form.output_delta[0]]
+    eqs += [form.recursion[layer][0] for layer in range(d.L - 1, 0, -1)]
+    eqs += [e for layer in range(d.L, 0, -1) for e in form.gradients[layer]]
+    return eqs
+
+
+def derivation_latex(d: Derivation) -> str:
+    return "$$" + aligned(matrix_equations(d), d.network) + "$$"
+
+
+def derivation_markdown(d: Derivation) -> str:
+    return f"**{summary(d.network)}**\n\n" + derivation_latex(d) + "\n"
+
+
+def gradient_equations(g: ParameterGradient) -> list[Equation]:
+    """∂C/∂θ: the chain as written, the product with δ, and the closed form."""
+    lhs = Partial(sym.COST, g.symbol)
+    return [Equation(lhs, g.chain), Equation(lhs, g.delta_form), Equation(lhs, g.closed)]
+
+
+def gradient_latex(g: ParameterGradient, net: Network) -> str:
+    return "$$" + aligned(gradient_equations(g), net) + "$$"
