@@ -134,7 +134,7 @@ ROWS = [
         r"\left(\left(w^{(2)}\right)^{\mathsf T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right)",
     ),
     (r"\delta^{(l)}_{j}", ":=", r"- \frac{\partial E}{\partial z^{(l)}_{j}}"),
-    (r"\operatorname{ReLU}'\left(z\right)", "=", r"\mathbb{1}_{>0}\left(z\right)"),
+    (r"\operatorname{ReLU}'\left(z\right)", "=", r"\left[z > 0\right]"),
     (r"w^{(1)}", "<-", r"w^{(1)} - \eta \frac{\partial E}{\partial w^{(1)}}"),
 ]
 MORE = [
@@ -166,7 +166,7 @@ def test_mathml_page_renders(tmp_path: Path) -> None:
     report = inspect_html(page, tmp_path / "mathml.png")
     assert_rendered(report)
     text = re.sub(r"\s", "", report["text"])  # innerText puts each MathML token on its own line
-    for visible in ("𝜎′(𝑧)", "⊙", "𝖳", "∇", "𝟙", "≔", "←", "ReLU′(𝑧)", "0.6652", "foreveryunit"):
+    for visible in ("𝜎′(𝑧)", "⊙", "𝖳", "∇", "[𝑧>0]", "≔", "←", "ReLU′(𝑧)", "0.6652", "foreveryunit"):
         assert visible in text, visible  # single-letter identifiers render as mathematical italics (𝜎, 𝑧)
     assert "'" not in text
     assert len(report["fractions"]) == 4  # the display equation, two in the group, and J's

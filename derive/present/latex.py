@@ -248,7 +248,7 @@ class DeriveLatexPrinter(LatexPrinter):
         return rf"\left({out}\right)^{{{exp}}}" if exp else out
 
     def _print_Function(self, expr: Basic, exp: str | None = None) -> str:
-        """σ(z), ReLU(z), 𝟙_{>0}(z), …: the functions activations introduce, as their registry entries write them."""
+        """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them."""
         written = activations.written(type(expr))
         if written is None:
             return super()._print_Function(expr, exp)

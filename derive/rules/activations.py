@@ -141,7 +141,10 @@ RELU = Activation(
         ),
         Written(
             step,
-            latex=_applied(r"\mathbb{1}_{>0}"),
+            # The Iverson bracket [z > 0]: 1 when z > 0 holds, else 0. Plain glyphs in every engine and in
+            # MathML, unlike \mathbb{1} (amssymb's blackboard font has no digit 1) and unlike \mathbf{1}, which
+            # is the vector of ones in the matrix forms.
+            latex=lambda z, exp="": rf"\left[{z} > 0\right]{exp}",
             code=lambda z: f"({z} > 0)",
             text=lambda z: f"[{z} > 0]",
             float64=lambda u: 1.0 if u > 0 else 0.0,

@@ -232,6 +232,13 @@ class _FormulaParser:
             self.take()
             close = {"(": ")", "[": "]", "{": "}"}[t.text]
             body = self.expr()
+            if t.text == "[" and self.at("op", ">"):  # the unit step [z > 0] (Iverson's bracket), as derive prints it
+                self.take()
+                if not (self.at("num") and self.tok.text == "0"):
+                    raise self.error("a comparison is read only as the unit step [z > 0]")
+                self.take()
+                self.expect("op", "]", f"']' to close the step [… > 0] at character {t.pos + 1}")
+                return Call(Name("step", t.pos), (body,), t.pos)
             self.expect("op", close, f"'{close}' to match the '{t.text}' at character {t.pos + 1}")
             return body if t.text == "{" else Paren(body, t.pos)
         if t.kind == "cmd":

@@ -43,7 +43,7 @@ _UNICODE = {
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
 }  # fmt: skip
-_OPS = set("+-*/=()[]{}_^',")
+_OPS = set("+-*/=()[]{}_^',>")  # '>' only in the unit step [z > 0]
 _WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
@@ -94,10 +94,10 @@ def tokenize(text: str) -> list[Token]:
                     end += 1
                 space, i = True, end
                 continue
-            if name == "mathbb":  # 𝟙_{>0}(z), the unit step as derive prints it
+            if name == "mathbb":  # 𝟙_{>0}(z), the unit step as derive printed it before [z > 0]
                 w = _STEP.match(text, end)
                 if w is None:
-                    raise fail(text, i, "\\mathbb is read only as the unit step \\mathbb{1}_{>0}(z)")
+                    raise fail(text, i, "\\mathbb is read only as the unit step \\mathbb{1}_{>0}(z), or write [z > 0]")
                 add("word", "step", i)
                 i = w.end()
                 continue
