@@ -151,8 +151,9 @@ def test_article004_worked_example_numbers(md):
 def test_vanishing_bound_is_exact_for_the_network(docs):
     v = docs["seed004"].vanishing
     assert v.layers == [(1, "\\sigma", "\\frac{1}{4}")]
-    assert v.bound.rhs == "\\frac{1}{4} \\lVert \\delta^{(2)}\\rVert_\\infty \\lVert w^{(2)}\\rVert_{1}"
-    # measured: |δ1| max 0.00204471 ≤ ¼ · max column-abs-sum of W2 (0.3) · |δ2| (0.0287307)
+    # from-to: the printed w^{(2)} is derive's W2 transposed, so the sum bounded is a row sum of w, its ∞-norm
+    assert v.bound.rhs == "\\frac{1}{4} \\lVert \\delta^{(2)}\\rVert_\\infty \\lVert w^{(2)}\\rVert_\\infty"
+    # measured: |δ1| max 0.00204471 ≤ ¼ · max row-abs-sum of the printed w2 (0.3) · |δ2| (0.0287307)
     (_, d2, _), (_, d1, bound) = v.measured
     assert d1 == pytest.approx(0.00204471402395086, rel=1e-9)
     assert bound == pytest.approx(0.25 * 0.3 * d2, rel=1e-12)

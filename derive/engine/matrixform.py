@@ -189,7 +189,7 @@ def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
 
 
 def general(d: Derivation) -> tuple[Equation, ...]:
-    """The four backprop equations for a symbolic layer l, as matrices."""
+    """The four backprop equations for a symbolic layer l, as matrices; three when the network has no biases."""
     ft = _from_to(d)
     s = d.sign
     grad = vec(Kind.NABLA_C, "L", None)
@@ -200,7 +200,8 @@ def general(d: Derivation) -> tuple[Equation, ...]:
             HadamardProduct(weight("l+1", None, ft).T * vec(Kind.DELTA, "l+1", None), _act_derivative("l", None)),
         ),
     ]
-    eqs.append(Equation(vec(Kind.DC_DB, "l", None), s * vec(Kind.DELTA, "l", None)))
+    if d.network.bias:
+        eqs.append(Equation(vec(Kind.DC_DB, "l", None), s * vec(Kind.DELTA, "l", None)))
     eqs.append(Equation(_weight_gradient("l", None, ft), s * _outer("l", None, ft)))
     return tuple(eqs)
 
@@ -268,7 +269,7 @@ def general_index(d: Derivation) -> tuple[Equation, ...]:
     """Article 001's statements for a symbolic layer l, neuron by neuron.
 
     δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jk} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jk} = ±δ^{(l)}_j a^{(l−1)}_k;
-    ∂C/∂b^{(l)}_j = ±δ^{(l)}_j; δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
+    ∂C/∂b^{(l)}_j = ±δ^{(l)}_j (only when the network has biases); δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
     δ^{(l)}_j = Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_j ∂a^{(l)}_j/∂z^{(l)}_j
               = (Σ_k W^{(l+1)}_{kj} δ^{(l+1)}_k) g'(z^{(l)}_j).
     """
@@ -280,11 +281,12 @@ def general_index(d: Derivation) -> tuple[Equation, ...]:
     n_next = _n(None, "l+1")
     chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
     back = sympy.Sum(w_next * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next)) * indexed(Kind.G_PRIME, "l", j)
+    bias = (Equation(Partial(cost, indexed(Kind.B, "l", j)), s * indexed(Kind.DELTA, "l", j)),)
     return (
         Equation(indexed(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
         Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
         Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", k)),
-        Equation(Partial(cost, indexed(Kind.B, "l", j)), s * indexed(Kind.DELTA, "l", j)),
+        *(bias if d.network.bias else ()),
         Equation(
             indexed(Kind.DELTA, "L", j), s * Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
         ),

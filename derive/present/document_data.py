@@ -102,6 +102,7 @@ class Vanishing:
     bound: Eq  # the bound on ||δ^{(1)}|| in terms of ||δ^{(L)}|| and the weights
     shrink_percent: int  # at least this much lost per layer with weights of norm 1
     measured: list[tuple[int, float, float]]  # (layer, ||δ^{(l)}||∞, bound at this point), from the example
+    norm: Eq  # the weight norm in the bound: the printed matrix's largest column (to-from) or row (from-to) sum
 
 
 @dataclass

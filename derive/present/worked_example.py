@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 from sympy import Basic, Matrix
 
-from derive.engine.forms import Kind, label_of, matrix
+from derive.engine.forms import Kind, Size, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Eq, ExampleRow, Vanishing
@@ -79,11 +79,18 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
 
 
 def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
-    """Article 004's remark made exact for squashing hidden layers, measured at the example when there is one."""
+    """Article 004's remark made exact for squashing hidden layers, measured at the example when there is one.
+
+    With derive's W^{(l+1)} (a row per neuron of layer l + 1), δ^{(l)}_i = g′(z^{(l)}_i) Σ_k W^{(l+1)}_{ki} δ^{(l+1)}_k,
+    so ‖δ^{(l)}‖∞ ≤ max g′ · max_i Σ_k |W^{(l+1)}_{ki}| · ‖δ^{(l+1)}‖∞: the largest column sum of W, its induced
+    1-norm ‖W‖₁ = ‖Wᵀ‖∞. The matrix a from-to document prints is Wᵀ, whose largest row sum is that same number, its
+    induced ∞-norm; the norm is named for the matrix printed.
+    """
     net, L = rec.network, rec.depth
     squashing = [layer for layer in range(1, L) if net.activation(layer).squashing]
     if not squashing:
         return None
+    which = r"\infty" if net.notation.index_order == "from_to" else "{1}"
 
     def norm(expr: Basic, which: str) -> sympy.Symbol:  # one symbol, so the printer keeps it whole in products
         return sympy.Symbol(rf"\lVert {tex(expr)}\rVert_{which}")
@@ -94,7 +101,7 @@ def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
         act = net.activation(layer)
         b = act.derivative_bound
         layers.append((layer, act.latex, tex(b)))
-        bound = b * norm(matrix(Kind.W, layer + 1), "{1}") * bound
+        bound = b * norm(matrix(Kind.W, layer + 1), which) * bound
     measured = []
     if sample is not None:
         upper = float(np.abs(sample.deltas[L]).max())
@@ -106,11 +113,14 @@ def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
             measured.append((layer, actual, upper))
     per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
     first = norm(rec.names.layers[1].delta, r"\infty")
+    i, k = sympy.symbols("i k", integer=True, positive=True)
+    sums = sympy.Sum(sympy.Abs(indexed(Kind.W, "l+1", k, i)), (k, 1, Size("l+1")))  # printed w_{ik} when from-to
     return Vanishing(
         list(reversed(layers)),
         Eq(tex(first), r"\le", tex(bound)),
         round(100 * (1 - per_layer)),
         measured,
+        Eq(tex(norm(matrix(Kind.W, "l+1"), which)), "=", rf"\max_{{{tex(i)}}} {tex(sums)}"),
     )
 
 
