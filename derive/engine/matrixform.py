@@ -117,10 +117,26 @@ def backprop_in(layer: Layer, d: Derivation | None, conv: Convention | None = No
     return weight(_shift(layer, 1), d, from_to).T * vec(Kind.DELTA, _shift(layer, 1), d)
 
 
-def _through_activation(layer: Layer, d: Derivation | None, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
-    if d is not None and not d.network.activation(layer).elementwise:
+def _through(layer: Layer, d: Derivation | None, inner: sympy.MatrixExpr, jacobian: bool) -> sympy.MatrixExpr:
+    """``inner`` taken back through layer l's activation: J^T inner with the Jacobian, else inner ⊙ g'."""
+    if jacobian:
         return _jacobian(layer, d).T * inner
     return HadamardProduct(inner, _act_derivative(layer, d))
+
+
+def _through_activation(layer: int, d: Derivation, inner: sympy.MatrixExpr) -> sympy.MatrixExpr:
+    return _through(layer, d, inner, not d.network.activation(layer).elementwise)
+
+
+def general_coupling(d: Derivation) -> tuple[bool, bool]:
+    """Whether the general forms go through the Jacobian: (the output layer L, the hidden layers l < L).
+
+    True where a layer-valued activation (a_i depending on every z_k) is the output, or among the hidden
+    layers. The Jacobian form holds for every activation (for an elementwise one ∂a/∂z is the diagonal
+    matrix of g'), the ⊙ g' form only for elementwise ones.
+    """
+    acts = [d.network.activation(layer) for layer in range(1, d.L + 1)]
+    return not acts[-1].elementwise, not all(act.elementwise for act in acts[:-1])
 
 
 def forward(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
@@ -189,16 +205,20 @@ def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
 
 
 def general(d: Derivation) -> tuple[Equation, ...]:
-    """The four backprop equations for a symbolic layer l, as matrices; three when the network has no biases."""
+    """The backprop equations for a symbolic layer l as matrices, true for ``d``'s activations (∂C/∂b with biases only).
+
+    δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) and δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}) hold only for
+    elementwise activations; where a layer-valued one (softmax) is the output, or among the hidden
+    layers, that equation is written with the Jacobian: ±(∂a/∂z)^T ∇_a C, (∂a/∂z)^T (W^T δ).
+    """
     ft = _from_to(d)
     s = d.sign
+    out_coupled, hidden_coupled = general_coupling(d)
     grad = vec(Kind.NABLA_C, "L", None)
+    back = weight("l+1", None, ft).T * vec(Kind.DELTA, "l+1", None)
     eqs = [
-        Equation(vec(Kind.DELTA, "L", None), s * HadamardProduct(grad, _act_derivative("L", None))),
-        Equation(
-            vec(Kind.DELTA, "l", None),
-            HadamardProduct(weight("l+1", None, ft).T * vec(Kind.DELTA, "l+1", None), _act_derivative("l", None)),
-        ),
+        Equation(vec(Kind.DELTA, "L", None), s * _through("L", None, grad, out_coupled)),
+        Equation(vec(Kind.DELTA, "l", None), _through("l", None, back, hidden_coupled)),
     ]
     if d.network.bias:
         eqs.append(Equation(vec(Kind.DC_DB, "l", None), s * vec(Kind.DELTA, "l", None)))
@@ -266,30 +286,46 @@ def holds(eq: Equation, d: Derivation) -> bool:
 
 
 def general_index(d: Derivation) -> tuple[Equation, ...]:
-    """Article 001's statements for a symbolic layer l, neuron by neuron.
+    """Article 001's statements for a symbolic layer l, neuron by neuron, true for ``d``'s activations.
 
     δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jk} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jk} = ±δ^{(l)}_j a^{(l−1)}_k;
     ∂C/∂b^{(l)}_j = ±δ^{(l)}_j (only when the network has biases); δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
     δ^{(l)}_j = Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_j ∂a^{(l)}_j/∂z^{(l)}_j
               = (Σ_k W^{(l+1)}_{kj} δ^{(l+1)}_k) g'(z^{(l)}_j).
+    Where a layer-valued activation (softmax) couples the output layer, or a hidden layer, a_i depends on
+    every z_j of its layer, and those two statements sum over the layer's outputs instead:
+    δ^{(L)}_j = ±Σ_k ∂a^{(L)}_k/∂z^{(L)}_j ∂C/∂a^{(L)}_k and
+    δ^{(l)}_j = Σ_i ∂a^{(l)}_i/∂z^{(l)}_j Σ_k W^{(l+1)}_{ki} δ^{(l+1)}_k.
     """
-    j, k = sympy.symbols("j k", integer=True, positive=True)
+    i, j, k = sympy.symbols("i j k", integer=True, positive=True)
 
     s, cost = d.sign, sym.COST
+    out_coupled, hidden_coupled = general_coupling(d)
     z_l, z_next, a_l = indexed(Kind.Z, "l", j), indexed(Kind.Z, "l+1", k), indexed(Kind.A, "l", j)
-    w_l, w_next = indexed(Kind.W, "l", j, k), indexed(Kind.W, "l+1", k, j)
+    w_l = indexed(Kind.W, "l", j, k)
     n_next = _n(None, "l+1")
-    chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
-    back = sympy.Sum(w_next * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next)) * indexed(Kind.G_PRIME, "l", j)
+    if out_coupled:
+        a_out, z_out = indexed(Kind.A, "L", k), indexed(Kind.Z, "L", j)
+        output = sympy.Sum(Partial(a_out, z_out) * Partial(cost, a_out), (k, 1, _n(None, "L")))
+    else:
+        output = Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
+    if hidden_coupled:
+        a_i = indexed(Kind.A, "l", i)
+        to_cost = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_i), (k, 1, n_next))
+        chain_back = sympy.Sum(to_cost * Partial(a_i, z_l), (i, 1, _n(None, "l")))
+        weighted = sympy.Sum(indexed(Kind.W, "l+1", k, i) * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next))
+        back = sympy.Sum(Partial(a_i, z_l) * weighted, (i, 1, _n(None, "l")))
+    else:
+        chain_back = sympy.Sum(Partial(cost, z_next) * Partial(z_next, a_l) * Partial(a_l, z_l), (k, 1, n_next))
+        weighted = sympy.Sum(indexed(Kind.W, "l+1", k, j) * indexed(Kind.DELTA, "l+1", k), (k, 1, n_next))
+        back = weighted * indexed(Kind.G_PRIME, "l", j)
     bias = (Equation(Partial(cost, indexed(Kind.B, "l", j)), s * indexed(Kind.DELTA, "l", j)),)
     return (
         Equation(indexed(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
         Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
         Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", k)),
         *(bias if d.network.bias else ()),
-        Equation(
-            indexed(Kind.DELTA, "L", j), s * Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
-        ),
+        Equation(indexed(Kind.DELTA, "L", j), s * output),
         Equation(indexed(Kind.DELTA, "l", j), s * chain_back),
         Equation(indexed(Kind.DELTA, "l", j), back),
     )

@@ -199,6 +199,12 @@ class _Builder:
             check,
         )
 
+    def layer_valued(self) -> list[str]:
+        """The activations whose a_i depends on every z_k of the layer: the general forms go through their Jacobian."""
+        names = [layer.activation for layer in self.net.layers]
+        coupled = [name for k, name in enumerate(names, start=1) if not self.net.activation(k).elementwise]
+        return list(dict.fromkeys(coupled))
+
     # ------------------------------------------------------- the example's numbers
     def numbers(self) -> tuple[list[ExampleRow], float | None, Vanishing | None]:
         """The worked example's rows, the report's finite-difference agreement there, and the vanishing bound."""
@@ -257,6 +263,7 @@ class _Builder:
             example_check=example_check,
             learning_rate=self.tex(number(net.example.learning_rate)) if net.example else None,
             vanishing=vanishing_bound,
+            layer_valued=self.layer_valued(),
         )
 
 

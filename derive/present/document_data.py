@@ -144,3 +144,5 @@ class Document:
     example_check: float | None = None
     learning_rate: str | None = None
     vanishing: Vanishing | None = None
+    # The activations (names, in layer order) that couple a layer, so that the general forms use the Jacobian.
+    layer_valued: list[str] = field(default_factory=list)
