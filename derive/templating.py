@@ -24,8 +24,17 @@ from pathlib import Path
 
 import jinja2
 
+from derive.errors import DeriveError
+
 TEMPLATES = Path(str(files("derive.templates")))
 LANGS = ("en", "zh")  # the languages every text for a person is written in
+
+
+def require_lang(lang: str) -> None:
+    """A one-line error naming ``--lang`` for a language derive does not write."""
+    if lang not in LANGS:
+        raise DeriveError(f"--lang: unknown value {lang!r}; choose from {', '.join(LANGS)}")
+
 
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from derive.about import TORCH_INSTALL
 from derive.check.gradients import DIGITS, CheckReport, ParameterCheck
-from derive.errors import DeriveError
 from derive.model.network import Network
-from derive.templating import ENV, LANGS
+from derive.templating import ENV, require_lang
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ def summarise(name: str, items: list[ParameterCheck]) -> GroupSummary:
 
 def format_report(net: Network, report: CheckReport, lang: str = "en") -> str:
     """One row per parameter array, the matrix-form rows, and ``N passed, M failed`` (no final newline)."""
-    if lang not in LANGS:
-        raise DeriveError(f"--lang: unknown value {lang!r}; choose from {', '.join(LANGS)}")
+    require_lang(lang)
     text = ENV.get_template(f"check/report_{lang}.j2").render(
         name=net.name,
         sizes=net.sizes,

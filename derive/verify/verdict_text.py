@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from derive.errors import DeriveError
-from derive.templating import ENV, LANGS
+from derive.templating import ENV, require_lang
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -40,14 +39,9 @@ def _notation(net: Network) -> dict[str, object]:
     }
 
 
-def _check_lang(lang: str) -> None:
-    if lang not in LANGS:
-        raise DeriveError(f"--lang: unknown value {lang!r}; choose from {', '.join(LANGS)}")
-
-
 def render(v: Verdict, lang: str = "en") -> str:
     """The verdict in ``lang`` (en or zh)."""
-    _check_lang(lang)
+    require_lang(lang)
     return ENV.get_template(f"verdict/verdict_{lang}.j2").render(v=v, n=_notation(v.network)).rstrip() + "\n"
 
 
@@ -67,7 +61,7 @@ class Row:
 
 def table(results: list[tuple[Entry, Verdict | None, str | None]], net: Network, lang: str = "en") -> str:
     """A table of verdicts with the closing line ``N passed, M failed``."""
-    _check_lang(lang)
+    require_lang(lang)
     rows = []
     for entry, v, error in results:
         status = "error" if error else ("right" if v else "wrong")
