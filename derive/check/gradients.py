@@ -105,7 +105,8 @@ def check(
     if net.example is not None:
         ex = net.example
         params = samples.check_params(net, ex.params)
-        report.example_fd_error = max(_finite_differences(d, fn, params, ex.x, ex.y).values())
+        # The same parameters as the batches' finite differences: every one, or the seeded sample past FD_PARAMETERS.
+        report.example_fd_error = max(_finite_differences(d, fn, params, ex.x, ex.y, fd_names).values())
     direct = _SymbolicCheck(d, rng) if symbolic else None
     for name in names:
         verdict = direct.verdict(name) if direct is not None else "skipped"
@@ -120,14 +121,15 @@ def check(
 
 def finite_difference_errors(d: Derivation, params: dict, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Every parameter's |finite difference − closed form| / max(1, |closed form|) at one sample."""
-    return _finite_differences(d, NumericFunctions(d), params, x, y)
+    return _finite_differences(d, NumericFunctions(d), params, x, y, set(d.parameters()))
 
 
 def _finite_differences(
-    d: Derivation, fn: NumericFunctions, params: dict, x: np.ndarray, y: np.ndarray
+    d: Derivation, fn: NumericFunctions, params: dict, x: np.ndarray, y: np.ndarray, names: set[str]
 ) -> dict[str, float]:
     sample = [(params, np.atleast_2d(x), np.atleast_2d(y))]
-    return {name: fd for name, (fd, _, _) in _numeric_errors(d, fn, sample, set(d.parameters()), False).items()}
+    errors = _numeric_errors(d, fn, sample, names, False)
+    return {name: fd for name, (fd, _, _) in errors.items() if fd is not None}
 
 
 def _numeric_errors(
