@@ -40,7 +40,6 @@ class Derivation(derivation.Derivation):
     def __init__(self, network: Network) -> None:
         super().__init__(network)
         self._numeric: NumericFunctions | None = None
-        self._shown: dict[str, Gradient] = {}
 
     def __repr__(self) -> str:
         return f"<Derivation {notebook.summary(self.network)}>"
@@ -53,10 +52,11 @@ class Derivation(derivation.Derivation):
 
     def parameter(self, name: str) -> Gradient:
         """The full derivation for one weight or bias (it shows itself in a notebook)."""
-        g = super().parameter(name)
-        if g.name not in self._shown:
-            self._shown[g.name] = Gradient(**{f.name: getattr(g, f.name) for f in fields(g)}, network=self.network)
-        return self._shown[g.name]
+        return super().parameter(name)  # type: ignore[return-value]: built by _build_parameter below
+
+    def _build_parameter(self, layer: int, i: int, j: int | None) -> Gradient:
+        g = super()._build_parameter(layer, i, j)
+        return Gradient(**{f.name: getattr(g, f.name) for f in fields(g)}, network=self.network)
 
     def steps(self) -> list[Step]:
         """The derivation in reading order (every neuron and parameter: use on small networks)."""
