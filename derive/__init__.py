@@ -3,6 +3,7 @@
 from derive.about import __version__
 from derive.api import Derivation, derive
 from derive.errors import DeriveError, ParameterError, SpecError
+from derive.model.document import DocumentOptions
 from derive.model.network import Example, Layer, Network
 from derive.model.notation import Notation
 from derive.model.spec import load, loads
@@ -10,6 +11,7 @@ from derive.model.spec import load, loads
 __all__ = [
     "Derivation",
     "DeriveError",
+    "DocumentOptions",
     "Example",
     "Layer",
     "Network",

@@ -97,10 +97,10 @@ def test_the_notation_table_has_no_bias_column(bias_free, with_bias, name):
 
 def test_the_general_forms_are_three_without_biases(bias_free, with_bias):
     text = bias_free["seed004"]["md"]
-    assert "### Any layer: the three equations" in text and "four" not in text
-    assert "### 任意一层：三个基本方程" in bias_free["seed004"]["zh.md"]
-    assert "### Any layer: the four equations" in with_bias["md"]
-    assert "### 任意一层：四个基本方程" in with_bias["zh.md"]
+    assert "## Any layer: the three equations" in text and "four" not in text
+    assert "## 任意一层：三个基本方程" in bias_free["seed004"]["zh.md"]
+    assert "## Any layer: the four equations" in with_bias["md"]
+    assert "## 任意一层：四个基本方程" in with_bias["zh.md"]
     # the checks table: weight gradients only
     assert "| weight gradients, layer 1 |" in text and "| 第 1 层权重的梯度 |" in bias_free["seed004"]["zh.md"]
     assert "| weight and bias gradients, layer 1 |" in with_bias["md"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from derive.errors import SpecError
 from derive.model import limits
+from derive.model.document import DocumentOptions
 from derive.model.notation import Notation
 from derive.rules import activations, losses
 from derive.rules.faces import Activation, Loss
@@ -55,11 +56,14 @@ class Network:
     notation: Notation = field(default_factory=Notation)
     example: Example | None = None
     title_zh: str = ""  # the title of Chinese documents (default: ``title``)
+    document: DocumentOptions = field(default_factory=DocumentOptions)
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, (tuple, list)):
             raise SpecError(f"layer: must be a sequence of derive.Layer, got {self.layers!r}")
         object.__setattr__(self, "layers", tuple(self.layers))
+        if not isinstance(self.document, DocumentOptions):
+            raise SpecError(f"document: expected a derive.DocumentOptions, got {type(self.document).__name__}")
         if not isinstance(self.notation, Notation):
             raise SpecError(f"notation: expected a derive.Notation, got {type(self.notation).__name__}")
         if not isinstance(self.name, str) or not _STEM.match(self.name):

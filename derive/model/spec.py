@@ -6,6 +6,7 @@ Every problem becomes one :class:`SpecError` line naming the file and the key.
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import numpy as np
 
 from derive.errors import SpecError
 from derive.files import read_text
+from derive.model.document import DocumentOptions
 from derive.model.network import Example, Layer, Network
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
 
-TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example"}
+TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"}
+DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
@@ -104,11 +107,26 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         slope = _typed(raw["slope"], (int, float), f"{where}slope") if "slope" in raw else None
         layers.append(Layer(units, activation, float(slope) if slope is not None else None))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
-    net = Network(inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh)
+    document = _document(_typed(data.get("document", {}), dict, "document"))
+    net = Network(inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh, document=document)
     if "example" in data:
         example = _example(_typed(data["example"], dict, "example"), net)
-        net = Network(inputs, tuple(layers), loss, bias, name, title, notation, example, title_zh=title_zh)
+        net = replace(net, example=example)
     return net
+
+
+def _document(table: dict[str, Any]) -> DocumentOptions:
+    _unknown(table, DOCUMENT_KEYS, "document.")
+    values: dict[str, Any] = {}
+    for key in ("sections", "appendix"):
+        if key in table:
+            keys = _typed(table[key], list, f"document.{key}")
+            for k, item in enumerate(keys, start=1):
+                _typed(item, str, f"document.{key}[{k}]")
+            values[key] = tuple(keys)
+    if "detail" in table:
+        values["detail"] = _typed(table["detail"], str, "document.detail")
+    return DocumentOptions(**values)
 
 
 def _notation(table: dict[str, Any]) -> Notation:

@@ -223,7 +223,7 @@ class _Builder:
         general_index = self.eqs(rec.general.index)
         output_delta, output_delta_matrix = self.output_delta()
         example, example_check, vanishing_bound = self.numbers()
-        return Document(
+        doc = Document(
             name=net.name,
             title=net.title or net.name,
             title_zh=net.title_zh or net.title or net.name,
@@ -264,7 +264,12 @@ class _Builder:
             learning_rate=self.tex(number(net.example.learning_rate)) if net.example else None,
             vanishing=vanishing_bound,
             layer_valued=self.layer_valued(),
+            detail=net.document.detail,
         )
+        shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
+        doc.sections = [key for key in net.document.sections if shown.get(key, True)]
+        doc.appendix = [key for key in net.document.appendix if shown.get(key, True)]
+        return doc
 
 
 def build(d: Derivation, report: CheckReport | None = None) -> Document:

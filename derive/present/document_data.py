@@ -146,3 +146,8 @@ class Document:
     vanishing: Vanishing | None = None
     # The activations (names, in layer order) that couple a layer, so that the general forms use the Jacobian.
     layer_valued: list[str] = field(default_factory=list)
+    # The sections of the body and of the appendix, in order (keys of derive.model.document.SECTIONS), those
+    # that have something to show; and the detail of the gradients ("compact" or "full").
+    sections: list[str] = field(default_factory=list)
+    appendix: list[str] = field(default_factory=list)
+    detail: str = "compact"
