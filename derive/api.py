@@ -33,6 +33,9 @@ class Gradient(ParameterGradient):
     def _repr_markdown_(self) -> str:
         return self._repr_latex_()
 
+    def _repr_html_(self) -> str:
+        return notebook.gradient_html(self, self.network)
+
 
 class Derivation(derivation.Derivation):
     """The backpropagation derivation of one network, with its checks, documents and NumPy code."""
@@ -49,6 +52,9 @@ class Derivation(derivation.Derivation):
 
     def _repr_markdown_(self) -> str:
         return notebook.derivation_markdown(self)
+
+    def _repr_html_(self) -> str:
+        return notebook.derivation_html(self)
 
     def parameter(self, name: str) -> Gradient:
         """The full derivation for one weight or bias (it shows itself in a notebook)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import tomllib
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
@@ -61,3 +63,25 @@ def test_a_verdict_shows_right_or_wrong_and_the_correct_form() -> None:
     assert shown.startswith("**wrong**") and f"$${wrong.correct}$$" in shown and "why:" in shown
     right = verify(net, "delta2", r"(y - \hat y)\hat y(1-\hat y)")
     assert repr(right).startswith("<Verdict right: delta2 = ") and right._repr_markdown_().startswith("**right**")
+
+
+def test_html_shows_mathml_in_the_readers_notation() -> None:
+    # Jupyter prefers text/html: it must hold MathML (no MathJax needed), never derive's names like W2[1,2].
+    to_from = derive.derive(derive.load("examples/seed003.toml"))
+    from_to = derive.derive(derive.load("examples/seed004.toml"))
+    sub = "<msubsup><mi>{}</mi><mrow><mn>{}</mn></mrow>"
+    assert sub.format("W", "12") in to_from.parameter("W2[1,2]")._repr_html_()
+    assert sub.format("w", "21") in from_to.parameter("W2[1,2]")._repr_html_()
+    for d in (to_from, from_to):
+        page = d._repr_html_()
+        assert page.startswith(f"<p><b>{expected_summary(Path(f'examples/{d.network.name}.toml'))}</b></p>")
+        # δ at the output, the hidden δ's, ∂/∂W and ∂/∂b of every layer: one table row each.
+        rows = 1 + (d.L - 1) + d.L * (2 if d.network.bias else 1)
+        assert page.count("<mtr>") == rows and "W2[" not in page and "delta" not in page
+
+
+def test_a_verdict_shows_itself_as_html() -> None:
+    wrong = verify(derive.load("examples/seed004.toml"), "delta2", r"(\hat y - y)")
+    shown = wrong._repr_html_()
+    assert shown.startswith('<p><b>wrong</b></p>\n<math display="block">')
+    assert f"<pre>{html.escape(wrong.text())}</pre>" in shown and "why:" in shown

@@ -8,11 +8,13 @@ derive's own names say ``W2[1,1]``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape
 
 from derive.engine.derivation import Derivation
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.model.network import Network
+from derive.present import mathml
 from derive.present.document import RELATIONS
 from derive.present.latex import latex
 from derive.rules import symbols as sym
@@ -35,10 +37,20 @@ def short(text: str) -> str:
     return one if len(one) <= SHORT else one[: SHORT - 1] + "…"
 
 
+def _rows(equations: Iterable[Equation], net: Network) -> list[tuple[str, str, str]]:
+    return [(latex(e.lhs, net), RELATIONS[e.relation], latex(e.rhs, net)) for e in equations]
+
+
 def aligned(equations: Iterable[Equation], net: Network) -> str:
     """Equations as one LaTeX ``aligned`` block, each on its own row, relations lined up."""
-    rows = [rf"{latex(e.lhs, net)} &{RELATIONS[e.relation]} {latex(e.rhs, net)}" for e in equations]
+    rows = [rf"{lhs} &{rel} {rhs}" for lhs, rel, rhs in _rows(equations, net)]
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def html(title: str | None, equations: Iterable[Equation], net: Network) -> str:
+    """The equations as MathML, which browsers (and so Jupyter) show without MathJax, under a bold title."""
+    head = f"<p><b>{escape(title)}</b></p>\n" if title else ""
+    return f"{head}{mathml.rows(_rows(equations, net))}\n"
 
 
 def matrix_equations(d: Derivation) -> list[Equation]:
@@ -58,6 +70,10 @@ def derivation_markdown(d: Derivation) -> str:
     return f"**{summary(d.network)}**\n\n" + derivation_latex(d) + "\n"
 
 
+def derivation_html(d: Derivation) -> str:
+    return html(summary(d.network), matrix_equations(d), d.network)
+
+
 def gradient_equations(g: ParameterGradient) -> list[Equation]:
     """∂C/∂θ: the chain as written, the product with δ, and the closed form."""
     lhs = Partial(sym.COST, g.symbol)
@@ -66,3 +82,12 @@ def gradient_equations(g: ParameterGradient) -> list[Equation]:
 
 def gradient_latex(g: ParameterGradient, net: Network) -> str:
     return "$$" + aligned(gradient_equations(g), net) + "$$"
+
+
+def gradient_html(g: ParameterGradient, net: Network) -> str:
+    return html(None, gradient_equations(g), net)  # its first row names it, in the reader's notation
+
+
+def verdict_html(right: bool, correct: str, text: str) -> str:
+    """A verdict: right or wrong in bold, the correct form as MathML, then the whole answer as text."""
+    return f"<p><b>{'right' if right else 'wrong'}</b></p>\n{mathml.block(correct)}\n<pre>{escape(text)}</pre>\n"

@@ -34,6 +34,7 @@ from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
 from derive.engine.record import Record
 from derive.model.network import Network
 from derive.present.latex import latex
+from derive.present import notebook
 from derive.present.notebook import short
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -109,6 +110,9 @@ class Verdict:
     def _repr_markdown_(self) -> str:
         """The verdict in a notebook: right or wrong, the correct form as math, then the whole answer."""
         return f"**{'right' if self.right else 'wrong'}**\n\n$${self.correct}$$\n\n```text\n{self.text()}```\n"
+
+    def _repr_html_(self) -> str:
+        return notebook.verdict_html(self.right, self.correct, self.text())
 
     @property
     def codes(self) -> tuple[str, ...]:
