@@ -33,8 +33,8 @@ from sympy import Expr, Symbol
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
 from derive.engine.record import Record
 from derive.model.network import Network
-from derive.present.latex import latex
 from derive.present import notebook
+from derive.present.latex import latex
 from derive.present.notebook import short
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
