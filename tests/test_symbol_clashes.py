@@ -26,12 +26,15 @@ import re
 from pathlib import Path
 
 import pytest
+import test_glyphs as glyphs
 
 import derive
 from derive.model import spec
 from derive.model.notation import Notation
 from derive.present import document
+from derive.present.latex import latex
 from derive.present.render import render_document
+from derive.rules import symbols as sym
 from derive.verify.verdict import verify
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -124,6 +127,23 @@ def test_the_crowded_network_takes_greek_letters(docs) -> None:
     # nodes x, z are inputs; a, o hidden; b, e outputs
     assert r"\zeta_{a} &= w_{ax} \xi_{x} + w_{az} \xi_{z} + \beta_{a}" in text
     assert r"\alpha_{a} &= \sigma\left(\zeta_{a}\right)" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"], ids=["pdflatex", "xelatex-ctex"])
+def test_the_respellings_compile_to_their_glyphs(tmp_path: Path, lang: str, monkeypatch) -> None:
+    """ξ, ζ, α, β and ε as the printer writes them, compiled under the document's preamble (tests/test_glyphs.py)."""
+    greek = {"xi": "ξ", "zeta": "ζ", "alpha": "α", "beta": "β", "varepsilon": "ε"}
+    monkeypatch.setattr(glyphs, "SYMBOLS", {**glyphs.SYMBOLS, **greek})
+    net = spec.loads(CROWDED)
+    formulas = [latex(e, net) for e in (sym.x(1), sym.z(1, 1), sym.a(1, 1), sym.b(1, 1), sym.error(1, 1))]
+    assert [f.split("_")[0] for f in formulas] == [rf"\{name}" for name in greek]
+    pages, _, log = glyphs.compile_pages(tmp_path, lang, formulas)
+    assert glyphs.pdf.log_problems(log) == []
+    problems = {
+        tex: found for tex, page in zip(formulas, pages, strict=True) if (found := glyphs.glyph_problems(tex, page))
+    }
+    assert problems == {}
 
 
 def test_a_node_letter_cannot_be_the_weight_target_cost_or_output_letter() -> None:
