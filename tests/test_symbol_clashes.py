@@ -146,15 +146,19 @@ def test_the_respellings_compile_to_their_glyphs(tmp_path: Path, lang: str, monk
     assert problems == {}
 
 
-def test_a_node_letter_cannot_be_the_weight_target_cost_or_output_letter() -> None:
+def test_a_node_letter_cannot_be_a_letter_with_a_meaning_of_its_own() -> None:
+    """The weight's, target's, cost's and output's letters, and the general forms' indices, are not node letters."""
     for kwargs, taken in (
-        ({"weight": "w", "letters": ("a", "w")}, "weight"),
-        ({"target": "t", "letters": ("t", "b")}, "target"),
-        ({"cost": "E", "letters": ("E", "b")}, "cost"),
-        ({"output": "o", "letters": ("o", "b")}, "output"),
+        ({"weight": "w", "letters": ("a", "w")}, "the weight"),
+        ({"target": "t", "letters": ("t", "b")}, "the target"),
+        ({"cost": "E", "letters": ("E", "b")}, "the cost"),
+        ({"output": "o", "letters": ("o", "b")}, "the output"),
+        ({"letters": ("a", "k")}, "a neuron index"),
+        ({"index_order": "from_to", "letters": ("r", "b")}, "a neuron index"),
     ):
-        with pytest.raises(derive.SpecError, match=f"notation.letters: .* is the {taken}'s letter"):
+        with pytest.raises(derive.SpecError, match=f"notation.letters: '.*' already names {taken}"):
             Notation(**kwargs)
+    assert Notation(letters=("a", "o", "b")).spelled("a") == r"\alpha"  # o too names a node: the last spelling
 
 
 @pytest.mark.parametrize("name", ["seed000", "crowded"])

@@ -58,8 +58,9 @@ class Notation:
     with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
     target's letter. output: how the network's output a^{(L)} is written.
     letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters,
-    none of them the weight's, the target's, the cost's or the output's letter. A quantity whose letter
-    names a node is spelled otherwise (:meth:`spelled`: the activation a as o, the bias b as β).
+    none of them the weight's, the target's, the cost's, the output's or a general form's index letter. A
+    quantity whose letter names a node is spelled otherwise (:meth:`spelled`: the activation a as o, the bias
+    b as β).
     """
 
     weight: str = "W"
@@ -82,11 +83,13 @@ class Notation:
             raise SpecError('notation.output: "y" needs another target letter (target = "t")')
         if len(set(self.letters)) != len(self.letters):
             raise SpecError("notation.letters: each node needs its own letter")
-        taken = {self.weight_text: "weight", self.target: "target", self.cost: "cost"}
-        taken |= {OUTPUT_LETTERS[self.output]: "output"} if self.output in OUTPUT_LETTERS else {}
+        # Letters with a meaning of their own: a node's letter would stand beside them, as a subscript like an index.
+        taken = {self.weight_text: "the weight", self.target: "the target", self.cost: "the cost"}
+        taken |= {OUTPUT_LETTERS[self.output]: "the output"} if self.output in OUTPUT_LETTERS else {}
+        taken |= {i: "a neuron index of the general forms" for i in INDEX_LETTERS[self.index_order].values()}
         for letter in self.letters:
             if letter in taken:
-                raise SpecError(f"notation.letters: {letter!r} is the {taken[letter]}'s letter; give the node another")
+                raise SpecError(f"notation.letters: {letter!r} already names {taken[letter]}; give the node another")
 
     @property
     def weight_latex(self) -> str:
