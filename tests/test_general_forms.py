@@ -324,8 +324,8 @@ def test_seed003_markdown_no_longer_prints_the_false_output_form(derivations) ->
             in text
         )
         assert (
-            r"\delta^{(L)}_{j} &= \sum_{k=1}^{n^{(L)}} \frac{\partial a^{(L)}_{k}}{\partial z^{(L)}_{j}} "
-            r"\frac{\partial J}{\partial a^{(L)}_{k}}" in text
+            r"\delta^{(L)}_{i} &= \sum_{r=1}^{n^{(L)}} \frac{\partial a^{(L)}_{r}}{\partial z^{(L)}_{i}} "
+            r"\frac{\partial J}{\partial a^{(L)}_{r}}" in text  # i of layer L, r another of it (test_symbol_clashes)
         )
         # the hidden layer is ReLU: its recursion keeps the elementwise form
         assert r"\odot g'\left(z^{(l)}\right)" in text

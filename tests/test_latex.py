@@ -36,7 +36,7 @@ def test_letters_name_nodes():
     assert latex(sym.W(1, 1, 2), n) == "w_{cb}"
     assert latex(sym.W(2, 2, 1), n) == "w_{fc}"
     assert latex(sym.x(2), n) == "x_{b}"
-    assert latex(sym.a(1, 2), n) == "a_{d}"
+    assert latex(sym.a(1, 2), n) == "o_{d}"  # a names a node: the activation is o (tests/test_symbol_clashes.py)
     assert latex(sym.z(2, 1), n) == "z_{e}"
     assert latex(sym.y(2), n) == "y_{f}"
 
@@ -67,12 +67,13 @@ def test_general_index_form_follows_article_001():
     n = net((2, 3, 2), ("sigmoid", "sigmoid"), "squared_error", weight="theta")
     eqs = matrixform.general_index(derive.derive(n))
     text = [f"{latex(e.lhs, n)} {e.relation} {latex(e.rhs, n)}" for e in eqs]
-    assert text[0] == r"\delta^{(l)}_{j} := \frac{\partial C}{\partial z^{(l)}_{j}}"
-    assert text[2] == r"\frac{\partial C}{\partial \theta^{(l)}_{jk}} = a^{(l-1)}_{k} \delta^{(l)}_{j}"
+    # to-from: i counts layer l, j layer l − 1, k layer l + 1 (tests/test_symbol_clashes.py)
+    assert text[0] == r"\delta^{(l)}_{i} := \frac{\partial C}{\partial z^{(l)}_{i}}"
+    assert text[2] == r"\frac{\partial C}{\partial \theta^{(l)}_{ij}} = a^{(l-1)}_{j} \delta^{(l)}_{i}"
     assert text[-1] == (
-        r"\delta^{(l)}_{j} = g'\left(z^{(l)}_{j}\right) \sum_{k=1}^{n^{(l+1)}} \theta^{(l+1)}_{kj} \delta^{(l+1)}_{k}"
+        r"\delta^{(l)}_{i} = g'\left(z^{(l)}_{i}\right) \sum_{k=1}^{n^{(l+1)}} \theta^{(l+1)}_{ki} \delta^{(l+1)}_{k}"
     )
     flipped = net((2, 3, 2), ("sigmoid", "sigmoid"), "squared_error", index_order="from_to", delta="error")
     eqs = matrixform.general_index(derive.derive(flipped))
     assert latex(eqs[-1].rhs, flipped).endswith(r"W^{(l+1)}_{jk} \delta^{(l+1)}_{k}")
-    assert latex(eqs[2].rhs, flipped) == r"- a^{(l-1)}_{k} \delta^{(l)}_{j}"
+    assert latex(eqs[2].rhs, flipped) == r"- a^{(l-1)}_{i} \delta^{(l)}_{j}"

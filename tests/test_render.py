@@ -19,6 +19,7 @@ GITHUB_MACROS = {
     "frac", "left", "right", "partial", "sigma", "delta", "eta", "theta", "hat", "mathsf", "odot", "nabla", "sum",
     "operatorname", "mathbb", "begin", "end", "log", "le", "leftarrow", "in", "times", "cdot", "lVert", "rVert",
     "bar", "max", "infty", "dots", "text", "tanh", "exp",
+    "alpha", "beta", "varepsilon", "xi", "zeta",  # quantities whose letter names a node (Notation.spelled)
 }  # fmt: skip
 
 
@@ -66,16 +67,18 @@ def test_article000_steps_in_order(md):
     _in_order(
         text,
         [
-            "z_{c} &= w_{ca} x_{a} + w_{cb} x_{b} + b_{c}",
-            "a_{c} &= \\sigma\\left(z_{c}\\right)",
-            "z^{(1)} &= w^{(1)} x + b^{(1)}",
-            "E = \\frac{1}{2} \\left(y_{e} - a_{e}\\right)^{2} + \\frac{1}{2} \\left(y_{f} - a_{f}\\right)^{2}",
-            "e_{c} &= \\frac{w_{ec} e_{e}}{w_{ec} + w_{ed}} + \\frac{w_{fc} e_{f}}{w_{fc} + w_{fd}}",
+            # a, b and e name nodes: the activation is o, the bias β, the shared error ε (test_symbol_clashes)
+            "z_{c} &= w_{ca} x_{a} + w_{cb} x_{b} + \\beta_{c}",
+            "o_{c} &= \\sigma\\left(z_{c}\\right)",
+            "z^{(1)} &= w^{(1)} x + \\beta^{(1)}",
+            "E = \\frac{1}{2} \\left(y_{e} - o_{e}\\right)^{2} + \\frac{1}{2} \\left(y_{f} - o_{f}\\right)^{2}",
+            "\\varepsilon_{c} &= \\frac{w_{ec} \\varepsilon_{e}}{w_{ec} + w_{ed}} "
+            "+ \\frac{w_{fc} \\varepsilon_{f}}{w_{fc} + w_{fd}}",
             "denominators",
-            "\\frac{\\partial E}{\\partial w_{ec}} = \\frac{\\partial E}{\\partial a_{e}} "
-            "\\frac{\\partial a_{e}}{\\partial z_{e}} \\frac{\\partial z_{e}}{\\partial w_{ec}}",
-            "\\frac{\\partial E}{\\partial b_{e}}",
-            "\\frac{\\partial E}{\\partial w_{ca}} = \\left(\\frac{\\partial E}{\\partial a_{e}}",
+            "\\frac{\\partial E}{\\partial w_{ec}} = \\frac{\\partial E}{\\partial o_{e}} "
+            "\\frac{\\partial o_{e}}{\\partial z_{e}} \\frac{\\partial z_{e}}{\\partial w_{ec}}",
+            "\\frac{\\partial E}{\\partial \\beta_{e}}",
+            "\\frac{\\partial E}{\\partial w_{ca}} = \\left(\\frac{\\partial E}{\\partial o_{e}}",
             "w^{(1)} &\\leftarrow w^{(1)} - \\eta \\frac{\\partial E}{\\partial w^{(1)}}",
         ],
     )
@@ -86,10 +89,10 @@ def test_article001_delta_then_recursion(md):
     _in_order(
         text,
         [
-            "\\delta^{(l)}_{j} := \\frac{\\partial C}{\\partial z^{(l)}_{j}}",
+            "\\delta^{(l)}_{i} := \\frac{\\partial C}{\\partial z^{(l)}_{i}}",
             "computed backwards",
-            "\\frac{\\partial C}{\\partial \\theta^{(l)}_{jk}} &= \\frac{\\partial C}{\\partial z^{(l)}_{j}} "
-            "\\frac{\\partial z^{(l)}_{j}}{\\partial \\theta^{(l)}_{jk}}",
+            "\\frac{\\partial C}{\\partial \\theta^{(l)}_{ij}} &= \\frac{\\partial C}{\\partial z^{(l)}_{i}} "
+            "\\frac{\\partial z^{(l)}_{i}}{\\partial \\theta^{(l)}_{ij}}",
             "\\delta^{(l)} &= \\left(\\left(\\theta^{(l+1)}\\right)^{\\mathsf T} \\delta^{(l+1)}\\right) \\odot "
             "g'\\left(z^{(l)}\\right)",
         ],

@@ -125,9 +125,9 @@ def test_the_norm_named_is_the_printed_matrix_s_and_gives_the_number(case):
 def test_the_definition_sums_the_printed_rows_or_columns(case):
     order, doc = case
     norm = doc.vanishing.norm
-    if order == "from_to":  # w_{ik} from neuron i: the sum over the second index, a row of w
+    if order == "from_to":  # w_{jk} from neuron j of layer l: the sum over the second index, a row of w
         assert norm.lhs == r"\lVert w^{(l+1)}\rVert_\infty"
-        assert norm.rhs == r"\max_{i} \sum_{k=1}^{n^{(l+1)}} \left|{w^{(l+1)}_{ik}}\right|"
+        assert norm.rhs == r"\max_{j} \sum_{k=1}^{n^{(l+1)}} \left|{w^{(l+1)}_{jk}}\right|"
     else:  # W_{ki} into neuron k: the sum over the first index, a column of W
         assert norm.lhs == r"\lVert w^{(l+1)}\rVert_{1}"
         assert norm.rhs == r"\max_{i} \sum_{k=1}^{n^{(l+1)}} \left|{w^{(l+1)}_{ki}}\right|"

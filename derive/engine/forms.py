@@ -69,6 +69,29 @@ class Size(Symbol):
         return ((self.layer,), {})
 
 
+class Index(Symbol):
+    """A neuron index of the general forms, named by the neurons it counts, never by a letter.
+
+    ``current``: layer l's (or L's) own neuron, whose δ is stated; ``previous``: a neuron of layer l − 1, where a
+    weight comes from; ``next``: a neuron of layer l + 1, summed over in the recursion; ``other``: another
+    neuron of l's own layer (a softmax couples them). The printer gives each role one letter for a whole document.
+    """
+
+    __slots__ = ("role",)
+    role: str
+    ROLES = ("current", "previous", "next", "other")
+
+    def __new__(cls, role: str) -> Index:
+        if role not in cls.ROLES:
+            raise ValueError(f"no index role {role!r}")
+        obj = super().__new__(cls, f"index({role})", positive=True, integer=True)
+        obj.role = role
+        return obj
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict]:
+        return ((self.role,), {})
+
+
 def matrix(kind: Kind, layer: Layer | None = None, rows: int | Symbol = 1, cols: int | Symbol = 1) -> MatrixSymbol:
     """The vector or matrix ``kind`` of ``layer``, of the given shape (1×1 when only its name is printed)."""
     return MatrixSymbol(Label(kind, layer), rows, cols)

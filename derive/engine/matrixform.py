@@ -20,7 +20,7 @@ import sympy
 from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
 
 from derive.engine.algebra import is_zero
-from derive.engine.forms import Kind, Layer, Size, indexed, label_of, matrix
+from derive.engine.forms import Index, Kind, Layer, Size, indexed, label_of, matrix
 from derive.engine.steps import Equation
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -288,25 +288,27 @@ def holds(eq: Equation, d: Derivation) -> bool:
 def general_index(d: Derivation) -> tuple[Equation, ...]:
     """Article 001's statements for a symbolic layer l, neuron by neuron, true for ``d``'s activations.
 
-    δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jk} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jk} = ±δ^{(l)}_j a^{(l−1)}_k;
+    δ^{(l)}_j := ±∂C/∂z^{(l)}_j; ∂C/∂W^{(l)}_{jp} = ∂C/∂z^{(l)}_j ∂z^{(l)}_j/∂W^{(l)}_{jp} = ±δ^{(l)}_j a^{(l−1)}_p;
     ∂C/∂b^{(l)}_j = ±δ^{(l)}_j (only when the network has biases); δ^{(L)}_j = ±∂C/∂a^{(L)}_j g'(z^{(L)}_j);
     δ^{(l)}_j = Σ_k ∂C/∂z^{(l+1)}_k ∂z^{(l+1)}_k/∂a^{(l)}_j ∂a^{(l)}_j/∂z^{(l)}_j
               = (Σ_k W^{(l+1)}_{kj} δ^{(l+1)}_k) g'(z^{(l)}_j).
     Where a layer-valued activation (softmax) couples the output layer, or a hidden layer, a_i depends on
     every z_j of its layer, and those two statements sum over the layer's outputs instead:
-    δ^{(L)}_j = ±Σ_k ∂a^{(L)}_k/∂z^{(L)}_j ∂C/∂a^{(L)}_k and
+    δ^{(L)}_j = ±Σ_i ∂a^{(L)}_i/∂z^{(L)}_j ∂C/∂a^{(L)}_i and
     δ^{(l)}_j = Σ_i ∂a^{(l)}_i/∂z^{(l)}_j Σ_k W^{(l+1)}_{ki} δ^{(l+1)}_k.
+    Here j, p, k and i are :class:`Index` symbols, named for the neurons they count (j of layer l, p of
+    l − 1, k of l + 1, i another of layer l); the printer gives each its letter in the reader's notation.
     """
-    i, j, k = sympy.symbols("i j k", integer=True, positive=True)
+    j, prev, k, i = Index("current"), Index("previous"), Index("next"), Index("other")
 
     s, cost = d.sign, sym.COST
     out_coupled, hidden_coupled = general_coupling(d)
     z_l, z_next, a_l = indexed(Kind.Z, "l", j), indexed(Kind.Z, "l+1", k), indexed(Kind.A, "l", j)
-    w_l = indexed(Kind.W, "l", j, k)
+    w_l = indexed(Kind.W, "l", j, prev)
     n_next = _n(None, "l+1")
     if out_coupled:
-        a_out, z_out = indexed(Kind.A, "L", k), indexed(Kind.Z, "L", j)
-        output = sympy.Sum(Partial(a_out, z_out) * Partial(cost, a_out), (k, 1, _n(None, "L")))
+        a_out, z_out = indexed(Kind.A, "L", i), indexed(Kind.Z, "L", j)
+        output = sympy.Sum(Partial(a_out, z_out) * Partial(cost, a_out), (i, 1, _n(None, "L")))
     else:
         output = Partial(cost, indexed(Kind.A, "L", j)) * indexed(Kind.G_PRIME, "L", j)
     if hidden_coupled:
@@ -323,7 +325,7 @@ def general_index(d: Derivation) -> tuple[Equation, ...]:
     return (
         Equation(indexed(Kind.DELTA, "l", j), s * Partial(cost, z_l), ":="),
         Equation(Partial(cost, w_l), Partial(cost, z_l) * Partial(z_l, w_l)),
-        Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", k)),
+        Equation(Partial(cost, w_l), s * indexed(Kind.DELTA, "l", j) * indexed(Kind.A, "l-1", prev)),
         *(bias if d.network.bias else ()),
         Equation(indexed(Kind.DELTA, "L", j), s * output),
         Equation(indexed(Kind.DELTA, "l", j), s * chain_back),

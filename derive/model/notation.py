@@ -14,6 +14,29 @@ _LETTER = re.compile(r"[A-Za-z]{1,3}\Z")
 # Each weight letter as LaTeX and as plain text (documents, formula hints; verdicts).
 WEIGHT_SPELLINGS: dict[str, tuple[str, str]] = {"W": ("W", "W"), "w": ("w", "w"), "theta": (r"\theta", "θ")}
 
+# The quantities written as one Latin letter beside a node's subscript (x_a, z_c, a_c, b_c, e_c), each with the
+# spellings it takes in turn when node letters already use the one before: a node letter is never also a
+# quantity's letter. The last spelling is Greek, which no node letter (ASCII only) can be.
+QUANTITY_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "x": ("x", r"\xi"),
+    "z": ("z", r"\zeta"),
+    "a": ("a", "o", r"\alpha"),
+    "b": ("b", r"\beta"),
+    "e": ("e", r"\varepsilon"),  # the error shared back by weight (article 000's picture)
+}
+
+# The letters of the general forms' neuron indices, by the neurons they count (engine.forms.Index): each has
+# one meaning in a document, and a weight is written with i and j in the order the notation reads them
+# (to_from: W_{ij} into i from j, article 003; from_to: w_{ij} from i to j, article 004). k always counts
+# layer l + 1 (the recursion's sum), r another neuron of layer l's own (a softmax couples them).
+INDEX_LETTERS: dict[str, dict[str, str]] = {
+    "to_from": {"current": "i", "previous": "j", "next": "k", "other": "r"},
+    "from_to": {"current": "j", "previous": "i", "next": "k", "other": "r"},
+}
+
+# The output choices written as one plain letter (a follows the activation's spelling; ŷ is decorated).
+OUTPUT_LETTERS = {"y": "y", "o": "o"}
+
 CHOICES: dict[str, tuple[str, ...]] = {
     "weight": tuple(WEIGHT_SPELLINGS),
     "index_order": ("to_from", "from_to"),
@@ -34,7 +57,10 @@ class Notation:
     ``gradient`` means δ = ∂C/∂z; ``error`` means the error term δ = −∂C/∂z,
     with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
     target's letter. output: how the network's output a^{(L)} is written.
-    letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters.
+    letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters,
+    none of them the weight's, the target's, the cost's, the output's or a general form's index letter. A
+    quantity whose letter names a node is spelled otherwise (:meth:`spelled`: the activation a as o, the bias
+    b as β).
     """
 
     weight: str = "W"
@@ -57,6 +83,13 @@ class Notation:
             raise SpecError('notation.output: "y" needs another target letter (target = "t")')
         if len(set(self.letters)) != len(self.letters):
             raise SpecError("notation.letters: each node needs its own letter")
+        # Letters with a meaning of their own: a node's letter would stand beside them, as a subscript like an index.
+        taken = {self.weight_text: "the weight", self.target: "the target", self.cost: "the cost"}
+        taken |= {OUTPUT_LETTERS[self.output]: "the output"} if self.output in OUTPUT_LETTERS else {}
+        taken |= {i: "a neuron index of the general forms" for i in INDEX_LETTERS[self.index_order].values()}
+        for letter in self.letters:
+            if letter in taken:
+                raise SpecError(f"notation.letters: {letter!r} already names {taken[letter]}; give the node another")
 
     @property
     def weight_latex(self) -> str:
@@ -67,6 +100,15 @@ class Notation:
     def weight_text(self) -> str:
         """The weight letter in plain text: W, w or θ."""
         return WEIGHT_SPELLINGS[self.weight][1]
+
+    def spelled(self, quantity: str) -> str:
+        """How a quantity of QUANTITY_SPELLINGS is written in LaTeX: its first spelling no node letter uses."""
+        spellings = QUANTITY_SPELLINGS[quantity]
+        return next((s for s in spellings if s not in self.letters), spellings[-1])
+
+    def index_letter(self, role: str) -> str:
+        """The letter of a general form's neuron index of this role (current, previous, next, other)."""
+        return INDEX_LETTERS[self.index_order][role]
 
     @property
     def delta_sign(self) -> int:

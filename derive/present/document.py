@@ -14,7 +14,7 @@ from sympy import Basic
 
 from derive.check.gradients import CheckReport, check
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Kind, matrix
+from derive.engine.forms import Index, Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.present import picture
@@ -107,6 +107,20 @@ class _Builder:
             "deltaL": self.tex(names.layers[L].delta),
             "z_l": self.tex(names.z_general),
             "eta": self.tex(sym.LEARNING_RATE),
+            **self.letters(),
+        }
+
+    def letters(self) -> dict[str, str]:
+        """The letters prose writes on its own, each with one meaning in the document: quantities (never a node's
+        letter), the weight, a layer's product with the notation's weight letter, the general forms' indices."""
+        q, n = self.printer.q, self.net.notation
+        product = f"{self.tex(matrix(Kind.W, 'l'))} {self.tex(matrix(Kind.A, 'l-1'))}"
+        bias = f" + {self.tex(matrix(Kind.B, 'l'))}" if self.net.bias else ""
+        return {
+            **{letter: q(letter) for letter in ("a", "b", "e", "z")},
+            "W": n.weight_latex,
+            "layer_product": f"{self.tex(matrix(Kind.Z, 'l'))} = {product}{bias}",
+            **{f"index_{role}": n.index_letter(role) for role in Index.ROLES},
         }
 
     # ----------------------------------------------------------- forward pass

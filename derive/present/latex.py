@@ -6,9 +6,9 @@ import sympy
 from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
-from derive.engine.forms import Kind, Layer, Size, label_of
+from derive.engine.forms import Index, Kind, Layer, Size, label_of
 from derive.model.network import Network
-from derive.model.notation import Notation
+from derive.model.notation import QUANTITY_SPELLINGS, Notation
 from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -34,6 +34,10 @@ class DeriveLatexPrinter(LatexPrinter):
         self.notation = network.notation if network is not None else Notation()
 
     # ----------------------------------------------------------- symbol names
+    def q(self, letter: str) -> str:
+        """A quantity's letter (x, z, a, b, e) as this notation spells it: never a node's letter."""
+        return self.notation.spelled(letter) if letter in QUANTITY_SPELLINGS else letter
+
     def _layer(self, layer: Layer | None) -> str:
         return "" if layer is None else f"^{{({layer})}}"
 
@@ -65,6 +69,8 @@ class DeriveLatexPrinter(LatexPrinter):
         n = self.notation
         if isinstance(expr, Size):
             return f"n{self._layer(expr.layer)}"
+        if isinstance(expr, Index):
+            return n.index_letter(expr.role)
         if expr == sym.COST:
             return n.cost
         if expr == sym.LEARNING_RATE:
@@ -72,10 +78,12 @@ class DeriveLatexPrinter(LatexPrinter):
         if name == "J":  # the batch mean of the per-sample cost
             return r"\bar{J}" if n.cost == "J" else "J"
         info = sym.parse_name(name)
+        if info is None and name in QUANTITY_SPELLINGS:  # a generic z or a (σ′(z) = a(1 − a))
+            return self.q(name)
         if info is None:
             return super()._print_Symbol(expr, style)
         if info.kind == "x":
-            return self.node("x", None, info.i)
+            return self.node(self.q("x"), None, info.i)
         if info.kind == "y":
             return (
                 self.node(n.target, None, info.i, output_layer=True)
@@ -96,7 +104,7 @@ class DeriveLatexPrinter(LatexPrinter):
                 if not n.letters
                 else f"{OUTPUT[n.output]}_{{{self._letter(info.layer, info.i)}}}"
             )
-        letter = {"delta": r"\delta"}.get(info.kind, info.kind)
+        letter = {"delta": r"\delta"}.get(info.kind) or self.q(info.kind)
         return self.node(letter, info.layer, info.i)
 
     # --------------------------------------------------------- matrices, vectors
@@ -107,7 +115,7 @@ class DeriveLatexPrinter(LatexPrinter):
         n = self.notation
         kind, layer = label.kind, label.layer
         if kind is Kind.X:
-            return "x"
+            return self.q("x")
         if kind is Kind.Y:
             return n.target
         if kind is Kind.NABLA_C:
@@ -117,11 +125,11 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
-            return rf"{g}{prime}\left(z{self._layer(layer)}\right)"
+            return rf"{g}{prime}\left({self.q('z')}{self._layer(layer)}\right)"
         if kind is Kind.JACOBIAN:
-            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial z{self._layer(layer)}}}"
+            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB):
-            target = n.weight_latex if kind is Kind.DC_DW else "b"
+            target = n.weight_latex if kind is Kind.DC_DW else self.q("b")
             return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
         return self._vector(kind, layer)
 
@@ -138,15 +146,16 @@ class DeriveLatexPrinter(LatexPrinter):
                 index.reverse()
             return f"{self.notation.weight_latex}{self._layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
-            return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
-        return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}{self._index(*index)}"
+            z = f"{self.q('z')}{self._layer(layer)}{self._index(*index)}"
+            return rf"{self._activation_latex(layer)}'\left({z}\right)"
+        return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, kind: Kind, layer: Layer) -> str:
         if kind is Kind.A and layer == 0:
-            return "x"
+            return self.q("x")
         if kind is Kind.A and self._is_output(layer) and OUTPUT[self.notation.output] is not None:
             return OUTPUT[self.notation.output]
-        return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}"
+        return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}"
 
     def _activation_latex(self, layer: Layer) -> str:
         if self.network is not None and isinstance(layer, int):

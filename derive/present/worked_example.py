@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 from sympy import Basic, Matrix
 
-from derive.engine.forms import Kind, Size, indexed, label_of, matrix
+from derive.engine.forms import Index, Kind, Size, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Eq, ExampleRow, Vanishing
@@ -113,7 +113,7 @@ def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
             measured.append((layer, actual, upper))
     per_layer = min(float(net.activation(layer).derivative_bound) for layer in squashing)
     first = norm(rec.names.layers[1].delta, r"\infty")
-    i, k = sympy.symbols("i k", integer=True, positive=True)
+    i, k = Index("current"), Index("next")  # a neuron of layer l, of layer l + 1
     sums = sympy.Sum(sympy.Abs(indexed(Kind.W, "l+1", k, i)), (k, 1, Size("l+1")))  # printed w_{ik} when from-to
     return Vanishing(
         list(reversed(layers)),

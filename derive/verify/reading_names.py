@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from derive.model.notation import QUANTITY_SPELLINGS
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
 from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
 from derive.verify.syntax import BinOp, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
@@ -61,6 +62,9 @@ class _Names:
             return "out" if base in ("y", "a", "o") else "unknown"
         if base == "yhat":
             return "out"
+        renamed = {n.spelled(q).lstrip("\\"): q for q in QUANTITY_SPELLINGS if n.spelled(q) != q and q != "e"}
+        if base in renamed:  # a quantity spelled otherwise because a node has its letter: o_c, \beta_c
+            return renamed[base]
         if base in WEIGHT_LETTERS:
             return "W"
         if base in ("z", "h"):
@@ -86,14 +90,15 @@ class _Names:
         n = self.reading.notation
         w = n.weight_latex
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
-        out = {"a": "a^{(L)}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
+        a, b, z, x = (n.spelled(q) for q in "abzx")
+        out = {"a": f"{a}^{{(L)}}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
         parts = [
             f"{w}^{{(l)}}_{{ij}} ({order})",
-            *(["b^{(l)}_i"] if self.net.bias else []),
-            "z^{(l)}_i",
-            "a^{(l)}_i",
+            *([f"{b}^{{(l)}}_i"] if self.net.bias else []),
+            f"{z}^{{(l)}}_i",
+            f"{a}^{{(l)}}_i",
             "\\delta^{(l)}_i",
-            "x_j",
+            f"{x}_j",
             f"{n.target}_k",
             f"{out} (outputs)",
             f"layers 1 to {self.L}",
