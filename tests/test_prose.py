@@ -69,6 +69,7 @@ def test_chinese_without_translationese(rendered):
         for phrase in ("沿用所依据原文的约定", "百分之", "两重", "过于冗长"):
             assert phrase not in zh, (path.stem, phrase)
     assert "至少要衰减 75%" in _md(rendered, "seed004", "zh")
+    assert "至少要衰减 75\\%" in rendered["seed004.zh.tex"]  # not a TeX comment
 
 
 # ----------------------------------------------------------------------------- borrowed sections
@@ -141,10 +142,10 @@ SLOW_OUTPUT = {"en": "makes learning slow where it is close to 0", "zh": "接近
 CANCELLED = {"en": "No derivative of the output activation is left", "zh": "这个误差项里不再含有输出层激活函数的导数"}
 DEAD_OUTPUT = {"en": "wherever an output neuron's weighted input is negative", "zh": "输出神经元的加权输入为负时"}
 DEAD_HIDDEN = {"en": "passes nothing back at all", "zh": "什么也传不回去"}
-OFF_WEIGHT = {"en": "does not change at all for that sample", "zh": "这个权重在该样本上根本不变"}
+OFF_WEIGHT = {"en": "does not change at all for that sample", "zh": "该权重在这个样本上根本不变"}
 SATURATED_HIDDEN = {"en": "a saturated neuron (weighted input far from 0)", "zh": "饱和的神经元（加权输入远离 0）"}
 QUARTER = {"en": "passes back more than $\\frac{1}{4}$", "zh": "加权和的 $\\frac{1}{4}$"}
-SLOW_WEIGHT = {"en": "therefore learns slowly", "zh": "的权重学得慢"}
+SLOW_WEIGHT = {"en": "therefore learns slowly", "zh": "这个权重学得慢"}
 
 # Example: (output saturates under its loss, output cancelled by the loss, hidden layer ReLU)
 EXPECTED = {
