@@ -72,6 +72,13 @@ def test_chinese_without_translationese(rendered):
     assert "至少要衰减 75\\%" in rendered["seed004.zh.tex"]  # not a TeX comment
 
 
+def test_the_documents_do_not_refer_to_an_article(rendered):
+    """A document follows its spec; "the article" means nothing to a reader of a spec of their own."""
+    for path in EXAMPLES:
+        assert "article" not in _md(rendered, path.stem, "en").lower()
+        assert "原文" not in _md(rendered, path.stem, "zh")
+
+
 # ----------------------------------------------------------------------------- borrowed sections
 ADDITION = {"en": "This section is an addition", "zh": "本节是补充内容"}
 
