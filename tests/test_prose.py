@@ -124,7 +124,7 @@ def test_cost_numbers_are_the_counts_of_the_sizes(documents, rendered, path):
     products = " + ".join(f"{n} \\cdot {m}" for n, m in zip(doc.sizes[1:], doc.sizes[:-1], strict=True))
     for md in (en, zh):
         assert f"F &= \\sum_{{l=1}}^{{L}} n^{{(l)}} n^{{(l-1)}} = {products} = {forward}" in md
-        assert f"2 P F = 2 \\cdot {parameters} \\cdot {forward} = {central}" in md  # a display of its own
+        assert f"2 P F &= 2 \\cdot {parameters} \\cdot {forward} = {central}" in md
         assert f"F + B &= {forward} + {backward} = {forward + backward}" in md
     both = forward + backward
     ratio = round(central / both)
