@@ -22,10 +22,22 @@ SECTIONS: dict[str, str] = {
     "vanishing": "why δ fades in deep sigmoid networks (article 004)",
     "inputs": "why the inputs should be normalised (article 003)",
     "verification": "how every result was checked",
+    "cost": "why backpropagation is cheap: operation counts against finite differences, for these sizes",
+    "exercises": "exercises whose answers derive verify checks",
 }
 """Every section a document can show, by key: what it holds."""
 
-BODY: tuple[str, ...] = ("network", "forward", "backward", "gradients", "general", "update", "example")
+BODY: tuple[str, ...] = (
+    "network",
+    "forward",
+    "backward",
+    "gradients",
+    "general",
+    "cost",
+    "update",
+    "example",
+    "exercises",
+)
 APPENDIX: tuple[str, ...] = ("sharing", "vanishing", "inputs", "verification")
 DETAILS: tuple[str, ...] = ("compact", "full")
 """compact: one weight and one bias per layer in full, the others in a table; full: every parameter in full."""

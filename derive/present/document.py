@@ -29,7 +29,10 @@ from derive.present.document_data import (
     Vanishing,
     Verified,
 )
+from derive.present.exercises import exercises
+from derive.present.implications import implications
 from derive.present.latex import DeriveLatexPrinter
+from derive.present.op_count import count
 from derive.present.worked_example import example_rows, number, vanishing
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -279,6 +282,10 @@ class _Builder:
             vanishing=vanishing_bound,
             layer_valued=self.layer_valued(),
             detail=net.document.detail,
+            op_count=count(net.sizes, net.bias),
+            exercises=exercises(rec, self.tex),
+            spec_file=f"{net.name}.toml",
+            implications=implications(rec, self.tex),
         )
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
         doc.sections = [key for key in net.document.sections if shown.get(key, True)]

@@ -105,6 +105,85 @@ class Vanishing:
     norm: Eq  # the weight norm in the bound: the printed matrix's largest column (to-from) or row (from-to) sum
 
 
+@dataclass(frozen=True)
+class OpCount:
+    """Multiply-adds of one sample for the declared sizes: a forward pass, backpropagation, finite differences.
+
+    Only the products of weights with activations are counted (the bulk of the work); activations, their
+    derivatives, the biases and the cost add a few operations per neuron.
+    """
+
+    sizes: tuple[int, ...]  # n^{(0)}, …, n^{(L)}
+    parameters: int  # P: every weight, and every bias where the network has them
+    forward: int  # F = Σ_l n^{(l)} n^{(l-1)}: one multiply-add per weight
+    recursion: int  # δ^{(l)} from δ^{(l+1)} through the transposed weights, l = L−1 … 1: Σ_{l≥2} n^{(l)} n^{(l-1)}
+    equations: list[Eq]  # F, P, B, F + B and 2PF, written out for this network
+
+    @property
+    def backward(self) -> int:
+        """B: the weight gradients δ_j a_k (one multiplication per weight, F) and the recursion; at most 2F."""
+        return self.forward + self.recursion
+
+    @property
+    def backprop(self) -> int:
+        """One forward and one backward pass."""
+        return self.forward + self.backward
+
+    @property
+    def central(self) -> int:
+        """Central finite differences, (C(θ + h) − C(θ − h))/2h for each parameter: 2P forward passes."""
+        return 2 * self.parameters * self.forward
+
+    @property
+    def one_sided(self) -> int:
+        """One-sided finite differences, (C(θ + h) − C(θ))/h: P + 1 forward passes."""
+        return (self.parameters + 1) * self.forward
+
+    @property
+    def ratio(self) -> int:
+        """How many times backpropagation's work central finite differences take, rounded."""
+        return round(self.central / self.backprop)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise whose answer ``derive verify`` checks: what to write, and a right answer (not printed)."""
+
+    kind: str  # "output delta", "hidden delta" or "weight"
+    param: str  # the canonical name ``derive verify`` takes: delta2[1], W1[1,1]
+    symbol: str  # LaTeX of the quantity in the reader's notation
+    answer: str  # LaTeX of a right answer, in the reader's notation (the derivation's own form)
+    layer: int
+
+
+@dataclass(frozen=True)
+class Flat:
+    """Where a layer's activation derivative g′ is zero or close to it, read from its registry entry."""
+
+    layer: int
+    activation: str  # the registry name (for its words)
+    latex: str  # g, as the formulas write it
+    low: bool  # g′(z) → 0 as z → −∞ (saturated below)
+    high: bool  # g′(z) → 0 as z → +∞ (saturated above)
+    dead: bool  # g′(z) = 0 exactly for z < 0, and g(z) = 0 there
+    bound: str | None  # LaTeX of the largest g′ where it is below 1 (¼ for the sigmoid)
+    output_range: tuple[str | None, str | None]  # the ends of its range (None where unbounded), as LaTeX
+
+    @property
+    def slows(self) -> bool:
+        return self.low or self.high or self.dead
+
+
+@dataclass(frozen=True)
+class Implications:
+    """What the key equations imply for the declared activations and loss (Nielsen's reading of them)."""
+
+    output: Flat | None  # the output layer's g′ inside δ^{(L)}; None where the loss cancels it or it couples the layer
+    cancelled: bool  # the loss's matching simplification leaves δ^{(L)} = a − y: no slowdown from saturation
+    hidden: list[Flat]  # hidden layers, first to last
+    zero_outputs: bool  # some hidden activation outputs exactly 0 (a ReLU neuron that is off)
+
+
 @dataclass
 class Document:
     """All a template needs, in reading order."""
@@ -151,3 +230,9 @@ class Document:
     sections: list[str] = field(default_factory=list)
     appendix: list[str] = field(default_factory=list)
     detail: str = "compact"
+    # Why backprop is cheap for these sizes (section "cost"), the exercises (section "exercises") with their
+    # spec's file name for the command line, and what the key equations imply (sentences after them).
+    op_count: OpCount | None = None
+    exercises: list[Exercise] = field(default_factory=list)
+    spec_file: str = ""
+    implications: Implications | None = None
