@@ -158,9 +158,18 @@ def test_the_shares_lost_follow_the_depth(article, doc, md):
     assert doc.vanishing.cumulative == shares
     assert [share for _, share, _ in shares] == ["1 - 0.25", "1 - 0.25^{2}"]
     en = md["en"]
-    assert "at least\n75% of the output error ($1 - 0.25$)" in en
-    assert "93.75% ($1 - 0.25^{2}$) by the time it is layer 1's error term $\\delta^{(1)}$" in en
-    assert "至少减少 75%（$1 - 0.25$）" in md["zh"] and "至少减少 93.75%（$1 - 0.25^{2}$）" in md["zh"]
+    assert "at least\n$75\\%$ of the output error ($1 - 0.25$)" in en
+    assert "$93.75\\%$ ($1 - 0.25^{2}$) by the time it is layer 1's error term $\\delta^{(1)}$" in en
+    assert "至少减少 $75\\%$（$1 - 0.25$）" in md["zh"] and "至少减少 $93.75\\%$（$1 - 0.25^{2}$）" in md["zh"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_percent_sign_survives_latex(article, lang):
+    """In TeX a bare % starts a comment and would cut the sentence off."""
+    tex = article[1].render("tex", lang)
+    assert r"\(75\%\)" in tex and r"\(93.75\%\)" in tex
+    body = tex.split(r"\begin{document}")[1]
+    assert not re.search(r"(?<!\\)%", body)
 
 
 def test_a_deeper_sigmoid_network_loses_more():
