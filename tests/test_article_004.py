@@ -104,14 +104,23 @@ def test_the_general_step_reads_as_the_article(doc, md):
         assert r"\Delta w^{(1)}_{ij} = \eta \delta^{(1)}_{j} x_{i}" in md[lang]
 
 
-def test_every_element_in_from_to_order(doc):
+def test_every_element_in_from_to_order(doc, md):
+    """Δw^{(l)} entry by entry, laid out as the article's arrays: a row per neuron the weight comes from."""
     layers = dict(doc.changes)
-    assert [(e.lhs, e.rhs) for e in layers[1]] == [
-        (rf"\Delta w^{{(1)}}_{{{i}{j}}}", rf"\eta \delta^{{(1)}}_{{{j}}} x_{{{i}}}") for i in (1, 2, 3) for j in (1, 2)
+    hidden = r"\\".join(" & ".join(rf"\eta \delta^{{(1)}}_{{{j}}} x_{{{i}}}" for j in (1, 2)) for i in (1, 2, 3))
+    output = r"\\".join(rf"\eta \delta^{{(2)}}_{{1}} a^{{(1)}}_{{{j}}}" for j in (1, 2))
+    assert [(e.lhs, e.rhs) for e in layers[1][:1]] == [
+        (r"\Delta w^{(1)}", rf"\left[\begin{{matrix}}{hidden}\end{{matrix}}\right]")
     ]
-    assert [(e.lhs, e.rhs) for e in layers[2]] == [
-        (rf"\Delta w^{{(2)}}_{{{j}1}}", rf"\eta \delta^{{(2)}}_{{1}} a^{{(1)}}_{{{j}}}") for j in (1, 2)
+    assert [(e.lhs, e.rhs) for e in layers[2][:1]] == [
+        (r"\Delta w^{(2)}", rf"\left[\begin{{matrix}}{output}\end{{matrix}}\right]")
     ]
+    # each followed by its values at the example, in one chain; the output layer first, as the article
+    assert [layer for layer, _ in doc.changes] == [2, 1]
+    values = dict(doc.change_values)
+    assert layers[1][1] == values[1] and layers[2][1] == values[2]
+    for lang in ("en", "zh"):
+        assert layers[1][0].rhs + " \\\\\n &= " + values[1].rhs in md[lang]
 
 
 def test_every_element_equals_the_articles_numpy(article):
@@ -160,7 +169,7 @@ def test_the_shares_lost_follow_the_depth(article, doc, md):
     en = md["en"]
     assert "at least\n$75\\%$ of the output error ($1 - 0.25$)" in en
     assert "$93.75\\%$ ($1 - 0.25^{2}$) by the time it is layer 1's error term $\\delta^{(1)}$" in en
-    assert "至少减少 $75\\%$（$1 - 0.25$）" in md["zh"] and "至少减少 $93.75\\%$（$1 - 0.25^{2}$）" in md["zh"]
+    assert "时就至少减少 $75\\%$（$1 - 0.25$）" in md["zh"] and "时至少减少 $93.75\\%$（$1 - 0.25^{2}$）" in md["zh"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -163,6 +163,18 @@ def changes(rec: Record) -> list[tuple[int, list[Change]]]:
     return out
 
 
+def change_matrix(rec: Record, layer: int, items: list[Change]) -> sympy.Matrix:
+    """Layer l's Δw laid out as the notation prints W^{(l)}: from-to, a row per neuron the weight comes from."""
+    ft = rec.network.notation.index_order == "from_to"
+    to, come = rec.size(layer), rec.size(layer - 1)
+    out = sympy.zeros(*((come, to) if ft else (to, come)))
+    for change in items:
+        info = sym.parse_name(change.name)  # W^{(l)}[i, j]: to neuron i from neuron j
+        assert info is not None and info.j is not None
+        out[(info.j - 1, info.i - 1) if ft else (info.i - 1, info.j - 1)] = change.rhs
+    return out
+
+
 def change_values(rec: Record, sample: Sample, learning_rate: float) -> dict[int, np.ndarray]:
     """Δw of every weight array at the sample, −η ∂C/∂W, shaped as the notation prints W (from-to: transposed)."""
     ft = rec.network.notation.index_order == "from_to"
@@ -207,6 +219,7 @@ __all__ = [
     "general_change",
     "jacobian_definition",
     "LayerStep",
+    "change_matrix",
     "change_values",
     "changes",
     "jacobians",

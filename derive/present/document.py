@@ -306,9 +306,6 @@ class _Builder:
         if "elementwise_update" in asked:
             weight, rate, delta = article_steps.general_change(rec)
             doc.change_general = Eq(r"\Delta " + self.tex(weight), "=", f"{self.tex(rate)} {self.tex(delta)} x_{{i}}")
-            doc.changes = [
-                (layer, [self.change(c.weight, c.rhs) for c in items]) for layer, items in article_steps.changes(rec)
-            ]
             ex = self.net.example
             if ex is not None:
                 sample = rec.at(ex.params, ex.x, ex.y)
@@ -317,6 +314,11 @@ class _Builder:
                     (layer, Eq(r"\Delta " + self.tex(matrix(Kind.W, layer)), "=", article_steps.printed_matrix(v)))
                     for layer, v in sorted(values.items(), reverse=True)
                 ]
+            numbers = dict(doc.change_values)
+            for layer, items in article_steps.changes(rec):
+                lhs = r"\Delta " + self.tex(matrix(Kind.W, layer))
+                entries = Eq(lhs, "=", self.tex(article_steps.change_matrix(rec, layer, items)))
+                doc.changes.append((layer, [entries] + ([numbers[layer]] if layer in numbers else [])))
 
     def layer_eqs(self, eqs: tuple[Equation, ...]) -> list[Eq]:
         """Equations of the matrix form, with ∇_{a^{(l)}} C written ∂C/∂a^{(l)} as article 003 does."""
@@ -331,10 +333,6 @@ class _Builder:
                     eq = Eq(eq.lhs.replace(grad, part), eq.rel, eq.rhs.replace(grad, part), eq.check, eq.matrix_ok)
             out.append(eq)
         return out
-
-    def change(self, weight: Basic, rhs: Basic) -> Eq:
-        """Δw = … for one weight."""
-        return Eq(r"\Delta " + self.tex(weight), "=", self.tex(rhs))
 
 
 def build(d: Derivation, report: CheckReport | None = None) -> Document:

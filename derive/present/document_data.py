@@ -164,5 +164,5 @@ class Document:
     procedure_forward: list[tuple[str, int | None, list[Eq]]] = field(default_factory=list)
     procedure_backward: list[tuple[str, int | None, list[Eq]]] = field(default_factory=list)
     change_general: Eq | None = None  # Δw_{ij} = η δ_j x_i
-    changes: list[tuple[int, list[Eq]]] = field(default_factory=list)  # every weight's Δw, by layer from the output
+    changes: list[tuple[int, list[Eq]]] = field(default_factory=list)  # Δw^{(l)} entry by entry (= its values), from L
     change_values: list[tuple[int, Eq]] = field(default_factory=list)  # Δw at the example, as NumPy prints it
