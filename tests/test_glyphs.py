@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from sympy import Derivative, MatrixSymbol, OneMatrix, Symbol
 
 from derive import derive, load
 from derive.errors import DeriveError
+from derive.model.document import DocumentOptions
 from derive.present import pdf
 from derive.present.latex import latex
 from derive.present.render import render
@@ -195,7 +197,8 @@ def test_the_step_is_read_as_the_step() -> None:
 
 def test_every_line_derive_prints_for_a_relu_layer_verifies() -> None:
     """The δ rows of the hidden ReLU layer, as the document prints them, are read back as right."""
-    tex = render(derive(RELU_NET), "tex", "en")
+    # with the default sections: seed003's own walk back layer by layer prints δ^{(1)} in matrix form only
+    tex = render(derive(replace(RELU_NET, document=DocumentOptions())), "tex", "en")
     rows = re.findall(r"^(\\delta\^\{\(1\)\}_\{\d\}) &= (.*?)(?: \\\\)?$", tex, re.MULTILINE)
     rows = [row for row in rows if r"\left[" in row[1]]
     assert {lhs for lhs, _ in rows} == {rf"\delta^{{(1)}}_{{{j}}}" for j in range(1, 5)}

@@ -105,6 +105,7 @@ def test_templates_name_one_another_from_the_templates_folder():
         "format/md.j2",
         "format/tex.j2",
         "format/html.j2",
+        "sections/score.j2",  # forward.j2 shows the score h before the cost (article 003)
         "verdict/words_en.j2",
         "verdict/words_zh.j2",
     }

@@ -23,7 +23,7 @@ from sympy import Expr, MatrixExpr, MatrixSymbol
 
 from derive.engine import matrixform
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Kind
+from derive.engine.forms import Kind, matrix
 from derive.engine.matrixform import Convention
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.model import samples
@@ -253,6 +253,12 @@ class Record:
             {layer: matrixform.gradients(d, layer, conv) for layer in layers},
             {layer: matrixform.activation_derivative(d, layer) for layer in layers},
         )
+
+    def jacobian(self, layer: int) -> Equation:
+        """∂a^{(l)}/∂z^{(l)} = the n^{(l)} × n^{(l)} matrix of ∂a^{(l)}_i/∂z^{(l)}_k, entry by entry."""
+        n = self.size(layer)
+        jac = matrix(Kind.JACOBIAN, layer, n, n)
+        return Equation(jac, matrixform.explicit(jac, self._d))
 
     @cached_property
     def general(self) -> General:

@@ -24,6 +24,11 @@ SECTIONS: dict[str, str] = {
     "verification": "how every result was checked",
     "cost": "why backpropagation is cheap: operation counts against finite differences, for these sizes",
     "exercises": "exercises whose answers derive verify checks",
+    "jacobian": "the chain rule for vector functions and the Jacobian matrix, for this network's layers (article 003)",
+    "score": "the output named as the score h, shown in the forward pass before the cost (article 003)",
+    "layerwise": "the backward pass layer by layer in matrix form: δ, the layer's gradients, ∂C/∂a below (article 003)",
+    "procedures": "the forward and the backward procedure as two numbered lists (article 003)",
+    "elementwise_update": "Δw_ij = η δ_j x_i for every weight, and its values at the worked example (article 004)",
 }
 """Every section a document can show, by key: what it holds."""
 

@@ -103,6 +103,9 @@ class Vanishing:
     shrink_percent: int  # at least this much lost per layer with weights of norm 1
     measured: list[tuple[int, float, float]]  # (layer, ||δ^{(l)}||∞, bound at this point), from the example
     norm: Eq  # the weight norm in the bound: the printed matrix's largest column (to-from) or row (from-to) sum
+    # With weights of norm at most 1, the share of the error term lost by layer l at the least, the derivatives'
+    # bounds alone: (layer, "1 - 0.25^{2}", "93.75"), from the output back (article 004's 75% and 93.75%).
+    cumulative: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -236,3 +239,15 @@ class Document:
     exercises: list[Exercise] = field(default_factory=list)
     spec_file: str = ""
     implications: Implications | None = None
+    # Article 003's and 004's own steps (derive.present.article_steps), filled when a spec's [document] asks for them.
+    jacobian_definition: list[Eq] = field(default_factory=list)  # ∂y/∂x of y = f(x), p × q; the chain rule
+    jacobians: list[tuple[int, Eq]] = field(default_factory=list)  # (layer, ∂a/∂z = its entries)
+    jacobian_chain: list[Eq] = field(default_factory=list)  # ∂a^{(2)}/∂z^{(1)} through layer 2, as factors
+    score: list[Eq] = field(default_factory=list)  # h := a^{(L)}, h = g(z^{(L)}), h_1 = …, the cost in h
+    score_in_forward: bool = False  # shown inside the forward pass, before the cost
+    layerwise: list[tuple[str, int, list[Eq]]] = field(default_factory=list)  # (kind, layer, equations)
+    procedure_forward: list[tuple[str, int | None, list[Eq]]] = field(default_factory=list)
+    procedure_backward: list[tuple[str, int | None, list[Eq]]] = field(default_factory=list)
+    change_general: Eq | None = None  # Δw_{ij} = η δ_j x_i
+    changes: list[tuple[int, list[Eq]]] = field(default_factory=list)  # Δw^{(l)} entry by entry (= its values), from L
+    change_values: list[tuple[int, Eq]] = field(default_factory=list)  # Δw at the example, as NumPy prints it

@@ -121,7 +121,39 @@ def vanishing(rec: Record, sample: Sample | None, tex: Tex) -> Vanishing | None:
         round(100 * (1 - per_layer)),
         measured,
         Eq(tex(norm(matrix(Kind.W, "l+1"), which)), "=", rf"\max_{{{tex(i)}}} {tex(sums)}"),
+        cumulative(rec),
     )
+
+
+def cumulative(rec: Record) -> list[tuple[int, str, str]]:
+    """The least share of the error term lost by each layer through the activations' derivatives alone.
+
+    δ^{(L)} carries g'(z^{(L)}) unless the loss cancels it (δ^{(L)} = a − y); each hidden layer adds its own g'.
+    With weights of norm at most 1, |δ^{(l)}| ≤ Π max g' · |error|, so at least 1 − Π max g' of it is lost: for
+    sigmoid layers 1 − 0.25^k after k of them. Layers where that share is 0 are left out.
+    """
+    net, L = rec.network, rec.depth
+    out = []
+    bounds: list[sympy.Expr] = []
+    for layer in range(L, 0, -1):
+        act = net.activation(layer)
+        if act.derivative_bound is None or not act.elementwise:
+            break
+        if layer < L or not rec.output_element.matching:
+            bounds.append(act.derivative_bound)
+        product = sympy.Mul(*bounds)
+        if not bounds or not product < 1:
+            continue
+        base = {_decimal(b) for b in bounds}
+        factors = f"{base.pop()}^{{{len(bounds)}}}" if len(base) == 1 else r" \cdot ".join(_decimal(b) for b in bounds)
+        text = f"1 - {factors}" if len(bounds) > 1 else f"1 - {_decimal(bounds[0])}"
+        out.append((layer, text, _decimal(100 * (1 - product))))
+    return out
+
+
+def _decimal(value: sympy.Expr) -> str:
+    """An exact rational as a short decimal: 1/4 → 0.25, 375/4 → 93.75."""
+    return f"{float(value):.12g}"
 
 
 def _param_order(name: str) -> tuple[int, bool]:
