@@ -34,7 +34,9 @@ BODY = {
         "Backward pass, layer by layer",
         "Any layer: the four equations",
         "The two procedures",
+        "Why backpropagation is cheap",
         "A remark on the inputs",
+        "Exercises",
         "Appendix",
     ],
     "zh": [
@@ -44,7 +46,9 @@ BODY = {
         "逐层反向传播",
         None,
         "两个步骤清单",
+        "反向传播为什么快",
         "关于输入的说明",
+        "练习",
         "附录",
     ],
 }
@@ -178,7 +182,9 @@ def test_the_spec_lists_the_new_sections():
         "layerwise",
         "general",
         "procedures",
+        "cost",
         "inputs",
+        "exercises",
     )
 
 
