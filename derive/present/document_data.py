@@ -151,3 +151,6 @@ class Document:
     sections: list[str] = field(default_factory=list)
     appendix: list[str] = field(default_factory=list)
     detail: str = "compact"
+    # Compact detail on a small network: by layer, the parameters not derived in full (their symbol, and their
+    # gradient ∂C/∂w = δ a in the δ form), in the order of the record's parameters.
+    gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)
