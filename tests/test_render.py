@@ -122,7 +122,7 @@ def test_article003_softmax_cross_entropy(md, docs):
             "Jacobian",
             "\\delta^{(2)}_{1} = a^{(2)}_{1} - y_{1}",
             "\\operatorname{diag}\\left(a^{(2)}\\right) - a^{(2)} \\left(a^{(2)}\\right)^{\\mathsf T}",
-            "\\frac{\\partial J}{\\partial W^{(1)}} &= \\delta^{(1)} x^{\\mathsf T}",
+            "\\frac{\\partial J}{\\partial W^{(1)}} = \\delta^{(1)} x^{\\mathsf T}",  # compact: in the table's sentence
             "Normalising the inputs",
         ],
     )
