@@ -178,6 +178,7 @@ def _render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument(
         "--detail",
+        metavar="{compact,full}",
         help="compact: one weight and one bias per layer derived in full, the others in a table; "
         "full: every parameter in full (default: the spec's [document] detail, else compact)",
     )
