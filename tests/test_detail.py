@@ -198,6 +198,15 @@ def test_the_bias_lists_only_the_factor_its_weight_did_not_have(rendered):
     assert "\\frac{\\partial z^{(1)}_{1}}{\\partial b^{(1)}_{1}} = 1" in bias
 
 
+def test_a_network_of_one_weight_reads_the_same_in_either_detail():
+    """Nothing to tabulate: compact is full, its introduction included (no "other parameters")."""
+    net = derive.Network(1, (derive.Layer(1, "sigmoid"),), "squared_error", bias=False, name="one")
+    d = derive.derive(net)
+    for lang in ("en", "zh"):
+        assert d.render("md", lang, detail="compact") == d.render("md", lang, detail="full")
+    assert "other parameters" not in d.render("md", "en")
+
+
 # ------------------------------------------------- the tables' formulas, against finite differences
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))

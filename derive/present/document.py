@@ -193,6 +193,8 @@ class _Builder:
             out.append((layer, shown, every, self.eqs(part.matrix, ("gradients", layer))))
             if every and self.detail == "compact":
                 rest = self.rec.gradients(layer, [n for n in names if n not in first])
+                if not rest.parameters:
+                    continue
                 table[layer] = [
                     (self.tex(g.symbol), self.eq(Equation(Partial(sym.COST, g.symbol), g.delta_form)))
                     for g in rest.parameters
