@@ -78,9 +78,11 @@ class Derivation(derivation.Derivation):
         """Check every gradient symbolically and numerically (see :mod:`derive.check`)."""
         return check(self, points, seed, use_torch=use_torch)
 
-    def render(self, format: str = "md", lang: str = "en") -> str:  # noqa: A002 - the issue's name
-        """The derivation as a document: ``format`` md, tex or html; ``lang`` en or zh."""
-        return render(self, format, lang)
+    def render(self, format: str = "md", lang: str = "en", detail: str | None = None) -> str:  # noqa: A002
+        """The derivation as a document: ``format`` md, tex or html; ``lang`` en or zh; ``detail`` "compact"
+        (one weight and one bias per layer in full, the rest in a table) or "full" (every parameter in full),
+        by default the spec's ``[document] detail``."""
+        return render(self, format, lang, detail)
 
 
 def derive(network: Network) -> Derivation:

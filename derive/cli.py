@@ -28,6 +28,7 @@ from derive.engine.derivation import FORMS
 from derive.errors import DeriveError
 from derive.files import write_atomic
 from derive.model import limits
+from derive.model.document import DETAILS
 from derive.model.network import Network
 from derive.model.spec import load
 from derive.numeric import codegen
@@ -109,6 +110,14 @@ def _list(option: str, text: str, allowed: Sequence[str]) -> list[str]:
     return items
 
 
+def _one(option: str, text: str, allowed: Sequence[str]) -> str:
+    """The one value of an option that takes a single choice."""
+    items = _list(option, text, allowed)
+    if len(items) > 1:
+        raise UsageError(f"{option}: give one of {', '.join(allowed)}")
+    return items[0]
+
+
 def _one_lang(text: str) -> str:
     """The one language of an answer on the terminal (check, verify): en or zh."""
     langs = _list("--lang", text, LANGS)
@@ -167,12 +176,19 @@ def _render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf (default: %(default)s)")
     p.add_argument("--lang", default="en", help="comma-separated: en, zh (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--detail",
+        metavar="{compact,full}",
+        help="compact: one weight and one bias per layer derived in full, the others in a table; "
+        "full: every parameter in full (default: the spec's [document] detail, else compact)",
+    )
 
 
 def _render(args: argparse.Namespace) -> int:
 
     formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
     langs = _list("--lang", args.lang, render.LANGS)
+    detail = None if args.detail is None else _one("--detail", args.detail, DETAILS)
     nets: list[Network] = []
     for spec in args.spec:  # every spec read and sized before anything is written
         net = _load(spec, "render")
@@ -192,6 +208,7 @@ def _render(args: argparse.Namespace) -> int:
             langs,
             pdf="pdf" in formats,
             progress=progress,
+            detail=detail,
         )
         failed += result.failed
         for path in result.paths:

@@ -102,8 +102,10 @@ def test_the_general_forms_are_three_without_biases(bias_free, with_bias):
     assert "## Any layer: the four equations" in with_bias["md"]
     assert "## 任意一层：四个基本方程" in with_bias["zh.md"]
     # the checks table: weight gradients only
-    assert "| weight gradients, layer 1 |" in text and "| 第 1 层权重的梯度 |" in bias_free["seed004"]["zh.md"]
-    assert "| weight and bias gradients, layer 1 |" in with_bias["md"]
+    # the appendix's check of the layer's gradients in matrix form names ∂E/∂w alone, and ∂J/∂W with ∂J/∂b
+    for suffix in ("md", "zh.md"):
+        assert "| $\\partial E/\\partial w^{(1)}$ |" in bias_free["seed004"][suffix]
+        assert "| $\\partial J/\\partial W^{(1)},\\ \\partial J/\\partial b^{(1)}$ |" in with_bias[suffix]
 
 
 def test_the_engine_general_forms_follow_the_bias_flag():

@@ -17,6 +17,8 @@ from derive.engine.derivation import Derivation
 from derive.engine.forms import Index, Kind, label_of, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
+from derive.errors import RenderError
+from derive.model.document import DETAILS
 from derive.present import article_steps, picture
 from derive.present.document_data import (
     Document,
@@ -45,9 +47,10 @@ RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow"}
 
 
 class _Builder:
-    def __init__(self, rec: Record, report: CheckReport) -> None:
+    def __init__(self, rec: Record, report: CheckReport, detail: str) -> None:
         self.rec = rec
         self.net = rec.network
+        self.detail = detail
         self.L = rec.depth
         self.printer = DeriveLatexPrinter(self.net)
         self.report = report
@@ -188,17 +191,32 @@ class _Builder:
             out.append(Eq(self.tex(e(L - 1, j)), "=", self.tex(share)))
         return out
 
-    def gradients(self) -> list[tuple[int, list[Gradient], bool, list[Eq]]]:
+    def gradients(self) -> tuple[list[tuple[int, list[Gradient], bool, list[Eq]]], dict[int, list[tuple[str, Eq]]]]:
+        """Each layer's parameters derived in full, whether every parameter of the layer is shown, its matrix
+        form; and by layer, the other parameters (symbol, gradient in the δ form) (compact detail).
+
+        Full detail on a small network derives every parameter in full; compact derives the layer's first weight
+        and first bias in full and tabulates the rest. A network past PARAMETERS_SHOWN shows only the first
+        weight and bias of each layer, whatever the detail.
+        """
         names = self.rec.parameters
         every = len(names) <= PARAMETERS_SHOWN
-        if not every:
-            names = tuple(n for n in names if n.endswith(("[1,1]", "[1]")))
-        out = []
+        first = tuple(n for n in names if n.endswith(("[1,1]", "[1]")))
+        full = names if every and self.detail == "full" else first
+        out, table = [], {}
         for layer in range(self.L, 0, -1):
-            part = self.rec.gradients(layer, names)
-            grads = [self._gradient(g) for g in part.parameters]
-            out.append((layer, grads, every, self.eqs(part.matrix, ("gradients", layer))))
-        return out
+            part = self.rec.gradients(layer, full)
+            shown = [self._gradient(g) for g in part.parameters]
+            out.append((layer, shown, every, self.eqs(part.matrix, ("gradients", layer))))
+            if every and self.detail == "compact":
+                rest = self.rec.gradients(layer, [n for n in names if n not in first])
+                if not rest.parameters:
+                    continue
+                table[layer] = [
+                    (self.tex(g.symbol), self.eq(Equation(Partial(sym.COST, g.symbol), g.delta_form)))
+                    for g in rest.parameters
+                ]
+        return out, table
 
     def _gradient(self, g: ParameterGradient) -> Gradient:
         check = self.verified(g.name)
@@ -240,6 +258,7 @@ class _Builder:
         general_index = self.eqs(rec.general.index)
         output_delta, output_delta_matrix = self.output_delta()
         example, example_check, vanishing_bound = self.numbers()
+        gradients, gradient_table = self.gradients()
         doc = Document(
             name=net.name,
             title=net.title or net.name,
@@ -269,7 +288,7 @@ class _Builder:
             output_delta_matrix=output_delta_matrix,
             sharing=self.sharing(),
             recursion=self.recursion(),
-            gradients=self.gradients(),
+            gradients=gradients,
             general_index=general_index[1:],
             general=self.eqs(rec.general.matrix),
             updates=[self.eq(e) for layer in range(1, self.L + 1) for e in rec.update[layer]],
@@ -281,7 +300,8 @@ class _Builder:
             learning_rate=self.tex(number(net.example.learning_rate)) if net.example else None,
             vanishing=vanishing_bound,
             layer_valued=self.layer_valued(),
-            detail=net.document.detail,
+            detail=self.detail,
+            gradient_table=gradient_table,
             op_count=count(net.sizes, net.bias),
             exercises=exercises(rec, self.tex),
             spec_file=f"{net.name}.toml",
@@ -356,10 +376,17 @@ class _Builder:
         return out
 
 
-def build(d: Derivation, report: CheckReport | None = None) -> Document:
-    """The document data for ``d``, checking it first unless ``report`` is given."""
+def build(d: Derivation, report: CheckReport | None = None, detail: str | None = None) -> Document:
+    """The document data for ``d``, checking it first unless ``report`` is given.
+
+    ``detail`` ("compact" or "full") overrides the spec's ``[document] detail``.
+    """
+    if detail is None:
+        detail = d.network.document.detail
+    elif detail not in DETAILS:
+        raise RenderError(f"unknown detail {detail!r}; choose from {', '.join(DETAILS)}")
     # Without torch, so that a document is the same whether or not torch is installed.
-    return _Builder(Record(d), report if report is not None else check(d, use_torch=False)).build()
+    return _Builder(Record(d), report if report is not None else check(d, use_torch=False), detail).build()
 
 
 __all__ = ["NEURONS_SHOWN", "PARAMETERS_SHOWN", "Document", "Eq", "ExampleRow", "build"]

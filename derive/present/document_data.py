@@ -251,3 +251,6 @@ class Document:
     change_general: Eq | None = None  # Δw_{ij} = η δ_j x_i
     changes: list[tuple[int, list[Eq]]] = field(default_factory=list)  # Δw^{(l)} entry by entry (= its values), from L
     change_values: list[tuple[int, Eq]] = field(default_factory=list)  # Δw at the example, as NumPy prints it
+    # Compact detail on a small network: by layer, the parameters not derived in full (their symbol, and their
+    # gradient ∂C/∂w = δ a in the δ form), in the order of the record's parameters.
+    gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)

@@ -139,9 +139,9 @@ def _tidy(text: str) -> str:
     return "\n".join(out).strip("\n") + "\n"
 
 
-def render(d: Derivation, fmt: str = "md", lang: str = "en") -> str:
-    """One document for ``d`` (checked first)."""
-    return render_document(build(d), fmt, lang)
+def render(d: Derivation, fmt: str = "md", lang: str = "en", detail: str | None = None) -> str:
+    """One document for ``d`` (checked first); ``detail`` "compact" or "full" overrides the spec's."""
+    return render_document(build(d, detail=detail), fmt, lang)
 
 
 def file_name(name: str, fmt: str, lang: str) -> str:
@@ -177,8 +177,12 @@ def write(
     langs: Iterable[str] = ("en",),
     pdf: bool = False,
     progress: Callable[[str], None] | None = None,
+    detail: str | None = None,
 ) -> Written:
-    """Write the documents (and the SVG picture the Markdown links to) into ``out_dir``."""
+    """Write the documents (and the SVG picture the Markdown links to) into ``out_dir``.
+
+    ``detail`` ("compact" or "full") overrides the spec's ``[document] detail``.
+    """
     formats, langs = list(formats), list(langs)
     for fmt in formats:
         if fmt not in FORMATS:
@@ -189,7 +193,7 @@ def write(
     _writable(out_dir)
     say = progress or (lambda stage: None)
     say("deriving and checking")
-    doc = build(d)
+    doc = build(d, detail=detail)
     name = d.network.name
     texts: dict[Path, str] = {}
     for lang in langs:
