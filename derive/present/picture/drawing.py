@@ -18,7 +18,10 @@ TIKZ_LIBRARIES: tuple[str, ...] = ("arrows.meta",)
 """TikZ libraries the picture needs: ``\\usetikzlibrary{arrows.meta}`` in the preamble."""
 
 NODE_FONT = 16.0  # px; TikZ \normalsize
-BIAS_FONT = 11.0  # px; TikZ \scriptsize
+BIAS_FONT = 13.0  # px; TikZ \scriptsize
+MIN_SCALE = 0.8
+"""An SVG inlined in HTML shrinks to fit a narrow page, but never below this fraction of its size (it scrolls
+instead): at 0.8 the smallest label (13 px) is still 10.4 px on the screen."""
 BASELINE = 0.3  # em below a label's centre
 ARROW_WIDTH = 6.0  # px
 CM_PER_PX = 0.02
@@ -136,6 +139,7 @@ def _render_svg(lay: Layout) -> str:
         nodes=nodes,
         weights=weights,
         weight_font=WEIGHT_FONT,
+        min_width=lay.width * MIN_SCALE,
         halo_width=HALO_WIDTH,
         **_STYLE,
     )

@@ -23,7 +23,7 @@ RADIUS = 19.0  # neuron radius
 BIAS_RADIUS = 12.0  # bias node radius
 MARGIN = 12.0  # empty border around the drawing
 MAX_LABELLED_EDGES = 12  # weights are named only on networks with at most this many weights
-WEIGHT_FONT = 12.0  # px; TikZ \scriptsize
+WEIGHT_FONT = 13.0  # px in SVG (10.4 px at MIN_SCALE); TikZ sets \scriptsize, narrower, in the same box
 ARROW_LENGTH = 8.0  # px
 
 
