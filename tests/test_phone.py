@@ -78,8 +78,21 @@ _MEASURE = """() => {
     .filter((frac) => frac.closest(".display") === null)
     .map((frac) => ({text: frac.textContent,
                      sizes: [...frac.children].map((part) => parseFloat(style(part).fontSize))}));
+  // closing punctuation right after an inline formula: on the formula's line, never alone at the next one's start
+  const orphans = [];
+  for (const math of document.querySelectorAll("math:not([display=block])")) {
+    const next = math.nextSibling;
+    if (!next || next.nodeType !== Node.TEXT_NODE || !/^[)\\].,;:!?）。，、；：！？]/.test(next.data)) continue;
+    const range = document.createRange();
+    range.setStart(next, 0);
+    range.setEnd(next, 1);
+    const mark = range.getBoundingClientRect(), formula = math.getBoundingClientRect();
+    if (mark.top >= formula.bottom - 1 || mark.left < formula.right - 1) {
+      orphans.push(math.textContent + next.data.slice(0, 2));
+    }
+  }
   return {scrollWidth: document.documentElement.scrollWidth, clientWidth: width, sticking, scrollers, labels,
-          pictures, fractions};
+          pictures, fractions, orphans};
 }"""
 
 
@@ -152,6 +165,7 @@ def test_phone_page_never_scrolls_sideways(stem, lang, pages, screenshots) -> No
         assert box["overflowY"] == "hidden", box
         assert box["image"].count("gradient(") == 4, box
         assert box["attachment"].startswith("local, local, scroll, scroll"), box
+    assert not seen["orphans"], seen["orphans"]  # no line starts with the ")" or 「。」 of a formula
     if stem == "seed003":  # its long chains and the notation table do not fit a phone; they scroll in place
         assert seen["scrollers"]
 
