@@ -91,8 +91,11 @@ _MEASURE = """() => {
       orphans.push(math.textContent + next.data.slice(0, 2));
     }
   }
+  // a box that scrolls sideways hides what sticks out above or below it: nothing may
+  const clipped = [...document.body.querySelectorAll(".scroll")]
+    .filter((element) => element.scrollHeight > element.clientHeight + 0.5).map(name);
   return {scrollWidth: document.documentElement.scrollWidth, clientWidth: width, sticking, scrollers, labels,
-          pictures, fractions, orphans};
+          pictures, fractions, orphans, clipped};
 }"""
 
 
@@ -165,6 +168,7 @@ def test_phone_page_never_scrolls_sideways(stem, lang, pages, screenshots) -> No
         assert box["overflowY"] == "hidden", box
         assert box["image"].count("gradient(") == 4, box
         assert box["attachment"].startswith("local, local, scroll, scroll"), box
+    assert not seen["clipped"], seen["clipped"]
     assert not seen["orphans"], seen["orphans"]  # no line starts with the ")" or 「。」 of a formula
     if stem == "seed003":  # its long chains and the notation table do not fit a phone; they scroll in place
         assert seen["scrollers"]
@@ -191,6 +195,7 @@ def test_desktop_page_keeps_its_layout(stem, lang, pages, screenshots) -> None:
     seen = look(pages[stem, lang], DESKTOP, screenshots)
     assert seen["scrollWidth"] <= DESKTOP["width"]
     assert not seen["sticking"], seen["sticking"][:10]
+    assert not seen["clipped"], seen["clipped"]
     (picture,) = seen["pictures"]
     assert picture["scale"] == pytest.approx(1.0), picture  # drawn at its own size
     wide = [box["name"] for box in seen["scrollers"] if "display" not in box["name"]]
