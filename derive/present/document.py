@@ -216,6 +216,15 @@ class _Builder:
             raise ValueError(f"the check report of {self.report.network} holds no finite differences at the example")
         return rows, fd, vanishing(self.rec, sample, self.tex)
 
+    def example_picture(self) -> str:
+        """The picture with the worked example's values (x, then each layer's a) and error terms on it."""
+        ex = self.net.example
+        if ex is None:
+            return ""
+        sample = self.rec.at(ex.params, ex.x, ex.y)
+        values = [ex.x, *(a for _, a in sample.forward)]
+        return picture.example_svg(self.net, values, dict(sample.deltas))
+
     # ---------------------------------------------------------------- assemble
     def build(self) -> Document:
         rec, net = self.rec, self.net
@@ -265,6 +274,7 @@ class _Builder:
             vanishing=vanishing_bound,
             layer_valued=self.layer_valued(),
             detail=net.document.detail,
+            example_svg=self.example_picture(),
         )
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
         doc.sections = [key for key in net.document.sections if shown.get(key, True)]

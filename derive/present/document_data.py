@@ -151,3 +151,5 @@ class Document:
     sections: list[str] = field(default_factory=list)
     appendix: list[str] = field(default_factory=list)
     detail: str = "compact"
+    # The picture again with the worked example's numbers on it (SVG; "" without an example).
+    example_svg: str = ""
