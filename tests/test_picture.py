@@ -158,7 +158,7 @@ def test_weight_labels_sit_on_their_arrows_apart(n):
             continue
         # on the arrow, in the half nearer the source
         t = (e.label_x - e.x1) / (e.x2 - e.x1)
-        assert 0.05 < t <= 0.6
+        assert 0.05 < t <= 0.6 + 1e-9  # the last place tried is 0.6, up to rounding
         assert e.label_y == pytest.approx(e.y1 + t * (e.y2 - e.y1))
         box = placement.label_box(e.label, e.label_x, e.label_y)
         assert not any(placement._hits_circle(box, node) for node in lay.nodes)

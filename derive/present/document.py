@@ -251,6 +251,15 @@ class _Builder:
             raise ValueError(f"the check report of {self.report.network} holds no finite differences at the example")
         return rows, fd, vanishing(self.rec, sample, self.tex)
 
+    def example_picture(self) -> str:
+        """The picture with the worked example's values (x, then each layer's a) and error terms on it."""
+        ex = self.net.example
+        if ex is None:
+            return ""
+        sample = self.rec.at(ex.params, ex.x, ex.y)
+        values = [ex.x, *(a for _, a in sample.forward)]
+        return picture.example_svg(self.net, values, dict(sample.deltas))
+
     # ---------------------------------------------------------------- assemble
     def build(self) -> Document:
         rec, net = self.rec, self.net
@@ -306,6 +315,7 @@ class _Builder:
             exercises=exercises(rec, self.tex),
             spec_file=f"{net.name}.toml",
             implications=implications(rec, self.tex),
+            example_svg=self.example_picture(),
         )
         self.article_steps(doc)
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}

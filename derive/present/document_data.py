@@ -254,3 +254,5 @@ class Document:
     # Compact detail on a small network: by layer, the parameters not derived in full (their symbol, and their
     # gradient ∂C/∂w = δ a in the δ form), in the order of the record's parameters.
     gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)
+    # The picture again with the worked example's numbers on it (SVG; "" without an example).
+    example_svg: str = ""

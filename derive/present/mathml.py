@@ -90,6 +90,21 @@ THICK_SPACE = "0.2778em"  # TeX's \thickmuskip, the space either side of a relat
 THIN_SPACE = "0.1667em"  # TeX's \thinmuskip, after an operator name such as max
 
 
+# An inline formula and the punctuation right after it, as the HTML documents write them.
+_CLOSING = r"[)\]}.,;:!?’”）］」』。，、；：！？]"
+_FORMULA_THEN_PUNCTUATION = re.compile(rf"(<math>(?:(?!</math>).)*</math>{_CLOSING}+)", re.DOTALL)
+
+
+def glue_punctuation(html: str) -> str:
+    """``html`` with each inline ``<math>`` and the punctuation after it in one ``<span class="nobr">``.
+
+    Browsers may break a line between a formula and the closing parenthesis or full stop after it (the
+    formula counts as an object, not a letter), which leaves a lone ``)`` or 「。」 at the start of a
+    line on a narrow screen; the span, set ``white-space: nowrap`` by the page, keeps them together.
+    """
+    return _FORMULA_THEN_PUNCTUATION.sub(r'<span class="nobr">\1</span>', html)
+
+
 def inline(tex: str) -> str:
     """``tex`` as an inline ``<math>`` element."""
     return _serialise(_math(_convert(tex)))

@@ -48,6 +48,7 @@ def _add_filters() -> None:
     printer = DeriveLatexPrinter()
     add_filters(
         mathml_inline=lambda tex: mathml.inline(str(tex)),
+        glue_punctuation=mathml.glue_punctuation,
         mathml_rows=lambda rows: mathml.rows([(r.lhs, r.rel, r.rhs) for r in rows]),
         chained=_chained,
         factor_eq=lambda f: Eq(f.factor, "=", f.value),

@@ -9,16 +9,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from derive.model.network import Network
 from derive.present.picture.labels import SCRIPT, SUBSCRIPT_DROP, SUPERSCRIPT_RISE, Label, stacking
-from derive.present.picture.placement import ARROW_LENGTH, WEIGHT_FONT, Edge, Layout, label_box, layout
+from derive.present.picture.placement import ARROW_LENGTH, WEIGHT_FONT, Edge, Layout, Node, label_box, layout
 from derive.templating import ENV, add_filters
 
 TIKZ_LIBRARIES: tuple[str, ...] = ("arrows.meta",)
 """TikZ libraries the picture needs: ``\\usetikzlibrary{arrows.meta}`` in the preamble."""
 
 NODE_FONT = 16.0  # px; TikZ \normalsize
-BIAS_FONT = 11.0  # px; TikZ \scriptsize
+BIAS_FONT = 13.0  # px; TikZ \scriptsize
+MIN_SCALE = 0.8
+"""An SVG inlined in HTML shrinks to fit a narrow page, but never below this fraction of its size (it scrolls
+instead): at 0.8 the smallest label (13 px) is still 10.4 px on the screen."""
 BASELINE = 0.3  # em below a label's centre
 ARROW_WIDTH = 6.0  # px
 CM_PER_PX = 0.02
@@ -28,6 +33,10 @@ NODE_WIDTH = 1.4  # px, neuron circles
 DASH = (4.0, 3.0)  # px on, px off: bias arrows
 HALO_WIDTH = 3.0  # px of white outline around weight labels, should a glyph stick out of its box
 COLOURS: dict[str, tuple[int, int, int]] = {"edge": (51, 51, 51), "bias": (140, 140, 140), "node": (0, 0, 0)}
+NUMBER_FONT = 13.0  # px: the worked example's numbers on the picture
+NUMBER_GAP = 5.0  # px between a neuron's circle and its numbers
+NUMBER_DIGITS = 4  # significant digits of those numbers
+NUMBER_COLOURS: dict[str, tuple[int, int, int]] = {"value": (26, 127, 55), "delta": (207, 34, 46)}
 FILLS: dict[str, tuple[int, int, int]] = {
     "input": (232, 240, 250),
     "hidden": (255, 255, 255),
@@ -115,7 +124,47 @@ def svg(network: Network) -> str:
     return _render_svg(layout(network))
 
 
-def _render_svg(lay: Layout) -> str:
+def example_svg(network: Network, values: list[np.ndarray], deltas: dict[int, np.ndarray]) -> str:
+    """The picture with a worked example's numbers on it, as cs231n draws its circuits.
+
+    ``values``: the input x, then each layer's output a⁽¹⁾ … a⁽ᴸ⁾, written in green above each neuron;
+    ``deltas``: each layer's error term δ⁽ˡ⁾ (l ≥ 1), in red below. Weights are not named (the first
+    picture names them), which leaves the room around the neurons to the numbers.
+    """
+    lay = layout(network, numbered=True)
+    numbers = []
+    for layer, nodes in enumerate(lay.layers):
+        for node, value in zip(nodes, np.asarray(values[layer], dtype=float).ravel(), strict=True):
+            numbers.append(_number(node, value, "value"))
+        if layer in deltas:
+            for node, delta in zip(nodes, np.asarray(deltas[layer], dtype=float).ravel(), strict=True):
+                numbers.append(_number(node, delta, "delta"))
+    return _render_svg(lay, numbers)
+
+
+def _number(node: Node, value: float, kind: str) -> tuple[float, float, str, tuple[int, int, int]]:
+    """One number beside a neuron: (x, baseline y, text, colour); a value above the circle, a δ below."""
+    text = _short(value)
+    if kind == "value":
+        y = node.y - node.radius - NUMBER_GAP - 0.2 * NUMBER_FONT  # the descent below the baseline
+    else:
+        y = node.y + node.radius + NUMBER_GAP + 0.75 * NUMBER_FONT  # the height of a digit
+    return (node.x, y, text, NUMBER_COLOURS[kind])
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def _short(value: float) -> str:
+    """``value`` to NUMBER_DIGITS significant digits, with a true minus sign and 1.5×10⁻⁵ for small ones."""
+    text = f"{float(value):.{NUMBER_DIGITS}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}\u00d710{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return text.replace("-", "\u2212")
+
+
+def _render_svg(lay: Layout, numbers: list[tuple[float, float, str, tuple[int, int, int]]] | None = None) -> str:
     arrows = [_arrow(edge) for edge in lay.edges]
     nodes = []
     for node in lay.nodes:
@@ -136,6 +185,9 @@ def _render_svg(lay: Layout) -> str:
         nodes=nodes,
         weights=weights,
         weight_font=WEIGHT_FONT,
+        numbers=numbers or [],
+        number_font=NUMBER_FONT,
+        min_width=lay.width * MIN_SCALE,
         halo_width=HALO_WIDTH,
         **_STYLE,
     )

@@ -22,8 +22,10 @@ ROW_LABELLED = 70.0  # px between neurons when the weights are labelled
 RADIUS = 19.0  # neuron radius
 BIAS_RADIUS = 12.0  # bias node radius
 MARGIN = 12.0  # empty border around the drawing
+ROW_NUMBERED = 100.0  # px between neurons when each carries two numbers, one above and one below
+NUMBER_ROOM = 22.0  # px kept above the top neuron and below the bottom one for those numbers
 MAX_LABELLED_EDGES = 12  # weights are named only on networks with at most this many weights
-WEIGHT_FONT = 12.0  # px; TikZ \scriptsize
+WEIGHT_FONT = 13.0  # px in SVG (10.4 px at MIN_SCALE); TikZ sets \scriptsize, narrower, in the same box
 ARROW_LENGTH = 8.0  # px
 
 
@@ -100,11 +102,15 @@ def _kind(network: Network, layer: int) -> str:
     return "input" if layer == 0 else "output" if layer == network.depth else "hidden"
 
 
-def layout(network: Network) -> Layout:
-    """Place the network's neurons, bias nodes, arrows and weight labels."""
+def layout(network: Network, numbered: bool = False) -> Layout:
+    """Place the network's neurons, bias nodes, arrows and weight labels.
+
+    ``numbered``: room for a number above and below every neuron (the worked example's values and error
+    terms) instead of the weights' names.
+    """
     sizes = network.sizes
-    labelled = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)) <= MAX_LABELLED_EDGES
-    column, row = (COLUMN_LABELLED, ROW_LABELLED) if labelled else (COLUMN, ROW)
+    labelled = not numbered and sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)) <= MAX_LABELLED_EDGES
+    column, row = (COLUMN_LABELLED, ROW_LABELLED) if labelled else (COLUMN, ROW_NUMBERED if numbered else ROW)
     # Column centres at y = 0 first; shifted into place once the extent is known.
     raw: list[list[tuple[float, float]]] = []
     raw_bias: list[tuple[float, float]] = []
@@ -114,8 +120,9 @@ def layout(network: Network) -> Layout:
         raw.append([(x, y) for y in ys])
         if network.bias and l < network.depth:
             raw_bias.append((x, ys[-1] + row * 0.9))
-    top = min(y for col in raw for _, y in col) - RADIUS
-    bottom = max(y for col in raw for _, y in col) + RADIUS
+    room = NUMBER_ROOM if numbered else 0.0
+    top = min(y for col in raw for _, y in col) - RADIUS - room
+    bottom = max(y for col in raw for _, y in col) + RADIUS + room
     if raw_bias:
         bottom = max(bottom, max(y for _, y in raw_bias) + BIAS_RADIUS)
     shift = MARGIN - top
