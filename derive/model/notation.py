@@ -21,6 +21,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cost": ("C", "J", "E", "L"),
     "target": ("y", "t"),
     "output": ("a", "yhat", "y", "o"),
+    "weight_layer": ("target", "source"),
 }
 
 
@@ -35,6 +36,10 @@ class Notation:
     with the sign of y − ŷ (article 004). cost: the cost's letter. target: the
     target's letter. output: how the network's output a^{(L)} is written.
     letters: one letter per node, inputs first (article 000's a … f), or empty; each 1 to 3 ASCII letters.
+    weight_layer: which layer a weight matrix is numbered by. ``target`` (derive's own) names it by the
+    layer it feeds, W^{(l)} from layer l − 1 to layer l; ``source`` by the layer it leaves, θ^{(l)} from
+    layer l to layer l + 1, so that z^{(l+1)} = θ^{(l)} a^{(l)} (article 001). Only the printed and read
+    layer of a weight changes: the canonical name W1[i,j] is the same, and biases keep their neuron's layer.
     """
 
     weight: str = "W"
@@ -44,6 +49,7 @@ class Notation:
     target: str = "y"
     output: str = "a"
     letters: tuple[str, ...] = ()
+    weight_layer: str = "target"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -67,6 +73,11 @@ class Notation:
     def weight_text(self) -> str:
         """The weight letter in plain text: W, w or θ."""
         return WEIGHT_SPELLINGS[self.weight][1]
+
+    @property
+    def weight_shift(self) -> int:
+        """How much lower a weight's printed layer is than derive's: 1 under ``source`` (W^{(l)} is θ^{(l−1)})."""
+        return 1 if self.weight_layer == "source" else 0
 
     @property
     def delta_sign(self) -> int:

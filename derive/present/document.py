@@ -17,7 +17,7 @@ from derive.engine.derivation import Derivation
 from derive.engine.forms import Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
-from derive.present import picture
+from derive.present import articles, picture
 from derive.present.document_data import (
     Document,
     Eq,
@@ -266,7 +266,16 @@ class _Builder:
             layer_valued=self.layer_valued(),
             detail=net.document.detail,
         )
+        wanted = set(net.document.sections) | set(net.document.appendix)
+        if "identities" in wanted:
+            doc.identities = articles.identities(rec, self.tex)
+        if "warmup" in wanted:
+            doc.warmup = articles.warmup(net)
+        if "common_factor" in wanted:
+            doc.common_factor = articles.common_factor(rec, self.tex, self.verified)
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
+        shown |= {"identities": doc.identities is not None, "warmup": doc.warmup is not None}
+        shown |= {"common_factor": doc.common_factor is not None}
         doc.sections = [key for key in net.document.sections if shown.get(key, True)]
         doc.appendix = [key for key in net.document.appendix if shown.get(key, True)]
         return doc

@@ -271,7 +271,8 @@ class _Names:
         if written is None:
             layer = self._default_layer(node, "W", True)
         else:
-            layer = written + (0 if node.bracket else self.reading.weight_shift)
+            # Only a layer written as a superscript is in the notation's numbering; W1, W1[i,j] are derive's names.
+            layer = written + (self.reading.weight_shift if node.sup is not None and not node.bracket else 0)
         layer = self._check_layer(node, layer, "W")
         if not atoms:
             return Ref("W", layer, None)
