@@ -107,6 +107,8 @@ class _Builder:
             "deltaL": self.tex(names.layers[L].delta),
             "z_l": self.tex(names.z_general),
             "eta": self.tex(sym.LEARNING_RATE),
+            "w_first_matrix": self.tex(matrix(Kind.W, 1)),
+            "w_leaving_l": self.tex(matrix(Kind.W, "l+1")),  # the weights from layer l to layer l + 1
         }
 
     # ----------------------------------------------------------- forward pass
@@ -236,6 +238,7 @@ class _Builder:
                 "index_order": net.notation.index_order,
                 "delta": net.notation.delta,
                 "letters": bool(net.notation.letters),
+                "weight_layer": net.notation.weight_layer,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),
