@@ -18,6 +18,7 @@ from derive.engine.derivation import Derivation
 from derive.engine.forms import Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation
+from derive.errors import SpecError
 from derive.model.network import Layer, Network
 from derive.present.document_data import CommonFactor, Eq, Factor, Identities, Verified, Warmup
 from derive.present.latex import DeriveLatexPrinter
@@ -111,14 +112,17 @@ def neuron_network(net: Network) -> Network:
     """One neuron like ``net``'s outputs (logistic regression for a sigmoid and binary cross-entropy): the same
     inputs, output activation, loss, bias and notation (without node letters, which name ``net``'s nodes)."""
     last = net.layers[-1]
-    return Network(
-        inputs=net.inputs,
-        layers=(Layer(1, last.activation, last.slope),),
-        loss=net.loss,
-        bias=net.bias,
-        name=f"{net.name}-neuron",
-        notation=replace(net.notation, letters=()),
-    )
+    try:
+        return Network(
+            inputs=net.inputs,
+            layers=(Layer(1, last.activation, last.slope),),
+            loss=net.loss,
+            bias=net.bias,
+            name=f"{net.name}-neuron",
+            notation=replace(net.notation, letters=()),
+        )
+    except SpecError as exc:
+        raise SpecError(f"document.sections: warmup needs one output neuron of this kind, but {exc}") from None
 
 
 def warmup(net: Network) -> Warmup:
