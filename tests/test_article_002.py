@@ -16,7 +16,7 @@ import sympy
 from derive import load
 from derive.engine.derivation import Derivation
 from derive.engine.record import Record
-from derive.present import articles
+from derive.model.network import neuron
 from derive.present.document import build
 from derive.present.render import render_document
 from derive.rules import symbols as sym
@@ -97,7 +97,7 @@ def test_the_neurons_closed_form_is_y_minus_t_times_x() -> None:
     y = s["y"]
     for var, factor in ((s["w1"], s["x1"]), (s["w2"], s["x2"]), (s["b"], 1)):
         assert sympy.simplify(sympy.diff(cost, var) - (y - s["t"]) * factor) == 0
-    d = Derivation(articles.neuron_network(load(SPEC)))
+    d = Derivation(neuron(load(SPEC)))
     rng = random.Random(2)
     for name, var, factor in (("W1[1,1]", s["w1"], s["x1"]), ("W1[1,2]", s["w2"], s["x2"]), ("b1[1]", s["b"], 1)):
         closed = d.parameter(name).closed
@@ -199,7 +199,7 @@ def test_the_common_factor_is_named_before_the_backward_pass(md: dict[str, str])
 
 def test_the_warmup_network_is_built_from_the_declared_one() -> None:
     net = load(SPEC)
-    one = articles.neuron_network(net)
+    one = neuron(net)
     assert one.sizes == (net.inputs, 1) and one.loss == net.loss and one.bias == net.bias
     assert one.notation.cost == "J" and one.notation.weight == "theta" and one.notation.target == "t"
     rec = Record(Derivation(one))

@@ -8,18 +8,17 @@ engine); the identities are confirmed against the engine's own forms while they 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sympy
 from sympy import Basic, Expr
 
-from derive.check.gradients import CheckReport, check
+from derive.check.gradients import CheckReport
 from derive.engine.derivation import Derivation
 from derive.engine.forms import Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation
-from derive.errors import SpecError
-from derive.model.network import Layer, Network
+from derive.model.network import Network, neuron
 from derive.present.document_data import CommonFactor, Eq, Factor, Identities, Verified, Warmup
 from derive.present.latex import DeriveLatexPrinter
 from derive.rules import symbols as sym
@@ -32,8 +31,10 @@ def _same(a: Expr, b: Expr) -> bool:
     return sympy.simplify(sympy.expand(a - b)) == 0
 
 
-def verified(report: CheckReport, name: str) -> Verified | None:
+def verified(report: CheckReport | None, name: str) -> Verified | None:
     """How ``name``'s closed form was checked in ``report``."""
+    if report is None:
+        return None
     p = next((p for p in report.parameters if p.name == name), None)
     return None if p is None else Verified(p.symbolic, p.fd_error, report.tolerance, p.passed)
 
@@ -108,29 +109,15 @@ def identities(rec: Record, tex: Tex) -> Identities:
 
 
 # ------------------------------------------------------------------ article 002
-def neuron_network(net: Network) -> Network:
-    """One neuron like ``net``'s outputs (logistic regression for a sigmoid and binary cross-entropy): the same
-    inputs, output activation, loss, bias and notation (without node letters, which name ``net``'s nodes)."""
-    last = net.layers[-1]
-    try:
-        return Network(
-            inputs=net.inputs,
-            layers=(Layer(1, last.activation, last.slope),),
-            loss=net.loss,
-            bias=net.bias,
-            name=f"{net.name}-neuron",
-            notation=replace(net.notation, letters=()),
-        )
-    except SpecError as exc:
-        raise SpecError(f"document.sections: warmup needs one output neuron of this kind, but {exc}") from None
+def warmup(net: Network, report: CheckReport | None) -> Warmup:
+    """One neuron derived by the engine: forward, cost, the update rule first, the three-factor chain, closed forms.
 
-
-def warmup(net: Network) -> Warmup:
-    """One neuron derived by the engine: forward, cost, the update rule first, the three-factor chain, closed forms."""
-    d = Derivation(neuron_network(net))
+    ``report`` is the neuron's check (made with the network's, :func:`derive.check.gradients.check`): building a
+    document runs no generated code.
+    """
+    d = Derivation(neuron(net))
     rec = Record(d)
     tex = DeriveLatexPrinter(d.network).doprint
-    report = check(d, use_torch=False)
 
     def eq(e: Equation, v: Verified | None = None) -> Eq:
         return Eq(tex(e.lhs), {"=": "=", ":=": ":=", "<-": r"\leftarrow"}[e.relation], tex(e.rhs), v)

@@ -273,7 +273,7 @@ class _Builder:
         if "identities" in wanted:
             doc.identities = articles.identities(rec, self.tex)
         if "warmup" in wanted:
-            doc.warmup = articles.warmup(net)
+            doc.warmup = articles.warmup(net, self.report.neuron)
         if "common_factor" in wanted:
             doc.common_factor = articles.common_factor(rec, self.tex, self.verified)
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
