@@ -178,3 +178,17 @@ def test_the_loss_in_this_test_is_derives(net) -> None:
     assert float(composed.xreplace({by_name[s.name]: v for s, v in values.items() if s.name in by_name})) == (
         pytest.approx(_cost(params, x, y, net.depth), rel=1e-12)
     )
+
+
+def test_a_layer_in_the_other_numbering_is_diagnosed_and_a_missing_one_named(net) -> None:
+    from derive.errors import DeriveError
+
+    v = verify(net, None, r"\frac{\partial C}{\partial \theta^{(2)}_{11}} = \delta^{(2)}_1 a^{(1)}_1")
+    assert not v and Convention("weight_shift", 0) in v.diagnoses
+    assert v.correct.startswith(r"\frac{\partial C}{\partial \theta^{(1)}_{11}} = \delta^{(2)}_{1} a^{(1)}_{1}")
+    assert "weights θ^{(l)}_{ij} into neuron i from neuron j of layer l + 1 from layer l;" in v.text()
+    assert "（从第 l 层到第 l + 1 层）" in v.text("zh")
+    with pytest.raises(DeriveError, match=r"no weights leave layer 3 \(weights are numbered by the layer they leave"):
+        verify(net, None, r"\frac{\partial C}{\partial \theta^{(3)}_{11}} = \delta^{(2)}_1 a^{(1)}_1")
+    with pytest.raises(DeriveError, match=r"\(ij: to i from j; l = 0 to 1, the layer it leaves\)"):
+        verify(net, None, r"\frac{\partial C}{\partial \theta^{(0)}_{11}} = q_1")

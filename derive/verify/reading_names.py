@@ -87,8 +87,9 @@ class _Names:
         w = n.weight_latex
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
         out = {"a": "a^{(L)}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
+        leaving = f"; l = 0 to {self.L - 1}, the layer it leaves" if self.reading.weight_shift else ""
         parts = [
-            f"{w}^{{(l)}}_{{ij}} ({order})",
+            f"{w}^{{(l)}}_{{ij}} ({order}{leaving})",
             *(["b^{(l)}_i"] if self.net.bias else []),
             "z^{(l)}_i",
             "a^{(l)}_i",
@@ -272,7 +273,15 @@ class _Names:
             layer = self._default_layer(node, "W", True)
         else:
             # Only a layer written as a superscript is in the notation's numbering; W1, W1[i,j] are derive's names.
-            layer = written + (self.reading.weight_shift if node.sup is not None and not node.bracket else 0)
+            shift = self.reading.weight_shift if node.sup is not None and not node.bracket else 0
+            if shift and not 0 <= written < self.L:
+                raise self.error(
+                    node,
+                    f"no weights leave layer {written}"
+                    f" (weights are numbered by the layer they leave: 0 to {self.L - 1})",
+                    LayerRangeError,
+                )
+            layer = written + shift
         layer = self._check_layer(node, layer, "W")
         if not atoms:
             return Ref("W", layer, None)
