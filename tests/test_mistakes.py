@@ -108,7 +108,7 @@ MISTAKE_CASES = [
     Case(  # one layer above the element: δ^{(1)} built on a δ^{(2)} that lacks its σ'
         "seed001",
         "delta1[1]",
-        r"\sum_k W^{(2)}_{k1} (a^{(2)}_k - y_k) \sigma'(z^{(1)}_1)",
+        r"\sum_k W^{(1)}_{k1} (a^{(2)}_k - y_k) \sigma'(z^{(1)}_1)",  # seed001: W^{(1)} leaves layer 1
         MissingDerivative(2),
         "the derivative of layer 2's activation is missing (a factor such as σ'(z) = a(1 − a))",
         "缺少第 2 层激活函数的导数（例如 σ'(z) = a(1 − a) 这一因子）",
@@ -124,7 +124,7 @@ MISTAKE_CASES = [
     Case(
         "seed001",
         "delta1[2]",
-        r"\sum_k W^{(2)}_{k2}\delta^{(2)}_k \sigma'(z^{(2)}_1)",
+        r"\sum_k W^{(1)}_{k2}\delta^{(2)}_k \sigma'(z^{(2)}_1)",
         WrongLayerDerivative(2, 1),
         "the activation derivative is taken in the wrong place: layer 2, neuron 1 instead of the neuron's own layer",
         "激活函数的导数取错了位置：用了第 2 层第 1 个神经元，而不是该神经元自己所在的层",
@@ -132,7 +132,7 @@ MISTAKE_CASES = [
     Case(  # the same index as the element: said without the neuron
         "seed001",
         "delta1[1]",
-        SUM_1 + r" \sigma'(z^{(2)}_1)",
+        SUM_1.replace("W^{(2)}", "W^{(1)}") + r" \sigma'(z^{(2)}_1)",  # seed001 numbers W by the layer it leaves
         WrongLayerDerivative(2, None),
         "the activation derivative is taken in the wrong place: layer 2 instead of the neuron's own layer",
         "激活函数的导数取错了位置：用了第 2 层，而不是该神经元自己所在的层",
@@ -140,7 +140,7 @@ MISTAKE_CASES = [
     Case(
         "seed001",
         None,
-        r"\delta^{(1)}_1 = \theta^{(2)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)",
+        r"\delta^{(1)}_1 = \theta^{(1)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)",
         MissingSum(k=2),
         "only one term of the sum over the next layer's neurons is there (k = 2): δ needs all of them",
         "对下一层神经元的求和只剩一项（k = 2）：δ 需要全部各项",
@@ -148,7 +148,7 @@ MISTAKE_CASES = [
     Case(
         "seed001",
         None,
-        r"\delta^{(1)}_1 = \theta^{(2)}_{11}\delta^{(2)}_1 \sigma'(z^{(1)}_1)",
+        r"\delta^{(1)}_1 = \theta^{(1)}_{11}\delta^{(2)}_1 \sigma'(z^{(1)}_1)",
         MissingSum(),
         "only one term of the sum over the next layer's neurons is there: δ needs all of them",
         "对下一层神经元的求和只剩一项：δ 需要全部各项",
@@ -156,7 +156,7 @@ MISTAKE_CASES = [
     Case(  # found by the reader: k is bound by nothing
         "seed001",
         None,
-        r"\delta^{(1)}_1 = \theta^{(2)}_{k1}\delta^{(2)}_k \sigma'(z^{(1)}_1)",
+        r"\delta^{(1)}_1 = \theta^{(1)}_{k1}\delta^{(2)}_k \sigma'(z^{(1)}_1)",
         MissingSum(letter="k"),
         "the index k is not summed: δ needs the sum over every neuron of the next layer",
         "下标 k 没有求和：δ 需要对下一层所有神经元求和",
@@ -227,13 +227,23 @@ OTHER_CASES = [
     Case(
         "seed001",
         "W^{(l)}_{ij}",
-        r"\delta^{(l)}_j a^{(l-1)}_i",
+        r"\delta^{(l+1)}_j a^{(l)}_i",
         Convention("index_order", "from_to"),
         "it would be right with the weights' indices in from-to order (w_{ij} from neuron i to neuron j)",
         "如果权重下标按“从-到”顺序（w_{ij} 由神经元 i 到神经元 j），公式就是对的",
     ),
     Case(
         "seed001",
+        None,
+        r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l} (a^{l-1})^T",
+        Convention("weight_shift", 0),
+        "it would be right if θ^{(l)} meant the weights into layer l (derive's default); this notation numbers a"
+        " weight by the layer it leaves: θ^{(l)} joins layer l to layer l + 1",
+        "如果 θ^{(l)} 表示进入第 l 层的权重（derive 的默认编号），公式就是对的；"
+        "这个记号按权重离开的层编号：θ^{(l)} 连接第 l 层和第 l + 1 层",
+    ),
+    Case(
+        "seed002",
         None,
         r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T",
         Convention("weight_shift", 1),

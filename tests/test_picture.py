@@ -145,7 +145,9 @@ def test_weight_labels_on_small_networks_only():
     assert lab4[(1, 2, 1)] == "w^{(1)}_{12}"
     assert lab4[(1, 1, 2)] == "w^{(1)}_{21}"
     assert lab4[(2, 1, 2)] == "w^{(2)}_{21}"
-    assert weight_labels(layout(seed(1)))[(2, 1, 3)] == r"\theta^{(2)}_{13}"  # 12 weights: still labelled
+    assert (
+        weight_labels(layout(seed(1)))[(2, 1, 3)] == r"\theta^{(1)}_{13}"
+    )  # 12 weights: still labelled (θ by the layer it leaves)
     assert set(weight_labels(layout(seed(3))).values()) == {None}  # 20 weights: none
 
 
@@ -236,7 +238,7 @@ def test_svg_text_and_scripts():
     assert float(sup.get("dx")) < 0  # moves back over the subscript
     texts0 = _texts(ET.fromstring(svg(seed(0))))
     assert set("abcdef") <= set(texts0) and "wcb" in texts0 and texts0.count("+1") == 2
-    assert "θ13(2)" in _texts(ET.fromstring(svg(seed(1))))
+    assert "θ13(1)" in _texts(ET.fromstring(svg(seed(1))))  # seed001 numbers θ by the layer it leaves
     texts3 = _texts(ET.fromstring(svg(seed(3))))
     assert not any(t.startswith("W") for t in texts3) and texts3.count("+1") == 2
 

@@ -91,9 +91,10 @@ def test_article001_delta_then_recursion(md):
         [
             "\\delta^{(l)}_{i} := \\frac{\\partial C}{\\partial z^{(l)}_{i}}",
             "computed backwards",
-            "\\frac{\\partial C}{\\partial \\theta^{(l)}_{ij}} &= \\frac{\\partial C}{\\partial z^{(l)}_{i}} "
-            "\\frac{\\partial z^{(l)}_{i}}{\\partial \\theta^{(l)}_{ij}}",
-            "\\delta^{(l)} &= \\left(\\left(\\theta^{(l+1)}\\right)^{\\mathsf T} \\delta^{(l+1)}\\right) \\odot "
+            # θ numbered by the layer it leaves (article 001): derive's W^{(l)} is θ^{(l-1)}
+            "\\frac{\\partial C}{\\partial \\theta^{(l-1)}_{ij}} &= \\frac{\\partial C}{\\partial z^{(l)}_{i}} "
+            "\\frac{\\partial z^{(l)}_{i}}{\\partial \\theta^{(l-1)}_{ij}}",
+            "\\delta^{(l)} &= \\left(\\left(\\theta^{(l)}\\right)^{\\mathsf T} \\delta^{(l+1)}\\right) \\odot "
             "g'\\left(z^{(l)}\\right)",
         ],
     )
@@ -105,9 +106,9 @@ def test_article002_logistic_cost_gives_output_minus_target(md):
         text,
         [
             "\\theta^{(2)}_{11}",
-            "C = - t_{1} \\log",
+            "J = - t_{1} \\log",  # the article's J
             "\\delta^{(2)}_{1} = y_{1} - t_{1}",  # the (y − t) of the one-neuron case
-            "\\frac{\\partial C}{\\partial \\theta^{(2)}_{11}} = \\frac{\\partial C}{\\partial y_{1}}",
+            "\\frac{\\partial J}{\\partial \\theta^{(2)}_{11}} = \\frac{\\partial J}{\\partial y_{1}}",
             "\\theta^{(1)} &\\leftarrow \\theta^{(1)} - \\eta",
             "1. Forward pass",
         ],

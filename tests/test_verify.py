@@ -46,17 +46,17 @@ WRONG = [
     ("seed004", "delta2", r"(\hat y - y)\hat y(1-\hat y)", "sign"),
     ("seed004", None, r"\frac{\partial E}{\partial w_{ij}} = \delta_j x_i", "sign"),
     ("seed004", "delta2", r"2(y-\hat y)\hat y(1-\hat y)", "factor_two"),
-    ("seed001", None, r"\frac{\partial C}{\partial \theta^{(2)}_{12}} = \delta^{(2)}_2 a^{(1)}_1", "transposed"),
-    ("seed001", None, r"\delta^{(1)} = \theta^{(2)} \delta^{(2)} \odot \sigma'(z^{(1)})", "transposed"),
+    ("seed001", None, r"\frac{\partial C}{\partial \theta^{(1)}_{12}} = \delta^{(2)}_2 a^{(1)}_1", "transposed"),
+    ("seed001", None, r"\delta^{(1)} = \theta^{(1)} \delta^{(2)} \odot \sigma'(z^{(1)})", "transposed"),
     ("seed004", "W1[1,2]", r"\delta_2 x_1", "transposed"),
     (
         "seed001",
         None,
-        r"\delta^{(1)}_1 = \sum_k \theta^{(2)}_{k1}\delta^{(2)}_k \sigma'(z^{(2)}_1)",
+        r"\delta^{(1)}_1 = \sum_k \theta^{(1)}_{k1}\delta^{(2)}_k \sigma'(z^{(2)}_1)",
         "wrong_layer_derivative",
     ),
-    ("seed001", None, r"\delta^{(1)}_1 = \theta^{(2)}_{11}\delta^{(2)}_1 \sigma'(z^{(1)}_1)", "missing_sum"),
-    ("seed001", None, r"\delta^{(1)}_j = \theta^{(2)}_{kj}\delta^{(2)}_k \sigma'(z^{(1)}_j)", "missing_sum"),
+    ("seed001", None, r"\delta^{(1)}_1 = \theta^{(1)}_{11}\delta^{(2)}_1 \sigma'(z^{(1)}_1)", "missing_sum"),
+    ("seed001", None, r"\delta^{(1)}_j = \theta^{(1)}_{kj}\delta^{(2)}_k \sigma'(z^{(1)}_j)", "missing_sum"),
     (
         "seed000",
         None,
@@ -67,7 +67,8 @@ WRONG = [
     ("seed000", None, r"\delta_c = 3 (w_{ec}\delta_e + w_{fc}\delta_f)\, a_c (1 - a_c)", "proportional"),
     ("seed002", None, r"\delta^{(2)}_1 = (y_1 - t_1) y_1 (1 - y_1)", "extra_derivative"),
     ("seed003", None, r"\delta^{(2)} = (a^{(2)} - y) \odot a^{(2)} \odot (1-a^{(2)})", "extra_derivative"),
-    ("seed001", None, r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T", "convention"),
+    # seed001 numbers θ by the layer it leaves (z^{l+1} = θ^l a^l): derive's own numbering is the other convention
+    ("seed001", None, r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l} (a^{l-1})^T", "convention"),
     ("seed004", "delta2", r"(\hat y - y)\hat y(1-\hat y)", "convention"),
     ("seed003", None, r"\delta^{(1)} = W^{(2)} \delta^{(2)} \odot \operatorname{ReLU}'(z^{(1)})", "shape"),
 ]
@@ -90,10 +91,10 @@ def test_wrong_variants_are_diagnosed(seed: str, param: str | None, formula: str
 def test_diagnosis_details() -> None:
     """The data of a diagnosis names the layer, the term or the convention."""
     assert verify(net_of("seed004"), "delta2", r"(y - \hat y)").diagnoses == (MissingDerivative(layer=2),)
-    missing = verify(net_of("seed001"), None, r"\delta^{(1)}_1 = \theta^{(2)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)")
+    missing = verify(net_of("seed001"), None, r"\delta^{(1)}_1 = \theta^{(1)}_{21}\delta^{(2)}_2 \sigma'(z^{(1)}_1)")
     assert MissingSum(k=2) in missing.diagnoses
-    shifted = verify(net_of("seed001"), None, r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T")
-    assert Convention("weight_shift", 1) in shifted.diagnoses
+    shifted = verify(net_of("seed001"), None, r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l} (a^{l-1})^T")
+    assert Convention("weight_shift", 0) in shifted.diagnoses
     proportional = verify(net_of("seed000"), None, r"\delta_c = 3 (w_{ec}\delta_e + w_{fc}\delta_f)\, a_c (1 - a_c)")
     assert Proportional(ratio=3.0) in proportional.diagnoses
     sign = verify(net_of("seed004"), "delta2", r"(\hat y - y)\hat y(1-\hat y)")
@@ -103,7 +104,7 @@ def test_diagnosis_details() -> None:
 def test_counterexample_matches_finite_differences() -> None:
     """The 'correct' number of a counterexample is the slope of the cost, measured independently."""
     net = net_of("seed001")
-    v = verify(net, None, r"\frac{\partial C}{\partial \theta^{(2)}_{12}} = \delta^{(2)}_2 a^{(1)}_1")
+    v = verify(net, None, r"\frac{\partial C}{\partial \theta^{(1)}_{12}} = \delta^{(2)}_2 a^{(1)}_1")
     c = v.counterexample
     assert c is not None and c.element == "W2[1,2]"
     params = {name: np.zeros(shape) for name, shape in net.shapes().items()}
@@ -163,14 +164,14 @@ def test_ascii_forms_and_canonical_names() -> None:
 
 def test_sums_with_limits_free_indices_and_layers() -> None:
     net = net_of("seed001")
-    assert verify(net, None, r"\delta^{(1)}_j = \sum_{k=1}^{2} \theta^{(2)}_{kj}\delta^{(2)}_k a^{(1)}_j(1-a^{(1)}_j)")
+    assert verify(net, None, r"\delta^{(1)}_j = \sum_{k=1}^{2} \theta^{(1)}_{kj}\delta^{(2)}_k a^{(1)}_j(1-a^{(1)}_j)")
     assert verify(
-        net, None, r"\delta^{(1)}_j = \sum_{k=1}^{n^{(2)}} \theta^{(2)}_{kj}\delta^{(2)}_k \sigma'(z^{(1)}_j)"
+        net, None, r"\delta^{(1)}_j = \sum_{k=1}^{n^{(2)}} \theta^{(1)}_{kj}\delta^{(2)}_k \sigma'(z^{(1)}_j)"
     )
-    general = verify(net, None, r"\frac{\partial C}{\partial \theta^{(l)}_{jk}} = \delta^{(l)}_j a^{(l-1)}_k")
-    assert general and general.elements == 3 * 2 + 2 * 3  # θ^{(1)} is 3×2 and θ^{(2)} 2×3: l = 1 and 2
+    general = verify(net, None, r"\frac{\partial C}{\partial \theta^{(l)}_{jk}} = \delta^{(l+1)}_j a^{(l)}_k")
+    assert general and general.elements == 3 * 2 + 2 * 3  # θ^{(0)} is 3×2 and θ^{(1)} 2×3 (leaving layers 0 and 1)
     with pytest.raises(DeriveError, match="out of range"):
-        verify(net, None, r"\delta^{(1)}_j = \sum_{k=1}^{3} \theta^{(2)}_{kj}\delta^{(2)}_k")
+        verify(net, None, r"\delta^{(1)}_j = \sum_{k=1}^{3} \theta^{(1)}_{kj}\delta^{(2)}_k")
 
 
 def test_clear_errors() -> None:

@@ -26,6 +26,7 @@ from derive.engine.algebra import constraints, is_zero
 from derive.engine.derivation import Derivation
 from derive.engine.record import Record
 from derive.model import samples
+from derive.model.network import neuron, wants
 from derive.numeric import autograd
 from derive.numeric.lambdified import NumericFunctions
 from derive.rules import symbols as sym
@@ -68,6 +69,7 @@ class CheckReport:
     exact_tolerance: float = EXACT_TOLERANCE
     torch: str | None = None  # torch's version when autograd was compared
     example_fd_error: float | None = None  # the largest finite-difference error at the spec's worked example
+    neuron: CheckReport | None = None  # the one neuron a document derives first (its warmup section), when shown
 
     @property
     def passed(self) -> int:
@@ -116,6 +118,8 @@ def check(
         report.parameters.append(ParameterCheck(name, verdict, fd, ok, code, torch_error))
     if net.parameter_count() <= SYMBOLIC_PARAMETERS * 4:
         report.matrix = _matrix_checks(d)
+    if wants(net, "warmup"):
+        report.neuron = check(Derivation(neuron(net)), points, seed, symbolic, use_torch)
     return report
 
 

@@ -231,6 +231,10 @@ class Record:
         params = tuple(self.gradient(n) for n in chosen if sym.parse_name(n).layer == layer)
         return Gradients(layer, params, self.matrix.gradients[layer])
 
+    def factor(self, factor: Partial) -> Expr:
+        """The value of one ∂ factor (∂z/∂W, ∂z^{(l+1)}/∂z^{(l)}, …) by the chain-rule table, as the chains use it."""
+        return self._d.factor_value(factor)
+
     # ------------------------------------------------------------ matrix form
     @cached_property
     def matrix(self) -> MatrixForm:

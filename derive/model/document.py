@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from derive.errors import SpecError
 
 SECTIONS: dict[str, str] = {
+    "warmup": "one neuron first: logistic regression's forward pass, cost, update rule and chain rule (article 002)",
+    "identities": "the two layer-level identities of δ: the weights' gradient and the recursion (article 001)",
+    "common_factor": "the output weights' gradients share a factor, which is named δ (article 002)",
     "network": "the network, its picture and the notation table",
     "forward": "the forward pass and the cost",
     "backward": "the chain rule, why δ, the output layer's δ and its recursion",

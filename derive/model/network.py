@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -154,6 +154,31 @@ class Network:
 
     def parameter_count(self) -> int:
         return limits.parameter_count(self.sizes, self.bias)
+
+
+def neuron(net: Network) -> Network:
+    """One neuron like ``net``'s outputs (logistic regression for a sigmoid and binary cross-entropy): the same
+    inputs, output activation, loss, bias and notation, without node letters (they name ``net``'s nodes).
+
+    Article 002 derives this neuron before the network (the ``warmup`` section of a document).
+    """
+    last = net.layers[-1]
+    try:
+        return Network(
+            inputs=net.inputs,
+            layers=(Layer(1, last.activation, last.slope),),
+            loss=net.loss,
+            bias=net.bias,
+            name=f"{net.name}-neuron",
+            notation=replace(net.notation, letters=()),
+        )
+    except SpecError as exc:
+        raise SpecError(f"document.sections: warmup needs one output neuron of this kind, but {exc}") from None
+
+
+def wants(net: Network, section: str) -> bool:
+    """Whether the spec's document shows ``section``, in its body or its appendix."""
+    return section in net.document.sections or section in net.document.appendix
 
 
 def _check_count(key: str, value: object) -> None:

@@ -44,6 +44,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cost": ("C", "J", "E", "L"),
     "target": ("y", "t"),
     "output": ("a", "yhat", "y", "o"),
+    "weight_layer": ("target", "source"),
 }
 
 
@@ -61,6 +62,10 @@ class Notation:
     none of them the weight's, the target's, the cost's, the output's or a general form's index letter. A
     quantity whose letter names a node is spelled otherwise (:meth:`spelled`: the activation a as o, the bias
     b as β).
+    weight_layer: which layer a weight matrix is numbered by. ``target`` (derive's own) names it by the
+    layer it feeds, W^{(l)} from layer l − 1 to layer l; ``source`` by the layer it leaves, θ^{(l)} from
+    layer l to layer l + 1, so that z^{(l+1)} = θ^{(l)} a^{(l)} (article 001). Only the printed and read
+    layer of a weight changes: the canonical name W1[i,j] is the same, and biases keep their neuron's layer.
     """
 
     weight: str = "W"
@@ -70,6 +75,7 @@ class Notation:
     target: str = "y"
     output: str = "a"
     letters: tuple[str, ...] = ()
+    weight_layer: str = "target"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -109,6 +115,11 @@ class Notation:
     def index_letter(self, role: str) -> str:
         """The letter of a general form's neuron index of this role (current, previous, next, other)."""
         return INDEX_LETTERS[self.index_order][role]
+
+    @property
+    def weight_shift(self) -> int:
+        """How much lower a weight's printed layer is than derive's: 1 under ``source`` (W^{(l)} is θ^{(l−1)})."""
+        return 1 if self.weight_layer == "source" else 0
 
     @property
     def delta_sign(self) -> int:

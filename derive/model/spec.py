@@ -22,7 +22,7 @@ from derive.model.samples import forward, target_problem
 TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"}
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope"}
-NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters"}
+NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 
 

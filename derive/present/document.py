@@ -19,7 +19,7 @@ from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.errors import RenderError
 from derive.model.document import DETAILS
-from derive.present import article_steps, picture
+from derive.present import article_steps, articles, picture
 from derive.present.document_data import (
     Document,
     Eq,
@@ -113,6 +113,8 @@ class _Builder:
             "deltaL": self.tex(names.layers[L].delta),
             "z_l": self.tex(names.z_general),
             "eta": self.tex(sym.LEARNING_RATE),
+            "w_first_matrix": self.tex(matrix(Kind.W, 1)),
+            "w_leaving_l": self.tex(matrix(Kind.W, "l+1")),  # the weights from layer l to layer l + 1
             **self.letters(),
         }
 
@@ -281,6 +283,7 @@ class _Builder:
                 "index_order": net.notation.index_order,
                 "delta": net.notation.delta,
                 "letters": bool(net.notation.letters),
+                "weight_layer": net.notation.weight_layer,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),
@@ -318,7 +321,16 @@ class _Builder:
             example_svg=self.example_picture(),
         )
         self.article_steps(doc)
+        wanted = set(net.document.sections) | set(net.document.appendix)
+        if "identities" in wanted:
+            doc.identities = articles.identities(rec, self.tex)
+        if "warmup" in wanted:
+            doc.warmup = articles.warmup(net, self.report.neuron)
+        if "common_factor" in wanted:
+            doc.common_factor = articles.common_factor(rec, self.tex, self.verified)
         shown = {"example": bool(doc.example), "sharing": bool(doc.sharing), "vanishing": doc.vanishing is not None}
+        shown |= {"identities": doc.identities is not None, "warmup": doc.warmup is not None}
+        shown |= {"common_factor": doc.common_factor is not None}
         if doc.score_in_forward:
             shown["score"] = False
         doc.sections = [key for key in net.document.sections if shown.get(key, True)]

@@ -256,3 +256,56 @@ class Document:
     gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)
     # The picture again with the worked example's numbers on it (SVG; "" without an example).
     example_svg: str = ""
+    # Sections of single articles (article 001's identities, article 002's one neuron and its common factor).
+    identities: Identities | None = None
+    warmup: Warmup | None = None
+    common_factor: CommonFactor | None = None
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Article 001's one idea: the two layer-level identities of δ, then each instantiated for the network.
+
+    ``general`` states ∂C/∂θ and the recursion for any layer in the notation's numbering; ``weights`` holds one
+    instance per weight matrix (its first weight: ∂C/∂θ_{11} = δ_1 ∂z_1/∂θ_{11} = δ_1 a_1), output first;
+    ``recursion`` one per hidden layer (δ_1 = Σ_i δ_i ∂z_i/∂z_1 = …). ``source``: weights are numbered by the
+    layer they leave (θ^{(l)} from layer l to layer l + 1).
+    """
+
+    general: list[Eq]
+    weights: list[Eq]
+    recursion: list[Eq]
+    source: bool
+    forward: str  # z^{(l+1)} = θ^{(l)} a^{(l)} (+ b^{(l+1)}) in the notation, for the prose
+    theta: str  # the weights between layers l and l + 1, θ^{(l)} (or W^{(l+1)})
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """Article 002's start: one sigmoid neuron (logistic regression) derived by the same engine.
+
+    The update rule comes before anything derived; then the chain rule in three factors for one weight, its
+    product, and the closed forms of every parameter (each checked on the one-neuron network).
+    """
+
+    sizes: tuple[int, ...]
+    forward: list[Eq]
+    cost: Eq
+    rules: list[Eq]
+    chain: Eq
+    factors: list[Factor]
+    product: Eq
+    closed: list[Eq]
+    updates: list[Eq]
+    symbols: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CommonFactor:
+    """Article 002's discovery: the gradients of one output neuron's parameters share a factor, named δ."""
+
+    layer: int
+    closed: list[Eq]  # the closed forms of the neuron's weights (and bias)
+    factor: str  # the shared factor, ∂C/∂z of that neuron
+    delta: Eq  # δ := ∂C/∂z = the shared factor
+    delta_forms: list[Eq]  # the same gradients written with δ

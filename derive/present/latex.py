@@ -41,6 +41,16 @@ class DeriveLatexPrinter(LatexPrinter):
     def _layer(self, layer: Layer | None) -> str:
         return "" if layer is None else f"^{{({layer})}}"
 
+    def _weight_layer(self, layer: Layer | None) -> str:
+        """A weight's layer as the notation numbers it: derive's W^{(l)} is θ^{(l−1)} under ``source``."""
+        shift = self.notation.weight_shift
+        if layer is None or not shift:
+            return self._layer(layer)
+        if isinstance(layer, int):
+            return self._layer(layer - shift)
+        shifted = sympy.sympify(layer, locals={"l": sympy.Symbol("l"), "L": sympy.Symbol("L")}) - shift
+        return self._layer(str(shifted).replace(" ", ""))
+
     def _index(self, *indices: int | str) -> str:
         parts = [str(i) for i in indices]
         sep = "," if any(len(p) > 1 for p in parts) else ""
@@ -97,7 +107,7 @@ class DeriveLatexPrinter(LatexPrinter):
                 pair = (to, frm) if n.index_order == "to_from" else (frm, to)
                 return f"{w}_{{{''.join(pair)}}}"
             pair = (info.i, info.j) if n.index_order == "to_from" else (info.j, info.i)
-            return f"{w}{self._layer(info.layer)}{self._index(*pair)}"
+            return f"{w}{self._weight_layer(info.layer)}{self._index(*pair)}"
         if info.kind == "a" and self._is_output(info.layer) and OUTPUT[n.output] is not None:
             return (
                 self.node(OUTPUT[n.output], None, info.i, output_layer=True)
@@ -121,7 +131,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind is Kind.NABLA_C:
             return rf"\nabla_{{{self._vector(Kind.A, layer)}}} {n.cost}"
         if kind is Kind.W:
-            return f"{n.weight_latex}{self._layer(layer)}"
+            return f"{n.weight_latex}{self._weight_layer(layer)}"
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
@@ -130,7 +140,8 @@ class DeriveLatexPrinter(LatexPrinter):
             return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB):
             target = n.weight_latex if kind is Kind.DC_DW else self.q("b")
-            return rf"\frac{{\partial {n.cost}}}{{\partial {target}{self._layer(layer)}}}"
+            at = self._weight_layer(layer) if kind is Kind.DC_DW else self._layer(layer)
+            return rf"\frac{{\partial {n.cost}}}{{\partial {target}{at}}}"
         return self._vector(kind, layer)
 
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
@@ -144,7 +155,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind is Kind.W:
             if self.notation.index_order == "from_to":
                 index.reverse()
-            return f"{self.notation.weight_latex}{self._layer(layer)}{self._index(*index)}"
+            return f"{self.notation.weight_latex}{self._weight_layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
             z = f"{self.q('z')}{self._layer(layer)}{self._index(*index)}"
             return rf"{self._activation_latex(layer)}'\left({z}\right)"

@@ -99,7 +99,8 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
     yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
     if depth >= 2:
-        yield Reading(n, weight_shift=1), (Convention("weight_shift", 1),)
+        other = 1 - primary.weight_shift
+        yield Reading(n, weight_shift=other), (Convention("weight_shift", other),)
 
 
 def _reading_of(diagnoses: list[Diagnosis], primary: Reading) -> Reading:

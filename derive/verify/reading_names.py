@@ -92,8 +92,9 @@ class _Names:
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
         a, b, z, x = (n.spelled(q) for q in "abzx")
         out = {"a": f"{a}^{{(L)}}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
+        leaving = f"; l = 0 to {self.L - 1}, the layer it leaves" if self.reading.weight_shift else ""
         parts = [
-            f"{w}^{{(l)}}_{{ij}} ({order})",
+            f"{w}^{{(l)}}_{{ij}} ({order}{leaving})",
             *([f"{b}^{{(l)}}_i"] if self.net.bias else []),
             f"{z}^{{(l)}}_i",
             f"{a}^{{(l)}}_i",
@@ -276,7 +277,16 @@ class _Names:
         if written is None:
             layer = self._default_layer(node, "W", True)
         else:
-            layer = written + (0 if node.bracket else self.reading.weight_shift)
+            # Only a layer written as a superscript is in the notation's numbering; W1, W1[i,j] are derive's names.
+            shift = self.reading.weight_shift if node.sup is not None and not node.bracket else 0
+            if shift and not 0 <= written < self.L:
+                raise self.error(
+                    node,
+                    f"no weights leave layer {written}"
+                    f" (weights are numbered by the layer they leave: 0 to {self.L - 1})",
+                    LayerRangeError,
+                )
+            layer = written + shift
         layer = self._check_layer(node, layer, "W")
         if not atoms:
             return Ref("W", layer, None)

@@ -62,11 +62,16 @@ class Reading:
     """The notation a formula is read in, and how weight layers are numbered.
 
     ``weight_shift`` 1 reads θ^{(l)} as the weights leaving layer l (article 001's
-    θ^l with z^{l+1} = θ^l a^l), which derive calls W^{(l+1)}.
+    θ^l with z^{l+1} = θ^l a^l), which derive calls W^{(l+1)}; left out, it is the notation's own
+    (``weight_layer``).
     """
 
     notation: Notation
-    weight_shift: int = 0
+    weight_shift: int = None  # type: ignore[assignment] - filled from the notation
+
+    def __post_init__(self) -> None:
+        if self.weight_shift is None:
+            object.__setattr__(self, "weight_shift", self.notation.weight_shift)
 
     @property
     def sign(self) -> int:

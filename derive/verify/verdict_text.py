@@ -36,6 +36,7 @@ def _notation(net: Network) -> dict[str, object]:
         "delta": notation.delta,
         "cost": notation.cost,
         "depth": net.depth,
+        "weight_layer": notation.weight_layer,
     }
 
 
