@@ -9,6 +9,7 @@ sizes, and the formulas are confirmed against finite differences of a forward pa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -120,7 +121,31 @@ def expected_check_rows(net: derive.Network) -> int:
     derivatives = sum(
         activations.REGISTRY[layer.activation].derivative_in_output_matrix is not None for layer in net.layers
     )
-    return groups + output + recursions + gradients + derivatives + (net.example is not None)
+    neuron = "warmup" in net.document.sections  # article 002's single neuron, checked on its own
+    return groups + output + recursions + gradients + derivatives + (net.example is not None) + neuron
+
+
+def listing(net: derive.Network) -> derive.Network:
+    """``net`` with the default sections: seed003's own spec walks back layer by layer (article 003), without the
+    per-parameter section these tests are about."""
+    if "gradients" in net.document.sections:
+        return net
+    return dataclasses.replace(
+        net, document=dataclasses.replace(net.document, sections=derive.DocumentOptions().sections)
+    )
+
+
+@pytest.fixture(scope="module")
+def shown(rendered, documents) -> tuple[dict[str, str], dict[str, document.Document]]:
+    """The shared documents, with the gradients section in each (seed003 re-rendered with the default sections)."""
+    texts, docs = dict(rendered), dict(documents)
+    for name, spec in EXAMPLES.items():
+        net = derive.load(spec)
+        if listing(net) is not net:
+            docs[name] = document.build(derive.derive(listing(net)), documents[name].report)
+            for lang in ("en", "zh"):
+                texts[render.file_name(name, "md", lang)] = render.render_document(docs[name], "md", lang)
+    return texts, docs
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +153,7 @@ def full(documents) -> dict[str, str]:
     """Each example's English Markdown in full detail (the check reports of the shared documents reused)."""
     out = {}
     for name, spec in EXAMPLES.items():
-        doc = document.build(derive.derive(derive.load(spec)), documents[name].report, detail="full")
+        doc = document.build(derive.derive(listing(derive.load(spec))), documents[name].report, detail="full")
         out[name] = render.render_document(doc, "md", "en")
     return out
 
@@ -137,9 +162,8 @@ def full(documents) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("name", "weight", "from_to", "sign"), [("seed003", "W", False, ""), ("seed004", "w", True, "- ")]
 )
-def test_compact_derives_one_weight_and_one_bias_per_layer_and_tabulates_the_rest(
-    rendered, name, weight, from_to, sign
-):
+def test_compact_derives_one_weight_and_one_bias_per_layer_and_tabulates_the_rest(shown, name, weight, from_to, sign):
+    rendered = shown[0]
     net = derive.load(EXAMPLES[name])
     text = body(rendered[f"{name}.md"])
     cost = net.notation.cost
@@ -174,8 +198,9 @@ def test_compact_on_derive_own_notation_with_a_hidden_layer_between(tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_compact_shows_every_parameter_once(documents, rendered, name):
+def test_compact_shows_every_parameter_once(shown, name):
     """Letters and θ included: every parameter is derived in full or in a table, by the document's own data."""
+    rendered, documents = shown
     doc = documents[name]
     assert doc.detail == "compact"
     full = {g.symbol for _, grads, _, _ in doc.gradients for g in grads}
@@ -189,7 +214,8 @@ def test_compact_shows_every_parameter_once(documents, rendered, name):
     assert set(table_rows(text)) == set(listed)
 
 
-def test_the_bias_lists_only_the_factor_its_weight_did_not_have(rendered):
+def test_the_bias_lists_only_the_factor_its_weight_did_not_have(shown):
+    rendered = shown[0]
     text = body(rendered["seed003.md"])
     bias = text[text.index("**The bias $b^{(1)}_{1}$**") :]
     bias = bias[: bias.index("Multiplied out")]
@@ -267,8 +293,8 @@ def test_seed003_table_formulas_give_the_gradients():
 
 # --------------------------------------------------------------------------------------------- full
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_full_detail_derives_every_parameter(documents, full, name):
-    doc = documents[name]
+def test_full_detail_derives_every_parameter(shown, full, name):
+    doc = shown[1][name]
     text = body(full[name])
     names = [g.symbol for _, grads, _, _ in doc.gradients for g in grads] + [
         symbol for rows in doc.gradient_table.values() for symbol, _ in rows
@@ -385,7 +411,10 @@ def test_the_appendix_table_holds_every_check(rendered, documents, name, lang):
     assert (
         len(rows)
         == expected_check_rows(net)
-        == len(documents[name].check_groups) + len(documents[name].matrix_checks) + (net.example is not None)
+        == len(documents[name].check_groups)
+        + len(documents[name].matrix_checks)
+        + (net.example is not None)
+        + (documents[name].warmup is not None)
     )
     assert all(row.rstrip().endswith("| ✓ |") for row in rows)
     L = len(net.sizes) - 1

@@ -173,10 +173,13 @@ def test_what_the_document_prints_reads_back_right(name: str, docs) -> None:
     for row in doc.output_delta:
         if row.lhs:
             formulas.append(f"{row.lhs} = {row.rhs}")
+    table = {f"{eq.lhs} = {eq.rhs}": symbol for rows in doc.gradient_table.values() for symbol, eq in rows}
+    formulas += list(table)  # the compact table prints the parameter's symbol beside its gradient
     assert len(formulas) > 20
     for formula in formulas:
         lhs, rhs = formula.split(" = ", 1)
-        assert lhs in texts[("md", "en")] and rhs in texts[("md", "en")], formula  # as printed
+        shown = table.get(formula, lhs)
+        assert shown in texts[("md", "en")] and rhs in texts[("md", "en")], formula  # as printed
         verdict = verify(d, None, formula)
         assert verdict.right, (formula, verdict.text())
 
@@ -190,7 +193,9 @@ def test_the_weight_letter_is_the_notations_everywhere(name: str, docs) -> None:
         if letter != "W":
             assert not re.search(_SYMBOL + r"W(?![A-Za-z])", _math(text, fmt)), (name, fmt, lang)
         # a layer's product, in the notation's weight letter (and with its bias where there is one)
-        product = re.search(r"z\^\{\(l\)\} = (\\theta|w|W)\^\{\(l\)\} ", text)
+        product = re.search(
+            r"z\^\{\(l\)\} = (\\theta|w|W)\^\{\(l(?:-1)?\)\} ", text
+        )  # θ^{(l-1)}: numbered by the layer it leaves
         if d.network.notation.index_order == "to_from":
             assert product and product.group(1) == letter, (name, fmt, lang)
         assert not re.search(r"z = W", text), (name, fmt, lang)
@@ -255,8 +260,10 @@ def test_each_index_letter_counts_one_layer(name: str, docs) -> None:
         # weights: W^{(l)} joins the current and the previous neuron, W^{(l+1)} the next and one of layer l
         order = (lambda to, frm: (to, frm)) if n.index_order == "to_from" else (lambda to, frm: (frm, to))
         weights = _weights(text)
-        assert weights["l"] == {order(current, previous)}, where
-        assert weights["l+1"] <= {order(nxt, j) for j in (current, *others)}, where
+        # numbered by the layer it leaves (article 001), derive's W^{(l)} is printed θ^{(l-1)}
+        printed = {"l": "l-1", "l+1": "l"} if n.weight_layer == "source" else {"l": "l", "l+1": "l+1"}
+        assert weights[printed["l"]] == {order(current, previous)}, where
+        assert weights.get(printed["l+1"], set()) <= {order(nxt, j) for j in (current, *others)}, where
         # each sum runs over the letter of the layer its bound counts
         for letter, bound in re.findall(r"\\sum_\{([a-z])=1\}\^\{n\^\{\(([lL][^)]*)\)\}\}", text):
             expected = {"l-1": {previous}, "l+1": {nxt}, "l": others, "L": others}[bound]
