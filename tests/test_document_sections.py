@@ -84,3 +84,13 @@ def test_a_bad_document_table_is_one_line_naming_the_key(tmp_path, table, messag
     assert ran.returncode == 2
     assert message in ran.stderr and ran.stderr.count("\n") == 1
     assert not (tmp_path / "out" / "bad.md").exists()
+
+
+def test_the_readme_lists_every_section():
+    from conftest import ROOT
+
+    from derive.model.document import SECTIONS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for key, what in SECTIONS.items():
+        assert f"| `{key}` | {what} |" in readme, key
