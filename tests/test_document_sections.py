@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 from inprocess import run_cli
 
 import derive
 from derive.errors import SpecError
+from derive.model.document import SECTIONS
 
 SPEC = """\
 name = "small"
@@ -87,10 +89,6 @@ def test_a_bad_document_table_is_one_line_naming_the_key(tmp_path, table, messag
 
 
 def test_the_readme_lists_every_section():
-    from conftest import ROOT
-
-    from derive.model.document import SECTIONS
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key, what in SECTIONS.items():
         assert f"| `{key}` | {what} |" in readme, key
