@@ -24,6 +24,7 @@ DOC = "seed000"
 LANGS = ("en", "zh")
 TEX = {lang: f"{DOC}.tex" if lang == "en" else f"{DOC}.{lang}.tex" for lang in LANGS}
 CONTENTS = {"en": "Contents", "zh": "目录"}
+APPENDIX = {"en": "Appendix", "zh": "附录"}
 CAPTION = {
     "en": "a node marked +1 is a constant input 1, and the dashed arrows from it are the biases",
     "zh": "标着 +1 的结点是恒为 1 的输入，从它出发的虚线箭头代表偏置",
@@ -197,9 +198,12 @@ def contents(pages: list[str], lang: str) -> tuple[dict[str, int], list[str]]:
     """The contents on page 1 as {number and title, squeezed: page}, and the pages without the contents."""
     lines = pages[0].splitlines()
     start = next(k for k, line in enumerate(lines) if line.strip() == CONTENTS[lang])
-    end = next(k for k in range(start + 1, len(lines)) if not lines[k].strip())  # the block ends at a blank line
+    blank = [not line.strip() for line in lines] + [True]
+    end = next(k for k in range(start + 1, len(lines)) if blank[k] and blank[k + 1])  # ends at two blank lines
     entries, pending = {}, ""
     for line in lines[start + 1 : end]:
+        if line.strip() in ("", APPENDIX[lang]):
+            continue
         pending += line
         found = re.fullmatch(r"(.*?)\s+(\d+)\s*", pending)
         if found:  # an entry ends with its page; a long title wraps onto the next line
@@ -221,22 +225,31 @@ def page_of(pages: list[str], heading: str) -> int:
 def test_bookmarks_are_the_numbered_headings_with_a_lettered_appendix(built, rendered, lang):
     items = built[lang]["outline"]
     body = rendered[TEX[lang]].split(r"\begin{document}")[1]
-    wanted = re.findall(r"^\\(section|subsection)\{(.*)\}\s*$", body, re.MULTILINE)
-    assert [depth for depth, _ in items] == [0 if kind == "section" else 1 for kind, _ in wanted]
-    assert [squeeze(t.split(None, 1)[1]) for _, t in items] == [plain(t) for _, t in wanted]
-    numbers = [t.split()[0] for depth, t in items if depth == 0]
-    appendix = sum(1 for kind in re.findall(r"\\(appendix|section)\b", body) if kind == "appendix")
-    assert appendix == 1
-    after = len(re.findall(r"^\\section\{", body.split("\\appendix")[1], re.MULTILINE))
-    assert numbers == [str(k) for k in range(1, len(numbers) - after + 1)] + list("ABCDEFGH"[:after])
+    assert body.count("\\appendix") == 1
+    main, appendix = (
+        re.findall(r"^\\(section|subsection)\{(.*)\}\s*$", part, re.MULTILINE) for part in body.split("\\appendix")
+    )
+    assert main and appendix
+    level = {"section": 0, "subsection": 1}
+    # the appendix's bookmark holds its sections, one level down
+    wanted = [(level[kind], plain(t)) for kind, t in main] + [(0, APPENDIX[lang])]
+    wanted += [(level[kind] + 1, plain(t)) for kind, t in appendix]
+    assert [(depth, squeeze(t.split(None, 1)[-1])) for depth, t in items] == wanted
+    numbers = [t.split()[0] for depth, t in items if depth == 0][:-1]
+    assert numbers == [str(k) for k in range(1, len(numbers) + 1)]
+    letters = [t.split()[0] for depth, t in items[len(main) + 1 :] if depth == 1]
+    assert letters == list("ABCDEFGH"[: len(letters)])
 
 
 @slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_contents_on_the_first_page_name_the_pages_of_the_sections(built, lang):
     entries, pages = contents(built[lang]["pages"], lang)
-    sections = [t for depth, t in built[lang]["outline"] if depth == 0]
+    items = built[lang]["outline"]
+    split = items.index((0, APPENDIX[lang]))
+    sections = [t for depth, t in items[:split] if depth == 0] + [t for depth, t in items[split + 1 :] if depth == 1]
     assert list(entries) == [squeeze(t) for t in sections]
+    assert APPENDIX[lang] in [line.strip() for line in built[lang]["pages"][0].splitlines()]  # its line, no page
     for entry, page in entries.items():  # settled: each entry names the page its heading is on
         assert page == page_of(pages, entry), entry
 
