@@ -52,6 +52,9 @@ _OVERRIDDEN = ("openin_any", "openout_any", "TEXMFOUTPUT")
 _MAX_RUNS = 3
 _TIMEOUT = 600  # seconds per engine run
 _RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|Please rerun", re.IGNORECASE)
+# A run reads the table of contents and the bookmarks the previous run wrote; when they changed (a page moved),
+# the engine runs again, although LaTeX asks for no rerun when only the contents moved.
+_READ_BACK = (".toc", ".out")
 _MISSING_FILE = re.compile(r"File `([^']+)' not found")
 _LINE = re.compile(r"^l\.(\d+) ?(.*)$")
 
@@ -152,11 +155,15 @@ def engine_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def _run(engine: str, name: str, work: Path) -> tuple[str, bool]:
-    """Run the engine in ``work`` until the log asks for no rerun; return the last log and whether it failed."""
+    """Run the engine in ``work`` until the log asks for no rerun and the contents and bookmarks are settled.
+
+    Return the last log and whether it failed.
+    """
     env = engine_environment()
     command = [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", name]
     log_file = work / f"{Path(name).stem}.log"
     log = ""
+    read = _written(work, name)  # what the first run reads: nothing
     for _ in range(_MAX_RUNS):
         try:
             done = subprocess.run(
@@ -174,9 +181,20 @@ def _run(engine: str, name: str, work: Path) -> tuple[str, bool]:
         log = _read_log(log_file) or done.stdout.decode("utf-8", "replace")
         if done.returncode != 0:
             return log, True
-        if not _RERUN.search(log):
+        written = _written(work, name)
+        if not _RERUN.search(log) and written == read:
             break
+        read = written
     return log, False
+
+
+def _written(work: Path, name: str) -> dict[str, bytes | None]:
+    """The files a run writes for the next one to read (the contents, the bookmarks), as this run left them."""
+    found = {}
+    for suffix in _READ_BACK:
+        path = work / f"{Path(name).stem}{suffix}"
+        found[suffix] = path.read_bytes() if path.is_file() else None
+    return found
 
 
 def _read_log(path: Path) -> str:
