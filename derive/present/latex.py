@@ -11,6 +11,7 @@ from derive.model.network import Network
 from derive.model.notation import Notation
 from derive.rules import activations
 from derive.rules import symbols as sym
+from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
 
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
@@ -117,7 +118,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
-            return rf"{g}{prime}\left(z{self._layer(layer)}\right)"
+            return applied(f"{g}{prime}", f"z{self._layer(layer)}")
         if kind is Kind.JACOBIAN:
             return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial z{self._layer(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB):
@@ -138,7 +139,7 @@ class DeriveLatexPrinter(LatexPrinter):
                 index.reverse()
             return f"{self.notation.weight_latex}{self._layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
-            return rf"{self._activation_latex(layer)}'\left(z{self._layer(layer)}{self._index(*index)}\right)"
+            return applied(f"{self._activation_latex(layer)}'", f"z{self._layer(layer)}{self._index(*index)}")
         return f"{_LETTER.get(kind, kind.value)}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, kind: Kind, layer: Layer) -> str:
@@ -155,10 +156,8 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         inner = self._print(expr.arg)
-        if not isinstance(expr.arg, sympy.MatrixSymbol):
-            inner = rf"\left({inner}\right)"
-        elif "^" in inner:
-            inner = rf"\left({inner}\right)"
+        if not isinstance(expr.arg, sympy.MatrixSymbol) or "^" in inner:
+            inner = paren(inner)
         return rf"{inner}^{{\mathsf T}}"
 
     def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
@@ -166,7 +165,7 @@ class DeriveLatexPrinter(LatexPrinter):
         for arg in sorted(expr.args, key=_is_derivative):
             text = self._print(arg)
             if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
-                text = rf"\left({text}\right)"
+                text = paren(text)
             parts.append(text)
         return r" \odot ".join(parts)
 
@@ -174,7 +173,7 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\mathbf{1}"
 
     def _print_DiagMatrix(self, expr: sympy.DiagMatrix) -> str:
-        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+        return applied(r"\operatorname{diag}", self._print(expr.args[0]))
 
     # ------------------------------------------------------- reading order
     def _print_Add(self, expr: Basic, order: str | None = None) -> str:
@@ -190,7 +189,7 @@ class DeriveLatexPrinter(LatexPrinter):
             elif i:
                 out += " + "
             text = self._print(term)
-            out += rf"\left({text}\right)" if self._needs_add_brackets(term) else text
+            out += paren(text) if self._needs_add_brackets(term) else text
         return out
 
     _print_MatAdd = _print_Add  # noqa: N815 - sympy's dispatch name
@@ -237,7 +236,7 @@ class DeriveLatexPrinter(LatexPrinter):
             text = self._print(f)
             if len(factors) > 1 or last:
                 if self._needs_mul_brackets(f, first=k == 0 and not last, last=k == len(factors) - 1):
-                    text = rf"\left({text}\right)"
+                    text = paren(text)
             parts.append(text)
         return " ".join(parts)
 
@@ -245,25 +244,45 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
         f, v = (self._print(arg) for arg in expr.args)
         out = rf"\frac{{\partial {f}}}{{\partial {v}}}"
-        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+        return paren(out) + f"^{{{exp}}}" if exp else out
+
+    def parenthesize(self, item: Basic, level: int, is_neg: bool = False, strict: bool = False) -> str:
+        """sympy's bracketing, with plain brackets around flat content (see :func:`paren`)."""
+        text = super().parenthesize(item, level, is_neg, strict)
+        if text.startswith(r"\left(") and text.endswith(r"\right)"):
+            return paren(text[len(r"\left(") : -len(r"\right)")])
+        return text
 
     def _print_Function(self, expr: Basic, exp: str | None = None) -> str:
-        """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them."""
+        """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them.
+
+        Other functions (tanh, …) are written as their name and the argument in brackets, with no gap.
+        """
         written = activations.written(type(expr))
-        if written is None:
-            return super()._print_Function(expr, exp)
-        return written.latex(*(self._print(arg) for arg in expr.args), exp=f"^{{{exp}}}" if exp else "")
+        if written is not None:
+            return written.latex(*(self._print(arg) for arg in expr.args), exp=f"^{{{exp}}}" if exp else "")
+        head = self._hprint_Function(expr.func.__name__) + (f"^{{{exp}}}" if exp else "")
+        return applied(head, ", ".join(self._print(arg) for arg in expr.args))
+
+    def _print_log(self, expr: sympy.log, exp: str | None = None) -> str:
+        """log y for a single symbol, log(1 − y) otherwise, as the articles write it."""
+        head = r"\log" + (f"^{{{exp}}}" if exp else "")
+        arg = expr.args[0]
+        if isinstance(arg, (sympy.Symbol, sympy.Indexed)):
+            return rf"{head} {self._print(arg)}"
+        return applied(head, self._print(arg))
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Function) and expr.expr.args[:1] == expr.variables:
+            argument = self._print(expr.variables[0])
             name = self._print(expr.expr)
-            head = name.split(r"{\left(", 1)[0].split(r"\left(", 1)[0]
-            return rf"{head}'\left({self._print(expr.variables[0])}\right)"
+            for tail in (rf"\mathopen{{}}\left({argument}\right)\mathclose{{}}", f"({argument})"):
+                if name.endswith(tail):
+                    return applied(name[: -len(tail)] + "'", argument)
         act = activations.with_formula(expr.expr, expr.variables[0]) if len(expr.variables) == 1 else None
         if act is not None:  # g'(z) of an activation not written as one function: id'(z), softplus'(z)
-            return rf"{act.latex}'\left({self._print(expr.variables[0])}\right)"
+            return applied(f"{act.latex}'", self._print(expr.variables[0]))
         return super()._print_Derivative(expr)
-
 
 def _kind(expr: Basic) -> str | None:
     if expr == sym.LEARNING_RATE:
