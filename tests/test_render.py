@@ -69,7 +69,7 @@ def test_article000_steps_in_order(md):
             "z_{c} &= w_{ca} x_{a} + w_{cb} x_{b} + b_{c}",
             "a_{c} &= \\sigma(z_{c})",
             "z^{(1)} &= w^{(1)} x + b^{(1)}",
-            "E = \\frac{1}{2} (y_{e} - a_{e})^{2} + \\frac{1}{2} (y_{f} - a_{f})^{2}",
+            "E = \\frac{1}{2} [(y_{e} - a_{e})^{2} + (y_{f} - a_{f})^{2}]",
             "e_{c} &= \\frac{w_{ec} e_{e}}{w_{ec} + w_{ed}} + \\frac{w_{fc} e_{f}}{w_{fc} + w_{fd}}",
             "denominators",
             "\\frac{\\partial E}{\\partial w_{ec}} = \\frac{\\partial E}{\\partial a_{e}} "
@@ -90,8 +90,7 @@ def test_article001_delta_then_recursion(md):
             "computed backwards",
             "\\frac{\\partial C}{\\partial \\theta^{(l)}_{jk}} &= \\frac{\\partial C}{\\partial z^{(l)}_{j}} "
             "\\frac{\\partial z^{(l)}_{j}}{\\partial \\theta^{(l)}_{jk}}",
-            "\\delta^{(l)} &= ((\\theta^{(l+1)})^{\\mathsf T} \\delta^{(l+1)}) \\odot "
-            "g'(z^{(l)})",
+            "\\delta^{(l)} &= ((\\theta^{(l+1)})^{\\mathsf T} \\delta^{(l+1)}) \\odot g'(z^{(l)})",
         ],
     )
 
@@ -102,8 +101,12 @@ def test_article002_logistic_cost_gives_output_minus_target(md):
         text,
         [
             "\\theta^{(2)}_{11}",
-            "C = - t_{1} \\log",
-            "\\delta^{(2)}_{1} = y_{1} - t_{1}",  # the (y − t) of the one-neuron case
+            "C = - [t_{1} \\log y_{1} + (1 - t_{1}) \\log(1 - y_{1}) + t_{2} \\log y_{2}",
+            # ∂C/∂y over one denominator, then times y(1 − y): the (y − t) of the one-neuron case
+            "\\frac{\\partial C}{\\partial y_{1}} &= \\frac{1 - t_{1}}{1 - y_{1}} - \\frac{t_{1}}{y_{1}}",
+            " &= \\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})}",
+            "\\delta^{(2)}_{1} &= \\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})} \\cdot y_{1} (1 - y_{1})",
+            " &= y_{1} - t_{1}",
             "\\frac{\\partial C}{\\partial \\theta^{(2)}_{11}} = \\frac{\\partial C}{\\partial y_{1}}",
             "\\theta^{(1)} &\\leftarrow \\theta^{(1)} - \\eta",
             "1. Forward pass",
@@ -120,7 +123,8 @@ def test_article003_softmax_cross_entropy(md, docs):
             "W^{(2)} \\in \\mathbb{R}^{2 \\times 4}",
             "a^{(2)}_{1} &= \\frac{e^{z^{(2)}_{1}}}{e^{z^{(2)}_{1}} + e^{z^{(2)}_{2}}}",
             "Jacobian",
-            "\\delta^{(2)}_{1} = a^{(2)}_{1} - y_{1}",
+            "\\delta^{(2)}_{1} &= - \\frac{y_{1}}{a^{(2)}_{1}} \\cdot a^{(2)}_{1} (1 - a^{(2)}_{1})",
+            " &= a^{(2)}_{1} - y_{1}",
             "\\operatorname{diag}(a^{(2)}) - a^{(2)} (a^{(2)})^{\\mathsf T}",
             "\\frac{\\partial J}{\\partial W^{(1)}} &= \\delta^{(1)} x^{\\mathsf T}",
             "Normalising the inputs",
@@ -136,7 +140,7 @@ def test_article004_worked_example_numbers(md):
         text,
         [
             "\\delta^{(2)}_{1} &= - \\frac{\\partial E}{\\partial \\hat{y}}",
-            " &= (y - \\hat{y}) \\hat{y} (1 - \\hat{y})",
+            " &= (y - \\hat{y}) \\cdot \\hat{y} (1 - \\hat{y})",
             "\\delta^{(1)}_{1} &= w^{(2)}_{11} \\delta^{(2)}_{1} a^{(1)}_{1} (1 - a^{(1)}_{1})",
             "A worked example",
             "0.000708022\\\\-0.00204471",  # the article prints [0.00070802 -0.00204471]

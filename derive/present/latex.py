@@ -7,6 +7,7 @@ from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
 from derive.engine.forms import Kind, Layer, Size, label_of
+from derive.engine.ordered import Ordered, Product, Total
 from derive.model.network import Network
 from derive.model.notation import Notation
 from derive.rules import activations
@@ -240,6 +241,56 @@ class DeriveLatexPrinter(LatexPrinter):
             parts.append(text)
         return " ".join(parts)
 
+    # --------------------------------------------------------- written order
+    def ordered(self, form: Ordered, dot: bool = True) -> str:
+        """A form of :mod:`derive.engine.ordered` in its written order, nothing re-sorted or cancelled.
+
+        Factors are joined by ``\\cdot`` (by a space when ``dot`` is False, as in a chain of ∂ fractions), a
+        factor that is a sum is bracketed, a leading number is the coefficient, and a minus sign is absorbed
+        into a difference with the target as in :meth:`_print_Mul`: −(ŷ − y)·ŷ(1 − ŷ) reads (y − ŷ)·ŷ(1 − ŷ).
+        """
+        if isinstance(form, Total):
+            out = ""
+            for k, term in enumerate(form.terms):
+                text = self.ordered(term, dot)
+                if k == 0:
+                    out = text
+                elif text.startswith("-"):
+                    out += " - " + text[1:].lstrip()
+                else:
+                    out += " + " + text
+            return out
+        if isinstance(form, Product):
+            return self._ordered_product(form, dot)
+        return self._print(form)
+
+    def _ordered_product(self, form: Product, dot: bool) -> str:
+        factors = _flat(form)
+        coeff = sympy.Mul(*(f for f in factors if _is_number(f)))
+        rest = [f for f in factors if not _is_number(f)]
+        negative = bool(coeff.is_negative)
+        coeff = abs(coeff)
+        if negative:
+            flip = next((k for k, f in enumerate(rest) if isinstance(f, Basic) and f.is_Add and _has_target(f)), None)
+            if flip is not None:
+                rest[flip] = -rest[flip]
+                negative = False
+        prefixed = negative or coeff != 1
+        parts = []
+        for k, f in enumerate(rest):
+            text = self.ordered(f, dot)
+            alone = len(rest) == 1 and not prefixed
+            if isinstance(f, Total):
+                if not alone and (len(f.terms) > 1 or _bracketed(f.terms[0], first=False)):
+                    text = paren(text, f.brackets[0], f.brackets[1])
+            elif not alone and _bracketed(f, first=k == 0 and not prefixed):
+                text = paren(text)
+            parts.append(text)
+        body = (r" \cdot " if dot else " ").join(parts)
+        if coeff != 1:
+            body = f"{self._print(coeff)} {body}" if body else self._print(coeff)
+        return ("- " if negative else "") + (body or "1")
+
     # -------------------------------------------------------------- functions
     def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
         f, v = (self._print(arg) for arg in expr.args)
@@ -283,6 +334,23 @@ class DeriveLatexPrinter(LatexPrinter):
         if act is not None:  # g'(z) of an activation not written as one function: id'(z), softplus'(z)
             return applied(f"{act.latex}'", self._print(expr.variables[0]))
         return super()._print_Derivative(expr)
+
+
+def _flat(form: Product) -> list[Ordered]:
+    """The factors of a product with the products among them spliced in."""
+    return [g for f in form.factors for g in (_flat(f) if isinstance(f, Product) else [f])]
+
+
+def _is_number(form: Ordered) -> bool:
+    return isinstance(form, Basic) and form.is_Number
+
+
+def _bracketed(form: Ordered, first: bool) -> bool:
+    """Whether a factor of a product needs brackets: a sum, or a negative factor after the first."""
+    if not isinstance(form, Basic):
+        return True
+    return bool(form.is_Add) or (not first and form.could_extract_minus_sign())
+
 
 def _kind(expr: Basic) -> str | None:
     if expr == sym.LEARNING_RATE:

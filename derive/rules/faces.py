@@ -180,3 +180,6 @@ class Loss:
     helpers: tuple[Helper, ...] = ()  # the helpers named in ``code`` and ``delta_code``, defined here
     # Why an output layer (activation, units) cannot go with this loss although the activation is allowed.
     refuse: Callable[[str, int], str | None] = lambda activation, units: None
+    # The cost as textbooks write it, C = c Σₖ termₖ: (c, the terms of the outputs), given the outputs a and the
+    # targets y; documents print c[term₁ + term₂ + …]. None: the formula as sympy writes it.
+    written: Callable[[Sequence[Expr], Sequence[Expr]], tuple[Expr, tuple[Expr, ...]]] | None = None
