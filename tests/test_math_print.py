@@ -20,7 +20,7 @@ import derive
 from derive.engine import ordered
 from derive.engine.record import Record
 from derive.present import mathml
-from derive.present.latex import DeriveLatexPrinter, latex
+from derive.present.latex import LINE_EM, DeriveLatexPrinter, latex, width_em
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial, sigmoid
 from derive.verify import verify
@@ -352,3 +352,38 @@ def test_every_printed_simplification_holds(documents, records, name: str) -> No
                 assert sympy.simplify((lhs - rhs).rewrite(sympy.exp)) == 0, step.kind
                 continue
             assert sympy.simplify(lhs - eq.rhs) == 0, step.kind
+
+
+# ------------------------------------------------------------------------------ long lines
+def _joined(lines: tuple[str, ...]) -> str:
+    """The broken lines of a formula put back on one line: the markers of the break taken out."""
+    text = " ".join(lines)
+    for marker in (r"\right. ", r"\quad {} ", r"\left."):
+        text = text.replace(marker, " ")
+    return re.sub(r"\s+", " ", text).replace("( ", "(").strip()
+
+
+@pytest.mark.parametrize(("name", "parameter"), [("seed003", "W1[1,1]"), ("seed002", "W1[1,1]")])
+def test_a_long_product_is_broken_after_a_term_and_reads_the_same(documents, records, name, parameter) -> None:
+    g = _gradient(documents, name, parameter)
+    lines = g.product.lines
+    assert len(lines) >= 2
+    assert lines[0].startswith(r"\left(") and lines[0].endswith(r"\right.")
+    assert all(line.startswith(r"\quad {} + \left.") for line in lines[1:])
+    assert all(width_em(line) <= LINE_EM for line in lines)
+    for line in lines:  # each line of the align* is balanced on its own
+        assert line.count(r"\left") == line.count(r"\right")
+    assert _joined(lines) == re.sub(r"\s+", " ", g.product.rhs)
+    assert verify(records[name].network, None, f"{g.product.lhs} = {_joined(lines)}").right
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_broken_lines_continue_in_the_tex_with_no_left_side(rendered, documents, name) -> None:
+    tex = rendered[f"{name}.tex"]
+    for _, grads, _, _ in documents[name].gradients:
+        for g in grads:
+            for eq in (g.product, g.closed):
+                if eq is not None and eq.lines:
+                    assert f"{eq.lhs} &= {eq.lines[0]} \\\\\n & {eq.lines[1]}" in tex
+    short = [g for _, grads, _, _ in documents[name].gradients for g in grads if width_em(g.product.rhs) <= LINE_EM]
+    assert all(not g.product.lines for g in short)

@@ -18,7 +18,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("seed*.toml"))
 GITHUB_MACROS = {
     "frac", "left", "right", "partial", "sigma", "delta", "eta", "theta", "hat", "mathsf", "odot", "nabla", "sum",
     "operatorname", "mathbb", "begin", "end", "log", "le", "leftarrow", "in", "times", "cdot", "lVert", "rVert",
-    "bar", "max", "infty", "dots", "text", "tanh", "exp",
+    "bar", "max", "infty", "dots", "text", "tanh", "exp", "quad", "mathopen", "mathclose",
 }  # fmt: skip
 
 

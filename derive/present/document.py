@@ -51,6 +51,7 @@ class _Builder:
         self.report = report
         self.checks = {p.name: p for p in report.parameters}
         self.matrix_checks = {(kind, layer): ok for kind, layer, ok in report.matrix}
+        self._forms: dict[str, ordered.Ordered] = {}  # printed products and closed forms, for breaking lines
 
     def tex(self, expr: Basic) -> str:
         return self.printer.doprint(expr)
@@ -148,8 +149,14 @@ class _Builder:
             check = self.verified(f"b{L}[{i}]") if self.net.bias else None
             lhs = self.tex(sym.delta(L, i))
             texts = self.in_order(self.rec.output_in_order(i))
-            rows += [Eq(lhs, "=", text, check) for text in texts]
+            rows += [Eq(lhs, "=", text, check, lines=self.lines(text)) for text in texts]
         return rows, self.eqs(part.matrix, ("output delta", None))
+
+    def lines(self, text: str) -> tuple[str, ...]:
+        """``text`` (printed by :meth:`in_order`) broken into lines where it is too wide, else ()."""
+        form = self._forms.get(text)
+        broken = self.printer.ordered_lines(form) if form is not None else [text]
+        return tuple(broken) if len(broken) > 1 else ()
 
     def in_order(self, form: ordered.InOrder) -> list[str]:
         """The chain, the product and (where it reads differently) the closed form, printed in the chain's order."""
@@ -158,6 +165,7 @@ class _Builder:
             self.printer.ordered(form.product),
             self.printer.ordered(form.closed),
         )
+        self._forms.update({product: form.product, closed: form.closed})
         return [chain, product] + ([closed] if closed != product else [])
 
     def recursion(self) -> list[Recursion]:
@@ -219,9 +227,9 @@ class _Builder:
             g.is_bias,
             Eq(lhs, "=", chain),
             factors,
-            Eq(lhs, "=", product, None if closed else check),
+            Eq(lhs, "=", product, None if closed else check, lines=self.lines(product)),
             self.eq(Equation(Partial(sym.COST, g.symbol), g.delta_form)),
-            Eq(lhs, "=", closed[0], check) if closed else None,
+            Eq(lhs, "=", closed[0], check, lines=self.lines(closed[0])) if closed else None,
             check,
         )
 

@@ -7,13 +7,77 @@ from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
 from derive.engine.forms import Kind, Layer, Size, label_of
-from derive.engine.ordered import Ordered, Product, Total
+from derive.engine.ordered import Ordered, Product, Total, product
 from derive.model.network import Network
 from derive.model.notation import Notation
 from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
+
+# A display line of this many em (about 13 cm at 11 pt, the measure of a book page) is broken where it can be.
+LINE_EM = 34.0
+
+
+def width_em(tex: str) -> float:
+    """A rough width of LaTeX math in em: letters ½ em, scripts smaller, a fraction as wide as its wider part.
+
+    Good enough to decide where a line must break; TeX decides the real width.
+    """
+    total, k, script = 0.0, 0, 0.0  # script: the width of a script just set, for one set over the other
+    while k < len(tex):
+        c = tex[k]
+        if c in "^_":
+            arg, k = _group(tex, k + 1)
+            wide = 0.7 * width_em(arg)
+            total += max(0.0, wide - script)
+            script = wide
+            continue
+        script = 0.0
+        if c == "\\":
+            end = k + 1
+            while end < len(tex) and tex[end].isascii() and tex[end].isalpha():
+                end += 1
+            name, k = (tex[k + 1 : end], end) if end > k + 1 else (tex[k + 1 : k + 2], k + 2)
+            if name in ("frac", "dfrac", "tfrac"):
+                num, k = _group(tex, k)
+                den, k = _group(tex, k)
+                total += max(width_em(num), width_em(den)) + 0.3
+            elif name in ("left", "right"):
+                total += 0.4 if tex[k : k + 1] != "." else 0.0
+                k += 1
+            elif name in ("cdot", "odot", "le", "ge", "leftarrow", "coloneqq"):
+                total += 1.0
+            elif name in ("quad",):
+                total += 1.0
+            elif name in ("mathopen", "mathclose", "mathsf", "mathbf", "hat", "bar", "operatorname", "mathrm", "text"):
+                continue
+            else:
+                total += 0.6
+        elif c in "+-=<>":
+            total += 1.3
+            k += 1
+        elif c in "{} ":
+            k += 1
+        else:
+            total += 0.5
+            k += 1
+    return total
+
+
+def _group(tex: str, k: int) -> tuple[str, int]:
+    """The braced group (or single character) at ``tex[k]`` and the index after it."""
+    while k < len(tex) and tex[k] == " ":
+        k += 1
+    if k >= len(tex) or tex[k] != "{":
+        return tex[k : k + 1], k + 1
+    depth = 0
+    for end in range(k, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[end], 0)
+        if depth == 0:
+            return tex[k + 1 : end], end + 1
+    return tex[k + 1 :], len(tex)
+
 
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
@@ -263,6 +327,29 @@ class DeriveLatexPrinter(LatexPrinter):
         if isinstance(form, Product):
             return self._ordered_product(form, dot)
         return self._print(form)
+
+    def ordered_lines(self, form: Ordered, width: float = LINE_EM) -> list[str]:
+        """``ordered(form)``, broken into lines when it is wider than ``width`` em (an estimate, :func:`width`).
+
+        A product whose first factor is a sum is broken after each term of that sum: the first line opens the
+        bracket (``\\left( … \\right.``), each further line starts ``{} + …`` so that the sign stays binary,
+        and the last closes the bracket and carries the other factors. One line when it fits or cannot break.
+        """
+        text = self.ordered(form)
+        if width_em(text) <= width or not isinstance(form, Product):
+            return [text]
+        factors = _flat(form)
+        first = next((k for k, f in enumerate(factors) if not _is_number(f)), None)
+        if first is None or not isinstance(factors[first], Total) or first != 0:
+            return [text]
+        terms = [self.ordered(t) for t in factors[first].terms]
+        rest = self.ordered(product(*factors[first + 1 :]))
+        lines = [rf"\left({terms[0]}\right."]
+        for term in terms[1:]:
+            sign, body = ("-", term[1:].lstrip()) if term.startswith("-") else ("+", term)
+            lines.append(rf"\quad {{}} {sign} \left.{body}\right.")
+        lines[-1] = lines[-1][: -len(r"\right.")] + r"\right) \cdot " + rest
+        return lines
 
     def _ordered_product(self, form: Product, dot: bool) -> str:
         factors = _flat(form)

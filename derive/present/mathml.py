@@ -335,8 +335,14 @@ def _fix_fences(content: Element, tex: str) -> None:
     variant (≈0.9 em in Latin Modern Math), so ``σ(z)`` shows as ``σ ( z )``;
     where TeX's ``\\left`` would not grow the parenthesis anyway (no fraction,
     table, root or big operator inside) the fences are marked non-stretchy.
-    Around tall content they stay ``stretchy="true"``.
+    Around tall content they stay ``stretchy="true"``. The empty fences of ``\\left.`` and ``\\right.`` (a
+    bracket opened on one line of a broken formula and closed on the next) are dropped: Chromium gives
+    them the width of a bracket.
     """
+    for parent in list(content.iter()):
+        for child in list(parent):
+            if child.tag == "mo" and child.get("fence") == "true" and not (child.text or "").strip():
+                parent.remove(child)
     for element in content.iter("mrow"):
         if len(element) < 2:
             continue
