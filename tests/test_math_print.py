@@ -387,3 +387,25 @@ def test_broken_lines_continue_in_the_tex_with_no_left_side(rendered, documents,
                     assert f"{eq.lhs} &= {eq.lines[0]} \\\\\n & {eq.lines[1]}" in tex
     short = [g for _, grads, _, _ in documents[name].gradients for g in grads if width_em(g.product.rhs) <= LINE_EM]
     assert all(not g.product.lines for g in short)
+
+
+def test_a_power_of_a_layer_symbol_takes_plain_brackets() -> None:
+    a = sym.a(1, 1)
+    assert latex(1 - a**2) == r"1 - (a^{(1)}_{1})^{2}"  # tanh′ in its output
+
+
+def test_a_chain_cut_at_the_next_layer_is_valued_in_order() -> None:
+    """Past 16 paths the chain stops at ∂C/∂z of the next layer; its value is still written in the chain's order."""
+    layers = tuple(
+        derive.Layer(n, a) for n, a in zip((3, 3, 3, 2), ("sigmoid", "tanh", "sigmoid", "sigmoid"), strict=True)
+    )
+    net = derive.Network(2, layers, "squared_error", True)
+    rec = Record(derive.derive(net))
+    form, g = rec.in_order("W1[1,1]"), rec.gradient("W1[1,1]")
+    assert any(leaf.args[1] == sym.z(2, 1) for leaf in ordered.leaves(form.chain))  # cut at ∂C/∂z^{(2)}
+    p = printer(rec)
+    assert p.ordered(form.product) == p.ordered(form.closed)
+    assert p.ordered(form.product).startswith(
+        r"((((a^{(4)}_{1} - y_{1}) \cdot a^{(4)}_{1} (1 - a^{(4)}_{1}) \cdot W^{(4)}_{11}"
+    )
+    assert ordered.value(form.product) == g.chain_value and ordered.value(form.closed) == g.closed

@@ -145,7 +145,7 @@ def gradient(d: Derivation, name: str, memo: dict[tuple[int, int], Ordered] | No
     p = sym.parameter_symbol(layer, i, j)
     chain = product(chain_dz(d, layer, i), Partial(sym.z(layer, i), p))
     local = d.factor_value(Partial(sym.z(layer, i), p))
-    return InOrder(chain, substitute(chain, _valued(d)), product(dC_dz(d, layer, i, memo), local))
+    return InOrder(chain, substitute(chain, _valued(d, memo)), product(dC_dz(d, layer, i, memo), local))
 
 
 def output_delta(d: Derivation, i: int) -> InOrder:
@@ -159,9 +159,17 @@ def output_delta(d: Derivation, i: int) -> InOrder:
     )
 
 
-def _valued(d: Derivation) -> Callable[[Expr], Ordered]:
+def _valued(d: Derivation, memo: dict[tuple[int, int], Ordered] | None = None) -> Callable[[Expr], Ordered]:
+    """Each ∂ factor replaced by its value; ∂C/∂z (where a long chain stops at the next layer) in order too."""
+    memo = {} if memo is None else memo
+
     def leaf(expr: Expr) -> Ordered:
-        return d.factor_value(expr) if isinstance(expr, Partial) else expr
+        if not isinstance(expr, Partial):
+            return expr
+        f, v = expr.args
+        if f == sym.COST and (info := sym.parse_name(v.name)) is not None and info.kind == "z":
+            return dC_dz(d, info.layer, info.i, memo)
+        return d.factor_value(expr)
 
     return leaf
 

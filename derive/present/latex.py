@@ -391,6 +391,10 @@ class DeriveLatexPrinter(LatexPrinter):
             return paren(text[len(r"\left(") : -len(r"\right)")])
         return text
 
+    def _add_parens(self, s: str) -> str:
+        """sympy's brackets around a base with a superscript, (a^{(1)})^{2}: plain around flat content."""
+        return paren(s)
+
     def _print_Function(self, expr: Basic, exp: str | None = None) -> str:
         """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them.
 
