@@ -268,7 +268,7 @@ def test_printers_read_fields_not_names() -> None:
     assert latex(MatrixSymbol("W(2)", 1, 1), n) == "W(2)"
     assert latex(matrix(Kind.W, 2), n) == r"\theta^{(2)}"
     assert latex(matrix(Kind.DC_DB, "l"), n) == r"\frac{\partial C}{\partial b^{(l)}}"
-    assert latex(matrix(Kind.G_PRIME, 1), n) == r"\tanh'\left(z^{(1)}\right)"
+    assert latex(matrix(Kind.G_PRIME, 1), n) == r"\tanh'(z^{(1)})"
     assert latex(matrix(Kind.JACOBIAN, 2), n) == r"\frac{\partial a^{(2)}}{\partial z^{(2)}}"
     assert latex(forms.indexed(Kind.DELTA, "l+1", sympy.Symbol("k")), n) == r"\delta^{(l+1)}_{k}"
     assert latex(Size("l+1"), n) == "n^{(l+1)}"

@@ -20,6 +20,7 @@ GITHUB_MACROS = {
     "operatorname", "mathbb", "begin", "end", "log", "le", "leftarrow", "in", "times", "cdot", "lVert", "rVert",
     "bar", "max", "infty", "dots", "text", "tanh", "exp", "cdots", "vdots", "ddots", "Delta",
     "alpha", "beta", "varepsilon", "xi", "zeta",  # quantities whose letter names a node (Notation.spelled)
+    "quad", "mathopen", "mathclose",
 }  # fmt: skip
 
 
@@ -69,9 +70,9 @@ def test_article000_steps_in_order(md):
         [
             # a, b and e name nodes: the activation is o, the bias β, the shared error ε (test_symbol_clashes)
             "z_{c} &= w_{ca} x_{a} + w_{cb} x_{b} + \\beta_{c}",
-            "o_{c} &= \\sigma\\left(z_{c}\\right)",
+            "o_{c} &= \\sigma(z_{c})",
             "z^{(1)} &= w^{(1)} x + \\beta^{(1)}",
-            "E = \\frac{1}{2} \\left(y_{e} - o_{e}\\right)^{2} + \\frac{1}{2} \\left(y_{f} - o_{f}\\right)^{2}",
+            "E = \\frac{1}{2} [(y_{e} - o_{e})^{2} + (y_{f} - o_{f})^{2}]",
             "\\varepsilon_{c} &= \\frac{w_{ec} \\varepsilon_{e}}{w_{ec} + w_{ed}} "
             "+ \\frac{w_{fc} \\varepsilon_{f}}{w_{fc} + w_{fd}}",
             "denominators",
@@ -94,8 +95,7 @@ def test_article001_delta_then_recursion(md):
             # θ numbered by the layer it leaves (article 001): derive's W^{(l)} is θ^{(l-1)}
             "\\frac{\\partial C}{\\partial \\theta^{(l-1)}_{ij}} &= \\frac{\\partial C}{\\partial z^{(l)}_{i}} "
             "\\frac{\\partial z^{(l)}_{i}}{\\partial \\theta^{(l-1)}_{ij}}",
-            "\\delta^{(l)} &= \\left(\\left(\\theta^{(l)}\\right)^{\\mathsf T} \\delta^{(l+1)}\\right) \\odot "
-            "g'\\left(z^{(l)}\\right)",
+            "\\delta^{(l)} &= ((\\theta^{(l)})^{\\mathsf T} \\delta^{(l+1)}) \\odot g'(z^{(l)})",
         ],
     )
 
@@ -106,8 +106,12 @@ def test_article002_logistic_cost_gives_output_minus_target(md):
         text,
         [
             "\\theta^{(2)}_{11}",
-            "J = - t_{1} \\log",  # the article's J
-            "\\delta^{(2)}_{1} = y_{1} - t_{1}",  # the (y − t) of the one-neuron case
+            "J = - [t_{1} \\log y_{1} + (1 - t_{1}) \\log(1 - y_{1}) + t_{2} \\log y_{2}",
+            # ∂C/∂y over one denominator, then times y(1 − y): the (y − t) of the one-neuron case
+            "\\frac{\\partial J}{\\partial y_{1}} &= \\frac{1 - t_{1}}{1 - y_{1}} - \\frac{t_{1}}{y_{1}}",
+            " &= \\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})}",
+            "\\delta^{(2)}_{1} &= \\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})} \\cdot y_{1} (1 - y_{1})",
+            " &= y_{1} - t_{1}",
             "\\frac{\\partial J}{\\partial \\theta^{(2)}_{11}} = \\frac{\\partial J}{\\partial y_{1}}",
             "\\theta^{(1)} &\\leftarrow \\theta^{(1)} - \\eta",
             "1. Forward pass",
@@ -124,8 +128,9 @@ def test_article003_softmax_cross_entropy(md, docs):
             "W^{(2)} \\in \\mathbb{R}^{2 \\times 4}",
             "a^{(2)}_{1} &= \\frac{e^{z^{(2)}_{1}}}{e^{z^{(2)}_{1}} + e^{z^{(2)}_{2}}}",
             "Jacobian",
-            "\\operatorname{diag}\\left(a^{(2)}\\right) - a^{(2)} \\left(a^{(2)}\\right)^{\\mathsf T}",
-            "\\delta^{(2)}_{1} = a^{(2)}_{1} - y_{1}",
+            "\\operatorname{diag}(a^{(2)}) - a^{(2)} (a^{(2)})^{\\mathsf T}",
+            "\\delta^{(2)}_{1} &= - \\frac{y_{1}}{a^{(2)}_{1}} \\cdot a^{(2)}_{1} (1 - a^{(2)}_{1})",
+            " &= a^{(2)}_{1} - y_{1}",
             "\\frac{\\partial J}{\\partial W^{(1)}} &= \\delta^{(1)} x^{\\mathsf T}",
             "Normalising the inputs",
         ],
@@ -140,8 +145,8 @@ def test_article004_worked_example_numbers(md):
         text,
         [
             "\\delta^{(2)}_{1} &= - \\frac{\\partial E}{\\partial \\hat{y}}",
-            " &= \\left(y - \\hat{y}\\right) \\hat{y} \\left(1 - \\hat{y}\\right)",
-            "\\delta^{(1)}_{1} &= w^{(2)}_{11} \\delta^{(2)}_{1} a^{(1)}_{1} \\left(1 - a^{(1)}_{1}\\right)",
+            " &= (y - \\hat{y}) \\cdot \\hat{y} (1 - \\hat{y})",
+            "\\delta^{(1)}_{1} &= w^{(2)}_{11} \\delta^{(2)}_{1} a^{(1)}_{1} (1 - a^{(1)}_{1})",
             "A worked example",
             "0.000708022\\\\-0.00204471",  # the article prints [0.00070802 -0.00204471]
             "0.10804\\\\-0.294441",  # w2 + [0.00804047, 0.00555918]
@@ -270,7 +275,7 @@ def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
     )
     d = derive.derive(net)
     text = d.render("tex", "en")
-    assert "\\tanh'\\left(z^{(1)}\\right)" in text and "0 per cent" not in text
+    assert "\\tanh'(z^{(1)})" in text and "0 per cent" not in text
     tex = tmp_path / "deep.tex"
     tex.write_text(text, encoding="utf-8")
     log = tmp_path / "deep.log"

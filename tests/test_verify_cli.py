@@ -99,7 +99,7 @@ def test_wrong_sign_exits_1_with_counterexample_and_reason():
     lines = out.stdout.splitlines()
     assert lines[0] == f"wrong: delta2 = {DELTA2_WRONG}"
     correct = [line for line in lines if line.strip().startswith("correct:")]
-    assert len(correct) == 1 and r"\left(y - \hat{y}\right)" in correct[0]
+    assert len(correct) == 1 and r"(y - \hat{y})" in correct[0]
     counter = [line for line in lines if "counterexample" in line]
     assert len(counter) == 1, out.stdout
     given, derived = (float(n) for n in NUMBER.findall(counter[0].split(":", 1)[1]))

@@ -392,10 +392,16 @@ class Derivation(chain_rules.Symbolic):
             if self.needs_distribution():
                 total = sum(self.y_vec(), S.Zero)
                 cond = Equation(total, S.One)
+            # ∂C/∂a as the cost's derivative gives it, then as the loss writes it (over one denominator), then δ.
+            dC_da = Partial(sym.COST, sym.a(self.L, i))
+            derivatives = dict.fromkeys((sympy.diff(self.cost(), sym.a(self.L, i)), self.dC_da(i)))
             out.append(
                 Step(
                     f"simplify.{self.network.layers[-1].activation}_{self.network.loss}",
-                    (Equation(sym.delta(self.L, i), self.delta_closed(self.L, i)),),
+                    (
+                        *(Equation(dC_da, value) for value in derivatives),
+                        Equation(sym.delta(self.L, i), self.delta_closed(self.L, i)),
+                    ),
                     self.L,
                     cond,
                 )

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 from sympy import Expr, MatrixExpr, MatrixSymbol
 
-from derive.engine import matrixform
+from derive.engine import matrixform, ordered
 from derive.engine.derivation import Derivation
 from derive.engine.forms import Kind, matrix
 from derive.engine.matrixform import Convention
@@ -154,6 +154,8 @@ class Record:
         self.network: Network = d.network
         self.depth = d.L
         self.sign = d.sign
+        self._in_order: dict[str, ordered.InOrder] = {}
+        self._dz_in_order: dict[tuple[int, int], ordered.Ordered] = {}
 
     def size(self, layer: int) -> int:
         return self.network.sizes[layer]
@@ -234,6 +236,23 @@ class Record:
     def factor(self, factor: Partial) -> Expr:
         """The value of one ∂ factor (∂z/∂W, ∂z^{(l+1)}/∂z^{(l)}, …) by the chain-rule table, as the chains use it."""
         return self._d.factor_value(factor)
+
+    # ----------------------------------------------------------- written order
+    def in_order(self, name: str) -> ordered.InOrder:
+        """A parameter's chain, factors' product and closed form, each in the chain's order (for printing)."""
+        key = self.gradient(name).name
+        if key not in self._in_order:
+            self._in_order[key] = ordered.gradient(self._d, key, self._dz_in_order)
+        return self._in_order[key]
+
+    def output_in_order(self, i: int) -> ordered.InOrder:
+        """δ^{(L)}_i's chain, factors' product and simplified form, each in the chain's order."""
+        return ordered.output_delta(self._d, i)
+
+    @cached_property
+    def cost_in_order(self) -> ordered.Ordered:
+        """The cost of one sample as textbooks write it (:func:`derive.engine.ordered.cost`)."""
+        return ordered.cost(self._d)
 
     # ------------------------------------------------------------ matrix form
     @cached_property

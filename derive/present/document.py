@@ -13,6 +13,7 @@ import sympy
 from sympy import Basic
 
 from derive.check.gradients import CheckReport, check
+from derive.engine import ordered
 from derive.engine.derivation import Derivation
 from derive.engine.forms import Index, Kind, label_of, matrix
 from derive.engine.record import Record
@@ -56,6 +57,7 @@ class _Builder:
         self.report = report
         self.checks = {p.name: p for p in report.parameters}
         self.matrix_checks = {(kind, layer): ok for kind, layer, ok in report.matrix}
+        self._forms: dict[str, ordered.Ordered] = {}  # printed products and closed forms, for breaking lines
 
     def tex(self, expr: Basic) -> str:
         return self.printer.doprint(expr)
@@ -146,19 +148,47 @@ class _Builder:
         out = []
         for step in self.rec.simplifications:
             cond = self.eq(step.condition) if step.condition is not None else None
-            out.append((step.kind.split(".", 1)[1], self.eqs(step.equations), cond))
+            eqs = self.eqs(step.equations)
+            last = step.equations[-1].lhs
+            if step.layer == self.L and last == sym.delta(self.L, 1):  # δ^{(L)} of a matching loss and output
+                product = self.printer.ordered(self.rec.output_in_order(1).product)
+                if product != eqs[-1].rhs:  # ∂C/∂a times ∂a/∂z, before it cancels
+                    eqs.insert(-1, Eq(eqs[-1].lhs, "=", product))
+            out.append((step.kind.split(".", 1)[1], eqs, cond))
         return out
 
     def output_delta(self) -> tuple[list[Eq], list[Eq]]:
-        """δ^{(L)} of the first neurons (each checked with its bias where there is one), and in matrix form."""
+        """δ^{(L)} of the first neurons (each checked with its bias where there is one), and in matrix form.
+
+        Each as its chain, the factors' values multiplied in the chain's order, and the simplified form where
+        it reads differently.
+        """
         L = self.L
-        part = self.rec.output_delta(range(1, min(self.rec.size(L), NEURONS_SHOWN) + 1))
-        rows = [
-            self.eq(e, self.verified(f"b{L}[{i}]") if self.net.bias else None)
-            for i, eqs in enumerate(part.neurons, start=1)
-            for e in eqs
-        ]
+        shown = range(1, min(self.rec.size(L), NEURONS_SHOWN) + 1)
+        part = self.rec.output_delta(shown)
+        rows = []
+        for i in shown:
+            check = self.verified(f"b{L}[{i}]") if self.net.bias else None
+            lhs = self.tex(sym.delta(L, i))
+            texts = self.in_order(self.rec.output_in_order(i))
+            rows += [Eq(lhs, "=", text, check, lines=self.lines(text)) for text in texts]
         return rows, self.eqs(part.matrix, ("output delta", None))
+
+    def lines(self, text: str) -> tuple[str, ...]:
+        """``text`` (printed by :meth:`in_order`) broken into lines where it is too wide, else ()."""
+        form = self._forms.get(text)
+        broken = self.printer.ordered_lines(form) if form is not None else [text]
+        return tuple(broken) if len(broken) > 1 else ()
+
+    def in_order(self, form: ordered.InOrder) -> list[str]:
+        """The chain, the product and (where it reads differently) the closed form, printed in the chain's order."""
+        chain, product, closed = (
+            self.printer.ordered(form.chain, dot=False),
+            self.printer.ordered(form.product),
+            self.printer.ordered(form.closed),
+        )
+        self._forms.update({product: form.product, closed: form.closed})
+        return [chain, product] + ([closed] if closed != product else [])
 
     def recursion(self) -> list[Recursion]:
         out = []
@@ -221,18 +251,22 @@ class _Builder:
         return out, table
 
     def _gradient(self, g: ParameterGradient) -> Gradient:
+        """One parameter: its chain, factors, product and closed form, each in the chain's order."""
         check = self.verified(g.name)
-        lhs = Partial(sym.COST, g.symbol)
-        closed = None if g.closed == g.chain_value else self.eq(Equation(lhs, g.closed), check)
+        lhs = self.tex(Partial(sym.COST, g.symbol))
+        form = self.rec.in_order(g.name)
+        chain, product, *closed = self.in_order(form)
+        values = {f.lhs: f.rhs for f in g.factors}
+        factors = [Factor(self.tex(f), self.tex(values[f])) for f in dict.fromkeys(ordered.leaves(form.chain))]
         return Gradient(
             g.name,
             self.tex(g.symbol),
             g.is_bias,
-            self.eq(Equation(lhs, g.chain)),
-            [Factor(self.tex(f.lhs), self.tex(f.rhs)) for f in g.factors],
-            self.eq(Equation(lhs, g.chain_value), None if closed else check),
-            self.eq(Equation(lhs, g.delta_form)),
-            closed,
+            Eq(lhs, "=", chain),
+            factors,
+            Eq(lhs, "=", product, None if closed else check, lines=self.lines(product)),
+            self.eq(Equation(Partial(sym.COST, g.symbol), g.delta_form)),
+            Eq(lhs, "=", closed[0], check, lines=self.lines(closed[0])) if closed else None,
             check,
         )
 
@@ -292,7 +326,7 @@ class _Builder:
             tikz=picture.tikz(net),
             forward_neurons=neurons,
             forward_matrix=matrices,
-            cost=self.eq(rec.cost.sample),
+            cost=Eq(self.tex(rec.cost.sample.lhs), "=", self.printer.ordered(rec.cost_in_order)),
             batch_cost=self.eq(rec.cost.batch),
             delta_general=general_index[0],
             simplifications=self.simplifications(),

@@ -31,6 +31,8 @@ class Eq:
     rhs: str
     check: Verified | None = None
     matrix_ok: bool | None = None
+    # The right side broken into lines where it is too wide for one (in a block of several rows), else empty.
+    lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,77 @@ from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
 from derive.engine.forms import Index, Kind, Layer, Size, label_of
+from derive.engine.ordered import Ordered, Product, Total, product
 from derive.model.network import Network
 from derive.model.notation import QUANTITY_SPELLINGS, Notation
 from derive.rules import activations
 from derive.rules import symbols as sym
+from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
+
+# A display line of this many em (about 13 cm at 11 pt, the measure of a book page) is broken where it can be.
+LINE_EM = 34.0
+
+
+def width_em(tex: str) -> float:
+    """A rough width of LaTeX math in em: letters ½ em, scripts smaller, a fraction as wide as its wider part.
+
+    Good enough to decide where a line must break; TeX decides the real width.
+    """
+    total, k, script = 0.0, 0, 0.0  # script: the width of a script just set, for one set over the other
+    while k < len(tex):
+        c = tex[k]
+        if c in "^_":
+            arg, k = _group(tex, k + 1)
+            wide = 0.7 * width_em(arg)
+            total += max(0.0, wide - script)
+            script = wide
+            continue
+        script = 0.0
+        if c == "\\":
+            end = k + 1
+            while end < len(tex) and tex[end].isascii() and tex[end].isalpha():
+                end += 1
+            name, k = (tex[k + 1 : end], end) if end > k + 1 else (tex[k + 1 : k + 2], k + 2)
+            if name in ("frac", "dfrac", "tfrac"):
+                num, k = _group(tex, k)
+                den, k = _group(tex, k)
+                total += max(width_em(num), width_em(den)) + 0.3
+            elif name in ("left", "right"):
+                total += 0.4 if tex[k : k + 1] != "." else 0.0
+                k += 1
+            elif name in ("cdot", "odot", "le", "ge", "leftarrow", "coloneqq"):
+                total += 1.0
+            elif name in ("quad",):
+                total += 1.0
+            elif name in ("mathopen", "mathclose", "mathsf", "mathbf", "hat", "bar", "operatorname", "mathrm", "text"):
+                continue
+            else:
+                total += 0.6
+        elif c in "+-=<>":
+            total += 1.3
+            k += 1
+        elif c in "{} ":
+            k += 1
+        else:
+            total += 0.5
+            k += 1
+    return total
+
+
+def _group(tex: str, k: int) -> tuple[str, int]:
+    """The braced group (or single character) at ``tex[k]`` and the index after it."""
+    while k < len(tex) and tex[k] == " ":
+        k += 1
+    if k >= len(tex) or tex[k] != "{":
+        return tex[k : k + 1], k + 1
+    depth = 0
+    for end in range(k, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[end], 0)
+        if depth == 0:
+            return tex[k + 1 : end], end + 1
+    return tex[k + 1 :], len(tex)
+
 
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
@@ -135,7 +201,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
-            return rf"{g}{prime}\left({self.q('z')}{self._layer(layer)}\right)"
+            return applied(f"{g}{prime}", f"{self.q('z')}{self._layer(layer)}")
         if kind is Kind.JACOBIAN:
             return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB):
@@ -158,7 +224,7 @@ class DeriveLatexPrinter(LatexPrinter):
             return f"{self.notation.weight_latex}{self._weight_layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
             z = f"{self.q('z')}{self._layer(layer)}{self._index(*index)}"
-            return rf"{self._activation_latex(layer)}'\left({z}\right)"
+            return applied(f"{self._activation_latex(layer)}'", z)
         return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, kind: Kind, layer: Layer) -> str:
@@ -175,10 +241,8 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         inner = self._print(expr.arg)
-        if not isinstance(expr.arg, sympy.MatrixSymbol):
-            inner = rf"\left({inner}\right)"
-        elif "^" in inner:
-            inner = rf"\left({inner}\right)"
+        if not isinstance(expr.arg, sympy.MatrixSymbol) or "^" in inner:
+            inner = paren(inner)
         return rf"{inner}^{{\mathsf T}}"
 
     def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
@@ -186,7 +250,7 @@ class DeriveLatexPrinter(LatexPrinter):
         for arg in sorted(expr.args, key=_is_derivative):
             text = self._print(arg)
             if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
-                text = rf"\left({text}\right)"
+                text = paren(text)
             parts.append(text)
         return r" \odot ".join(parts)
 
@@ -194,7 +258,7 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\mathbf{1}"
 
     def _print_DiagMatrix(self, expr: sympy.DiagMatrix) -> str:
-        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+        return applied(r"\operatorname{diag}", self._print(expr.args[0]))
 
     # ------------------------------------------------------- reading order
     def _print_Add(self, expr: Basic, order: str | None = None) -> str:
@@ -210,7 +274,7 @@ class DeriveLatexPrinter(LatexPrinter):
             elif i:
                 out += " + "
             text = self._print(term)
-            out += rf"\left({text}\right)" if self._needs_add_brackets(term) else text
+            out += paren(text) if self._needs_add_brackets(term) else text
         return out
 
     _print_MatAdd = _print_Add  # noqa: N815 - sympy's dispatch name
@@ -257,32 +321,146 @@ class DeriveLatexPrinter(LatexPrinter):
             text = self._print(f)
             if len(factors) > 1 or last:
                 if self._needs_mul_brackets(f, first=k == 0 and not last, last=k == len(factors) - 1):
-                    text = rf"\left({text}\right)"
+                    text = paren(text)
             parts.append(text)
         return " ".join(parts)
+
+    # --------------------------------------------------------- written order
+    def ordered(self, form: Ordered, dot: bool = True) -> str:
+        """A form of :mod:`derive.engine.ordered` in its written order, nothing re-sorted or cancelled.
+
+        Factors are joined by ``\\cdot`` (by a space when ``dot`` is False, as in a chain of ∂ fractions), a
+        factor that is a sum is bracketed, a leading number is the coefficient, and a minus sign is absorbed
+        into a difference with the target as in :meth:`_print_Mul`: −(ŷ − y)·ŷ(1 − ŷ) reads (y − ŷ)·ŷ(1 − ŷ).
+        """
+        if isinstance(form, Total):
+            out = ""
+            for k, term in enumerate(form.terms):
+                text = self.ordered(term, dot)
+                if k == 0:
+                    out = text
+                elif text.startswith("-"):
+                    out += " - " + text[1:].lstrip()
+                else:
+                    out += " + " + text
+            return out
+        if isinstance(form, Product):
+            return self._ordered_product(form, dot)
+        return self._print(form)
+
+    def ordered_lines(self, form: Ordered, width: float = LINE_EM) -> list[str]:
+        """``ordered(form)``, broken into lines when it is wider than ``width`` em (an estimate, :func:`width`).
+
+        A product whose first factor is a sum is broken after each term of that sum: the first line opens the
+        bracket (``\\left( … \\right.``), each further line starts ``{} + …`` so that the sign stays binary,
+        and the last closes the bracket and carries the other factors. One line when it fits or cannot break.
+        """
+        text = self.ordered(form)
+        if width_em(text) <= width or not isinstance(form, Product):
+            return [text]
+        factors = _flat(form)
+        first = next((k for k, f in enumerate(factors) if not _is_number(f)), None)
+        if first is None or not isinstance(factors[first], Total) or first != 0:
+            return [text]
+        terms = [self.ordered(t) for t in factors[first].terms]
+        rest = self.ordered(product(*factors[first + 1 :]))
+        lines = [rf"\left({terms[0]}\right."]
+        for term in terms[1:]:
+            sign, body = ("-", term[1:].lstrip()) if term.startswith("-") else ("+", term)
+            lines.append(rf"\quad {{}} {sign} \left.{body}\right.")
+        lines[-1] = lines[-1][: -len(r"\right.")] + r"\right) \cdot " + rest
+        return lines
+
+    def _ordered_product(self, form: Product, dot: bool) -> str:
+        factors = _flat(form)
+        coeff = sympy.Mul(*(f for f in factors if _is_number(f)))
+        rest = [f for f in factors if not _is_number(f)]
+        negative = bool(coeff.is_negative)
+        coeff = abs(coeff)
+        if negative:
+            flip = next((k for k, f in enumerate(rest) if isinstance(f, Basic) and f.is_Add and _has_target(f)), None)
+            if flip is not None:
+                rest[flip] = -rest[flip]
+                negative = False
+        prefixed = negative or coeff != 1
+        parts = []
+        for k, f in enumerate(rest):
+            text = self.ordered(f, dot)
+            alone = len(rest) == 1 and not prefixed
+            if isinstance(f, Total):
+                if not alone and (len(f.terms) > 1 or _bracketed(f.terms[0], first=False)):
+                    text = paren(text, f.brackets[0], f.brackets[1])
+            elif not alone and _bracketed(f, first=k == 0 and not prefixed):
+                text = paren(text)
+            parts.append(text)
+        body = (r" \cdot " if dot else " ").join(parts)
+        if coeff != 1:
+            body = f"{self._print(coeff)} {body}" if body else self._print(coeff)
+        return ("- " if negative else "") + (body or "1")
 
     # -------------------------------------------------------------- functions
     def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
         f, v = (self._print(arg) for arg in expr.args)
         out = rf"\frac{{\partial {f}}}{{\partial {v}}}"
-        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+        return paren(out) + f"^{{{exp}}}" if exp else out
+
+    def parenthesize(self, item: Basic, level: int, is_neg: bool = False, strict: bool = False) -> str:
+        """sympy's bracketing, with plain brackets around flat content (see :func:`paren`)."""
+        text = super().parenthesize(item, level, is_neg, strict)
+        if text.startswith(r"\left(") and text.endswith(r"\right)"):
+            return paren(text[len(r"\left(") : -len(r"\right)")])
+        return text
+
+    def _add_parens(self, s: str) -> str:
+        """sympy's brackets around a base with a superscript, (a^{(1)})^{2}: plain around flat content."""
+        return paren(s)
 
     def _print_Function(self, expr: Basic, exp: str | None = None) -> str:
-        """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them."""
+        """σ(z), ReLU(z), [z > 0], …: the functions activations introduce, as their registry entries write them.
+
+        Other functions (tanh, …) are written as their name and the argument in brackets, with no gap.
+        """
         written = activations.written(type(expr))
-        if written is None:
-            return super()._print_Function(expr, exp)
-        return written.latex(*(self._print(arg) for arg in expr.args), exp=f"^{{{exp}}}" if exp else "")
+        if written is not None:
+            return written.latex(*(self._print(arg) for arg in expr.args), exp=f"^{{{exp}}}" if exp else "")
+        head = self._hprint_Function(expr.func.__name__) + (f"^{{{exp}}}" if exp else "")
+        return applied(head, ", ".join(self._print(arg) for arg in expr.args))
+
+    def _print_log(self, expr: sympy.log, exp: str | None = None) -> str:
+        """log y for a single symbol, log(1 − y) otherwise, as the articles write it."""
+        head = r"\log" + (f"^{{{exp}}}" if exp else "")
+        arg = expr.args[0]
+        if isinstance(arg, (sympy.Symbol, sympy.Indexed)):
+            return rf"{head} {self._print(arg)}"
+        return applied(head, self._print(arg))
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Function) and expr.expr.args[:1] == expr.variables:
+            argument = self._print(expr.variables[0])
             name = self._print(expr.expr)
-            head = name.split(r"{\left(", 1)[0].split(r"\left(", 1)[0]
-            return rf"{head}'\left({self._print(expr.variables[0])}\right)"
+            for tail in (rf"\mathopen{{}}\left({argument}\right)\mathclose{{}}", f"({argument})"):
+                if name.endswith(tail):
+                    return applied(name[: -len(tail)] + "'", argument)
         act = activations.with_formula(expr.expr, expr.variables[0]) if len(expr.variables) == 1 else None
         if act is not None:  # g'(z) of an activation not written as one function: id'(z), softplus'(z)
-            return rf"{act.latex}'\left({self._print(expr.variables[0])}\right)"
+            return applied(f"{act.latex}'", self._print(expr.variables[0]))
         return super()._print_Derivative(expr)
+
+
+def _flat(form: Product) -> list[Ordered]:
+    """The factors of a product with the products among them spliced in."""
+    return [g for f in form.factors for g in (_flat(f) if isinstance(f, Product) else [f])]
+
+
+def _is_number(form: Ordered) -> bool:
+    return isinstance(form, Basic) and form.is_Number
+
+
+def _bracketed(form: Ordered, first: bool) -> bool:
+    """Whether a factor of a product needs brackets: a sum, or a negative factor after the first."""
+    if not isinstance(form, Basic):
+        return True
+    return bool(form.is_Add) or (not first and form.could_extract_minus_sign())
 
 
 def _kind(expr: Basic) -> str | None:

@@ -39,6 +39,9 @@ _PRE = (
     (re.compile(r":="), r"\\coloneqq "),
     # \mathrm{d} would be an italic <mi>d</mi>; \operatorname keeps it upright.
     (re.compile(r"\\mathrm\s*\{([A-Za-z]+)\}"), r"\\operatorname{\1}"),
+    # \mathopen{} and \mathclose{} only stop TeX's space between a function name and its growing brackets
+    # (σ(…)); latex2mathml makes each an empty operator, and MathML's brackets take no space anyway.
+    (re.compile(r"\\math(?:open|close)\s*\{\s*\}"), ""),
 )
 
 # derive's Equation spells an update "<-"; the LaTeX for it is \leftarrow.
@@ -59,6 +62,7 @@ _SCRIPTS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
 _ROWS = frozenset({"mrow", "mtd", "mstyle", "msqrt", "mpadded", "mphantom", "menclose"})
 _SIGNS = frozenset("+−±∓")
 _CLOSING = frozenset(")]}|‖⟩⌉⌋")
+_OPENING = frozenset("([{|‖⟨⌈⌊")
 _ALIGN_CSS = {"left": "-webkit-left", "center": "-webkit-center", "right": "-webkit-right"}
 _NAMED_SPACES = {
     "veryverythinmathspace": "0.0556em",
@@ -346,8 +350,14 @@ def _fix_fences(content: Element, tex: str) -> None:
     variant (≈0.9 em in Latin Modern Math), so ``σ(z)`` shows as ``σ ( z )``;
     where TeX's ``\\left`` would not grow the parenthesis anyway (no fraction,
     table, root or big operator inside) the fences are marked non-stretchy.
-    Around tall content they stay ``stretchy="true"``.
+    Around tall content they stay ``stretchy="true"``. The empty fences of ``\\left.`` and ``\\right.`` (a
+    bracket opened on one line of a broken formula and closed on the next) are dropped: Chromium gives
+    them the width of a bracket.
     """
+    for parent in list(content.iter()):
+        for child in list(parent):
+            if child.tag == "mo" and child.get("fence") == "true" and not (child.text or "").strip():
+                parent.remove(child)
     for element in content.iter("mrow"):
         if len(element) < 2:
             continue
@@ -395,17 +405,37 @@ def _ends_ordinary(element: Element) -> bool:
     return element.tag != "mspace"
 
 
+def _name_token(element: Element) -> Element:
+    """The token that holds an operator name (the ``mi`` of log in ``log``, ``log^2``, ``log′``)."""
+    return element if element.tag in ("mi", "mo") else _name_token(element[0])
+
+
+def _opens(element: Element) -> bool:
+    """Whether ``element`` begins with an opening bracket (TeX's Open), as the argument in ``\\log(1 - y)``."""
+    if element.tag == "mo":
+        return element.get("form") == "prefix" or (element.text or "") in _OPENING
+    return element.tag == "mrow" and len(element) > 0 and _opens(element[0])
+
+
 def _fix_name_spacing(content: Element, tex: str) -> None:
-    """A thin space before an operator name that follows a variable: ``t \\log y`` is t log y, not tlog y.
+    """Thin spaces around an operator name as TeX sets them: ``t \\log y`` is t log y, not tlogy.
 
     TeX puts \\thinmuskip between an ordinary symbol (or a closing fence) and
-    an operator; latex2mathml's ``<mi>log</mi>`` has no operator spacing.
+    an operator, and between the operator and an argument that is not in
+    brackets; latex2mathml's ``<mi>log</mi>`` has no operator spacing. Before
+    a bracket there is none: log(1 − y), σ(z).
     """
     for row in list(content.iter()):
         if row.tag not in _ROWS:
             continue
-        for index in range(len(row) - 1, 0, -1):
-            if _is_name(row[index]) and _ends_ordinary(row[index - 1]):
+        for index in range(len(row) - 1, -1, -1):
+            if not _is_name(row[index]):
+                continue
+            after = row[index + 1] if index + 1 < len(row) else None
+            spaced = _name_token(row[index]).get("rspace") is not None  # max already has its space after
+            if after is not None and not spaced and after.tag not in ("mspace", "mo") and not _opens(after):
+                row.insert(index + 1, Element("mspace", {"width": THIN_SPACE}))
+            if index > 0 and _ends_ordinary(row[index - 1]):
                 row.insert(index, Element("mspace", {"width": THIN_SPACE}))
 
 

@@ -105,11 +105,14 @@ def escape_html(text: object) -> str:
 
 
 def _chained(rows: list[Eq]) -> list[Eq]:
-    """A left side equal to the row above is left blank, as in a chain of equalities."""
+    """A left side equal to the row above is left blank, as in a chain of equalities; a right side broken
+    into lines (``Eq.lines``) continues on rows of its own, with no left side and no relation."""
     out = []
     for k, r in enumerate(rows):
         same = k > 0 and r.lhs == rows[k - 1].lhs
-        out.append(Eq("", r.rel, r.rhs, r.check, r.matrix_ok) if same else r)
+        lines = r.lines or (r.rhs,)
+        out.append(Eq("" if same else r.lhs, r.rel, lines[0], r.check, r.matrix_ok))
+        out += [Eq("", "", line) for line in lines[1:]]
     return out
 
 

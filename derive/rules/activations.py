@@ -27,7 +27,7 @@ import numpy as np
 import sympy
 from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
 
-from derive.rules.faces import Activation, Helper, Layerwise, Written
+from derive.rules.faces import Activation, Helper, Layerwise, Written, applied, paren
 from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
 
 Array = np.ndarray
@@ -35,8 +35,8 @@ Array = np.ndarray
 
 # ------------------------------------------------------------------- writing helpers
 def _applied(head: str) -> Callable[..., str]:
-    """LaTeX of a function written as its name applied to one argument: \\sigma^{2}\\left(z\\right)."""
-    return lambda z, exp="": rf"{head}{exp}\left({z}\right)"
+    """LaTeX of a function written as its name applied to one argument: \\sigma^{2}(z)."""
+    return lambda z, exp="": applied(f"{head}{exp}", z)
 
 
 def _sigmoid64(u: float) -> float:
@@ -144,7 +144,8 @@ RELU = Activation(
             # The Iverson bracket [z > 0]: 1 when z > 0 holds, else 0. Plain glyphs in every engine and in
             # MathML, unlike \mathbb{1} (amssymb's blackboard font has no digit 1) and unlike \mathbf{1}, which
             # is the vector of ones in the matrix forms.
-            latex=lambda z, exp="": rf"\left[{z} > 0\right]{exp}",
+            # \left[ rather than a bare [: after a matrix's row break \\ a bare [ would be read as its spacing.
+            latex=lambda z, exp="": rf"\left[{z} > 0\right]" + exp,
             code=lambda z: f"({z} > 0)",
             text=lambda z: f"[{z} > 0]",
             float64=lambda u: 1.0 if u > 0 else 0.0,
@@ -167,7 +168,7 @@ _LEAKY_FUNCTIONS = (
     Written(
         leaky_step,
         latex=lambda z, slope, exp="": (
-            rf"\left(\begin{{cases}} 1 & {z} > 0 \\ {slope} & {z} \le 0 \end{{cases}}\right){exp}"
+            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {slope} & {z} \le 0 \end{{cases}}") + exp
         ),
         code=lambda z, slope: f"np.where({z} > 0, 1.0, {slope})",
         text=lambda z, slope: f"(1 if {z} > 0 else {slope})",

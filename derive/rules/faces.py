@@ -6,6 +6,7 @@ reads the entries, never a table of its own keyed by an activation's or a loss's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,36 @@ import sympy
 from sympy import Expr, MatrixExpr, S
 
 Array = np.ndarray
+
+# LaTeX that reaches above or below a line of text: only around it do parentheses need \left…\right.
+_TALL = re.compile(r"\\(?:[dt]?frac|sum|prod|int|begin|sqrt|left|binom|partial)(?![A-Za-z])")
+
+
+def is_tall(tex: str) -> bool:
+    """Whether ``tex`` holds a fraction, a big operator, an environment or a root (taller than a letter)."""
+    return _TALL.search(tex) is not None
+
+
+def paren(tex: str, left: str = "(", right: str = ")") -> str:
+    """``tex`` in brackets: plain ones around a line of symbols, ``\\left…\\right`` around anything taller.
+
+    TeX sets ``\\left(`` as an inner atom, with a thin space before it after a letter (``y (1 − y)``);
+    plain brackets sit close, as in y(1 − y).
+    """
+    if is_tall(tex):
+        return rf"\left{left}{tex}\right{right}"
+    return f"{left}{tex}{right}"
+
+
+def applied(head: str, argument: str) -> str:
+    """A function name and its argument, ``\\sigma(z)``, with no gap between them.
+
+    Around a tall argument the brackets grow (``\\left(``) but are marked as opening and closing
+    (``\\mathopen{}``, ``\\mathclose{}``) so that TeX puts no space after the name, as for σ(z).
+    """
+    if is_tall(argument):
+        return rf"{head}\mathopen{{}}\left({argument}\right)\mathclose{{}}"
+    return f"{head}({argument})"
 
 
 @dataclass(frozen=True)
@@ -149,3 +180,6 @@ class Loss:
     helpers: tuple[Helper, ...] = ()  # the helpers named in ``code`` and ``delta_code``, defined here
     # Why an output layer (activation, units) cannot go with this loss although the activation is allowed.
     refuse: Callable[[str, int], str | None] = lambda activation, units: None
+    # The cost as textbooks write it, C = c Σₖ termₖ: (c, the terms of the outputs), given the outputs a and the
+    # targets y; documents print c[term₁ + term₂ + …]. None: the formula as sympy writes it.
+    written: Callable[[Sequence[Expr], Sequence[Expr]], tuple[Expr, tuple[Expr, ...]]] | None = None

@@ -81,6 +81,7 @@ SQUARED_ERROR = Loss(
     torch=lambda torch, a, y: 0.5 * ((y - a) ** 2).sum(dim=1),
     targets="real",
     code={"": ("0.5 * np.sum(({y} - {a}) ** 2, axis=1)", "C = ½ Σₖ (yₖ − aₖ)²", ())},
+    written=lambda a, y: (Rational(1, 2), tuple((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True))),
 )
 
 MSE = Loss(
@@ -93,13 +94,15 @@ MSE = Loss(
     torch=lambda torch, a, y: ((y - a) ** 2).mean(dim=1),
     targets="real",
     code={"": ("np.mean(({y} - {a}) ** 2, axis=1)", "C = (1/n) Σₖ (yₖ − aₖ)²", ())},
+    written=lambda a, y: (Rational(1, len(a)), tuple((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True))),
 )
 
 BINARY_CROSS_ENTROPY = Loss(
     name="binary_cross_entropy",
     latex=r"-\textstyle\sum_k \left[y_k\log a_k + (1-y_k)\log(1-a_k)\right]",
     formula=lambda a, y: -sum((yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y, strict=True)), S.Zero),
-    derivative=lambda a, y, k: -y[k] / a[k] + (1 - y[k]) / (1 - a[k]),
+    # −y/a + (1 − y)/(1 − a) over one denominator, as it is simplified before anything is multiplied by it
+    derivative=lambda a, y, k: (a[k] - y[k]) / (a[k] * (1 - a[k])),
     words={"en": "binary cross-entropy (the logistic cost)", "zh": "二元交叉熵（逻辑回归的代价函数）"},
     numpy=lambda a, y: -np.sum(y * _np_log(a) + (1 - y) * _np_log(1 - a), axis=-1),
     torch=lambda torch, a, y: -(y * torch.log(a) + (1 - y) * torch.log(1 - a)).sum(dim=1),
@@ -127,6 +130,10 @@ BINARY_CROSS_ENTROPY = Loss(
             ("log_softmax", "log1m_softmax"),
         ),
     },
+    written=lambda a, y: (
+        S.NegativeOne,
+        tuple(yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y, strict=True)),
+    ),
 )
 
 CROSS_ENTROPY = Loss(
@@ -157,6 +164,7 @@ CROSS_ENTROPY = Loss(
         ),
         "sigmoid": ("np.sum({y} * np.logaddexp(0.0, -{z}), axis=1)", "C = −Σₖ yₖ log aₖ = Σₖ yₖ log(1 + e^−zₖ)", ()),
     },
+    written=lambda a, y: (S.NegativeOne, tuple(yk * log(ak) for ak, yk in zip(a, y, strict=True))),
 )
 
 # Every loss a spec may name, in the order error messages list them.
