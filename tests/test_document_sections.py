@@ -91,4 +91,4 @@ def test_a_bad_document_table_is_one_line_naming_the_key(tmp_path, table, messag
 def test_the_readme_lists_every_section():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key, what in SECTIONS.items():
-        assert f"| `{key}` | {what} |" in readme, key
+        assert f"| {what} | `{key}` |" in readme, key

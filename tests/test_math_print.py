@@ -249,7 +249,7 @@ def test_the_printed_product_equals_the_closed_form_at_random_points(records) ->
 # --------------------------------------------------------------------------------- costs
 def test_the_binary_cross_entropy_is_printed_as_the_textbook_writes_it(documents, records) -> None:
     cost = documents["seed002"].cost
-    assert cost.lhs == "C"
+    assert cost.lhs == "J"  # the article's J
     assert cost.rhs == (
         r"- [t_{1} \log y_{1} + (1 - t_{1}) \log(1 - y_{1}) + t_{2} \log y_{2} + (1 - t_{2}) \log(1 - y_{2})]"
     )
@@ -271,7 +271,7 @@ def test_one_output_binary_cross_entropy_is_minus_one_bracket() -> None:
     [
         (
             "seed000",
-            r"\frac{1}{2} [(y_{e} - a_{e})^{2} + (y_{f} - a_{f})^{2}]",
+            r"\frac{1}{2} [(y_{e} - o_{e})^{2} + (y_{f} - o_{f})^{2}]",
             lambda a, y: sympy.Rational(1, 2) * sum((y[k] - a[k]) ** 2 for k in range(len(a))),
         ),
         ("seed004", r"\frac{1}{2} (y - \hat{y})^{2}", lambda a, y: (y[0] - a[0]) ** 2 / 2),
@@ -299,8 +299,8 @@ def test_the_bce_derivative_is_put_over_one_denominator_before_it_is_multiplied(
     (kind, eqs, condition) = next(s for s in doc.simplifications if s[0] == "sigmoid_binary_cross_entropy")
     assert condition is None
     assert [(e.lhs, e.rhs) for e in eqs] == [
-        (r"\frac{\partial C}{\partial y_{1}}", r"\frac{1 - t_{1}}{1 - y_{1}} - \frac{t_{1}}{y_{1}}"),
-        (r"\frac{\partial C}{\partial y_{1}}", r"\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})}"),
+        (r"\frac{\partial J}{\partial y_{1}}", r"\frac{1 - t_{1}}{1 - y_{1}} - \frac{t_{1}}{y_{1}}"),
+        (r"\frac{\partial J}{\partial y_{1}}", r"\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})}"),
         (r"\delta^{(2)}_{1}", r"\frac{y_{1} - t_{1}}{y_{1} (1 - y_{1})} \cdot y_{1} (1 - y_{1})"),
         (r"\delta^{(2)}_{1}", r"y_{1} - t_{1}"),
     ]
@@ -380,6 +380,8 @@ def test_a_long_product_is_broken_after_a_term_and_reads_the_same(documents, rec
 @pytest.mark.parametrize("name", NAMES)
 def test_broken_lines_continue_in_the_tex_with_no_left_side(rendered, documents, name) -> None:
     tex = rendered[f"{name}.tex"]
+    if "gradients" not in documents[name].sections:  # seed003 walks back layer by layer (article 003)
+        return
     for _, grads, _, _ in documents[name].gradients:
         for g in grads:
             for eq in (g.product, g.closed):

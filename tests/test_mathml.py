@@ -281,7 +281,15 @@ def assert_clean(root: ET.Element, source: str) -> None:
 def test_every_string_of_every_example_converts(derived):
     strings, groups = derived
     covered = "".join(strings)
-    for construct in (r"\frac", r"\hat", r"\mathsf T", r"\odot", r"\nabla", r"\operatorname{ReLU}", r"[z > 0]"):
+    for construct in (
+        r"\frac",
+        r"\hat",
+        r"\mathsf T",
+        r"\odot",
+        r"\nabla",
+        r"\operatorname{ReLU}",
+        r"\left[z > 0\right]",
+    ):
         assert construct in covered, construct
     for construct in (r"\begin{cases}", r"\sum_{s=1}^{m}", r"\log", r"\eta", r"\theta", r"\tanh", "e^{"):
         assert construct in covered, construct

@@ -129,7 +129,9 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     first = grads[0]
     lhs = Partial(sym.COST, first.symbol)
     closed = [eq(Equation(Partial(sym.COST, g.symbol), g.closed), verified(report, g.name)) for g in grads]
-    product = Eq(tex(lhs), "=", f"{tex(first.chain_value)} = {tex(first.closed)}", verified(report, first.name))
+    multiplied = DeriveLatexPrinter(d.network).ordered(rec.in_order(first.name).product)  # in the chain's order
+    shown = multiplied if multiplied == tex(first.closed) else f"{multiplied} = {tex(first.closed)}"
+    product = Eq(tex(lhs), "=", shown, verified(report, first.name))
     symbols = {
         "y": tex(sym.a(1, 1)),
         "t": tex(sym.y(1)),
