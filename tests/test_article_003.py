@@ -372,8 +372,8 @@ def test_procedures_print_the_checked_matrix_form(testnet, doc):
     assert [k for k, _, _ in forward] == ["layer", "layer", "cost"]
     assert [(k, layer) for k, layer, _ in backward] == [
         ("output", 2),
-        ("hidden", 1),
         ("gradients", 2),
+        ("hidden", 1),
         ("gradients", 1),
         ("update", None),
     ]

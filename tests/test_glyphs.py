@@ -133,6 +133,8 @@ def compile_pages(tmp_path: Path, lang: str, formulas: list[str]) -> tuple[list[
 def glyph_problems(tex: str, page: str) -> list[str]:
     """What is wrong with the glyphs pdftotext read from the page of ``tex``."""
     wanted = expected_glyphs(tex)
+    if r"\begin{cases}" in tex:
+        wanted |= {"{"}  # the brace of cases: one glyph at some sizes, pieces (not named) at others
     seen = {c for c in page if not c.isspace()}
     junk = {c for c in seen if _junk(c)}
     problems = []

@@ -150,7 +150,7 @@ def test_article004_worked_example_numbers(md):
             "A worked example",
             "0.000708022\\\\-0.00204471",  # the article prints [0.00070802 -0.00204471]
             "0.10804\\\\-0.294441",  # w2 + [0.00804047, 0.00555918]
-            "at least 75 per cent",
+            "at least $75\\%$",
         ],
     )
     # from-to order: the displayed input-to-hidden matrix is 3 × 2, as the article's weights_input_hidden
@@ -275,7 +275,7 @@ def test_deeper_network_with_tanh_and_leaky_relu_compiles(tmp_path):
     )
     d = derive.derive(net)
     text = d.render("tex", "en")
-    assert "\\tanh'(z^{(1)})" in text and "0 per cent" not in text
+    assert "\\tanh'(z^{(1)})" in text and "0\\%" not in text
     tex = tmp_path / "deep.tex"
     tex.write_text(text, encoding="utf-8")
     log = tmp_path / "deep.log"

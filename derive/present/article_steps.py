@@ -115,9 +115,11 @@ def procedures(rec: Record) -> tuple[list[tuple[str, int | None, tuple[Equation,
         ("layer", layer, form.forward[layer]) for layer in range(1, L + 1)
     ]
     forward.append(("cost", None, (rec.cost.sample,)))
+    # layer by layer from the output, as the article walks back: a layer's δ, then at once its gradients
     backward: list[tuple[str, int | None, tuple[Equation, ...]]] = [("output", L, (form.output_delta[-1],))]
-    backward += [("hidden", layer, (form.recursion[layer][0],)) for layer in range(L - 1, 0, -1)]
-    backward += [("gradients", layer, form.gradients[layer]) for layer in range(L, 0, -1)]
+    backward.append(("gradients", L, form.gradients[L]))
+    for layer in range(L - 1, 0, -1):
+        backward += [("hidden", layer, (form.recursion[layer][0],)), ("gradients", layer, form.gradients[layer])]
     steps = [e for layer in range(1, L + 1) for e in rec.update[layer] if _by_gradient(e)]
     backward.append(("update", None, tuple(steps)))
     return forward, backward

@@ -159,6 +159,7 @@ class Exercise:
     symbol: str  # LaTeX of the quantity in the reader's notation
     answer: str  # LaTeX of a right answer, in the reader's notation (the derivation's own form)
     layer: int
+    named: str = ""  # LaTeX of what ``param`` names (δ, or the weight), so that the reader can map the two
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,12 @@ def exercises(rec: Record, tex: Tex) -> list[Exercise]:
     L = rec.depth
     out: list[Exercise] = []
     delta = rec.output_delta((1,)).neurons[0][-1]
-    out.append(Exercise("output delta", sym.delta(L, 1).name, tex(delta.lhs), tex(delta.rhs), L))
+    out.append(Exercise("output delta", sym.delta(L, 1).name, tex(delta.lhs), tex(delta.rhs), L, tex(delta.lhs)))
     if L > 1:
         hidden = rec.recursion(L - 1, (1,)).neurons[0]
-        out.append(Exercise("hidden delta", sym.delta(L - 1, 1).name, tex(hidden.lhs), tex(hidden.rhs), L - 1))
+        out.append(
+            Exercise("hidden delta", sym.delta(L - 1, 1).name, tex(hidden.lhs), tex(hidden.rhs), L - 1, tex(hidden.lhs))
+        )
     g = rec.gradient(sym.parameter_name(1, 1, 1))
-    out.append(Exercise("weight", g.name, tex(Partial(sym.COST, g.symbol)), tex(g.closed), 1))
+    out.append(Exercise("weight", g.name, tex(Partial(sym.COST, g.symbol)), tex(g.closed), 1, tex(g.symbol)))
     return out
