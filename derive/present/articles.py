@@ -117,7 +117,8 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     """
     d = Derivation(neuron(net))
     rec = Record(d)
-    tex = DeriveLatexPrinter(d.network).doprint
+    printer = DeriveLatexPrinter(d.network)
+    tex = printer.doprint
 
     def eq(e: Equation, v: Verified | None = None) -> Eq:
         return Eq(tex(e.lhs), {"=": "=", ":=": ":=", "<-": r"\leftarrow"}[e.relation], tex(e.rhs), v)
@@ -129,7 +130,7 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     first = grads[0]
     lhs = Partial(sym.COST, first.symbol)
     closed = [eq(Equation(Partial(sym.COST, g.symbol), g.closed), verified(report, g.name)) for g in grads]
-    multiplied = DeriveLatexPrinter(d.network).ordered(rec.in_order(first.name).product)  # in the chain's order
+    multiplied = printer.ordered(rec.in_order(first.name).product)  # in the chain's order
     shown = multiplied if multiplied == tex(first.closed) else f"{multiplied} = {tex(first.closed)}"
     product = Eq(tex(lhs), "=", shown, verified(report, first.name))
     symbols = {
@@ -145,7 +146,7 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     return Warmup(
         d.network.sizes,
         forward,
-        eq(rec.cost.sample),
+        Eq(tex(rec.cost.sample.lhs), "=", printer.ordered(rec.cost_in_order)),  # as textbooks write it
         rules,
         eq(Equation(lhs, first.chain)),
         [Factor(tex(f.lhs), tex(f.rhs)) for f in first.factors],
