@@ -20,7 +20,8 @@ import derive
 from derive.engine import ordered
 from derive.engine.record import Record
 from derive.present import mathml
-from derive.present.latex import LINE_EM, DeriveLatexPrinter, latex, width_em
+from derive.present.latex import DeriveLatexPrinter, latex
+from derive.present.written import LINE_EM, width_em
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial, sigmoid
 from derive.verify import verify

@@ -7,83 +7,19 @@ from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
 from derive.engine.forms import Index, Kind, Layer, Size, label_of
-from derive.engine.ordered import Ordered, Product, Total, product
 from derive.model.network import Network
 from derive.model.notation import QUANTITY_SPELLINGS, Notation
+from derive.present.written import WrittenOrder, has_target, symbol_kind
 from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
 
-# A display line of this many em (about 13 cm at 11 pt, the measure of a book page) is broken where it can be.
-LINE_EM = 34.0
-
-
-def width_em(tex: str) -> float:
-    """A rough width of LaTeX math in em: letters ½ em, scripts smaller, a fraction as wide as its wider part.
-
-    Good enough to decide where a line must break; TeX decides the real width.
-    """
-    total, k, script = 0.0, 0, 0.0  # script: the width of a script just set, for one set over the other
-    while k < len(tex):
-        c = tex[k]
-        if c in "^_":
-            arg, k = _group(tex, k + 1)
-            wide = 0.7 * width_em(arg)
-            total += max(0.0, wide - script)
-            script = wide
-            continue
-        script = 0.0
-        if c == "\\":
-            end = k + 1
-            while end < len(tex) and tex[end].isascii() and tex[end].isalpha():
-                end += 1
-            name, k = (tex[k + 1 : end], end) if end > k + 1 else (tex[k + 1 : k + 2], k + 2)
-            if name in ("frac", "dfrac", "tfrac"):
-                num, k = _group(tex, k)
-                den, k = _group(tex, k)
-                total += max(width_em(num), width_em(den)) + 0.3
-            elif name in ("left", "right"):
-                total += 0.4 if tex[k : k + 1] != "." else 0.0
-                k += 1
-            elif name in ("cdot", "odot", "le", "ge", "leftarrow", "coloneqq"):
-                total += 1.0
-            elif name in ("quad",):
-                total += 1.0
-            elif name in ("mathopen", "mathclose", "mathsf", "mathbf", "hat", "bar", "operatorname", "mathrm", "text"):
-                continue
-            else:
-                total += 0.6
-        elif c in "+-=<>":
-            total += 1.3
-            k += 1
-        elif c in "{} ":
-            k += 1
-        else:
-            total += 0.5
-            k += 1
-    return total
-
-
-def _group(tex: str, k: int) -> tuple[str, int]:
-    """The braced group (or single character) at ``tex[k]`` and the index after it."""
-    while k < len(tex) and tex[k] == " ":
-        k += 1
-    if k >= len(tex) or tex[k] != "{":
-        return tex[k : k + 1], k + 1
-    depth = 0
-    for end in range(k, len(tex)):
-        depth += {"{": 1, "}": -1}.get(tex[end], 0)
-        if depth == 0:
-            return tex[k + 1 : end], end + 1
-    return tex[k + 1 :], len(tex)
-
-
 OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
 
 
-class DeriveLatexPrinter(LatexPrinter):
+class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
     """Writes derive's canonical symbols as the notation says.
 
     ``W2[1,3]`` becomes ``W^{(2)}_{13}`` (or ``w^{(2)}_{31}`` from-to, ``\\theta``
@@ -293,7 +229,7 @@ class DeriveLatexPrinter(LatexPrinter):
         sign = ""
         if coeff.is_negative:
             coeff = -coeff
-            flip = next((k for k, f in enumerate(factors) if f.is_Add and _has_target(f)), None)
+            flip = next((k for k, f in enumerate(factors) if f.is_Add and has_target(f)), None)
             if flip is None:
                 sign = "- "
             else:
@@ -324,79 +260,6 @@ class DeriveLatexPrinter(LatexPrinter):
                     text = paren(text)
             parts.append(text)
         return " ".join(parts)
-
-    # --------------------------------------------------------- written order
-    def ordered(self, form: Ordered, dot: bool = True) -> str:
-        """A form of :mod:`derive.engine.ordered` in its written order, nothing re-sorted or cancelled.
-
-        Factors are joined by ``\\cdot`` (by a space when ``dot`` is False, as in a chain of ∂ fractions), a
-        factor that is a sum is bracketed, a leading number is the coefficient, and a minus sign is absorbed
-        into a difference with the target as in :meth:`_print_Mul`: −(ŷ − y)·ŷ(1 − ŷ) reads (y − ŷ)·ŷ(1 − ŷ).
-        """
-        if isinstance(form, Total):
-            out = ""
-            for k, term in enumerate(form.terms):
-                text = self.ordered(term, dot)
-                if k == 0:
-                    out = text
-                elif text.startswith("-"):
-                    out += " - " + text[1:].lstrip()
-                else:
-                    out += " + " + text
-            return out
-        if isinstance(form, Product):
-            return self._ordered_product(form, dot)
-        return self._print(form)
-
-    def ordered_lines(self, form: Ordered, width: float = LINE_EM) -> list[str]:
-        """``ordered(form)``, broken into lines when it is wider than ``width`` em (an estimate, :func:`width`).
-
-        A product whose first factor is a sum is broken after each term of that sum: the first line opens the
-        bracket (``\\left( … \\right.``), each further line starts ``{} + …`` so that the sign stays binary,
-        and the last closes the bracket and carries the other factors. One line when it fits or cannot break.
-        """
-        text = self.ordered(form)
-        if width_em(text) <= width or not isinstance(form, Product):
-            return [text]
-        factors = _flat(form)
-        first = next((k for k, f in enumerate(factors) if not _is_number(f)), None)
-        if first is None or not isinstance(factors[first], Total) or first != 0:
-            return [text]
-        terms = [self.ordered(t) for t in factors[first].terms]
-        rest = self.ordered(product(*factors[first + 1 :]))
-        lines = [rf"\left({terms[0]}\right."]
-        for term in terms[1:]:
-            sign, body = ("-", term[1:].lstrip()) if term.startswith("-") else ("+", term)
-            lines.append(rf"\quad {{}} {sign} \left.{body}\right.")
-        lines[-1] = lines[-1][: -len(r"\right.")] + r"\right) \cdot " + rest
-        return lines
-
-    def _ordered_product(self, form: Product, dot: bool) -> str:
-        factors = _flat(form)
-        coeff = sympy.Mul(*(f for f in factors if _is_number(f)))
-        rest = [f for f in factors if not _is_number(f)]
-        negative = bool(coeff.is_negative)
-        coeff = abs(coeff)
-        if negative:
-            flip = next((k for k, f in enumerate(rest) if isinstance(f, Basic) and f.is_Add and _has_target(f)), None)
-            if flip is not None:
-                rest[flip] = -rest[flip]
-                negative = False
-        prefixed = negative or coeff != 1
-        parts = []
-        for k, f in enumerate(rest):
-            text = self.ordered(f, dot)
-            alone = len(rest) == 1 and not prefixed
-            if isinstance(f, Total):
-                if not alone and (len(f.terms) > 1 or _bracketed(f.terms[0], first=False)):
-                    text = paren(text, f.brackets[0], f.brackets[1])
-            elif not alone and _bracketed(f, first=k == 0 and not prefixed):
-                text = paren(text)
-            parts.append(text)
-        body = (r" \cdot " if dot else " ").join(parts)
-        if coeff != 1:
-            body = f"{self._print(coeff)} {body}" if body else self._print(coeff)
-        return ("- " if negative else "") + (body or "1")
 
     # -------------------------------------------------------------- functions
     def _print_Partial(self, expr: Partial, exp: str | None = None) -> str:
@@ -447,37 +310,10 @@ class DeriveLatexPrinter(LatexPrinter):
         return super()._print_Derivative(expr)
 
 
-def _flat(form: Product) -> list[Ordered]:
-    """The factors of a product with the products among them spliced in."""
-    return [g for f in form.factors for g in (_flat(f) if isinstance(f, Product) else [f])]
-
-
-def _is_number(form: Ordered) -> bool:
-    return isinstance(form, Basic) and form.is_Number
-
-
-def _bracketed(form: Ordered, first: bool) -> bool:
-    """Whether a factor of a product needs brackets: a sum, or a negative factor after the first."""
-    if not isinstance(form, Basic):
-        return True
-    return bool(form.is_Add) or (not first and form.could_extract_minus_sign())
-
-
-def _kind(expr: Basic) -> str | None:
-    if expr == sym.LEARNING_RATE:
-        return "eta"
-    info = sym.parse_name(expr.name) if isinstance(expr, sympy.Symbol) else None
-    return info.kind if info is not None else None
-
-
 def _negative(term: Basic) -> bool:
     if isinstance(term, sympy.MatMul):
         return not term.args[0].is_Matrix and term.args[0].could_extract_minus_sign()
     return term.could_extract_minus_sign()
-
-
-def _has_target(expr: Basic) -> bool:
-    return any(_kind(s) == "y" for s in expr.free_symbols)
 
 
 def _is_reciprocal(expr: Basic) -> bool:
@@ -492,15 +328,15 @@ def _rank(expr: Basic) -> float:
     if expr.is_Number:
         return 0
     if expr.is_Add:
-        if _has_target(expr):
+        if has_target(expr):
             return 2
-        return 3.5 if any(_kind(s) in ("W", "delta") for s in expr.free_symbols) else 7
+        return 3.5 if any(symbol_kind(s) in ("W", "delta") for s in expr.free_symbols) else 7
     if expr.is_Pow:
         return _rank(expr.base)
     if isinstance(expr, sympy.Sum):
         return 5.5
     if isinstance(expr, (sympy.Symbol, sympy.Indexed)):
-        return _RANK.get(_kind(expr) or "", 5)
+        return _RANK.get(symbol_kind(expr) or "", 5)
     return 6
 
 
