@@ -8,6 +8,7 @@ document prints is what the checks confirmed; only the names change where an art
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,9 @@ from sympy import Basic
 from derive.engine.forms import Kind, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
+from derive.present.document_data import Document, Eq
 from derive.rules import symbols as sym
+from derive.rules.functions import Partial
 
 
 @dataclass(frozen=True)
@@ -231,3 +234,73 @@ __all__ = [
     "procedures",
     "score",
 ]
+
+
+# ------------------------------------------------------------ into the document
+def fill(doc: Document, rec: Record, tex: Callable[[Basic], str], eq: Callable[[Equation], Eq]) -> None:
+    """Article 003's and 004's steps into ``doc``, for the sections the spec asks for, printed by ``tex``/``eq``."""
+    net = rec.network
+    asked = set(net.document.sections) | set(net.document.appendix)
+
+    def layer_eqs(eqs: tuple[Equation, ...]) -> list[Eq]:
+        return _layer_eqs(rec, eqs, tex, eq)
+
+    if "jacobian" in asked:
+        doc.jacobian_definition = [Eq(lhs, "=", rhs) for lhs, rhs in jacobian_definition()]
+        doc.jacobians = [(layer, eq(e)) for layer, e in jacobians(rec)]
+        chain = chain_example(rec)
+        if chain is not None:
+            a, z, factors = chain
+            lhs = tex(Partial(a, z))
+            written = [
+                Partial(a, rec.names.layers[2].z),
+                Partial(rec.names.layers[2].z, rec.names.layers[1].a),
+            ]
+            written.append(Partial(rec.names.layers[1].a, z))
+            doc.jacobian_chain = [
+                Eq(lhs, "=", " ".join(tex(f) for f in written)),
+                Eq(lhs, "=", tex(sympy.MatMul(*factors))),
+            ]
+    if "score" in asked:
+        doc.score = [eq(e) for e in score(rec)]
+        doc.score_in_forward = "forward" in net.document.sections and "score" in net.document.sections
+    if "layerwise" in asked:
+        doc.layerwise = [(s.kind, s.layer, layer_eqs(s.equations)) for s in layerwise(rec)]
+    if "procedures" in asked:
+        forward, backward = procedures(rec)
+        doc.procedure_forward = [(kind, layer, layer_eqs(eqs)) for kind, layer, eqs in forward]
+        doc.procedure_backward = [(kind, layer, layer_eqs(eqs)) for kind, layer, eqs in backward]
+    if "elementwise_update" in asked:
+        weight, rate, delta = general_change(rec)
+        doc.change_general = Eq(r"\Delta " + tex(weight), "=", f"{tex(rate)} {tex(delta)} x_{{i}}")
+        ex = net.example
+        if ex is not None:
+            sample = rec.at(ex.params, ex.x, ex.y)
+            values = change_values(rec, sample, ex.learning_rate)
+            doc.change_values = [
+                (layer, Eq(r"\Delta " + tex(matrix(Kind.W, layer)), "=", printed_matrix(v)))
+                for layer, v in sorted(values.items(), reverse=True)
+            ]
+        numbers = dict(doc.change_values)
+        for layer, items in changes(rec):
+            lhs = r"\Delta " + tex(matrix(Kind.W, layer))
+            entries = Eq(lhs, "=", tex(change_matrix(rec, layer, items)))
+            doc.changes.append((layer, [entries] + ([numbers[layer]] if layer in numbers else [])))
+
+
+def _layer_eqs(
+    rec: Record, eqs: tuple[Equation, ...], tex: Callable[[Basic], str], eq: Callable[[Equation], Eq]
+) -> list[Eq]:
+    """Equations of the matrix form, with ∇_{a^{(l)}} C written ∂C/∂a^{(l)} as article 003 does."""
+    out = []
+    for e in eqs:
+        shown = eq(e)
+        for m in sorted(e.lhs.atoms(sympy.MatrixSymbol) | e.rhs.atoms(sympy.MatrixSymbol), key=str):
+            label = label_of(m)
+            if label is not None and label.kind is Kind.NABLA_C:
+                a = rec.names.layers[label.layer].a
+                grad, part = tex(m), tex(Partial(sym.COST, a))
+                rows = (shown.lhs.replace(grad, part), shown.rel, shown.rhs.replace(grad, part))
+                shown = Eq(*rows, shown.check, shown.matrix_ok)
+        out.append(shown)
+    return out

@@ -15,7 +15,7 @@ from sympy import Basic
 from derive.check.gradients import CheckReport, check
 from derive.engine import ordered
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Index, Kind, label_of, matrix
+from derive.engine.forms import Index, Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.errors import RenderError
@@ -354,7 +354,7 @@ class _Builder:
             implications=implications(rec, self.tex),
             example_svg=self.example_picture(),
         )
-        self.article_steps(doc)
+        article_steps.fill(doc, self.rec, self.tex, self.eq)
         wanted = set(net.document.sections) | set(net.document.appendix)
         if "identities" in wanted:
             doc.identities = articles.identities(rec, self.tex)
@@ -370,66 +370,6 @@ class _Builder:
         doc.sections = [key for key in net.document.sections if shown.get(key, True)]
         doc.appendix = [key for key in net.document.appendix if shown.get(key, True)]
         return doc
-
-    # ------------------------------------------------- the articles' own steps
-    def article_steps(self, doc: Document) -> None:
-        """Article 003's and 004's steps, for the sections the spec asks for (derive.present.article_steps)."""
-        rec, asked = self.rec, set(self.net.document.sections) | set(self.net.document.appendix)
-        if "jacobian" in asked:
-            doc.jacobian_definition = [Eq(lhs, "=", rhs) for lhs, rhs in article_steps.jacobian_definition()]
-            doc.jacobians = [(layer, self.eq(e)) for layer, e in article_steps.jacobians(rec)]
-            chain = article_steps.chain_example(rec)
-            if chain is not None:
-                a, z, factors = chain
-                lhs = self.tex(Partial(a, z))
-                written = [
-                    Partial(a, self.rec.names.layers[2].z),
-                    Partial(self.rec.names.layers[2].z, self.rec.names.layers[1].a),
-                ]
-                written.append(Partial(self.rec.names.layers[1].a, z))
-                doc.jacobian_chain = [
-                    Eq(lhs, "=", " ".join(self.tex(f) for f in written)),
-                    Eq(lhs, "=", self.tex(sympy.MatMul(*factors))),
-                ]
-        if "score" in asked:
-            doc.score = [self.eq(e) for e in article_steps.score(rec)]
-            doc.score_in_forward = "forward" in self.net.document.sections and "score" in self.net.document.sections
-        if "layerwise" in asked:
-            doc.layerwise = [(s.kind, s.layer, self.layer_eqs(s.equations)) for s in article_steps.layerwise(rec)]
-        if "procedures" in asked:
-            forward, backward = article_steps.procedures(rec)
-            doc.procedure_forward = [(kind, layer, self.layer_eqs(eqs)) for kind, layer, eqs in forward]
-            doc.procedure_backward = [(kind, layer, self.layer_eqs(eqs)) for kind, layer, eqs in backward]
-        if "elementwise_update" in asked:
-            weight, rate, delta = article_steps.general_change(rec)
-            doc.change_general = Eq(r"\Delta " + self.tex(weight), "=", f"{self.tex(rate)} {self.tex(delta)} x_{{i}}")
-            ex = self.net.example
-            if ex is not None:
-                sample = rec.at(ex.params, ex.x, ex.y)
-                values = article_steps.change_values(rec, sample, ex.learning_rate)
-                doc.change_values = [
-                    (layer, Eq(r"\Delta " + self.tex(matrix(Kind.W, layer)), "=", article_steps.printed_matrix(v)))
-                    for layer, v in sorted(values.items(), reverse=True)
-                ]
-            numbers = dict(doc.change_values)
-            for layer, items in article_steps.changes(rec):
-                lhs = r"\Delta " + self.tex(matrix(Kind.W, layer))
-                entries = Eq(lhs, "=", self.tex(article_steps.change_matrix(rec, layer, items)))
-                doc.changes.append((layer, [entries] + ([numbers[layer]] if layer in numbers else [])))
-
-    def layer_eqs(self, eqs: tuple[Equation, ...]) -> list[Eq]:
-        """Equations of the matrix form, with ∇_{a^{(l)}} C written ∂C/∂a^{(l)} as article 003 does."""
-        out = []
-        for e in eqs:
-            eq = self.eq(e)
-            for m in sorted(e.lhs.atoms(sympy.MatrixSymbol) | e.rhs.atoms(sympy.MatrixSymbol), key=str):
-                label = label_of(m)
-                if label is not None and label.kind is Kind.NABLA_C:
-                    a = self.rec.names.layers[label.layer].a
-                    grad, part = self.tex(m), self.tex(Partial(sym.COST, a))
-                    eq = Eq(eq.lhs.replace(grad, part), eq.rel, eq.rhs.replace(grad, part), eq.check, eq.matrix_ok)
-            out.append(eq)
-        return out
 
 
 def build(d: Derivation, report: CheckReport | None = None, detail: str | None = None) -> Document:
