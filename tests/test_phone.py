@@ -204,3 +204,29 @@ def test_desktop_page_keeps_its_layout(stem, lang, pages, screenshots) -> None:
     assert not wide, wide  # every table fits the text column
     for label in seen["labels"]:
         assert label["base"] >= 12.0, label
+
+
+_MEASURE_PROSE = """() => {
+  // characters per line of each long paragraph: its width over the mean width of its own characters
+  const canvas = document.createElement("canvas").getContext("2d");
+  return Array.from(document.querySelectorAll("main p")).filter(p => p.textContent.length > 200).map(p => {
+    const style = getComputedStyle(p);
+    canvas.font = `${style.fontSize} ${style.fontFamily}`;
+    const text = p.textContent.replace(/\\s+/g, " ");
+    return p.getBoundingClientRect().width / (canvas.measureText(text).width / text.length);
+  });
+}"""
+
+
+@pytest.mark.parametrize(("stem", "lang"), CASES, ids=lambda v: v)
+def test_desktop_prose_has_the_measure_of_a_book(stem, lang, pages) -> None:
+    """About 75 characters a line in English (30 to 45 in Chinese) at 1024 px, not the 95 of the whole column."""
+    page = shared_browser().new_page(viewport=DESKTOP)
+    try:
+        page.goto(pages[stem, lang].resolve().as_uri(), wait_until="load")
+        per_line = page.evaluate(_MEASURE_PROSE)
+    finally:
+        page.close()
+    assert per_line
+    low, high = (60, 85) if lang == "en" else (28, 45)
+    assert all(low <= n <= high for n in per_line), [round(n) for n in per_line]
