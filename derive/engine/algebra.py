@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sympy
-from sympy import Expr, S
+from sympy import Add, Expr, S
 
 from derive.engine.derivation import Derivation
 
@@ -16,7 +16,7 @@ def constraints(d: Derivation) -> dict[sympy.Symbol, Expr]:
     if not d.needs_distribution():
         return {}
     ys = d.y_vec()
-    return {ys[-1]: S.One - sum(ys[:-1], S.Zero)}
+    return {ys[-1]: S.One - Add(*ys[:-1])}
 
 
 def is_zero(expr: Expr, d: Derivation | None = None) -> bool | None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sympy import Expr, S, Symbol
+from sympy import Add, Expr, S, Symbol
 
 from derive.rules import symbols as sym
 
@@ -66,7 +66,7 @@ class Symbolic:
         return sym.a(layer, j)
 
     def total(self, terms: Iterable[Expr]) -> Expr:
-        return sum(terms, S.Zero)
+        return Add(*terms)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy
-from sympy import Expr, Rational, S, Symbol, count_ops
+from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
 from derive.engine.steps import Equation, ParameterGradient, Step
@@ -78,10 +78,7 @@ class Derivation(chain_rules.Symbolic):
     # ------------------------------------------------------------------ forward
     def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
         """z^{(l)}_i = Σ_j W^{(l)}_{ij} a^{(l−1)}_j + b^{(l)}_i and a^{(l)}_i = g(…)."""
-        total = sum(
-            (sym.W(layer, i, j) * sym.a(layer - 1, j) for j in range(1, self.size(layer - 1) + 1)),
-            S.Zero,
-        )
+        total = Add(*(sym.W(layer, i, j) * sym.a(layer - 1, j) for j in range(1, self.size(layer - 1) + 1)))
         if self.network.bias:
             total += sym.b(layer, i)
         out = self.network.activation(layer).value(i - 1, self.z_vec(layer))
@@ -95,7 +92,7 @@ class Derivation(chain_rules.Symbolic):
             for layer in range(1, self.L + 1):
                 zs = []
                 for i in range(1, self.size(layer) + 1):
-                    zi = sum((sym.W(layer, i, j) * prev[j - 1] for j in range(1, len(prev) + 1)), S.Zero)
+                    zi = Add(*(sym.W(layer, i, j) * prev[j - 1] for j in range(1, len(prev) + 1)))
                     if self.network.bias:
                         zi += sym.b(layer, i)
                     zs.append(zi)
@@ -138,7 +135,7 @@ class Derivation(chain_rules.Symbolic):
     def output_dC_dz_unsimplified(self, i: int) -> Expr:
         """Σ_k ∂C/∂a_k ∂a_k/∂z_i, factor by factor, before any simplification."""
         outputs = self.network.activation(self.L).coupled(i - 1, self.size(self.L))
-        return sum((self.dC_da(k + 1) * self.jacobian_entry(self.L, k + 1, i) for k in outputs), S.Zero)
+        return Add(*(self.dC_da(k + 1) * self.jacobian_entry(self.L, k + 1, i) for k in outputs))
 
     def dC_dz(self, layer: int, i: int) -> Expr:
         """∂C/∂z^{(l)}_i in a, z, weights and targets (always the gradient sign)."""
@@ -161,9 +158,9 @@ class Derivation(chain_rules.Symbolic):
         nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
-            return sum((sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)), S.Zero)
+            return Add(*(sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)))
 
-        return sum((self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs), S.Zero)
+        return Add(*(self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs))
 
     def dC_dz_numbers(self, values: Mapping[Symbol, Expr], down_to: int = 1) -> dict[tuple[int, int], float]:
         """∂C/∂z of every neuron of layers ≥ down_to at one sample's values, layer by layer.
@@ -218,7 +215,7 @@ class Derivation(chain_rules.Symbolic):
         z_i = sym.z(layer, i)
         outputs = [sym.a(layer, k + 1) for k in self.network.activation(layer).coupled(i - 1, self.size(layer))]
         if layer == self.L:
-            return sum((Partial(sym.COST, a_k) * Partial(a_k, z_i) for a_k in outputs), S.Zero)
+            return Add(*(Partial(sym.COST, a_k) * Partial(a_k, z_i) for a_k in outputs))
         nxt = self.size(layer + 1)
         expand = self._paths(layer) <= budget
 
@@ -227,9 +224,9 @@ class Derivation(chain_rules.Symbolic):
             return self._chain_dz(layer + 1, k, budget) if expand else Partial(sym.COST, zk)
 
         def back(a_m: Symbol) -> Expr:
-            return sum((upstream(k) * Partial(sym.z(layer + 1, k), a_m) for k in range(1, nxt + 1)), S.Zero)
+            return Add(*(upstream(k) * Partial(sym.z(layer + 1, k), a_m) for k in range(1, nxt + 1)))
 
-        return sum((back(a_m) * Partial(a_m, z_i) for a_m in outputs), S.Zero)
+        return Add(*(back(a_m) * Partial(a_m, z_i) for a_m in outputs))
 
     def factor_value(self, factor: Partial) -> Expr:
         """The value of one ∂ factor of a chain."""
@@ -390,7 +387,7 @@ class Derivation(chain_rules.Symbolic):
             i = 1
             cond = None
             if self.needs_distribution():
-                total = sum(self.y_vec(), S.Zero)
+                total = Add(*self.y_vec())
                 cond = Equation(total, S.One)
             # ∂C/∂a as the cost's derivative gives it, then as the loss writes it (over one denominator), then δ.
             dC_da = Partial(sym.COST, sym.a(self.L, i))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import sympy
-from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
+from sympy import Add, Expr, HadamardProduct, Rational, S, exp, log, tanh
 
 from derive.rules.faces import Activation, Helper, Layerwise, Written, applied, paren
 from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
@@ -57,7 +57,7 @@ def _np_softmax(z: Array) -> Array:
 
 
 def _softmax_values(zs: Sequence[Expr]) -> list[Expr]:
-    total = sum((exp(zi) for zi in zs), S.Zero)
+    total = Add(*(exp(zi) for zi in zs))
     return [exp(zi) / total for zi in zs]
 
 

@@ -9,7 +9,7 @@ with the helper functions that code calls. Every other module reads :data:`LOSSE
 from __future__ import annotations
 
 import numpy as np
-from sympy import Rational, S, log
+from sympy import Add, Rational, S, log
 
 from derive.rules.faces import Helper, Loss
 
@@ -74,7 +74,7 @@ def _one_unit_softmax(activation: str, units: int) -> str | None:
 SQUARED_ERROR = Loss(
     name="squared_error",
     latex=r"\tfrac12\textstyle\sum_k (y_k - a_k)^2",
-    formula=lambda a, y: Rational(1, 2) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True)), S.Zero),
+    formula=lambda a, y: Rational(1, 2) * Add(*((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True))),
     derivative=lambda a, y, k: a[k] - y[k],
     words={"en": "squared error with a factor one half", "zh": "平方误差（带系数二分之一）"},
     numpy=lambda a, y: 0.5 * np.sum((y - a) ** 2, axis=-1),
@@ -87,7 +87,7 @@ SQUARED_ERROR = Loss(
 MSE = Loss(
     name="mse",
     latex=r"\tfrac1n\textstyle\sum_k (y_k - a_k)^2",
-    formula=lambda a, y: Rational(1, len(a)) * sum(((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True)), S.Zero),
+    formula=lambda a, y: Rational(1, len(a)) * Add(*((yk - ak) ** 2 for ak, yk in zip(a, y, strict=True))),
     derivative=lambda a, y, k: Rational(2, len(a)) * (a[k] - y[k]),
     words={"en": "mean squared error", "zh": "均方误差"},
     numpy=lambda a, y: np.mean((y - a) ** 2, axis=-1),
@@ -100,7 +100,7 @@ MSE = Loss(
 BINARY_CROSS_ENTROPY = Loss(
     name="binary_cross_entropy",
     latex=r"-\textstyle\sum_k \left[y_k\log a_k + (1-y_k)\log(1-a_k)\right]",
-    formula=lambda a, y: -sum((yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y, strict=True)), S.Zero),
+    formula=lambda a, y: -Add(*(yk * log(ak) + (1 - yk) * log(1 - ak) for ak, yk in zip(a, y, strict=True))),
     # −y/a + (1 − y)/(1 − a) over one denominator, as it is simplified before anything is multiplied by it
     derivative=lambda a, y, k: (a[k] - y[k]) / (a[k] * (1 - a[k])),
     words={"en": "binary cross-entropy (the logistic cost)", "zh": "二元交叉熵（逻辑回归的代价函数）"},
@@ -139,7 +139,7 @@ BINARY_CROSS_ENTROPY = Loss(
 CROSS_ENTROPY = Loss(
     name="cross_entropy",
     latex=r"-\textstyle\sum_k y_k\log a_k",
-    formula=lambda a, y: -sum((yk * log(ak) for ak, yk in zip(a, y, strict=True)), S.Zero),
+    formula=lambda a, y: -Add(*(yk * log(ak) for ak, yk in zip(a, y, strict=True))),
     derivative=lambda a, y, k: -y[k] / a[k],
     words={"en": "categorical cross-entropy", "zh": "多类交叉熵"},
     numpy=lambda a, y: -np.sum(y * _np_log(a), axis=-1),
