@@ -270,14 +270,18 @@ class Derivation(chain_rules.Symbolic):
         """(layer, row, column or None) of a parameter name, or ParameterError."""
         clean = re.sub(r"\s+", "", str(name))
         info = sym.parse_name(clean)
-        shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in self.network.shapes().items())
+
+        def shapes() -> str:  # only for an error: building it on every call costs a per-parameter loop
+            return ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in self.network.shapes().items())
+
         if info is None or info.kind not in ("W", "b"):
-            raise ParameterError(f"unknown parameter {name!r}: parameters are written W<l>[i,j] or b<l>[i] ({shapes})")
+            written = "parameters are written W<l>[i,j] or b<l>[i]"
+            raise ParameterError(f"unknown parameter {name!r}: {written} ({shapes()})")
         layer = info.layer or 0
         if info.kind == "b" and not self.network.bias:
-            raise ParameterError(f"unknown parameter {name!r}: this network has no biases ({shapes})")
+            raise ParameterError(f"unknown parameter {name!r}: this network has no biases ({shapes()})")
         if not 1 <= layer <= self.L:
-            raise ParameterError(f"unknown parameter {name!r}: layers are numbered 1 to {self.L} ({shapes})")
+            raise ParameterError(f"unknown parameter {name!r}: layers are numbered 1 to {self.L} ({shapes()})")
         rows, cols = self.size(layer), self.size(layer - 1)
         if not 1 <= info.i <= rows or (info.j is not None and not 1 <= info.j <= cols):
             kind = f"W{layer} is {rows}×{cols}" if info.kind == "W" else f"b{layer} has {rows} entries"
