@@ -19,7 +19,16 @@ from derive.engine.forms import Kind, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network, neuron
-from derive.present.document_data import CommonFactor, Eq, Factor, Identities, Verified, Warmup
+from derive.present.document_data import (
+    RELATIONS,
+    CommonFactor,
+    Eq,
+    Factor,
+    Identities,
+    Verified,
+    Warmup,
+    verified,
+)
 from derive.present.latex import DeriveLatexPrinter
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -31,12 +40,11 @@ def _same(a: Expr, b: Expr) -> bool:
     return sympy.simplify(sympy.expand(a - b)) == 0
 
 
-def verified(report: CheckReport | None, name: str) -> Verified | None:
-    """How ``name``'s closed form was checked in ``report``."""
+def _verified(report: CheckReport | None, name: str) -> Verified | None:
+    """How ``name``'s closed form was checked in the one neuron's ``report``."""
     if report is None:
         return None
-    p = next((p for p in report.parameters if p.name == name), None)
-    return None if p is None else Verified(p.symbolic, p.fd_error, report.tolerance, p.passed)
+    return verified(next((p for p in report.parameters if p.name == name), None), report.tolerance)
 
 
 # ------------------------------------------------------------------ article 001
@@ -121,7 +129,7 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     tex = printer.doprint
 
     def eq(e: Equation, v: Verified | None = None) -> Eq:
-        return Eq(tex(e.lhs), {"=": "=", ":=": ":=", "<-": r"\leftarrow"}[e.relation], tex(e.rhs), v)
+        return Eq(tex(e.lhs), RELATIONS[e.relation], tex(e.rhs), v)
 
     forward = [eq(e) for pair in rec.forward(1, (1,)).neurons for e in pair]
     eta = sym.LEARNING_RATE
@@ -129,10 +137,10 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
     rules = [eq(Equation(g.symbol, g.symbol - eta * Partial(sym.COST, g.symbol), "<-")) for g in grads]
     first = grads[0]
     lhs = Partial(sym.COST, first.symbol)
-    closed = [eq(Equation(Partial(sym.COST, g.symbol), g.closed), verified(report, g.name)) for g in grads]
+    closed = [eq(Equation(Partial(sym.COST, g.symbol), g.closed), _verified(report, g.name)) for g in grads]
     multiplied = printer.ordered(rec.in_order(first.name).product)  # in the chain's order
     shown = multiplied if multiplied == tex(first.closed) else f"{multiplied} = {tex(first.closed)}"
-    product = Eq(tex(lhs), "=", shown, verified(report, first.name))
+    product = Eq(tex(lhs), "=", shown, _verified(report, first.name))
     symbols = {
         "y": tex(sym.a(1, 1)),
         "t": tex(sym.y(1)),

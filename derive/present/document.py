@@ -22,6 +22,7 @@ from derive.errors import RenderError
 from derive.model.document import DETAILS
 from derive.present import article_steps, articles, picture
 from derive.present.document_data import (
+    RELATIONS,
     Document,
     Eq,
     ExampleRow,
@@ -31,6 +32,7 @@ from derive.present.document_data import (
     Recursion,
     Vanishing,
     Verified,
+    verified,
 )
 from derive.present.exercises import exercises
 from derive.present.implications import implications
@@ -44,7 +46,6 @@ from derive.rules.functions import Partial
 NEURONS_SHOWN = 6
 # Every parameter's chain rule is written out up to this many parameters.
 PARAMETERS_SHOWN = 40
-RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow"}
 
 
 class _Builder:
@@ -71,10 +72,7 @@ class _Builder:
         return [self.eq(e, matrix_ok=ok) for e in eqs]
 
     def verified(self, name: str) -> Verified | None:
-        p = self.checks.get(name)
-        if p is None:
-            return None
-        return Verified(p.symbolic, p.fd_error, self.report.tolerance, p.passed)
+        return verified(self.checks.get(name), self.report.tolerance)
 
     # ------------------------------------------------------------ the network
     def layers(self) -> list[LayerRow]:

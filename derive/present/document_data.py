@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from derive.check.gradients import DIGITS, CheckReport
+from derive.check.gradients import DIGITS, CheckReport, ParameterCheck
+
+RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow"}
+"""An Equation's relation as LaTeX: an update w ← w − η ∂C/∂w is not an equality."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,11 @@ class Verified:
     tolerance: float
     passed: bool
     digits: int = DIGITS
+
+
+def verified(p: ParameterCheck | None, tolerance: float) -> Verified | None:
+    """How one parameter's closed form was checked (None when it was not)."""
+    return None if p is None else Verified(p.symbolic, p.fd_error, tolerance, p.passed)
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class ExampleRow:
     lhs: str
     formula: str
     value: str
+    rel: str = "="  # LaTeX of the relation: the update step's is ←
 
 
 @dataclass(frozen=True)

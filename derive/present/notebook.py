@@ -15,7 +15,7 @@ from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.model.network import Network
 from derive.present import mathml
-from derive.present.document import RELATIONS
+from derive.present.document_data import RELATIONS
 from derive.present.latex import latex
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial

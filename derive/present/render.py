@@ -117,8 +117,7 @@ def _chained(rows: list[Eq]) -> list[Eq]:
 
 
 def _example_eq(row: ExampleRow) -> Eq:
-    rel = r"\leftarrow" if row.kind == "update" else "="  # w ← w − η ∂C/∂w: w = w − … would be false
-    return Eq(row.lhs, rel, f"{row.formula} = {row.value}" if row.formula else row.value)
+    return Eq(row.lhs, row.rel, f"{row.formula} = {row.value}" if row.formula else row.value)
 
 
 _add_filters()

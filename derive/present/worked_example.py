@@ -16,7 +16,7 @@ from sympy import Basic, Matrix
 from derive.engine.forms import Index, Kind, Size, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
-from derive.present.document_data import Eq, ExampleRow, Vanishing
+from derive.present.document_data import RELATIONS, Eq, ExampleRow, Vanishing
 from derive.rules import symbols as sym
 
 # Numbers in the worked example (and its learning rate) are rounded to this many significant digits.
@@ -49,7 +49,7 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
         return tex(Matrix([[number(v) for v in row] for row in array]))
 
     def row(kind: str, layer: int | None, eq: Equation, value: str) -> None:
-        rows.append(ExampleRow(kind, layer, tex(eq.lhs), tex(eq.rhs), value))
+        rows.append(ExampleRow(kind, layer, tex(eq.lhs), tex(eq.rhs), value, RELATIONS[eq.relation]))
 
     for name in sorted(params, key=_param_order):
         info = sym.parse_name(name + ("[1,1]" if name.startswith("W") else "[1]"))
