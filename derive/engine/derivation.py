@@ -8,7 +8,6 @@ gradient of a large network costs only what it needs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -16,6 +15,7 @@ import sympy
 from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
+from derive.engine.compose import known_real, substitute
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
@@ -48,6 +48,7 @@ class Derivation(chain_rules.Symbolic):
         self._dC_dz: dict[tuple[int, int], Expr] = {}
         self._forward: dict[Symbol, Expr] | None = None
         self._params: dict[str, ParameterGradient] = {}
+        self._expanded_forms: dict[tuple[int, int, int | None], Expr | None] = {}
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
@@ -78,9 +79,10 @@ class Derivation(chain_rules.Symbolic):
     # ------------------------------------------------------------------ forward
     def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
         """z^{(l)}_i = Σ_j W^{(l)}_{ij} a^{(l−1)}_j + b^{(l)}_i and a^{(l)}_i = g(…)."""
-        total = Add(*(sym.W(layer, i, j) * sym.a(layer - 1, j) for j in range(1, self.size(layer - 1) + 1)))
-        if self.network.bias:
-            total += sym.b(layer, i)
+        terms = [
+            self.times(self.weight(layer, i, j), self.output(layer - 1, j)) for j in range(1, self.size(layer - 1) + 1)
+        ]
+        total = Add(*terms, *([sym.b(layer, i)] if self.network.bias else []))
         out = self.network.activation(layer).value(i - 1, self.z_vec(layer))
         return Equation(sym.z(layer, i), total), Equation(sym.a(layer, i), out)
 
@@ -92,12 +94,12 @@ class Derivation(chain_rules.Symbolic):
             for layer in range(1, self.L + 1):
                 zs = []
                 for i in range(1, self.size(layer) + 1):
-                    zi = Add(*(sym.W(layer, i, j) * prev[j - 1] for j in range(1, len(prev) + 1)))
-                    if self.network.bias:
-                        zi += sym.b(layer, i)
-                    zs.append(zi)
-                act = self.network.activation(layer)
-                outs = act.values(zs)
+                    terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in range(1, len(prev) + 1)]
+                    bias = [sym.b(layer, i)] if self.network.bias else []
+                    zs.append(known_real(Add(*terms, *bias)))
+                # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
+                z_symbols = self.z_vec(layer)
+                outs = substitute(self.network.activation(layer).values(z_symbols), dict(zip(z_symbols, zs)))
                 for i, (zi, ai) in enumerate(zip(zs, outs, strict=True), start=1):
                     values[sym.z(layer, i)] = zi
                     values[sym.a(layer, i)] = ai
@@ -112,7 +114,7 @@ class Derivation(chain_rules.Symbolic):
 
     def composed_cost(self) -> Expr:
         """C written in inputs, weights, biases and targets (for checks only)."""
-        return self.cost().xreplace(self.forward_map())
+        return substitute([self.cost()], self.forward_map())[0]
 
     # ------------------------------------------------------------------------ δ
     def dC_da(self, k: int) -> Expr:
@@ -268,7 +270,7 @@ class Derivation(chain_rules.Symbolic):
 
     def resolve(self, name: str) -> tuple[int, int, int | None]:
         """(layer, row, column or None) of a parameter name, or ParameterError."""
-        clean = re.sub(r"\s+", "", str(name))
+        clean = "".join(str(name).split())
         info = sym.parse_name(clean)
 
         def shapes() -> str:  # only for an error: building it on every call costs a per-parameter loop
@@ -304,17 +306,22 @@ class Derivation(chain_rules.Symbolic):
         """∂C/∂θ = ∂C/∂z^{(l)}_i ∂z^{(l)}_i/∂θ, in a, z, weights and targets."""
         return chain_rules.factor(self, chain_rules.COST, chain_rules.parameter(layer, i, j))
 
+    def _expanded(self, layer: int, i: int, j: int | None) -> Expr | None:
+        """The closed form in inputs, weights, biases and targets, for a small network while it stays short."""
+        if self.network.parameter_count() > EXPAND_PARAMETERS:
+            return None
+        key = (layer, i, j)
+        if key not in self._expanded_forms:
+            candidate = self._closed(layer, i, j).xreplace(self.forward_map())
+            self._expanded_forms[key] = candidate if count_ops(candidate) <= EXPAND_OPS else None
+        return self._expanded_forms[key]
+
     def _build_parameter(self, layer: int, i: int, j: int | None) -> ParameterGradient:
         p = sym.parameter_symbol(layer, i, j)
         local = self._local(layer, i, j)
         chain = self._chain_dz(layer, i, CHAIN_PATHS) * Partial(sym.z(layer, i), p)
         factors = self.chain_factors(chain)
         closed = self._closed(layer, i, j)
-        expanded = None
-        if self.network.parameter_count() <= EXPAND_PARAMETERS:
-            candidate = closed.xreplace(self.forward_map())
-            if count_ops(candidate) <= EXPAND_OPS:
-                expanded = candidate
         eta = sym.LEARNING_RATE
         step = -eta * closed if self.sign > 0 else eta * sym.delta(layer, i) * local
         return ParameterGradient(
@@ -328,12 +335,12 @@ class Derivation(chain_rules.Symbolic):
             chain_value=self.evaluate_chain(chain, factors),
             delta_form=self.sign * sym.delta(layer, i) * local,
             closed=closed,
-            expanded=expanded,
+            expanded=self._expanded(layer, i, j),
             update=Equation(p, p + step, "<-"),
         )
 
     def gradient(self, name: str, form: str = "auto") -> Expr:
-        """∂C/∂(name) as a sympy expression.
+        """∂C/∂(name) as a sympy expression, computed without the document's record of it.
 
         form: ``closed`` (in a, z, weights, targets), ``expanded`` (in inputs,
         weights, biases, targets), ``delta`` (the product with δ), or ``auto``:
@@ -342,16 +349,15 @@ class Derivation(chain_rules.Symbolic):
         if form not in FORMS:
             raise DeriveError(f"form: {form!r} is not one of {', '.join(FORMS)}")
         layer, i, j = self.resolve(name)
-        if form == "closed":
-            return self._closed(layer, i, j)
         if form == "delta":
             return self.sign * sym.delta(layer, i) * self._local(layer, i, j)
-        g = self.parameter(name)
-        if form == "expanded":
-            return g.closed.xreplace(self.forward_map()) if g.expanded is None else g.expanded
-        if form == "auto" and g.expanded is not None:
-            return g.expanded
-        return g.closed
+        if form == "closed":
+            return self._closed(layer, i, j)
+        expanded = self._expanded(layer, i, j)
+        if expanded is not None:
+            return expanded
+        closed = self._closed(layer, i, j)
+        return closed.xreplace(self.forward_map()) if form == "expanded" else closed
 
     def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""

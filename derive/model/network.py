@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -125,9 +126,9 @@ class Network:
         """L, the number of layers (the input layer is not counted)."""
         return len(self.layers)
 
-    @property
+    @cached_property
     def sizes(self) -> tuple[int, ...]:
-        """n^{(0)}, …, n^{(L)}."""
+        """n^{(0)}, …, n^{(L)} (kept: the engine asks for a size per parameter)."""
         return (self.inputs, *(layer.units for layer in self.layers))
 
     @property
@@ -153,6 +154,10 @@ class Network:
         return out
 
     def parameter_count(self) -> int:
+        return self._parameter_count
+
+    @cached_property
+    def _parameter_count(self) -> int:
         return limits.parameter_count(self.sizes, self.bias)
 
 

@@ -206,6 +206,9 @@ class _AtPoint:
     def total(self, terms: Iterable[float]) -> float:
         return math.fsum(terms)
 
+    def times(self, value: float, local: float) -> float:
+        return value * local
+
 
 def _correct_number(d: Derivation, target: Target, point: Point, sign: int) -> float:
     """The derived value of one element at a point (δ is valued as ∂C/∂z)."""

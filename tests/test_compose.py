@@ -1,0 +1,133 @@
+"""The engine's shortcuts around sympy's general construction give sympy's own expressions.
+
+The forward map and the composed cost put sums into activations without re-evaluating them
+(derive.engine.compose); a parameter's gradient places a^{(l−1)}_j among ∂C/∂z's factors without Mul's
+flattening (chain.times_symbol). Each is compared here with what plain sympy builds: Mul, Add,
+the activation evaluated on the sum, and xreplace.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Add, Mul, Rational, Symbol, exp
+
+from derive import Layer, Network, derive
+from derive.engine.chain import times_symbol
+from derive.engine.compose import known_real
+from derive.rules import activations
+from derive.rules import symbols as sym
+
+HIDDEN = [name for name in activations.REGISTRY if activations.REGISTRY[name].elementwise] + ["softmax"]
+OUTPUTS = [
+    ("sigmoid", "binary_cross_entropy"),
+    ("softmax", "cross_entropy"),
+    ("identity", "squared_error"),
+    ("tanh", "mse"),
+    ("softplus", "squared_error"),
+    ("relu", "mse"),
+    ("leaky_relu", "squared_error"),
+]
+
+
+def networks() -> list[Network]:
+    out = []
+    for k, hidden in enumerate(HIDDEN):
+        output, loss = OUTPUTS[k % len(OUTPUTS)]
+        out.append(Network(inputs=2, layers=(Layer(3, hidden), Layer(2, output)), loss=loss, bias=k % 2 == 0))
+    for output, loss in OUTPUTS:
+        out.append(Network(inputs=3, layers=(Layer(2, "tanh"), Layer(2, output)), loss=loss))
+    return out
+
+
+def plain_forward(net: Network) -> dict[Symbol, sympy.Expr]:
+    """The forward pass as plain sympy builds it: Mul, Add, and each activation evaluated on its sum."""
+    values: dict[Symbol, sympy.Expr] = {}
+    prev: list[sympy.Expr] = [sym.x(j) for j in range(1, net.inputs + 1)]
+    for layer in range(1, net.depth + 1):
+        zs = []
+        for i in range(1, net.sizes[layer] + 1):
+            total = sympy.S.Zero
+            for j in range(1, len(prev) + 1):
+                total = total + sym.W(layer, i, j) * prev[j - 1]
+            if net.bias:
+                total = total + sym.b(layer, i)
+            zs.append(total)
+        outs = net.activation(layer).values(zs)
+        for i, (z, a) in enumerate(zip(zs, outs, strict=True), start=1):
+            values[sym.z(layer, i)], values[sym.a(layer, i)] = z, a
+        prev = outs
+    return values
+
+
+@pytest.mark.parametrize("net", networks(), ids=lambda n: "-".join(l.activation for l in n.layers) + "-" + n.loss)
+def test_forward_map_and_composed_cost_are_sympys_own(net: Network) -> None:
+    d = derive(net)
+    reference = plain_forward(net)
+    forward = d.forward_map()
+    assert set(forward) == set(reference)
+    for symbol, value in reference.items():
+        assert forward[symbol] == value, symbol
+        assert forward[symbol].args == value.args
+    cost = net.loss_def.formula(d.a_vec(d.L), d.y_vec())
+    assert d.composed_cost() == cost.xreplace(reference)
+
+
+def test_composed_cost_differentiates_like_the_derived_gradient() -> None:
+    """sympy's derivative of the composed cost equals the closed form with the forward map put in."""
+    net = Network(inputs=2, layers=(Layer(2, "sigmoid"), Layer(2, "softmax")), loss="cross_entropy")
+    d = derive(net)
+    cost = d.composed_cost()
+    point = {s: Rational(k + 2, 7 + k) for k, s in enumerate(sorted(cost.free_symbols, key=str))}
+    ys = d.y_vec()
+    point[ys[0]], point[ys[1]] = Rational(1, 3), Rational(2, 3)
+    for name in d.parameters():
+        layer, i, j = d.resolve(name)
+        direct = sympy.diff(cost, sym.parameter_symbol(layer, i, j)).xreplace(point)
+        derived = d.gradient(name, "closed").xreplace(d.forward_map()).xreplace(point)
+        assert abs(sympy.N(direct - derived, 30)) < 1e-25, name
+
+
+def test_weighted_inputs_are_known_real_and_stay_equal() -> None:
+    x, w = sym.x(1), sym.W(1, 1, 1)
+    z = known_real(Add(w * x, sym.b(1, 1)))
+    assert z.is_real is True and z.is_finite is True
+    assert z == Add(sym.b(1, 1), Mul(x, w))
+
+
+A, B, C = sym.a(1, 1), sym.a(1, 2), sym.W(2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        A,
+        Rational(3, 2),
+        sympy.Float(0.25),
+        A * B,
+        -2 * A * (1 - A) * C,
+        A * (1 - A) * (C * (sym.a(2, 1) - sym.y(1)) + sym.W(2, 2, 1) * (sym.a(2, 2) - sym.y(2))),
+        sym.a(2, 1) - sym.y(1),
+        exp(A) / (exp(A) + exp(B)),
+        sym.x(2) ** 2 * A,  # a power of the symbol itself: Mul must merge it
+        sym.x(2) * A,  # the symbol itself as a factor
+    ],
+)
+@pytest.mark.parametrize("s", [sym.x(1), sym.x(2), sym.x(10), sym.a(0, 3), sym.W(1, 1, 1)])
+def test_times_symbol_is_mul(value: sympy.Expr, s: Symbol) -> None:
+    product = times_symbol(value, s)
+    expected = Mul(value, s)
+    assert product == expected
+    assert product.args == expected.args
+    assert hash(product) == hash(expected)
+
+
+def test_every_closed_form_is_delta_times_its_input(example: Network) -> None:
+    """∂C/∂W_ij = ∂C/∂z_i · a_j and ∂C/∂b_i = ∂C/∂z_i, built by Mul here, for every parameter of the seeds."""
+    d = derive(example)
+    for param in d.parameters():
+        layer, i, j = d.resolve(param)
+        local = sym.a(layer - 1, j) if j is not None else sympy.S.One
+        expected = Mul(d.dC_dz(layer, i), local)
+        got = d.gradient(param, "closed")
+        assert got == expected and got.args == expected.args, param
