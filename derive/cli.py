@@ -167,6 +167,7 @@ def _check(args: argparse.Namespace) -> int:
     symbolic = False if args.no_symbolic else None
     report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report, lang))
+    print(checking.format_times(report, lang), file=sys.stderr)
     return OK if report.failed == 0 else FAILED
 
 

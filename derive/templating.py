@@ -69,4 +69,4 @@ def pad(text: object, width: int, align: str = "<") -> str:
     return fill + text if align == ">" else text + fill
 
 
-add_filters(pad=pad)
+add_filters(pad=pad, width=display_width)

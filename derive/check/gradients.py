@@ -14,14 +14,16 @@ A spec's worked example gets its own finite differences, which its document quot
 
 from __future__ import annotations
 
-import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 from sympy import Float
 
-from derive.engine import matrixform
+from derive.engine import matrixform, numbers
 from derive.engine.algebra import constraints, is_zero
 from derive.engine.derivation import Derivation
 from derive.engine.record import Record
@@ -41,6 +43,25 @@ TOLERANCE = 1e-6
 EXACT_TOLERANCE = 1e-9
 BATCH = 3
 DIGITS = 30
+
+
+# The report's columns in its order, as ``Times`` names them.
+COLUMNS = ("closed", "sympy", "fd", "code", "torch", "matrix")
+
+
+@dataclass
+class Times:
+    """Seconds spent on each column of the report, summed over the batches (a column never run is absent)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, column: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[column] = self.seconds.get(column, 0.0) + time.perf_counter() - start
 
 
 @dataclass
@@ -70,6 +91,7 @@ class CheckReport:
     torch: str | None = None  # torch's version when autograd was compared
     example_fd_error: float | None = None  # the largest finite-difference error at the spec's worked example
     neuron: CheckReport | None = None  # the one neuron a document derives first (its warmup section), when shown
+    times: dict[str, float] = field(default_factory=dict)  # seconds per column (COLUMNS), for the terminal only
 
     @property
     def passed(self) -> int:
@@ -100,24 +122,34 @@ def check(
     fd_names = set(names)
     if len(names) > FD_PARAMETERS:
         fd_names = set(rng.choice(names, FD_PARAMETERS, replace=False).tolist())
-    torch = autograd.version() if use_torch else None
-    fn = NumericFunctions(d)
-    errors = _numeric_errors(d, fn, batches, fd_names, torch is not None)
-    report = CheckReport(net.name, points, TOLERANCE, FD_STEP, torch=torch)
+    times = Times()
+    torch = None
+    if use_torch:
+        with times("torch"):
+            torch = autograd.version()  # the import is most of torch's time
+    with times("code"):
+        fn = NumericFunctions(d)
+    errors = _numeric_errors(d, fn, batches, fd_names, torch is not None, times)
+    report = CheckReport(net.name, points, TOLERANCE, FD_STEP, torch=torch, times=times.seconds)
     if net.example is not None:
         ex = net.example
         params = samples.check_params(net, ex.params)
         # The same parameters as the batches' finite differences: every one, or the seeded sample past FD_PARAMETERS.
         report.example_fd_error = max(_finite_differences(d, fn, params, ex.x, ex.y, fd_names).values())
-    direct = _SymbolicCheck(d, rng) if symbolic else None
+    verdicts = dict.fromkeys(names, "skipped")
+    if symbolic:
+        with times("sympy"):
+            direct = _SymbolicCheck(d, rng)
+            verdicts = {name: direct.verdict(name) for name in names}
     for name in names:
-        verdict = direct.verdict(name) if direct is not None else "skipped"
+        verdict = verdicts[name]
         fd, code, torch_error = errors[name]
         ok = verdict != "failed" and (fd is None or fd <= TOLERANCE) and code <= EXACT_TOLERANCE
         ok = ok and (torch_error is None or torch_error <= EXACT_TOLERANCE)
         report.parameters.append(ParameterCheck(name, verdict, fd, ok, code, torch_error))
     if net.parameter_count() <= SYMBOLIC_PARAMETERS * 4:
-        report.matrix = _matrix_checks(d)
+        with times("matrix"):
+            report.matrix = _matrix_checks(d)
     if wants(net, "warmup"):
         report.neuron = check(Derivation(neuron(net)), points, seed, symbolic, use_torch)
     return report
@@ -137,39 +169,58 @@ def _finite_differences(
 
 
 def _numeric_errors(
-    d: Derivation, fn: NumericFunctions, batches: list, fd_names: set[str], with_torch: bool
+    d: Derivation, fn: NumericFunctions, batches: list, fd_names: set[str], with_torch: bool, times: Times | None = None
 ) -> dict[str, tuple[float | None, float, float | None]]:
-    """Per parameter, the largest error over the batches of (finite differences, generated code, torch)."""
+    """Per parameter, the largest error over the batches of (finite differences, generated code, torch).
+
+    The closed forms' numbers, the generated code's and torch's are whole arrays per batch, compared
+    array by array; only finite differences go parameter by parameter, on the seeded sample.
+    """
     net = d.network
+    times = Times() if times is None else times
+    code_err = {array: np.zeros(shape) for array, shape in net.shapes().items()}
+    torch_err = {array: np.zeros(shape) for array, shape in net.shapes().items()}
     fd_err: dict[str, float] = {}
-    code_err: dict[str, float] = {}
-    torch_err: dict[str, float] = {}
-
-    def worst(table: dict[str, float], name: str, value: float, closed: float) -> None:
-        error = abs(value - closed) / max(1.0, abs(closed))
-        # NaN compares false with everything, so max() would drop it and an overflow would pass: make it inf.
-        table[name] = max(table.get(name, 0.0), error if math.isfinite(error) else math.inf)
-
+    located = [(name, *_locate(name)) for name in d.parameters() if name in fd_names]
     for point, x, y in batches:
         params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
-        per_sample = [d.evaluate_all(params, xs, ys) for xs, ys in zip(x, y, strict=True)]
-        closed = {name: float(np.mean([s[name] for s in per_sample])) for name in per_sample[0]}
-        code = fn.gradients(params, x, y)
-        torch = autograd.gradients(net, params, x, y) if with_torch else None
-        for name, value in closed.items():
-            array, index = _locate(name)
-            worst(code_err, name, float(code[array][index]), value)
-            if torch is not None:
-                worst(torch_err, name, float(torch[array][index]), value)
-            if name in fd_names:
+        with times("closed"):
+            closed = numbers.at_batch(d, params, x, y).gradients
+        with times("code"):
+            code = fn.gradients(params, x, y)
+        for array, value in closed.items():
+            code_err[array] = np.maximum(code_err[array], _errors(code[array], value))
+        if with_torch:
+            with times("torch"):
+                torch = autograd.gradients(net, params, x, y)
+            for array, value in closed.items():
+                torch_err[array] = np.maximum(torch_err[array], _errors(torch[array], value))
+        with times("fd"):
+            for name, array, index in located:
                 entry = params[array][index]
                 params[array][index] += FD_STEP
                 up = fn.loss(params, x, y)
                 params[array][index] -= 2 * FD_STEP
                 down = fn.loss(params, x, y)
                 params[array][index] = entry  # restored exactly
-                worst(fd_err, name, (up - down) / (2 * FD_STEP), value)
-    return {name: (fd_err.get(name), code_err[name], torch_err.get(name)) for name in code_err}
+                error = float(_errors(np.float64((up - down) / (2 * FD_STEP)), closed[array][index]))
+                fd_err[name] = max(fd_err.get(name, 0.0), error)
+    code_values = [v for array in net.shapes() for v in code_err[array].ravel().tolist()]
+    torch_values = [v for array in net.shapes() for v in torch_err[array].ravel().tolist()]
+    return {
+        name: (fd_err.get(name), code, torch if with_torch else None)
+        for name, code, torch in zip(d.parameters(), code_values, torch_values, strict=True)
+    }
+
+
+def _errors(value: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """|value − closed form| / max(1, |closed form|), elementwise; inf where either is not finite.
+
+    NaN compares false with everything, so a maximum would drop it and an overflow would pass.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(value - closed) / np.maximum(1.0, np.abs(closed))
+    return np.where(np.isfinite(error), error, np.inf)
 
 
 def _locate(name: str) -> tuple[str, tuple[int, ...]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from derive.about import TORCH_INSTALL
-from derive.check.gradients import DIGITS, CheckReport, ParameterCheck
+from derive.check.gradients import COLUMNS, DIGITS, CheckReport, ParameterCheck
 from derive.model.network import Network
 from derive.templating import ENV, require_lang
 
@@ -66,3 +66,10 @@ def format_report(net: Network, report: CheckReport, lang: str = "en") -> str:
         torch_install=TORCH_INSTALL,
     )
     return text.removesuffix("\n")
+
+
+def format_times(report: CheckReport, lang: str = "en") -> str:
+    """One line: the seconds each column took (for stderr; the report itself stays byte-identical)."""
+    require_lang(lang)
+    text = ENV.get_template(f"check/times_{lang}.j2").render(times=report.times, columns=COLUMNS)
+    return text.strip()

@@ -15,11 +15,11 @@ import sympy
 from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
+from derive.engine import numbers
 from derive.engine.compose import known_real, substitute
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
-from derive.model.samples import sample_values
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -99,7 +99,9 @@ class Derivation(chain_rules.Symbolic):
                     zs.append(known_real(Add(*terms, *bias)))
                 # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
                 z_symbols = self.z_vec(layer)
-                outs = substitute(self.network.activation(layer).values(z_symbols), dict(zip(z_symbols, zs)))
+                outs = substitute(
+                    self.network.activation(layer).values(z_symbols), dict(zip(z_symbols, zs, strict=True))
+                )
                 for i, (zi, ai) in enumerate(zip(zs, outs, strict=True), start=1):
                     values[sym.z(layer, i)] = zi
                     values[sym.a(layer, i)] = ai
@@ -163,21 +165,6 @@ class Derivation(chain_rules.Symbolic):
             return Add(*(sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)))
 
         return Add(*(self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs))
-
-    def dC_dz_numbers(self, values: Mapping[Symbol, Expr], down_to: int = 1) -> dict[tuple[int, int], float]:
-        """∂C/∂z of every neuron of layers ≥ down_to at one sample's values, layer by layer.
-
-        The same recursion as :meth:`dC_dz`, with the layer above already a number,
-        so that the cost stays linear in the size of the network.
-        """
-        out: dict[tuple[int, int], float] = {}
-        for i in range(1, self.size(self.L) + 1):
-            out[(self.L, i)] = float(self.dC_dz(self.L, i).xreplace(values))
-        for layer in range(self.L - 1, down_to - 1, -1):
-            for i in range(1, self.size(layer) + 1):
-                expr = self._back(layer, i, lambda k, up=layer + 1: sympy.Float(out[(up, k)]))
-                out[(layer, i)] = float(expr.xreplace(values))
-        return out
 
     def delta_closed(self, layer: int, i: int) -> Expr:
         """δ^{(l)}_i in the notation's sign, in a, z, weights and targets."""
@@ -362,19 +349,14 @@ class Derivation(chain_rules.Symbolic):
     def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
         layer, i, j = self.resolve(name)
-        values = sample_values(self.network, params, x, y)
-        return self._number(self.dC_dz_numbers(values, down_to=layer), values, layer, i, j)
+        grads = numbers.at_sample(self, params, x, y).gradients
+        return float(grads[f"W{layer}"][i - 1, j - 1] if j is not None else grads[f"b{layer}"][i - 1])
 
     def evaluate_all(self, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """Every parameter's ∂C/∂θ at one sample, ∂C/∂z evaluated once per neuron."""
-        values = sample_values(self.network, params, x, y)
-        dz = self.dC_dz_numbers(values)
-        return {name: self._number(dz, values, *self.resolve(name)) for name in self.parameters()}
-
-    def _number(
-        self, dz: Mapping[tuple[int, int], float], values: Mapping[Symbol, Expr], layer: int, i: int, j: int | None
-    ) -> float:
-        return dz[(layer, i)] * float(self._local(layer, i, j).xreplace(values))
+        """Every parameter's ∂C/∂θ at one sample, by name (W1[1,1], …), computed layer by layer in NumPy."""
+        grads = numbers.at_sample(self, params, x, y).gradients
+        values = [v for array in self.network.shapes() for v in grads[array].ravel().tolist()]
+        return dict(zip(self.parameters(), values, strict=True))
 
     # ------------------------------------------------------------------- steps
     def simplifications(self) -> list[Step]:

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 from sympy import Expr, MatrixExpr, MatrixSymbol
 
-from derive.engine import matrixform, ordered
+from derive.engine import matrixform, numbers, ordered
 from derive.engine.derivation import Derivation
 from derive.engine.forms import Kind, matrix
 from derive.engine.matrixform import Convention
@@ -297,13 +297,9 @@ class Record:
         """Every quantity at one sample (x, y), evaluated by derive itself, never by generated code."""
         d, net = self._d, self.network
         params = samples.check_params(net, params)
-        dz = d.dC_dz_numbers(samples.sample_values(net, params, x, y))
-        deltas = {
-            layer: np.array([d.sign * float(dz[(layer, i)]) for i in range(1, self.size(layer) + 1)])
-            for layer in range(1, self.depth + 1)
-        }
-        values = d.evaluate_all(params, x, y)
-        gradients = {array: _array(values, array, p.shape) for array, p in params.items()}
+        point = numbers.at_sample(d, params, x, y)
+        deltas = {layer: d.sign * point.dC_dz[layer][0] for layer in range(1, self.depth + 1)}
+        gradients = {array: point.gradients[array] for array in params}
         forward = tuple(samples.forward(net, params, x))
         return Sample(params, forward, samples.cost(net, params, x, y), deltas, gradients)
 
@@ -336,14 +332,6 @@ class Record:
         out.append(Step("general", self.general.matrix))
         out.append(Step("update", tuple(eq for layer in range(1, L + 1) for eq in self.update[layer])))
         return out
-
-
-def _array(values: Mapping[str, float], array: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The per-parameter values of one parameter array (``W2``, ``b1``, …) as an array of its shape."""
-    out = np.zeros(shape)
-    for index in np.ndindex(*shape):
-        out[index] = values[f"{array}[{','.join(str(i + 1) for i in index)}]"]
-    return out
 
 
 def steps(d: Derivation) -> list[Step]:
