@@ -237,15 +237,17 @@ def test_a_byte_order_mark_is_not_part_of_the_spec(tmp_path):
 
 def test_a_nan_gradient_fails_the_check_instead_of_passing(monkeypatch):
     from derive.check import check
+    from derive.engine import numbers
 
     network = derive.load(ROOT / "examples" / "seed004.toml")
-    original = derive.Derivation.evaluate_all
+    original = numbers.at_batch
 
-    def nan_for_one(self, params, x, y):
-        values = original(self, params, x, y)
-        return {**values, "W2[1,1]": float("nan")}
+    def nan_for_one(d, params, x, y):
+        values = original(d, params, x, y)
+        values.gradients["W2"][0, 0] = float("nan")
+        return values
 
-    monkeypatch.setattr(derive.Derivation, "evaluate_all", nan_for_one)
+    monkeypatch.setattr(numbers, "at_batch", nan_for_one)
     report = check(derive.derive(network), use_torch=False, symbolic=False)
     failed = [p.name for p in report.parameters if not p.passed]
     assert failed == ["W2[1,1]"]

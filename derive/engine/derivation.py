@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy
+import sympy.tensor.tensor  # noqa: F401 - sympy's Add imports it on first use (25 ms): paid here, not by the first gradient
 from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
