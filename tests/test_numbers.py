@@ -68,11 +68,11 @@ def numpy_cost(network, params, x, y) -> float:
     for layer, spec in enumerate(network.layers, start=1):
         a = funcs[spec.activation](a @ params[f"W{layer}"].T + params[f"b{layer}"])
     costs = {
-        "cross_entropy": -(y * np.log(a)).sum(axis=1),
-        "binary_cross_entropy": -(y * np.log(a) + (1 - y) * np.log(1 - a)).sum(axis=1),
-        "squared_error": 0.5 * ((a - y) ** 2).sum(axis=1),
+        "cross_entropy": lambda: -(y * np.log(a)).sum(axis=1),
+        "binary_cross_entropy": lambda: -(y * np.log(a) + (1 - y) * np.log(1 - a)).sum(axis=1),
+        "squared_error": lambda: 0.5 * ((a - y) ** 2).sum(axis=1),
     }
-    return float(costs[network.loss].mean())
+    return float(costs[network.loss]().mean())
 
 
 @pytest.mark.parametrize("key", ["sigmoid-softmax-ce", "tanh-sigmoid-bce", "relu-identity-se"])

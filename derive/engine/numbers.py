@@ -1,8 +1,9 @@
 """The derivation's numbers at a batch of samples, as NumPy arrays: ∂C/∂z per layer and every gradient.
 
 The recursion is the engine's own (``Derivation._back``: the next layer's ∂C/∂z through the weights,
-then the activation's Jacobian), and the top of it is the engine's expression for ∂C/∂z^{(L)}_i or
-∂C/∂a^{(L)}_k, evaluated in float64 sample by sample. What changes is the arithmetic: Σ_k W_{ki} v_k
+then the engine's Jacobian entries), and its top is the engine's expression for ∂C/∂z^{(L)}_i, all
+evaluated in float64 sample by sample, so a wrong entry or output δ shows in these numbers. What
+changes is the arithmetic: Σ_k W_{ki} v_k
 for all i at once is one product with the weight array, and ∂C/∂W^{(l)}_{ij} = ∂C/∂z^{(l)}_i a^{(l−1)}_j
 (the rule ``chain._cost_parameter`` with ``chain._z_w``) for every i and j is one outer product. A
 784-100-10 network has 79,510 gradients; writing each weight as a sympy number at every sample and
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import sympy
 from sympy import Expr, Symbol
 
 from derive.errors import DeriveError
@@ -36,11 +36,9 @@ class Derivation(Protocol):
 
     def size(self, layer: int) -> int: ...
 
-    def output_matching(self) -> bool: ...
-
     def dC_dz(self, layer: int, i: int) -> Expr: ...  # noqa: N802
 
-    def dC_da(self, k: int) -> Expr: ...  # noqa: N802
+    def jacobian_entry(self, layer: int, i: int, k: int) -> Expr: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: 
     a: dict[int, np.ndarray] = {0: x}
     for layer, (zl, al) in enumerate(samples.forward(net, params, x), start=1):
         z[layer], a[layer] = zl, al
-    dz = {L: _output(d, z[L], a[L], y)}
+    dz = {L: _output(d, z[L], a[L], y)}  # the output layer's Jacobian is inside the engine's ∂C/∂z^{(L)}
     for layer in range(L - 1, 0, -1):
         dz[layer] = _through(d, layer, z[layer], a[layer], dz[layer + 1] @ params[f"W{layer + 1}"])
     m = x.shape[0]
@@ -77,37 +75,42 @@ def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: 
 
 
 def _output(d: Derivation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """∂C/∂z^{(L)}: the engine's simplified form where the loss matches the output, else Jᵀ ∂C/∂a."""
+    """∂C/∂z^{(L)}_i: the engine's own expression for each output neuron, at each sample."""
     L, n = d.L, d.size(d.L)
-    if d.output_matching():
-        exprs = [d.dC_dz(L, i) for i in range(1, n + 1)]
-        return _rows(exprs, L, z, a, y)
-    top = _rows([d.dC_da(k) for k in range(1, n + 1)], L, z, a, y)
-    return _through(d, L, z, a, top)
-
-
-def _rows(exprs: list[sympy.Expr], layer: int, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each expression (in the layer's a and z and the targets) at each sample, in float64."""
-    n, outputs = z.shape[1], y.shape[1]
-    names: list[Symbol] = [sym.z(layer, i) for i in range(1, n + 1)] + [sym.a(layer, i) for i in range(1, n + 1)]
-    names += [sym.y(k) for k in range(1, outputs + 1)]
-    out = np.empty((z.shape[0], len(exprs)))
+    exprs = [d.dC_dz(L, i) for i in range(1, n + 1)]
+    targets = [sym.y(k) for k in range(1, y.shape[1] + 1)]
+    out = np.empty(z.shape)
     for s in range(z.shape[0]):
-        values = dict(zip(names, [*z[s].tolist(), *a[s].tolist(), *y[s].tolist()], strict=True))
+        values = _layer_values(L, z[s], a[s])
+        values.update(zip(targets, y[s].tolist(), strict=True))
         out[s] = [evaluate(e, values) for e in exprs]
     return out
 
 
+def _layer_values(layer: int, z: np.ndarray, a: np.ndarray) -> dict[Symbol, float]:
+    n = z.shape[0]
+    names = [sym.z(layer, i) for i in range(1, n + 1)] + [sym.a(layer, i) for i in range(1, n + 1)]
+    return dict(zip(names, [*z.tolist(), *a.tolist()], strict=True))
+
+
 def _through(d: Derivation, layer: int, z: np.ndarray, a: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """∂C/∂z of a layer from ∂C/∂a (v): times g'(z) element-wise, or Jᵀ v for softmax, sample by sample."""
-    act = d.network.activation(layer)
-    if not act.elementwise:
-        return np.array([act.back(a[s], v[s]) for s in range(v.shape[0])])
-    a_, z_ = sympy.Dummy("a", real=True), sympy.Dummy("z", real=True)
-    slope = act.local_derivative(a_, z_)
-    pairs = zip(a.ravel().tolist(), z.ravel().tolist(), strict=True)
-    slopes = np.array([evaluate(slope, {a_: ai, z_: zi}) for ai, zi in pairs])
-    return v * slopes.reshape(v.shape)
+    """∂C/∂z of a hidden layer from ∂C/∂a (v): through the engine's Jacobian entries, at each sample.
+
+    Element-wise, only the diagonal ∂a_i/∂z_i is evaluated (the engine writes the rest as 0); for
+    softmax every entry, and ∂C/∂z_i = Σ_m ∂a_m/∂z_i v_m.
+    """
+    n = d.size(layer)
+    elementwise = d.network.activation(layer).elementwise
+    if elementwise:
+        entries = [d.jacobian_entry(layer, i, i) for i in range(1, n + 1)]
+    else:
+        entries = [d.jacobian_entry(layer, m, i) for m in range(1, n + 1) for i in range(1, n + 1)]
+    out = np.empty(v.shape)
+    for s in range(v.shape[0]):
+        values = _layer_values(layer, z[s], a[s])
+        numbers = np.array([evaluate(e, values) for e in entries])
+        out[s] = v[s] * numbers if elementwise else numbers.reshape(n, n).T @ v[s]
+    return out
 
 
 def at_sample(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> Numbers:
