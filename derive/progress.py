@@ -59,7 +59,7 @@ PHASES: dict[str, str] = {
     "formulas": "verifying formulas",
     "points": "verifying: sample points",
     "reading": "verifying: reading the formula",
-    "comparing": "verifying: comparing at the sample points",
+    "comparing": "verifying: comparing at the points",
     "exact": "verifying: exact check",
     "mistakes": "verifying: looking for the mistake",
     "conventions": "verifying: trying other conventions",
@@ -178,6 +178,8 @@ class _Bar:
         self.thread.start()
 
     def step(self, n: int = 1) -> None:
+        if self.bar.total is None and self.bar.n == 0:  # steps without a total: counted
+            self.bar.bar_format = "{desc}: {n_fmt} ({elapsed})"
         self.bar.update(n)
 
     def _redraw(self, delay: float) -> None:
