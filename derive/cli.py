@@ -166,7 +166,8 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--seed: must be a whole number from 0 to 2^63 - 1")
     net = _load(args.spec, "check")
     symbolic = False if args.no_symbolic else None
-    report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
+    with progress.phase("check"):
+        report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report, lang))
     return OK if report.failed == 0 else FAILED
 
@@ -335,6 +336,7 @@ def _parser() -> _ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (drawn only on a terminal)")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_ArgumentParser)
     for name, verb in VERBS.items():
         sub = verbs.add_parser(
@@ -346,7 +348,12 @@ def _parser() -> _ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples keep their lines
         )
         verb.arguments(sub)
-        sub.add_argument("--quiet", action="store_true", help="no progress bars on stderr (drawn only on a terminal)")
+        sub.add_argument(
+            "--quiet",
+            action="store_true",
+            default=argparse.SUPPRESS,  # `derive --quiet VERB` holds too
+            help="no progress bars on stderr (drawn only on a terminal)",
+        )
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 

@@ -139,6 +139,7 @@ def test_every_verb_takes_quiet(tmp_path, capsys):
     assert cli.main(["check", SEED4, "--no-torch", "--no-symbolic", "--points", "1", "--quiet"]) == 0
     assert cli.main(["codegen", SEED4, "--quiet", "-o", str(tmp_path / "grads.py")]) == 0
     assert cli.main(["verify", SEED4, "--quiet", *FORMULA]) == 0
+    assert cli.main(["--quiet", "verify", SEED4, *FORMULA]) == 0
     assert cli.main(["render", SEED4, "-o", str(tmp_path), "--format", "md", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
     assert not progress.active()  # the command's switch is the command's: the Python API is silent again
