@@ -54,7 +54,7 @@ PHASES: dict[str, str] = {
     # rendering
     "document": "building the document",
     "rendering": "rendering {file}",
-    "pdf": "compiling {file}",
+    "compiling": "compiling {file}",
     # verifying
     "formulas": "verifying formulas",
     "points": "verifying: sample points",

@@ -188,7 +188,7 @@ def test_a_phase_draws_its_name_and_count_and_erases_itself():
         text = terminal.getvalue()
     assert "mnist: checking: finite differences:" in text and "/4 [" in text  # redrawn at most every 0.1 s
     assert text.endswith("\r")  # erased: the terminal is left as it was
-    assert progress.name("pdf", file="a.pdf") == "compiling a.pdf"  # the label ended with its block
+    assert progress.name("compiling", file="a.pdf") == "compiling a.pdf"  # the label ended with its block
 
 
 def test_track_gives_every_item_in_order_and_counts_them():
@@ -230,7 +230,7 @@ def shows(terminal: Terminal, text: str) -> bool:
 
 def test_a_phase_without_steps_keeps_showing_its_time():
     """One long step (a PDF build): the bar appears once the delay has passed, while the step still runs."""
-    with on_terminal(delay="0.05") as terminal, progress.phase("pdf", file="mnist.pdf"):
+    with on_terminal(delay="0.05") as terminal, progress.phase("compiling", file="mnist.pdf"):
         assert shows(terminal, "compiling mnist.pdf (00:")
     assert all(t.name != "derive-progress" for t in threading.enumerate())  # its redrawing ended with it
 

@@ -200,7 +200,7 @@ def write(
             if not tex.exists():  # the PDF's source is written beside it, and listed
                 _write(tex, render_document(doc, "tex", lang))
                 written.append(tex)
-            with progress.phase("pdf", file=tex.with_suffix(".pdf").name):
+            with progress.phase("compiling", file=tex.with_suffix(".pdf").name):
                 written.append(compile_pdf(tex, lang))
     return Written(written, doc.report.failed)
 
