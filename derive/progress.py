@@ -9,8 +9,8 @@ Every layer names what it is doing the same way::
             ...
             step()  # one step done (step(k): k steps)
 
-    for name in progress.track(names, "gradients"):  # a phase of one step per item
-        ...
+    for name in progress.track(names, "gradients"):  # a phase of one step per item (in a for statement:
+        ...                                            # the phase ends when the loop does)
 
 A phase is a key of :data:`PHASES`, the one place its words are (terminal words, not document prose; a key
 with ``{fields}`` takes them as keyword arguments: ``phase("rendering", file="mnist.md")``). Nothing is drawn
@@ -45,12 +45,15 @@ TICK = 0.5
 PHASES: dict[str, str] = {
     # deriving
     "gradients": "deriving gradients",
+    "cost": "deriving the composed cost",
     # checking: the whole check, then each of its columns
     "check": "checking",
+    "closed": "checking: the closed forms' numbers",
     "symbolic": "checking: sympy's derivatives",
     "finite_differences": "checking: finite differences",
     "numpy": "checking: generated NumPy",
     "torch": "checking: torch autograd",
+    "matrix": "checking: the matrix form",
     # rendering
     "document": "building the document",
     "rendering": "rendering {file}",
