@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from derive import check as checking
+from derive import progress
 from derive.about import DISTRIBUTION, __version__
 from derive.api import derive
 from derive.engine.derivation import FORMS
@@ -165,7 +166,8 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--seed: must be a whole number from 0 to 2^63 - 1")
     net = _load(args.spec, "check")
     symbolic = False if args.no_symbolic else None
-    report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
+    with progress.phase("check"):
+        report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report, lang))
     print(checking.format_times(report, lang), file=sys.stderr)
     return OK if report.failed == 0 else FAILED
@@ -176,7 +178,6 @@ def _render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output directory (created when missing)")
     p.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html, pdf (default: %(default)s)")
     p.add_argument("--lang", default="en", help="comma-separated: en, zh (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument(
         "--detail",
         metavar="{compact,full}",
@@ -201,16 +202,15 @@ def _render(args: argparse.Namespace) -> int:
         require_engines(langs)
     failed = 0
     for net in nets:
-        progress = render.Progress(net.name, enabled=not args.quiet)
-        result = render.write(
-            derive(net),
-            Path(args.output),
-            [f for f in formats if f != "pdf"],
-            langs,
-            pdf="pdf" in formats,
-            progress=progress,
-            detail=detail,
-        )
+        with progress.about(net.name):
+            result = render.write(
+                derive(net),
+                Path(args.output),
+                [f for f in formats if f != "pdf"],
+                langs,
+                pdf="pdf" in formats,
+                detail=detail,
+            )
         failed += result.failed
         for path in result.paths:
             print(path)
@@ -236,7 +236,7 @@ def _verify(args: argparse.Namespace) -> int:
     if args.file is not None:
         entries = formula_file.read(args.file)
         rows = []
-        for entry in entries:
+        for entry in progress.track(entries, "formulas"):
             try:
                 rows.append((entry, verify(d, entry.param, entry.formula), None))
             except DeriveError as exc:
@@ -337,6 +337,7 @@ def _parser() -> _ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (drawn only on a terminal)")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_ArgumentParser)
     for name, verb in VERBS.items():
         sub = verbs.add_parser(
@@ -348,6 +349,12 @@ def _parser() -> _ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples keep their lines
         )
         verb.arguments(sub)
+        sub.add_argument(
+            "--quiet",
+            action="store_true",
+            default=argparse.SUPPRESS,  # `derive --quiet VERB` holds too
+            help="no progress bars on stderr (drawn only on a terminal)",
+        )
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -399,7 +406,7 @@ def _formulas_last(argv: list[str]) -> list[str]:
             options += argv[k : k + 2]
             k += 2
             continue
-        if arg.startswith(tuple(f"{o}=" for o in _VERIFY_OPTIONS)) or arg in ("-h", "--help", "--debug"):
+        if arg.startswith(tuple(f"{o}=" for o in _VERIFY_OPTIONS)) or arg in ("-h", "--help", "--debug", "--quiet"):
             options.append(arg)
         else:
             rest.append(arg)
@@ -436,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parse(parser, _formulas_last(words))
         if args.verb is None:
             raise UsageError(f"give a verb: {', '.join(VERBS)} (derive --help)")
-        code = VERBS[args.verb].run(args)
+        with progress.showing(not args.quiet):
+            code = VERBS[args.verb].run(args)
         sys.stdout.flush()
         return code
     except DeriveError as exc:

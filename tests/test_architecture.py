@@ -17,7 +17,7 @@ PACKAGE = ROOT / "derive"
 
 # Lowest first. A module may import from its own layer and the layers below it, never above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("derive.about", "derive.errors", "derive.files", "derive.templating")),
+    ("base", ("derive.about", "derive.errors", "derive.files", "derive.progress", "derive.templating")),
     ("rules", ("derive.rules",)),
     ("model", ("derive.model",)),
     ("engine", ("derive.engine",)),

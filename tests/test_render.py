@@ -228,8 +228,7 @@ def test_cli_render_writes_all_formats(tmp_path, capsys):
             "seed004.svg",
         ]
     )
-    err = capsys.readouterr().err
-    assert "seed004: deriving and checking" in err and "rendering seed004.zh.html" in err
+    assert capsys.readouterr().err == ""  # progress bars only on a terminal (tests/test_progress.py)
 
 
 def test_cli_bad_input_exit_2_and_nothing_written(tmp_path, capsys):

@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 from sympy import Basic
 
+from derive import progress
 from derive.engine.forms import Kind, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
@@ -161,7 +162,7 @@ def changes(rec: Record) -> list[tuple[int, list[Change]]]:
         if rec.network.notation.index_order == "from_to":  # w_{ij} from i to j: row by row of the printed matrix
             names.sort(key=lambda n: (sym.parse_name(n).j, sym.parse_name(n).i))
         items = []
-        for name in names:
+        for name in progress.track(names, "gradients"):
             g = rec.gradient(name)
             items.append(Change(name, g.symbol, -sym.LEARNING_RATE * g.delta_form))
         out.append((layer, items))

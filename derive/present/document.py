@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy
 from sympy import Basic
 
+from derive import progress
 from derive.check.gradients import CheckReport, check
 from derive.engine import ordered
 from derive.engine.derivation import Derivation
@@ -379,8 +380,11 @@ def build(d: Derivation, report: CheckReport | None = None, detail: str | None =
         detail = d.network.document.detail
     elif detail not in DETAILS:
         raise RenderError(f"unknown detail {detail!r}; choose from {', '.join(DETAILS)}")
-    # Without torch, so that a document is the same whether or not torch is installed.
-    return _Builder(Record(d), report if report is not None else check(d, use_torch=False), detail).build()
+    if report is None:
+        with progress.phase("check"):  # without torch: a document is the same whether or not it is installed
+            report = check(d, use_torch=False)
+    with progress.phase("document"):
+        return _Builder(Record(d), report, detail).build()
 
 
 __all__ = ["NEURONS_SHOWN", "PARAMETERS_SHOWN", "Document", "Eq", "ExampleRow", "build"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import html
 import os
-import sys
-import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import sympy
 
+from derive import progress
 from derive.engine.derivation import Derivation
 from derive.errors import RenderError
 from derive.files import write_atomic
@@ -161,31 +160,18 @@ class Written:
     failed: int
 
 
-class Progress:
-    """Stage lines on stderr, each with the time since the start."""
-
-    def __init__(self, label: str, stream=None, enabled: bool = True) -> None:
-        self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
-        self.start = time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        if self.enabled:
-            elapsed = time.perf_counter() - self.start
-            print(f"{self.label}: {stage} (started at {elapsed:.1f} s)", file=self.stream, flush=True)
-
-
 def write(
     d: Derivation,
     out_dir: Path,
     formats: Iterable[str] = FORMATS,
     langs: Iterable[str] = ("en",),
     pdf: bool = False,
-    progress: Callable[[str], None] | None = None,
     detail: str | None = None,
 ) -> Written:
     """Write the documents (and the SVG picture the Markdown links to) into ``out_dir``.
 
-    ``detail`` ("compact" or "full") overrides the spec's ``[document] detail``.
+    ``detail`` ("compact" or "full") overrides the spec's ``[document] detail``. Each document and PDF is a
+    phase of :mod:`derive.progress` (a bar on the terminal when bars are on).
     """
     formats, langs = list(formats), list(langs)
     for fmt in formats:
@@ -195,15 +181,13 @@ def write(
         if lang not in LANGS:
             raise RenderError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
     _writable(out_dir)
-    say = progress or (lambda stage: None)
-    say("deriving and checking")
     doc = build(d, detail=detail)
     name = d.network.name
     texts: dict[Path, str] = {}
     for lang in langs:
         for fmt in formats:
-            say(f"rendering {file_name(name, fmt, lang)}")
-            texts[out_dir / file_name(name, fmt, lang)] = render_document(doc, fmt, lang)
+            with progress.phase("rendering", file=file_name(name, fmt, lang)):
+                texts[out_dir / file_name(name, fmt, lang)] = render_document(doc, fmt, lang)
     if "md" in formats:
         texts[out_dir / f"{name}.svg"] = doc.svg
     written = []
@@ -216,8 +200,8 @@ def write(
             if not tex.exists():  # the PDF's source is written beside it, and listed
                 _write(tex, render_document(doc, "tex", lang))
                 written.append(tex)
-            say(f"compiling {tex.with_suffix('.pdf').name}")
-            written.append(compile_pdf(tex, lang))
+            with progress.phase("compiling", file=tex.with_suffix(".pdf").name):
+                written.append(compile_pdf(tex, lang))
     return Written(written, doc.report.failed)
 
 
@@ -240,4 +224,4 @@ def _writable(out_dir: Path) -> None:
         raise RenderError(f"{out_dir}: the output directory is not writable")
 
 
-__all__ = ["FORMATS", "LANGS", "Progress", "Written", "file_name", "render", "render_document", "write"]
+__all__ = ["FORMATS", "LANGS", "Written", "file_name", "render", "render_document", "write"]

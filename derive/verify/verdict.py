@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sympy import Expr, Symbol
 
+from derive import progress
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
 from derive.engine.record import Record
 from derive.model.network import Network
@@ -142,32 +143,40 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     param_formula = _parse_param(param) if param is not None else None
     if param_formula is None and parsed.lhs is None:
         raise FormulaError("formula: name what it is for: give the parameter, or a left side such as ∂C/∂w = …")
-    pts = _points(d, np.random.default_rng(seed), points)
+    with progress.phase("points"):
+        pts = _points(d, np.random.default_rng(seed), points)
     primary = Reading(d.network.notation)
     others = Work(Limits.READINGS)  # shared by every reading under another convention
     try:
-        attempt = _read(d, primary, param_formula, parsed)
+        with progress.phase("reading"):
+            attempt = _read(d, primary, param_formula, parsed)
     except ReadError:  # unreadable in the notation: right under another convention, or the user's error
-        found = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+        with progress.phase("conventions"):
+            found = _alternative_readings(d, param_formula, parsed, pts, primary, others)
         if not found:
             raise
         attempt = _read(d, _reading_of(found, primary), param_formula, parsed)
         return Verdict(False, method="", diagnoses=tuple(found), **_common(d, attempt, param, parsed, points))
     common = _common(d, attempt, param, parsed, points)
     if isinstance(attempt, _Shape):
-        diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+        with progress.phase("conventions"):
+            diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
         return Verdict(False, method="", diagnoses=(Shape(attempt.message), *diagnoses), **common)
-    mismatch = _first_mismatch(d, attempt, pts)
+    with progress.phase("comparing"):
+        mismatch = _first_mismatch(d, attempt, pts)
     if mismatch is None and attempt.free is None:
-        method = "exact" if _symbolically_equal(d, attempt) else "numeric"
+        with progress.phase("exact"):
+            method = "exact" if _symbolically_equal(d, attempt) else "numeric"
         return Verdict(True, method=method, **common)
     diagnoses: list[Diagnosis] = []
     if mismatch is not None and not math.isfinite(mismatch[2]):  # undefined at a point, as 1/(a − σ(z)) is
         diagnoses.append(Undefined(f"{mismatch[2]:g}"))
     if attempt.free is not None:
         diagnoses.append(MissingSum(letter=attempt.free))
-    diagnoses += _mistakes(d, attempt, pts)
-    diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
+    with progress.phase("mistakes"):
+        diagnoses += _mistakes(d, attempt, pts)
+    with progress.phase("conventions"):
+        diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
     counter = _counterexample(d, attempt, pts, mismatch) if mismatch is not None else None
     return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
 
