@@ -169,7 +169,8 @@ def _check(args: argparse.Namespace) -> int:
     with progress.phase("check"):
         report = checking.check(derive(net), args.points, args.seed, symbolic, use_torch=not args.no_torch)
     print(checking.format_report(net, report, lang))
-    print(checking.format_times(report, lang), file=sys.stderr)
+    if not args.quiet:
+        print(checking.format_times(report, lang), file=sys.stderr)
     return OK if report.failed == 0 else FAILED
 
 

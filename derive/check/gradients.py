@@ -15,7 +15,7 @@ A spec's worked example gets its own finite differences, which its document quot
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,6 +23,7 @@ import numpy as np
 import sympy
 from sympy import Float
 
+from derive import progress
 from derive.engine import matrixform, numbers
 from derive.engine.algebra import constraints, is_zero
 from derive.engine.derivation import Derivation
@@ -45,21 +46,33 @@ BATCH = 3
 DIGITS = 30
 
 
-# The report's columns in its order, as ``Times`` names them.
-COLUMNS = ("closed", "sympy", "fd", "code", "torch", "matrix")
+# The report's columns in its order, as ``Times`` names them, each with its progress phase.
+PHASES = {
+    "closed": "closed",
+    "sympy": "symbolic",
+    "fd": "finite_differences",
+    "code": "numpy",
+    "torch": "torch",
+    "matrix": "matrix",
+}
+COLUMNS = tuple(PHASES)
 
 
 @dataclass
 class Times:
-    """Seconds spent on each column of the report, summed over the batches (a column never run is absent)."""
+    """Seconds spent on each column of the report, summed over the batches (a column never run is absent).
+
+    Each use is also the column's progress phase; it gives the function that counts steps done.
+    """
 
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
-    def __call__(self, column: str) -> Iterator[None]:
+    def __call__(self, column: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
         start = time.perf_counter()
         try:
-            yield
+            with progress.phase(PHASES[column], total=total) as step:
+                yield step
         finally:
             self.seconds[column] = self.seconds.get(column, 0.0) + time.perf_counter() - start
 
@@ -138,9 +151,11 @@ def check(
         report.example_fd_error = max(_finite_differences(d, fn, params, ex.x, ex.y, fd_names).values())
     verdicts = dict.fromkeys(names, "skipped")
     if symbolic:
-        with times("sympy"):
+        with times("sympy", total=len(names)) as step:
             direct = _SymbolicCheck(d, rng)
-            verdicts = {name: direct.verdict(name) for name in names}
+            for name in names:
+                verdicts[name] = direct.verdict(name)
+                step(1)
     for name in names:
         verdict = verdicts[name]
         fd, code, torch_error = errors[name]
@@ -182,6 +197,7 @@ def _numeric_errors(
     torch_err = {array: np.zeros(shape) for array, shape in net.shapes().items()}
     fd_err: dict[str, float] = {}
     located = [(name, *_locate(name)) for name in d.parameters() if name in fd_names]
+    points = []
     for point, x, y in batches:
         params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
         with times("closed"):
@@ -195,7 +211,9 @@ def _numeric_errors(
                 torch = autograd.gradients(net, params, x, y)
             for array, value in closed.items():
                 torch_err[array] = np.maximum(torch_err[array], _errors(torch[array], value))
-        with times("fd"):
+        points.append((params, x, y, closed))
+    with times("fd", total=len(located) * len(points)) as step:  # one phase for every batch: the longest column
+        for params, x, y, closed in points:
             for name, array, index in located:
                 entry = params[array][index]
                 params[array][index] += FD_STEP
@@ -205,6 +223,7 @@ def _numeric_errors(
                 params[array][index] = entry  # restored exactly
                 error = float(_errors(np.float64((up - down) / (2 * FD_STEP)), closed[array][index]))
                 fd_err[name] = max(fd_err.get(name, 0.0), error)
+                step(1)
     code_values = [v for array in net.shapes() for v in code_err[array].ravel().tolist()]
     torch_values = [v for array in net.shapes() for v in torch_err[array].ravel().tolist()]
     return {
