@@ -119,6 +119,18 @@ def test_verify_names_its_steps_and_keeps_its_answer():
     assert run("verify", SEED4, *FORMULA, "--quiet", terminal=True) == (0, out, b"")
 
 
+def test_check_names_each_column_and_keeps_its_report():
+    code, out, err = run("check", SEED4, "--no-torch", terminal=True)
+    assert code == 0, shown(err)
+    for column in ("the closed forms' numbers", "sympy's derivatives", "finite differences", "generated NumPy"):
+        assert f"checking: {column}" in shown(err)
+    assert b"checking" not in out
+    quiet = run("check", SEED4, "--no-torch", "--quiet", terminal=True)
+    assert quiet == (0, out, b"")  # neither bars nor the times line
+    piped = run("check", SEED4, "--no-torch", terminal=False)
+    assert piped[:2] == (0, out) and piped[2].decode().startswith("time: closed forms ")
+
+
 def test_a_list_of_formulas_counts_them():
     formulas = str(ROOT / "examples" / "formulas" / "seed001.md")
     spec = str(ROOT / "examples" / "seed001.toml")
