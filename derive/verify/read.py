@@ -121,7 +121,11 @@ def _read(
     total, free, shape, stopped = 0, None, None, False
     used: list[tuple[int, Target]] = []
     skipped: set[int] = set()  # the free layer's values the formula does not exist for
+    built = 0  # operations in the values built so far, while every binding is one element
     for index in _build_order(envs, targets)[: 1 if first else None]:
+        if built > Limits.EVALUATE and envs.letter is None:  # the later ones would not be evaluated
+            stopped = True
+            break
         key, (env, target) = envs.keys[index], targets[index]
         reader = replace(formula_reader, env=env)
         _target_shape(d, reading, target)  # derive has no gradient for the targets y: say so before anything
@@ -155,6 +159,7 @@ def _read(
             break
         total += len(pairs)
         elements += [((key, n), el) for n, el in enumerate(pairs)]
+        built = built + work.size(given) if len(pairs) == 1 and built >= 0 else -1
         used.append((key, target))
     if not used and shape is None:
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
