@@ -47,6 +47,7 @@ class Reader(_Names, _Building):
     work: Work = field(default_factory=Work)
     sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
     free: dict[str, Probe] | None = None  # when given, an unbound index letter is a Probe kept here
+    built: dict = field(default_factory=dict, repr=False)  # parts built and their cost; each part's letters
 
     # ----------------------------------------------------------------- helpers
     @property
