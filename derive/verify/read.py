@@ -102,8 +102,10 @@ def _read(
 
     Above Limits.CHECKED elements a seeded sample is built, in the sample's order, so that when the
     work (Limits.WORK, or what is left of Limits.READINGS) runs out after some elements, those that were
-    built are a fair sample too; the first element over the limit refuses the formula instead. With
-    ``first``, only the first binding is built (a quick look before reading all of them).
+    built are a fair sample too; the first element over the limit refuses the formula instead. Once the
+    elements built hold more operations than Limits.EVALUATE lets be evaluated, the rest are not built
+    (a sum over a wide layer is hundreds of sympy operations per element). With ``first``, only the
+    first binding is built (a quick look before reading all of them).
     """
     work = work if work is not None else Work()
     notes: dict[Note, None] = {}

@@ -1,4 +1,8 @@
-"""A verdict as text for a person, through ``templates/verdict/<lang>.j2``."""
+"""A verdict as text for a person, through ``templates/verdict/<lang>.j2``.
+
+Python chooses what is shown (:func:`listing`: a few of a counterexample's 784 inputs and how many there
+are), the templates how it reads.
+"""
 
 from __future__ import annotations
 
