@@ -13,7 +13,16 @@ Run as ``python benchmarks/bench_verify.py [--budget SECONDS] [--repeat N]``.
    …, and formulas undefined only at the sample points): each call's time and outcome
    against the expected one ("refused" is a LimitError naming the limit).
 
-Each call runs after a warm-up (so imports and caches are not counted) under a
+4. 784 → 100 sigmoid → 10 softmax, cross-entropy (MNIST size, 79,510 parameters): right and wrong formulas
+   for W2[i,j], W1[i,j], b1[i], δ and a whole W2, each in a fresh process from the command line (process
+   start included) and in this process on a fresh derivation with sympy's cache cleared (as the command
+   line has them; sympy's deferred imports are warm after the first call), with the length of the answer.
+   Against the old path, measured in the same run: the numbers of one sample point made as sympy Floats
+   for every one of the 79,510 parameters and δ by substitution (``model.samples.sample_values`` and
+   ``Derivation.dC_dz_numbers``), times the 4 points a verdict uses.
+   Goal: 2 s per formula from the command line.
+
+Each call of sections 1–3 runs after a warm-up (so imports and caches are not counted) under a
 SIGALRM budget (default 5 s, Linux), so a call that would hang is cut off and shown
 as ">budget". Outcomes: "right"/"wrong" (a verdict), "error" (a clean DeriveError; "refused"
 when it names a limit, "undefined" when the formula has no value for any input),
@@ -25,16 +34,23 @@ from __future__ import annotations
 
 import argparse
 import platform
+import resource
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from sympy.core.cache import clear_cache
+
 import derive
 from derive.errors import DeriveError
+from derive.model import samples
 from derive.verify import verify
 from derive.verify.syntax import LimitError, UndefinedError
+from derive.verify.verdict import POINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +79,122 @@ VERDICTS = [
     ("seed003", "delta1", r"(W^{(2)})^T \delta^{(2)} \odot \mathrm{ReLU}'(z^{(1)})", True),
     ("seed003", "delta1", r"W^{(2)} \delta^{(2)} \odot \mathrm{ReLU}'(z^{(1)})", False),
 ]
+
+
+MNIST = """name = "mnist"
+inputs = 784
+loss = "cross_entropy"
+bias = true
+
+[[layer]]
+units = 100
+activation = "sigmoid"
+
+[[layer]]
+units = 10
+activation = "softmax"
+"""
+MNIST_GOAL = 2.0  # seconds per formula from the command line, process start included
+
+# (param, formula, expected verdict) on 784-100-10; the first right and the first wrong one are compared
+# with the old path
+MNIST_VERDICTS = [
+    ("W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_1", True),
+    ("W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_2", False),
+    ("W2[i,j]", r"\delta^{(2)}_i a^{(1)}_j", True),
+    ("W2[i,j]", r"\delta^{(2)}_i a^{(1)}_1", False),
+    ("W1[3,5]", r"\sum_k W^{(2)}_{k3}\delta^{(2)}_k \sigma'(z^{(1)}_3) x_5", True),
+    ("W1[3,5]", r"\sum_k W^{(2)}_{k3}\delta^{(2)}_k x_5", False),
+    ("W1[i,j]", r"\delta^{(1)}_i x_j", True),
+    ("W1[i,j]", r"\delta^{(1)}_i x_1", False),
+    ("W1[i,j]", r"\sum_k W^{(2)}_{ki}\delta^{(2)}_k \sigma'(z^{(1)}_i) x_j", True),
+    ("W1[i,j]", r"\sum_k W^{(2)}_{ki}\delta^{(2)}_k x_j", False),
+    ("b1[i]", r"\delta^{(1)}_i", True),
+    ("b1[i]", r"\sum_k W^{(2)}_{ki}\delta^{(2)}_k \sigma'(z^{(1)}_i)", True),
+    ("b1[i]", r"\sum_k W^{(2)}_{ki}\delta^{(2)}_k", False),
+    ("delta1", r"(W^{(2)})^T \delta^{(2)} \odot \sigma'(z^{(1)})", True),
+    ("delta1", r"(W^{(2)})^T \delta^{(2)}", False),
+    ("delta2", "a^{(2)} - y", True),
+    ("delta2", "y - a^{(2)}", False),
+    ("W2", r"\delta^{(2)} (a^{(1)})^T", True),
+    ("W2", r"(a^{(1)}) \delta^{(2)}^T", False),
+]
+
+
+def old_path_one_point(net: derive.Network) -> float:
+    """Seconds for the numbers of one point the old way: a sympy Float for every parameter, δ by substitution."""
+    d = derive.derive(net)
+    params, x, y = samples.random_point(net, np.random.default_rng(0))
+    start = time.perf_counter()
+    d.dC_dz_numbers(samples.sample_values(net, params, x, y))
+    return time.perf_counter() - start
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def command_line(spec: Path, param: str, formula: str) -> tuple[int, int, float, float]:
+    """(exit code, bytes of the answer, seconds, CPU seconds) of ``derive verify`` in a fresh process."""
+    start, cpu = time.perf_counter(), _children_cpu()
+    done = subprocess.run(
+        [sys.executable, "-m", "derive", "verify", str(spec), "--", param, formula],
+        capture_output=True,
+        cwd=ROOT,
+        check=False,
+    )
+    return done.returncode, len(done.stdout), time.perf_counter() - start, _children_cpu() - cpu
+
+
+def mnist_section() -> None:
+    """Section 4: right and wrong formulas on 784-100-10, from the command line and in this process."""
+    net = derive.loads(MNIST, source="mnist")
+    print("\n4. 784-100-10 (sigmoid, softmax, cross-entropy; 79,510 parameters)")
+    print("seconds of wall-clock time, and of CPU time in brackets (steadier on a shared machine)")
+    start, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run([sys.executable, "-c", "import derive.cli"], cwd=ROOT, check=True)
+    floor, floor_cpu = time.perf_counter() - start, _children_cpu() - cpu
+    print(f"a fresh process importing derive.cli: {floor:.2f} s ({floor_cpu:.2f}), in every command-line figure")
+    if sys.flags.dont_write_bytecode:
+        print("(PYTHONDONTWRITEBYTECODE is set: every fresh process compiles derive's sources again)")
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        spec = Path(directory) / "mnist.toml"
+        spec.write_text(MNIST, encoding="utf-8")
+        print(f"{'param':8} {'formula':46} {'expected':8} {'outcome':8} {'in process':>15} {'cli':>15} {'answer':>7}")
+        for param, formula, right in MNIST_VERDICTS:
+            clear_cache()  # sympy's cache, as in a fresh process
+            begin, cpu = time.perf_counter(), time.process_time()
+            v = verify(derive.derive(net), param, formula)
+            v.text()
+            inside, inside_cpu = time.perf_counter() - begin, time.process_time() - cpu
+            code, size, cli, cli_cpu = command_line(spec, param, formula)
+            outcome = ("right" if v else "wrong") if code == (0 if v else 1) else f"exit {code}"
+            expected = "right" if right else "wrong"
+            flag = "" if outcome == expected else "  (unexpected)"
+            print(
+                f"{param:8} {show(formula, 46):46} {expected:8} {outcome:8} {inside:6.2f} s ({inside_cpu:4.2f})"
+                f" {cli:6.2f} s ({cli_cpu:4.2f}) {size:5d} B{flag}"
+            )
+            rows.append((right, inside, cli, cli_cpu))
+    old = old_path_one_point(net)
+    print(
+        f"old path: one point's numbers as sympy Floats of all 79,510 parameters: {old:.2f} s;"
+        f" × {POINTS} points = {old * POINTS:.2f} s"
+    )
+    for right in (True, False):
+        _, inside, cli, _ = next(row for row in rows if row[0] is right)
+        print(
+            f"first {'right' if right else 'wrong'} formula: {inside:.2f} s in process ({old * POINTS / inside:.0f}×"
+            f" faster than the old path's numbers alone), {cli:.2f} s from the command line"
+        )
+    worst, worst_cpu = max(row[2] for row in rows), max(row[3] for row in rows)
+    verdict = "within" if worst <= MNIST_GOAL else "OVER"
+    print(
+        f"slowest from the command line: {worst:.2f} s ({verdict} the {MNIST_GOAL:.0f} s goal);"
+        f" most CPU time: {worst_cpu:.2f} s"
+    )
 
 
 def bounds_corpus() -> tuple[list, list, list, object]:
@@ -122,7 +254,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=5.0, help="seconds before a call is cut off")
     parser.add_argument("--repeat", type=int, default=1, help="time each call this many times, keep the slowest")
+    parser.add_argument("--mnist", action="store_true", help="only section 4 (784-100-10)")
     args = parser.parse_args()
+    if args.mnist:
+        mnist_section()
+        return 0
     if not hasattr(signal, "setitimer"):
         print("needs signal.setitimer (Linux)")
         return 2
@@ -184,7 +320,9 @@ def main() -> int:
         line = f"{id_:34} {spec:8} {param:16} {expected:9} {outcome:10}"
         print(f"{line} {fmt(seconds, args.budget, outcome):>12}{flag}")
 
-    print("\nSummary")
+    mnist_section()
+
+    print("\nSummary (sections 1–3)")
     for section in ("hostile", "verdicts", "bounds"):
         rows = [r for r in results if r[0] == section]
         slowest = max(rows, key=lambda r: r[3])

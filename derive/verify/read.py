@@ -102,8 +102,10 @@ def _read(
 
     Above Limits.CHECKED elements a seeded sample is built, in the sample's order, so that when the
     work (Limits.WORK, or what is left of Limits.READINGS) runs out after some elements, those that were
-    built are a fair sample too; the first element over the limit refuses the formula instead. With
-    ``first``, only the first binding is built (a quick look before reading all of them).
+    built are a fair sample too; the first element over the limit refuses the formula instead. Once the
+    elements built hold more operations than Limits.EVALUATE lets be evaluated, the rest are not built
+    (a sum over a wide layer is hundreds of sympy operations per element). With ``first``, only the
+    first binding is built (a quick look before reading all of them).
     """
     work = work if work is not None else Work()
     notes: dict[Note, None] = {}
@@ -121,7 +123,11 @@ def _read(
     total, free, shape, stopped = 0, None, None, False
     used: list[tuple[int, Target]] = []
     skipped: set[int] = set()  # the free layer's values the formula does not exist for
+    built = 0  # operations in the values built so far, while every binding is one element
     for index in _build_order(envs, targets)[: 1 if first else None]:
+        if built > Limits.EVALUATE and envs.letter is None:  # the later ones would not be evaluated
+            stopped = True
+            break
         key, (env, target) = envs.keys[index], targets[index]
         reader = replace(formula_reader, env=env)
         _target_shape(d, reading, target)  # derive has no gradient for the targets y: say so before anything
@@ -155,6 +161,7 @@ def _read(
             break
         total += len(pairs)
         elements += [((key, n), el) for n, el in enumerate(pairs)]
+        built = built + work.size(given) if len(pairs) == 1 and built >= 0 else -1
         used.append((key, target))
     if not used and shape is None:
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")

@@ -8,8 +8,9 @@ the derived gradient. Each choice that is not spelled out in the formula (a
 layer left off, a product of two vectors read element-wise) is recorded as a
 note for the verdict.
 
-It is assembled from two mixins: :mod:`derive.verify.reading_names` (what names stand for) and
-:mod:`derive.verify.reading_build` (building values, with every limit enforced); this module keeps the
+It is assembled from three mixins: :mod:`derive.verify.reading_names` (what names stand for),
+:mod:`derive.verify.reading_build` (building values, with every limit enforced) and
+:mod:`derive.verify.reading_calls` (function calls); this module keeps the
 Reader's fields, its shared helpers and the values of canonical quantities. The small types are in
 :mod:`derive.verify.reading_refs`, the budget in :mod:`derive.verify.work`.
 """
@@ -29,6 +30,7 @@ from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
 from derive.verify.findings import Note
 from derive.verify.reading_build import _Building
+from derive.verify.reading_calls import _Calls
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
 from derive.verify.syntax import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
@@ -36,7 +38,7 @@ from derive.verify.work import Work
 
 
 @dataclass
-class Reader(_Names, _Building):
+class Reader(_Names, _Building, _Calls):
     """Builds sympy values from syntax trees for one derivation, reading and index binding."""
 
     d: Derivation
@@ -47,6 +49,7 @@ class Reader(_Names, _Building):
     work: Work = field(default_factory=Work)
     sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
     free: dict[str, Probe] | None = None  # when given, an unbound index letter is a Probe kept here
+    built: dict = field(default_factory=dict, repr=False)  # parts built and their cost; each part's letters
 
     # ----------------------------------------------------------------- helpers
     @property

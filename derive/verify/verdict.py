@@ -31,8 +31,8 @@ import numpy as np
 from sympy import Expr, Symbol
 
 from derive import progress
+from derive.engine import matrixform
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
-from derive.engine.record import Record
 from derive.model.network import Network
 from derive.present import notebook
 from derive.present.latex import latex
@@ -69,6 +69,7 @@ class Counterexample:
     parameters: dict[str, float]
     given: float
     correct: float
+    named: frozenset[str] = frozenset()  # the names among these that the formula (or the derivative) uses
 
     @property
     def defined(self) -> bool:
@@ -215,7 +216,8 @@ def _counterexample(d: Derivation, attempt: _Attempt, pts: list[Point], mismatch
         parameters[s.name] = values[s]
     if sym.LEARNING_RATE in used:
         parameters["eta"] = values[sym.LEARNING_RATE]
-    return Counterexample(el.target.name, inputs, targets, parameters, given, correct)
+    named = frozenset(s.name for s in used if isinstance(s, Symbol))
+    return Counterexample(el.target.name, inputs, targets, parameters, given, correct, named)
 
 
 def _parameters(d: Derivation) -> list[Symbol]:
@@ -263,19 +265,20 @@ def _correct_latex(d: Derivation, target: Target) -> str:
 
     net = d.network
     ref = target.ref
-    form = Record(d).matrix
 
     def show(*exprs) -> str:
         return " = ".join(latex(e, net) for e in exprs)
 
-    if ref.index is None:
+    if ref.index is None:  # the one equation of the matrix form asked for, not the whole form
+        conv = matrixform.convention(d)
         if ref.kind == "W" and target.what == "grad":
-            return show(*_sides(form.gradients[ref.layer][0]))
+            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[0]))
         if ref.kind == "b" and target.what == "grad":
-            return show(*_sides(form.gradients[ref.layer][1]))
+            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[1]))
         if ref.kind == "delta":
-            eq = form.output_delta[-1] if ref.layer == d.L else form.recursion[ref.layer][0]
-            return show(*_sides(eq))
+            if ref.layer == d.L:
+                return show(*_sides(matrixform.output_delta(d, conv)[-1]))
+            return show(*_sides(matrixform.recursion(d, ref.layer, conv)[0]))
         return ""
     layer, i = ref.layer, ref.index[0]
     closed = _closed_form_fits(d, layer)  # else the δ form alone
@@ -285,7 +288,7 @@ def _correct_latex(d: Derivation, target: Target) -> str:
             return show(sym.delta(layer, i), *forms)
         if _recursion_fits(d, layer):
             return show(sym.delta(layer, i), d.delta_recursion(layer, i).rhs, *forms)
-        return show(*_sides(form.recursion[layer][0]))  # Σ_k over a wide layer: the vector form
+        return show(*_sides(matrixform.recursion(d, layer, matrixform.convention(d))[0]))  # Σ_k over a wide layer
     if ref.kind in ("W", "b"):
         name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
         lhs = Partial(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))

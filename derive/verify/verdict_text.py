@@ -1,7 +1,12 @@
-"""A verdict as text for a person, through ``templates/verdict/<lang>.j2``."""
+"""A verdict as text for a person, through ``templates/verdict/<lang>.j2``.
+
+Python chooses what is shown (:func:`listing`: a few of a counterexample's 784 inputs and how many there
+are), the templates how it reads.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -11,6 +16,15 @@ if TYPE_CHECKING:
     from derive.model.network import Network
     from derive.verify.findings import Diagnosis
     from derive.verify.formula_file import Entry
+
+
+class Counterexample(Protocol):
+    """The values of a counterexample that the words list (:class:`derive.verify.verdict.Counterexample`)."""
+
+    inputs: Mapping[str, float]
+    targets: Mapping[str, float]
+    parameters: Mapping[str, float]
+    named: Collection[str]
 
 
 class Verdict(Protocol):
@@ -24,6 +38,7 @@ class Verdict(Protocol):
     formula: str
     correct: str
     diagnoses: tuple[Diagnosis, ...]
+    counterexample: Counterexample | None
 
     def __bool__(self) -> bool: ...
 
@@ -40,10 +55,50 @@ def _notation(net: Network) -> dict[str, object]:
     }
 
 
+WHOLE = 40  # a list of at most this many values is shown whole (all the parameters of a network of up to 40)
+FIRST = 3  # of a longer list, the first values are shown,
+SHOWN = 8  # and those the formula uses, up to this many in all
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Values as a verdict shows them: (name, value) in order, None where some are left out, and how many there are.
+
+    A counterexample on 784 inputs shows three of them and says "… (784 values)", not all 784.
+    """
+
+    shown: tuple[tuple[str, float] | None, ...]
+    count: int
+    more: bool  # values follow the last one shown
+
+    @property
+    def whole(self) -> bool:
+        return not self.more and None not in self.shown
+
+
+def listing(values: Mapping[str, float], named: Collection[str] = ()) -> Listing:
+    """The values to show: all of them up to WHOLE, else the first FIRST and those ``named``, SHOWN at most."""
+    items = list(values.items())
+    if len(items) <= WHOLE:
+        return Listing(tuple(items), len(items), False)
+    keep = sorted({*range(FIRST), *(k for k, (name, _) in enumerate(items) if name in named)})[:SHOWN]
+    shown: list[tuple[str, float] | None] = []
+    for before, k in zip([-1, *keep], keep, strict=False):
+        if k != before + 1:
+            shown.append(None)
+        shown.append(items[k])
+    return Listing(tuple(shown), len(items), keep[-1] < len(items) - 1)
+
+
 def render(v: Verdict, lang: str = "en") -> str:
     """The verdict in ``lang`` (en or zh)."""
     require_lang(lang)
-    return ENV.get_template(f"verdict/verdict_{lang}.j2").render(v=v, n=_notation(v.network)).rstrip() + "\n"
+    c = v.counterexample
+    shown = None
+    if c is not None:
+        shown = {key: listing(getattr(c, key), c.named) for key in ("inputs", "targets", "parameters")}
+    template = ENV.get_template(f"verdict/verdict_{lang}.j2")
+    return template.render(v=v, n=_notation(v.network), shown=shown).rstrip() + "\n"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,120 @@
+"""Building a formula's function calls: activations and their derivatives, f and g of a layer, exp, log, max.
+
+A mixin of :class:`derive.verify.reading.Reader`, beside :mod:`derive.verify.reading_build` (which builds
+the rest and enforces the limits); it uses the Reader's ``build``, ``_raise``, ``charge_matrix`` and
+names through ``self``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy
+from sympy import Expr, Matrix
+
+from derive.rules import activations
+from derive.rules import symbols as sym
+from derive.rules.faces import Activation
+from derive.rules.functions import relu, step
+from derive.verify.reading_refs import FormulaShapeError, Value
+from derive.verify.syntax import Call
+
+
+class _Calls:
+    """The Reader's methods that build the value of a function applied to its arguments."""
+
+    def _build_Call(self, node: Call) -> Value:
+        func = node.func
+        args = [self.build(a) for a in node.args]
+        name = func.base
+        if name == "max":
+            return self._max(node, args)
+        if len(args) != 1:
+            raise self.error(node, f"{name} takes one argument")
+        arg = args[0]
+        if name in ("f", "g"):
+            return self._layer_function(node, arg)
+        act = activations.read(name)
+        if act is not None and not act.elementwise:
+            return self._layer_values(node, act, arg)
+        fn = (act.formula, act.derivative) if act is not None else _FUNCTIONS.get(name)
+        if fn is None:
+            raise self.unknown(func)
+        if func.primes > 1 or (func.primes and fn[1] is None):
+            names = ", ".join(activations.differentiable_names())
+            raise self.error(node, f"derive reads only a first derivative of {names} or f")
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
+        result = _apply(fn[1] if func.primes else fn[0], arg)
+        if func.sup is not None:
+            return self._raise(node, result, self.build(func.sup))
+        return result
+
+    def _max(self, node: Call, args: list[Value]) -> Value:
+        if len(args) != 2:
+            raise self.error(node, "max takes two arguments, such as \\max(0, z)")
+        a, b = args
+        if not isinstance(a, Matrix) and a == 0:
+            return _apply(relu, b)
+        if not isinstance(b, Matrix) and b == 0:
+            return _apply(relu, a)
+        if isinstance(a, Matrix) or isinstance(b, Matrix):
+            raise self.error(node, "max of vectors: write \\max(0, z)", FormulaShapeError)
+        # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
+        # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
+        return sympy.Max(a, b, evaluate=False)
+
+    def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
+        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
+        if node.func.primes:
+            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z")
+        if not isinstance(arg, Matrix) or arg.cols != 1:
+            raise self.error(node, f"{act.name} takes a vector", FormulaShapeError)
+        self.charge_matrix(node, *arg.shape, per_entry=3)
+        return Matrix(act.values(list(arg)))
+
+    def _layer_function(self, node: Call, arg: Value) -> Value:
+        """f or g: the activation of the layer given by ^{(l)} or by the argument z^{(l)}."""
+        func = node.func
+        layer = self.layer_value(func.sup) if func.sup is not None else _layer_of(arg)
+        if layer is None:
+            used = {layer.activation for layer in self.net.layers}
+            if len(used) != 1:
+                raise self.error(
+                    node, f"{func.base}: which layer's activation? apply it to z^{{(l)}} or write {func.base}^{{(l)}}"
+                )
+            layer = 1
+        act = self.net.activation(self._check_layer(node, layer, "W"))
+        if not act.elementwise:
+            return self._layer_values(node, act, arg)
+        if func.primes > 1:
+            raise self.error(node, "derive reads only a first derivative")
+        fn = act.derivative if func.primes else act.formula
+        if isinstance(arg, Matrix):
+            self.charge_matrix(node, *arg.shape)
+        return _apply(fn, arg)
+
+
+# Functions read by name that are no activation (each activation's by activations.read), and their derivatives.
+_FUNCTIONS: dict[str, tuple[Callable[[Expr], Expr], Callable[[Expr], Expr] | None]] = {
+    "step": (step, None),
+    "exp": (sympy.exp, None),
+    "log": (sympy.log, None),
+    "ln": (sympy.log, None),
+}
+
+
+def _apply(fn: Callable[[Expr], Expr], arg: Value) -> Value:
+    return arg.applyfunc(fn) if isinstance(arg, Matrix) else fn(arg)
+
+
+def _layer_of(arg: Value) -> int | None:
+    """The layer of z^{(l)} (a symbol or a vector of them), else None."""
+    values = list(arg) if isinstance(arg, Matrix) else [arg]
+    layers = set()
+    for v in values:
+        info = sym.parse_name(str(v)) if isinstance(v, sympy.Symbol) else None
+        if info is None or info.kind != "z":
+            return None
+        layers.add(info.layer)
+    return layers.pop() if len(layers) == 1 else None
