@@ -50,6 +50,7 @@ class Derivation(chain_rules.Symbolic):
         self._forward: dict[Symbol, Expr] | None = None
         self._params: dict[str, ParameterGradient] = {}
         self._expanded_forms: dict[tuple[int, int, int | None], Expr | None] = {}
+        self._index: dict[str, tuple[int, int, int | None]] = {}  # parameter name → (layer, row, column), in order
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
@@ -163,7 +164,7 @@ class Derivation(chain_rules.Symbolic):
         nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
-            return Add(*(sym.W(layer + 1, k, m) * upstream(k) for k in range(1, nxt + 1)))
+            return Add(*(self.times(upstream(k), self.weight(layer + 1, k, m)) for k in range(1, nxt + 1)))
 
         return Add(*(self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs))
 
@@ -248,16 +249,22 @@ class Derivation(chain_rules.Symbolic):
     # --------------------------------------------------------------- parameters
     def parameters(self) -> list[str]:
         """Every parameter name, layer by layer: W1[1,1], …, b1[1], …, W2[1,1], …"""
-        names: list[str] = []
-        for layer in range(1, self.L + 1):
-            rows, cols = self.size(layer), self.size(layer - 1)
-            names += [sym.parameter_name(layer, i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)]
-            if self.network.bias:
-                names += [sym.parameter_name(layer, i) for i in range(1, rows + 1)]
-        return names
+        if not self._index:
+            for layer in range(1, self.L + 1):
+                rows, cols = self.size(layer), self.size(layer - 1)
+                for i in range(1, rows + 1):
+                    for j in range(1, cols + 1):
+                        self._index[sym.parameter_name(layer, i, j)] = (layer, i, j)
+                if self.network.bias:
+                    for i in range(1, rows + 1):
+                        self._index[sym.parameter_name(layer, i)] = (layer, i, None)
+        return list(self._index)
 
     def resolve(self, name: str) -> tuple[int, int, int | None]:
         """(layer, row, column or None) of a parameter name, or ParameterError."""
+        found = self._index.get(name) if isinstance(name, str) else None
+        if found is not None:  # a name parameters() gave: no parsing
+            return found
         clean = "".join(str(name).split())
         info = sym.parse_name(clean)
 
@@ -407,6 +414,17 @@ class Derivation(chain_rules.Symbolic):
             Step("cost.sample", (Equation(sym.COST, self.cost()),)),
             Step("cost.batch", (Equation(Symbol("J", real=True), batch),)),
         ]
+
+
+def _warm_sympy() -> None:
+    """The first sum and product of a process pay sympy's one-time set-up (its lazy imports, Python's ABC
+    subclass caches, the assumption rules' first deductions): about a millisecond, paid here at import
+    instead of by the first gradient."""
+    u, v = Symbol("_warm_u", real=True), Symbol("_warm_v", real=True)
+    (u - v) * u * (1 - u) + v * (u - v)
+
+
+_warm_sympy()
 
 
 def derive(network: Network) -> Derivation:
