@@ -29,7 +29,6 @@ import sys
 import time
 import timeit
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from types import ModuleType
 
 import numpy as np
@@ -190,7 +189,7 @@ def main() -> None:
     start = time.perf_counter()
     print("derive numeric gradients benchmark")
     python = f"python {platform.python_version()} ({platform.python_implementation()})"
-    print(f"{python}, derive {metadata.version('derive')}")
+    print(f"{python}, derive {derive.__version__}")
     print(f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus")
     print(f"numpy {np.__version__}, BLAS threads {blas_threads()}")
     if torch is None:

@@ -6,6 +6,11 @@ Wᵀ δ becomes ``D @ W``, u ⊙ v becomes ``U * V``, and the per-sample outer
 product δ aᵀ summed over the batch becomes ``D.T @ A``. The output δ is
 divided by m once, so every gradient below it is already the batch mean.
 
+One sample (a 1-D x, or a batch of one) has lines of its own, ``Plan.single``:
+the column vectors as 1-D arrays, written as the formulas are (``W @ a + b``,
+``W.T @ d``, δ aᵀ as ``d[:, None] * a``, ∂C/∂b = δ itself), without the
+batch's sums over one row, which cost more than the arithmetic at that size.
+
 The code is written in derive's own names, whatever the reader's notation:
 ``W<l>`` has a row per neuron of layer l, δ = ∂C/∂z. Each line carries the
 formula it computes, in plain text.
@@ -56,6 +61,7 @@ class Plan:
     helpers: tuple[str, ...]
     formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
     elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
+    single: tuple[Line, ...] = ()  # the forward pass and gradients of one sample, on 1-D arrays
 
     @property
     def output(self) -> str:
@@ -135,6 +141,7 @@ class _Builder:
         self.matrix = record.own_matrix  # δ = ∂C/∂z, W with a row per neuron
         self.output = record.output_element
         self.helpers: set[str] = set()
+        self.one = False  # writing the lines of one sample (1-D arrays) rather than of a batch
 
     # ---------------------------------------------------------------- names
     def _element_names(self, layer: int, text: bool) -> dict[Symbol, str]:
@@ -142,7 +149,12 @@ class _Builder:
         if text:
             names = {sym.a(layer, 1): layer_text("a", layer), sym.z(layer, 1): layer_text("z", layer)}
             return names | {sym.y(1): "y"}
-        return {sym.a(layer, 1): self._a(layer), sym.z(layer, 1): f"Z{layer}", sym.y(1): "Y"}
+        return {sym.a(layer, 1): self._a(layer), sym.z(layer, 1): self._name("Z", layer), sym.y(1): self._name("Y")}
+
+    def _name(self, letter: str, layer: int | None = None) -> str:
+        """A vector's variable: ``Z2``, ``D1``, ``Y`` of a batch; ``z2``, ``d1``, ``y`` of one sample."""
+        name = letter if layer is None else f"{letter}{layer}"
+        return name.lower() if self.one else name
 
     def _element(self, expr: sympy.Expr, layer: int) -> tuple[str, str]:
         """(code, text) of an element-level expression in neuron 1 of ``layer``."""
@@ -153,9 +165,8 @@ class _Builder:
             self.helpers.update(written.helpers if written is not None else ())
         return code, text
 
-    @staticmethod
-    def _a(layer: int) -> str:
-        return "X" if layer == 0 else f"A{layer}"
+    def _a(self, layer: int) -> str:
+        return self._name("X") if layer == 0 else self._name("A", layer)
 
     def _derivative(self, layer: int) -> tuple[str, str] | None:
         """g'(z) of an elementwise layer as (code, text), None when it is 1."""
@@ -165,7 +176,7 @@ class _Builder:
 
     # ---------------------------------------------------------- translation
     def _rows(self, e: sympy.Basic) -> str:
-        """A column-vector expression as an (m, n) array expression."""
+        """A column-vector expression as an (m, n) array expression (of one sample: a 1-D array expression)."""
         if isinstance(e, MatrixSymbol):
             return self._vector_name(_label(e))
         if isinstance(e, MatAdd):
@@ -191,7 +202,10 @@ class _Builder:
             *mats, v = rest.args if isinstance(rest, MatMul) else (rest,)
             code = self._rows(v)
             for m in reversed(mats):
-                code = f"{_wrap(code)} @ {self._matrix(m, transpose=True)}"
+                if self.one:
+                    code = f"{self._matrix(m)} @ {_wrap(code)}"
+                else:
+                    code = f"{_wrap(code)} @ {self._matrix(m, transpose=True)}"
             return code
         raise AssertionError(f"no batch form for {e}")
 
@@ -204,18 +218,12 @@ class _Builder:
         name = f"W{label.layer}"
         return f"{name}.T" if transpose else name
 
-    @staticmethod
-    def _vector_name(label: Label) -> str:
+    def _vector_name(self, label: Label) -> str:
         layer = label.layer
-        names = {
-            Kind.X: "X",
-            Kind.Y: "Y",
-            Kind.A: f"A{layer}",
-            Kind.Z: f"Z{layer}",
-            Kind.B: f"b{layer}",
-            Kind.DELTA: f"D{layer}",
-        }
-        return names[label.kind]
+        if label.kind is Kind.B:
+            return f"b{layer}"
+        letter = {Kind.X: "X", Kind.Y: "Y", Kind.A: "A", Kind.Z: "Z", Kind.DELTA: "D"}[label.kind]
+        return self._name(letter, None if label.kind in (Kind.X, Kind.Y) else layer)
 
     def _text(self, e: sympy.Basic) -> str:
         """A matrix-form expression in plain text."""
@@ -275,10 +283,11 @@ class _Builder:
         lines = []
         for layer in range(1, self.L + 1):
             z_eq, a_eq = self.matrix.forward[layer]
-            lines.append(Line(f"Z{layer}", self._rows(z_eq.rhs), self._equation(z_eq)))
+            z = self._name("Z", layer)
+            lines.append(Line(z, self._rows(z_eq.rhs), self._equation(z_eq)))
             act = self.net.activation(layer)
             self.helpers.update(helper.name for helper in act.helpers)
-            lines.append(Line(f"A{layer}", act.code.format(z=f"Z{layer}"), self._equation(a_eq)))
+            lines.append(Line(self._a(layer), act.code.format(z=z), self._equation(a_eq)))
         return lines
 
     def loss(self) -> list[Line]:
@@ -298,36 +307,45 @@ class _Builder:
         for layer in range(self.L, 0, -1):
             chain = tuple(deltas[k] for k in range(layer, self.L + 1))
             for eq in self.matrix.gradients[layer]:
-                target = f"dW{layer}" if _label(eq.lhs).kind is Kind.DC_DW else f"db{layer}"
-                summed = f"D{layer}.T @ {self._a(layer - 1)}" if target.startswith("dW") else f"D{layer}.sum(axis=0)"
-                kind = "W" if target.startswith("dW") else "b"
-                text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
-                lines.append(Line(target, summed, text))
-                formulas[target[1:]] = (text, *chain)
+                kind = "W" if _label(eq.lhs).kind is Kind.DC_DW else "b"
+                delta, before = self._name("D", layer), self._a(layer - 1)
+                if self.one:  # J = C of the one sample: δ aᵀ and δ themselves
+                    code = f"{delta}[:, None] * {before}" if kind == "W" else delta
+                    text = f"∂J/∂{layer_text(kind, layer)} = {self._text(eq.rhs)}"
+                else:
+                    code = f"{delta}.T @ {before}" if kind == "W" else f"{delta}.sum(axis=0)"
+                    text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
+                lines.append(Line(f"d{kind}{layer}", code, text))
+                formulas[f"{kind}{layer}"] = (text, *chain)
         return lines, formulas
 
     def _output_delta(self) -> list[Line]:
         L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
         eqs = self.matrix.output_delta
         first = self._equation(eqs[0])
-        names = {"a": f"A{L}", "z": f"Z{L}", "y": "Y"}
+        a, z, y, delta = self._a(L), self._name("Z", L), self._name("Y"), self._name("D", L)
+        names = {"a": a, "z": z, "y": y}
         if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
             code, text, helpers = loss.delta_code[act.name]
             self.helpers.update(helpers)
             text = text.format(a=layer_text("a", L))
-            return [Line(f"D{L}", f"({code.format(**names)}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, code.format(**names), f"{first} = {text}")]
         if self.output.matching:
             simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
-            return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, simple, f"{first} = {text}")]
         if act.elementwise:
             code, text = self._element(self.output.wrt_z, L)
-            return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, code, f"{first} = {text}")]
         code, text = self._element(self.output.wrt_a, L)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole layer
         jac = self._equation(eqs[1])
-        return [
-            Line(f"G{L}", code, f"∇ₐC = {text}"),
-            Line(f"D{L}", f"{self._back(act, f'A{L}', f'G{L}')} / m", f"{first}, {jac}", "batch_mean"),
-        ]
+        g = self._name("G", L)
+        return [Line(g, code, f"∇ₐC = {text}"), self._mean(delta, self._back(act, a, g), f"{first}, {jac}")]
+
+    def _mean(self, target: str, code: str, formula: str) -> Line:
+        """δ⁽ᴸ⁾ of a batch divided by m, so that every gradient below is a batch mean; of one sample, as it is."""
+        if self.one:
+            return Line(target, code, formula)
+        return Line(target, f"{_wrap(code)} / m", formula, "batch_mean")
 
     def _back(self, act: activations.Activation, a: str, v: str) -> str:
         """Jᵀ v of a layer-valued activation in generated code, by its registry entry."""
@@ -341,14 +359,15 @@ class _Builder:
         back = self.matrix.backprop_in[layer]
         incoming = self._rows(back)
         text = self._equation(eqs[0])
+        delta = self._name("D", layer)
         if not act.elementwise:
-            return Line(f"D{layer}", self._back(act, f"A{layer}", incoming), f"{text}, {self._equation(eqs[1])}")
+            return Line(delta, self._back(act, self._a(layer), incoming), f"{text}, {self._equation(eqs[1])}")
         derivative = self._derivative(layer)
         if derivative is None:
-            return Line(f"D{layer}", incoming, f"{text}, {act.text}' = 1")
+            return Line(delta, incoming, f"{text}, {act.text}' = 1")
         code, g_text = derivative
         g_name = self._symbol_text(Label(Kind.G_PRIME, layer))
-        return Line(f"D{layer}", f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
+        return Line(delta, f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
 
     def _element_formula(self, name: str) -> str:
         layer = int(name[1:])
@@ -362,6 +381,9 @@ class _Builder:
         forward = self.forward()
         loss = self.loss()
         backward, formulas = self.backward()
+        self.one = True
+        single = (*self.forward(), *self.backward()[0])
+        self.one = False
         return Plan(
             network=self.net,
             shapes=self.net.shapes(),
@@ -372,6 +394,7 @@ class _Builder:
             helpers=tuple(sorted(self.helpers)),
             formulas={name: formulas[name] for name in self.net.shapes()},
             elements={name: self._element_formula(name) for name in self.net.shapes()},
+            single=single,
         )
 
 
