@@ -227,8 +227,12 @@ SOFTMAX = Activation(
             "softmax",
             '''def _softmax(z):
     """softmax(z) row by row (or of one 1-D sample), with the largest z subtracted first so that e^z cannot overflow."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
+    if z.ndim == 1:
+        e = np.exp(z - z.max())
+        e /= e.sum()
+        return e
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
     return e''',
         ),
     ),

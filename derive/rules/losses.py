@@ -69,10 +69,11 @@ SOFTMAX_CE_DELTA = Helper(
     '''def _softmax_ce_delta(a, y):
     """δ = Jᵀ∇ₐC = a (Σₖ yₖ) − y of a softmax output with cross-entropy, row by row (or of one 1-D sample);
     a − y, one operation less, when every row of targets sums to exactly 1."""
-    total = y.sum(axis=-1, keepdims=True)
-    if (total == 1.0).all():
-        return a - y
-    return a * total - y''',
+    if y.ndim == 1:
+        total = y.sum()
+        return a - y if total == 1.0 else a * total - y
+    total = y.sum(axis=1, keepdims=True)
+    return a - y if np.count_nonzero(total != 1.0) == 0 else a * total - y''',
 )
 
 
