@@ -95,7 +95,7 @@ def gradients(params, x, y):
 
 
 def _gradients_of_one(W1, W2, x, y):
-    """gradients for one sample: x, y and every vector of the formulas a 1-D array, J = C."""
+    """gradients of one sample: x, y and every vector of the formulas are 1-D arrays, and J = C."""
     # z⁽¹⁾ = W⁽¹⁾ x
     z1 = W1 @ x
     # a⁽¹⁾ = σ(z⁽¹⁾)
