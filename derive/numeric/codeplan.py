@@ -18,20 +18,17 @@ formula it computes, in plain text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import numpy as np
 import sympy
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Symbol, Transpose
-from sympy.printing.precedence import precedence
-from sympy.printing.str import StrPrinter
 
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Kind, Label, Layer, label_of
+from derive.engine.forms import Kind, Label, Layer
 from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
+from derive.numeric.codeprint import ElementPrinter, form_label, number, positive_first, split, twrap, wrap
 from derive.rules import activations
 from derive.rules import symbols as sym
 
@@ -83,57 +80,6 @@ def plan(source: Network | Derivation) -> Plan:
     return _Builder(Record(d)).build()
 
 
-class _Element(StrPrinter):
-    """An element-level expression of one layer as NumPy code over a batch, or as plain text."""
-
-    def __init__(self, names: dict[Symbol, str], text: bool) -> None:
-        super().__init__({"order": "none"})
-        self.names = names
-        self.text = text
-
-    def _print_Symbol(self, expr: Symbol) -> str:
-        if expr not in self.names:
-            raise AssertionError(f"no name for {expr} in generated code")
-        return self.names[expr]
-
-    def _print_Function(self, expr: sympy.Expr) -> str:
-        """An activation's function by its registry entry (numbers as floats); NumPy's own for exp, log, …"""
-        args = [repr(float(arg)) if arg.is_Number else self._print(arg) for arg in expr.args]
-        written = activations.written(type(expr))
-        if written is not None:
-            return (written.text if self.text else written.code)(*args)
-        name = type(expr).__name__
-        if not self.text and isinstance(getattr(np, name, None), np.ufunc):
-            return f"np.{name}({', '.join(args)})"
-        return super()._print_Function(expr)
-
-    def _print_Mul(self, expr: sympy.Expr) -> str:
-        if not self.text:
-            return re.sub(r"(?<![*])([*/])(?![*])", r" \1 ", super()._print_Mul(expr))
-        coeff, rest = expr.as_coeff_Mul()
-        num, den = sympy.fraction(rest)
-        parts = [self.parenthesize(f, precedence(expr)) for f in sympy.Mul.make_args(num) if f != 1]
-        body = " ⊙ ".join(parts) or "1"
-        if den != 1:
-            body = f"{body}/{self.parenthesize(den, precedence(expr) + 1)}"
-        if coeff == -1:
-            return f"-{body}"
-        return body if coeff == 1 else f"({coeff}) {body}"
-
-    def _print_Pow(self, expr: sympy.Expr, rational: bool = False) -> str:
-        if self.text and expr.exp == 2:
-            base = self.parenthesize(expr.base, precedence(expr))
-            return f"{base} ⊙ {base}"
-        return super()._print_Pow(expr, rational)
-
-    def doprint(self, expr: sympy.Expr) -> str:
-        out = super().doprint(expr)
-        if not self.text:
-            return out
-        out = out.replace(" - ", " − ")
-        return f"−{out[1:]}" if out.startswith("-") else out
-
-
 class _Builder:
     def __init__(self, record: Record) -> None:
         self.net = record.network
@@ -158,8 +104,8 @@ class _Builder:
 
     def _element(self, expr: sympy.Expr, layer: int) -> tuple[str, str]:
         """(code, text) of an element-level expression in neuron 1 of ``layer``."""
-        code = _Element(self._element_names(layer, False), False).doprint(expr)
-        text = _Element(self._element_names(layer, True), True).doprint(expr)
+        code = ElementPrinter(self._element_names(layer, False), False).doprint(expr)
+        text = ElementPrinter(self._element_names(layer, True), True).doprint(expr)
         for function in expr.atoms(sympy.Function):
             written = activations.written(type(function))
             self.helpers.update(written.helpers if written is not None else ())
@@ -178,34 +124,34 @@ class _Builder:
     def _rows(self, e: sympy.Basic) -> str:
         """A column-vector expression as an (m, n) array expression (of one sample: a 1-D array expression)."""
         if isinstance(e, MatrixSymbol):
-            return self._vector_name(_label(e))
+            return self._vector_name(form_label(e))
         if isinstance(e, MatAdd):
             out = ""
-            for term in _positive_first(e.args):
-                coeff, rest = _split(term)
+            for term in positive_first(e.args):
+                coeff, rest = split(term)
                 code = self._rows(rest)
                 if abs(coeff) != 1:
-                    code = f"{_number(abs(coeff))} * {_wrap(code)}"
+                    code = f"{number(abs(coeff))} * {wrap(code)}"
                 if coeff < 0:
-                    out += f" - {_wrap(code)}" if out else f"-{_wrap(code)}"
+                    out += f" - {wrap(code)}" if out else f"-{wrap(code)}"
                 else:
                     out += f" + {code}" if out else code
             return out
         if isinstance(e, HadamardProduct):
-            return " * ".join(_wrap(self._rows(f)) for f in e.args)
+            return " * ".join(wrap(self._rows(f)) for f in e.args)
         if isinstance(e, OneMatrix):
             return "1.0"
         if isinstance(e, MatMul):
-            coeff, rest = _split(e)
+            coeff, rest = split(e)
             if coeff != 1:
-                return f"{_number(coeff)} * {_wrap(self._rows(rest))}"
+                return f"{number(coeff)} * {wrap(self._rows(rest))}"
             *mats, v = rest.args if isinstance(rest, MatMul) else (rest,)
             code = self._rows(v)
             for m in reversed(mats):
                 if self.one:
-                    code = f"{self._matrix(m)} @ {_wrap(code)}"
+                    code = f"{self._matrix(m)} @ {wrap(code)}"
                 else:
-                    code = f"{_wrap(code)} @ {self._matrix(m, transpose=True)}"
+                    code = f"{wrap(code)} @ {self._matrix(m, transpose=True)}"
             return code
         raise AssertionError(f"no batch form for {e}")
 
@@ -213,7 +159,7 @@ class _Builder:
         """A parameter matrix W⁽ˡ⁾ (or its transpose)."""
         if isinstance(m, Transpose):
             return self._matrix(m.arg, not transpose)
-        label = _label(m)
+        label = form_label(m)
         assert label.kind is Kind.W, m
         name = f"W{label.layer}"
         return f"{name}.T" if transpose else name
@@ -228,30 +174,30 @@ class _Builder:
     def _text(self, e: sympy.Basic) -> str:
         """A matrix-form expression in plain text."""
         if isinstance(e, MatrixSymbol):
-            return self._symbol_text(_label(e))
+            return self._symbol_text(form_label(e))
         if isinstance(e, Transpose):
-            return f"{_twrap(self._text(e.arg))}ᵀ"
+            return f"{twrap(self._text(e.arg))}ᵀ"
         if isinstance(e, MatAdd):
             out = ""
-            for term in _positive_first(e.args):
-                coeff, rest = _split(term)
+            for term in positive_first(e.args):
+                coeff, rest = split(term)
                 body = self._text(rest)
                 if coeff < 0:
-                    body = body if coeff == -1 else f"{_number(-coeff)} {_twrap(body)}"
+                    body = body if coeff == -1 else f"{number(-coeff)} {twrap(body)}"
                     out += f" − {body}" if out else f"−{body}"
                 else:
-                    body = body if coeff == 1 else f"{_number(coeff)} {_twrap(body)}"
+                    body = body if coeff == 1 else f"{number(coeff)} {twrap(body)}"
                     out += f" + {body}" if out else body
             return out
         if isinstance(e, HadamardProduct):
-            return " ⊙ ".join(_twrap(self._text(f)) for f in e.args)
+            return " ⊙ ".join(twrap(self._text(f)) for f in e.args)
         if isinstance(e, OneMatrix):
             return "1"
         if isinstance(e, MatMul):
-            coeff, rest = _split(e)
+            coeff, rest = split(e)
             factors = rest.args if isinstance(rest, MatMul) else (rest,)
-            body = " ".join(_twrap(self._text(f)) for f in factors)
-            return body if coeff == 1 else f"{_number(coeff)} {body}"
+            body = " ".join(twrap(self._text(f)) for f in factors)
+            return body if coeff == 1 else f"{number(coeff)} {body}"
         if isinstance(e, sympy.DiagMatrix):
             return f"diag({self._text(e.args[0])})"
         raise AssertionError(f"no text for {e}")
@@ -307,7 +253,7 @@ class _Builder:
         for layer in range(self.L, 0, -1):
             chain = tuple(deltas[k] for k in range(layer, self.L + 1))
             for eq in self.matrix.gradients[layer]:
-                kind = "W" if _label(eq.lhs).kind is Kind.DC_DW else "b"
+                kind = "W" if form_label(eq.lhs).kind is Kind.DC_DW else "b"
                 delta, before = self._name("D", layer), self._a(layer - 1)
                 if self.one:  # J = C of the one sample: δ aᵀ and δ themselves
                     code = f"{delta}[:, None] * {before}" if kind == "W" else delta
@@ -345,7 +291,7 @@ class _Builder:
         """δ⁽ᴸ⁾ of a batch divided by m, so that every gradient below is a batch mean; of one sample, as it is."""
         if self.one:
             return Line(target, code, formula)
-        return Line(target, f"{_wrap(code)} / m", formula, "batch_mean")
+        return Line(target, f"{wrap(code)} / m", formula, "batch_mean")
 
     def _back(self, act: activations.Activation, a: str, v: str) -> str:
         """Jᵀ v of a layer-valued activation in generated code, by its registry entry."""
@@ -367,7 +313,7 @@ class _Builder:
             return Line(delta, incoming, f"{text}, {act.text}' = 1")
         code, g_text = derivative
         g_name = self._symbol_text(Label(Kind.G_PRIME, layer))
-        return Line(delta, f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
+        return Line(delta, f"{wrap(incoming)} * {wrap(code)}", f"{text}, {g_name} = {g_text}")
 
     def _element_formula(self, name: str) -> str:
         layer = int(name[1:])
@@ -396,48 +342,3 @@ class _Builder:
             elements={name: self._element_formula(name) for name in self.net.shapes()},
             single=single,
         )
-
-
-def _split(e: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic]:
-    """(scalar coefficient, matrix part) of a term."""
-    if isinstance(e, MatMul):
-        coeff, mats = e.as_coeff_matrices()
-        if not mats:
-            raise AssertionError(f"no matrix in {e}")
-        return coeff, mats[0] if len(mats) == 1 else MatMul(*mats)
-    return sympy.S.One, e
-
-
-def _positive_first(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
-    """a − y rather than −y + a."""
-    return sorted(terms, key=lambda t: bool(_split(t)[0] < 0))
-
-
-def _twrap(text: str) -> str:
-    """Parenthesise a compound plain-text expression."""
-    return f"({text})" if " " in text else text
-
-
-def _label(m: sympy.Basic) -> Label:
-    """The kind and layer of one of the matrix form's vectors or matrices."""
-    label = label_of(m)
-    assert label is not None, m
-    return label
-
-
-def _number(value: sympy.Expr) -> str:
-    return str(value) if value.is_Integer else repr(float(value))
-
-
-def _wrap(code: str) -> str:
-    """Parenthesise a compound expression; names, calls and bracketed groups stay as they are."""
-    head = code.split("(", 1)[0]
-    if head.replace(".", "").replace("_", "").isalnum() and "(" not in code:
-        return code
-    if head.replace(".", "").replace("_", "").isalnum() or head == "":
-        depth = 0
-        for k, ch in enumerate(code):
-            depth += {"(": 1, ")": -1}.get(ch, 0)
-            if depth == 0 and ch == ")":
-                return code if k == len(code) - 1 else f"({code})"
-    return f"({code})"
