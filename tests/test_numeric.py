@@ -109,15 +109,17 @@ def _module_lines(source: str, function: str) -> list[str]:
 @pytest.mark.parametrize("network", NETS, ids=IDS)
 def test_every_computed_line_is_commented_with_its_formula(network):
     source = codegen.module_source(network)
-    for function in ("forward", "loss", "gradients"):
+    for function in ("forward", "loss", "gradients", "_gradients_of_one"):
         lines = _module_lines(source, function)
-        computed = [k for k, line in enumerate(lines) if re.match(r"^    [A-Z]\w* = |^    d[Wb]\d+ = ", line)]
+        computed = [k for k, line in enumerate(lines) if re.match(r"^    ([A-Z]\w*|[a-z]\d+|d[Wb]\d+) = ", line)]
         assert computed, function
         for k in computed:
             assert lines[k - 1].lstrip().startswith("#"), (function, lines[k])
     # The formulas are the matrix form's: the recursion and the outer product.
     assert "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)" in source or "δ⁽¹⁾ = J⁽¹⁾ᵀ W⁽²⁾ᵀ δ⁽²⁾" in source
     assert "∂J/∂W⁽¹⁾ = (1/m) Σₛ δ⁽¹⁾ xᵀ" in source
+    # One sample: the column vectors as 1-D arrays, J = C.
+    assert "∂J/∂W⁽¹⁾ = δ⁽¹⁾ xᵀ\n    dW1 = d1[:, None] * x\n" in source
 
 
 def test_codegen_writes_a_module_that_needs_only_numpy(tmp_path):

@@ -55,6 +55,7 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
         "forward": [_commented(line, notes) for line in p.forward],
         "loss_lines": [_commented(line, notes) for line in p.loss],
         "backward": [_commented(line, notes) for line in p.backward],
+        "single": [_commented(line, notes) for line in p.single],
         "loss_needs": loss_needs,
         "output": p.output,
         "gradient_names": p.gradients,

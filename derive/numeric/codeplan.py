@@ -6,6 +6,11 @@ Wᵀ δ becomes ``D @ W``, u ⊙ v becomes ``U * V``, and the per-sample outer
 product δ aᵀ summed over the batch becomes ``D.T @ A``. The output δ is
 divided by m once, so every gradient below it is already the batch mean.
 
+One sample (a 1-D x, or a batch of one) has lines of its own, ``Plan.single``:
+the column vectors as 1-D arrays, written as the formulas are (``W @ a + b``,
+``W.T @ d``, δ aᵀ as ``d[:, None] * a``, ∂C/∂b = δ itself), without the
+batch's sums over one row, which cost more than the arithmetic at that size.
+
 The code is written in derive's own names, whatever the reader's notation:
 ``W<l>`` has a row per neuron of layer l, δ = ∂C/∂z. Each line carries the
 formula it computes, in plain text.
@@ -13,20 +18,17 @@ formula it computes, in plain text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import numpy as np
 import sympy
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, OneMatrix, Symbol, Transpose
-from sympy.printing.precedence import precedence
-from sympy.printing.str import StrPrinter
 
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Kind, Label, Layer, label_of
+from derive.engine.forms import Kind, Label, Layer
 from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
+from derive.numeric.codeprint import ElementPrinter, form_label, number, positive_first, split, twrap, wrap
 from derive.rules import activations
 from derive.rules import symbols as sym
 
@@ -56,6 +58,7 @@ class Plan:
     helpers: tuple[str, ...]
     formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
     elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
+    single: tuple[Line, ...] = ()  # the forward pass and gradients of one sample, on 1-D arrays
 
     @property
     def output(self) -> str:
@@ -77,57 +80,6 @@ def plan(source: Network | Derivation) -> Plan:
     return _Builder(Record(d)).build()
 
 
-class _Element(StrPrinter):
-    """An element-level expression of one layer as NumPy code over a batch, or as plain text."""
-
-    def __init__(self, names: dict[Symbol, str], text: bool) -> None:
-        super().__init__({"order": "none"})
-        self.names = names
-        self.text = text
-
-    def _print_Symbol(self, expr: Symbol) -> str:
-        if expr not in self.names:
-            raise AssertionError(f"no name for {expr} in generated code")
-        return self.names[expr]
-
-    def _print_Function(self, expr: sympy.Expr) -> str:
-        """An activation's function by its registry entry (numbers as floats); NumPy's own for exp, log, …"""
-        args = [repr(float(arg)) if arg.is_Number else self._print(arg) for arg in expr.args]
-        written = activations.written(type(expr))
-        if written is not None:
-            return (written.text if self.text else written.code)(*args)
-        name = type(expr).__name__
-        if not self.text and isinstance(getattr(np, name, None), np.ufunc):
-            return f"np.{name}({', '.join(args)})"
-        return super()._print_Function(expr)
-
-    def _print_Mul(self, expr: sympy.Expr) -> str:
-        if not self.text:
-            return re.sub(r"(?<![*])([*/])(?![*])", r" \1 ", super()._print_Mul(expr))
-        coeff, rest = expr.as_coeff_Mul()
-        num, den = sympy.fraction(rest)
-        parts = [self.parenthesize(f, precedence(expr)) for f in sympy.Mul.make_args(num) if f != 1]
-        body = " ⊙ ".join(parts) or "1"
-        if den != 1:
-            body = f"{body}/{self.parenthesize(den, precedence(expr) + 1)}"
-        if coeff == -1:
-            return f"-{body}"
-        return body if coeff == 1 else f"({coeff}) {body}"
-
-    def _print_Pow(self, expr: sympy.Expr, rational: bool = False) -> str:
-        if self.text and expr.exp == 2:
-            base = self.parenthesize(expr.base, precedence(expr))
-            return f"{base} ⊙ {base}"
-        return super()._print_Pow(expr, rational)
-
-    def doprint(self, expr: sympy.Expr) -> str:
-        out = super().doprint(expr)
-        if not self.text:
-            return out
-        out = out.replace(" - ", " − ")
-        return f"−{out[1:]}" if out.startswith("-") else out
-
-
 class _Builder:
     def __init__(self, record: Record) -> None:
         self.net = record.network
@@ -135,6 +87,7 @@ class _Builder:
         self.matrix = record.own_matrix  # δ = ∂C/∂z, W with a row per neuron
         self.output = record.output_element
         self.helpers: set[str] = set()
+        self.one = False  # writing the lines of one sample (1-D arrays) rather than of a batch
 
     # ---------------------------------------------------------------- names
     def _element_names(self, layer: int, text: bool) -> dict[Symbol, str]:
@@ -142,20 +95,24 @@ class _Builder:
         if text:
             names = {sym.a(layer, 1): layer_text("a", layer), sym.z(layer, 1): layer_text("z", layer)}
             return names | {sym.y(1): "y"}
-        return {sym.a(layer, 1): self._a(layer), sym.z(layer, 1): f"Z{layer}", sym.y(1): "Y"}
+        return {sym.a(layer, 1): self._a(layer), sym.z(layer, 1): self._name("Z", layer), sym.y(1): self._name("Y")}
+
+    def _name(self, letter: str, layer: int | None = None) -> str:
+        """A vector's variable: ``Z2``, ``D1``, ``Y`` of a batch; ``z2``, ``d1``, ``y`` of one sample."""
+        name = letter if layer is None else f"{letter}{layer}"
+        return name.lower() if self.one else name
 
     def _element(self, expr: sympy.Expr, layer: int) -> tuple[str, str]:
         """(code, text) of an element-level expression in neuron 1 of ``layer``."""
-        code = _Element(self._element_names(layer, False), False).doprint(expr)
-        text = _Element(self._element_names(layer, True), True).doprint(expr)
+        code = ElementPrinter(self._element_names(layer, False), False).doprint(expr)
+        text = ElementPrinter(self._element_names(layer, True), True).doprint(expr)
         for function in expr.atoms(sympy.Function):
             written = activations.written(type(function))
             self.helpers.update(written.helpers if written is not None else ())
         return code, text
 
-    @staticmethod
-    def _a(layer: int) -> str:
-        return "X" if layer == 0 else f"A{layer}"
+    def _a(self, layer: int) -> str:
+        return self._name("X") if layer == 0 else self._name("A", layer)
 
     def _derivative(self, layer: int) -> tuple[str, str] | None:
         """g'(z) of an elementwise layer as (code, text), None when it is 1."""
@@ -165,33 +122,36 @@ class _Builder:
 
     # ---------------------------------------------------------- translation
     def _rows(self, e: sympy.Basic) -> str:
-        """A column-vector expression as an (m, n) array expression."""
+        """A column-vector expression as an (m, n) array expression (of one sample: a 1-D array expression)."""
         if isinstance(e, MatrixSymbol):
-            return self._vector_name(_label(e))
+            return self._vector_name(form_label(e))
         if isinstance(e, MatAdd):
             out = ""
-            for term in _positive_first(e.args):
-                coeff, rest = _split(term)
+            for term in positive_first(e.args):
+                coeff, rest = split(term)
                 code = self._rows(rest)
                 if abs(coeff) != 1:
-                    code = f"{_number(abs(coeff))} * {_wrap(code)}"
+                    code = f"{number(abs(coeff))} * {wrap(code)}"
                 if coeff < 0:
-                    out += f" - {_wrap(code)}" if out else f"-{_wrap(code)}"
+                    out += f" - {wrap(code)}" if out else f"-{wrap(code)}"
                 else:
                     out += f" + {code}" if out else code
             return out
         if isinstance(e, HadamardProduct):
-            return " * ".join(_wrap(self._rows(f)) for f in e.args)
+            return " * ".join(wrap(self._rows(f)) for f in e.args)
         if isinstance(e, OneMatrix):
             return "1.0"
         if isinstance(e, MatMul):
-            coeff, rest = _split(e)
+            coeff, rest = split(e)
             if coeff != 1:
-                return f"{_number(coeff)} * {_wrap(self._rows(rest))}"
+                return f"{number(coeff)} * {wrap(self._rows(rest))}"
             *mats, v = rest.args if isinstance(rest, MatMul) else (rest,)
             code = self._rows(v)
             for m in reversed(mats):
-                code = f"{_wrap(code)} @ {self._matrix(m, transpose=True)}"
+                if self.one:
+                    code = f"{self._matrix(m)} @ {wrap(code)}"
+                else:
+                    code = f"{wrap(code)} @ {self._matrix(m, transpose=True)}"
             return code
         raise AssertionError(f"no batch form for {e}")
 
@@ -199,51 +159,45 @@ class _Builder:
         """A parameter matrix W⁽ˡ⁾ (or its transpose)."""
         if isinstance(m, Transpose):
             return self._matrix(m.arg, not transpose)
-        label = _label(m)
+        label = form_label(m)
         assert label.kind is Kind.W, m
         name = f"W{label.layer}"
         return f"{name}.T" if transpose else name
 
-    @staticmethod
-    def _vector_name(label: Label) -> str:
+    def _vector_name(self, label: Label) -> str:
         layer = label.layer
-        names = {
-            Kind.X: "X",
-            Kind.Y: "Y",
-            Kind.A: f"A{layer}",
-            Kind.Z: f"Z{layer}",
-            Kind.B: f"b{layer}",
-            Kind.DELTA: f"D{layer}",
-        }
-        return names[label.kind]
+        if label.kind is Kind.B:
+            return f"b{layer}"
+        letter = {Kind.X: "X", Kind.Y: "Y", Kind.A: "A", Kind.Z: "Z", Kind.DELTA: "D"}[label.kind]
+        return self._name(letter, None if label.kind in (Kind.X, Kind.Y) else layer)
 
     def _text(self, e: sympy.Basic) -> str:
         """A matrix-form expression in plain text."""
         if isinstance(e, MatrixSymbol):
-            return self._symbol_text(_label(e))
+            return self._symbol_text(form_label(e))
         if isinstance(e, Transpose):
-            return f"{_twrap(self._text(e.arg))}ᵀ"
+            return f"{twrap(self._text(e.arg))}ᵀ"
         if isinstance(e, MatAdd):
             out = ""
-            for term in _positive_first(e.args):
-                coeff, rest = _split(term)
+            for term in positive_first(e.args):
+                coeff, rest = split(term)
                 body = self._text(rest)
                 if coeff < 0:
-                    body = body if coeff == -1 else f"{_number(-coeff)} {_twrap(body)}"
+                    body = body if coeff == -1 else f"{number(-coeff)} {twrap(body)}"
                     out += f" − {body}" if out else f"−{body}"
                 else:
-                    body = body if coeff == 1 else f"{_number(coeff)} {_twrap(body)}"
+                    body = body if coeff == 1 else f"{number(coeff)} {twrap(body)}"
                     out += f" + {body}" if out else body
             return out
         if isinstance(e, HadamardProduct):
-            return " ⊙ ".join(_twrap(self._text(f)) for f in e.args)
+            return " ⊙ ".join(twrap(self._text(f)) for f in e.args)
         if isinstance(e, OneMatrix):
             return "1"
         if isinstance(e, MatMul):
-            coeff, rest = _split(e)
+            coeff, rest = split(e)
             factors = rest.args if isinstance(rest, MatMul) else (rest,)
-            body = " ".join(_twrap(self._text(f)) for f in factors)
-            return body if coeff == 1 else f"{_number(coeff)} {body}"
+            body = " ".join(twrap(self._text(f)) for f in factors)
+            return body if coeff == 1 else f"{number(coeff)} {body}"
         if isinstance(e, sympy.DiagMatrix):
             return f"diag({self._text(e.args[0])})"
         raise AssertionError(f"no text for {e}")
@@ -275,10 +229,11 @@ class _Builder:
         lines = []
         for layer in range(1, self.L + 1):
             z_eq, a_eq = self.matrix.forward[layer]
-            lines.append(Line(f"Z{layer}", self._rows(z_eq.rhs), self._equation(z_eq)))
+            z = self._name("Z", layer)
+            lines.append(Line(z, self._rows(z_eq.rhs), self._equation(z_eq)))
             act = self.net.activation(layer)
             self.helpers.update(helper.name for helper in act.helpers)
-            lines.append(Line(f"A{layer}", act.code.format(z=f"Z{layer}"), self._equation(a_eq)))
+            lines.append(Line(self._a(layer), act.code.format(z=z), self._equation(a_eq)))
         return lines
 
     def loss(self) -> list[Line]:
@@ -298,36 +253,45 @@ class _Builder:
         for layer in range(self.L, 0, -1):
             chain = tuple(deltas[k] for k in range(layer, self.L + 1))
             for eq in self.matrix.gradients[layer]:
-                target = f"dW{layer}" if _label(eq.lhs).kind is Kind.DC_DW else f"db{layer}"
-                summed = f"D{layer}.T @ {self._a(layer - 1)}" if target.startswith("dW") else f"D{layer}.sum(axis=0)"
-                kind = "W" if target.startswith("dW") else "b"
-                text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
-                lines.append(Line(target, summed, text))
-                formulas[target[1:]] = (text, *chain)
+                kind = "W" if form_label(eq.lhs).kind is Kind.DC_DW else "b"
+                delta, before = self._name("D", layer), self._a(layer - 1)
+                if self.one:  # J = C of the one sample: δ aᵀ and δ themselves
+                    code = f"{delta}[:, None] * {before}" if kind == "W" else delta
+                    text = f"∂J/∂{layer_text(kind, layer)} = {self._text(eq.rhs)}"
+                else:
+                    code = f"{delta}.T @ {before}" if kind == "W" else f"{delta}.sum(axis=0)"
+                    text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
+                lines.append(Line(f"d{kind}{layer}", code, text))
+                formulas[f"{kind}{layer}"] = (text, *chain)
         return lines, formulas
 
     def _output_delta(self) -> list[Line]:
         L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
         eqs = self.matrix.output_delta
         first = self._equation(eqs[0])
-        names = {"a": f"A{L}", "z": f"Z{L}", "y": "Y"}
+        a, z, y, delta = self._a(L), self._name("Z", L), self._name("Y"), self._name("D", L)
+        names = {"a": a, "z": z, "y": y}
         if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
             code, text, helpers = loss.delta_code[act.name]
             self.helpers.update(helpers)
             text = text.format(a=layer_text("a", L))
-            return [Line(f"D{L}", f"({code.format(**names)}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, code.format(**names), f"{first} = {text}")]
         if self.output.matching:
             simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
-            return [Line(f"D{L}", f"({simple}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, simple, f"{first} = {text}")]
         if act.elementwise:
             code, text = self._element(self.output.wrt_z, L)
-            return [Line(f"D{L}", f"({code}) / m", f"{first} = {text}", "batch_mean")]
+            return [self._mean(delta, code, f"{first} = {text}")]
         code, text = self._element(self.output.wrt_a, L)  # ∂C/∂a₁ in a₁ and y₁ stands for the whole layer
         jac = self._equation(eqs[1])
-        return [
-            Line(f"G{L}", code, f"∇ₐC = {text}"),
-            Line(f"D{L}", f"{self._back(act, f'A{L}', f'G{L}')} / m", f"{first}, {jac}", "batch_mean"),
-        ]
+        g = self._name("G", L)
+        return [Line(g, code, f"∇ₐC = {text}"), self._mean(delta, self._back(act, a, g), f"{first}, {jac}")]
+
+    def _mean(self, target: str, code: str, formula: str) -> Line:
+        """δ⁽ᴸ⁾ of a batch divided by m, so that every gradient below is a batch mean; of one sample, as it is."""
+        if self.one:
+            return Line(target, code, formula)
+        return Line(target, f"{wrap(code)} / m", formula, "batch_mean")
 
     def _back(self, act: activations.Activation, a: str, v: str) -> str:
         """Jᵀ v of a layer-valued activation in generated code, by its registry entry."""
@@ -341,14 +305,15 @@ class _Builder:
         back = self.matrix.backprop_in[layer]
         incoming = self._rows(back)
         text = self._equation(eqs[0])
+        delta = self._name("D", layer)
         if not act.elementwise:
-            return Line(f"D{layer}", self._back(act, f"A{layer}", incoming), f"{text}, {self._equation(eqs[1])}")
+            return Line(delta, self._back(act, self._a(layer), incoming), f"{text}, {self._equation(eqs[1])}")
         derivative = self._derivative(layer)
         if derivative is None:
-            return Line(f"D{layer}", incoming, f"{text}, {act.text}' = 1")
+            return Line(delta, incoming, f"{text}, {act.text}' = 1")
         code, g_text = derivative
         g_name = self._symbol_text(Label(Kind.G_PRIME, layer))
-        return Line(f"D{layer}", f"{_wrap(incoming)} * {_wrap(code)}", f"{text}, {g_name} = {g_text}")
+        return Line(delta, f"{wrap(incoming)} * {wrap(code)}", f"{text}, {g_name} = {g_text}")
 
     def _element_formula(self, name: str) -> str:
         layer = int(name[1:])
@@ -362,6 +327,9 @@ class _Builder:
         forward = self.forward()
         loss = self.loss()
         backward, formulas = self.backward()
+        self.one = True
+        single = (*self.forward(), *self.backward()[0])
+        self.one = False
         return Plan(
             network=self.net,
             shapes=self.net.shapes(),
@@ -372,49 +340,5 @@ class _Builder:
             helpers=tuple(sorted(self.helpers)),
             formulas={name: formulas[name] for name in self.net.shapes()},
             elements={name: self._element_formula(name) for name in self.net.shapes()},
+            single=single,
         )
-
-
-def _split(e: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic]:
-    """(scalar coefficient, matrix part) of a term."""
-    if isinstance(e, MatMul):
-        coeff, mats = e.as_coeff_matrices()
-        if not mats:
-            raise AssertionError(f"no matrix in {e}")
-        return coeff, mats[0] if len(mats) == 1 else MatMul(*mats)
-    return sympy.S.One, e
-
-
-def _positive_first(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
-    """a − y rather than −y + a."""
-    return sorted(terms, key=lambda t: bool(_split(t)[0] < 0))
-
-
-def _twrap(text: str) -> str:
-    """Parenthesise a compound plain-text expression."""
-    return f"({text})" if " " in text else text
-
-
-def _label(m: sympy.Basic) -> Label:
-    """The kind and layer of one of the matrix form's vectors or matrices."""
-    label = label_of(m)
-    assert label is not None, m
-    return label
-
-
-def _number(value: sympy.Expr) -> str:
-    return str(value) if value.is_Integer else repr(float(value))
-
-
-def _wrap(code: str) -> str:
-    """Parenthesise a compound expression; names, calls and bracketed groups stay as they are."""
-    head = code.split("(", 1)[0]
-    if head.replace(".", "").replace("_", "").isalnum() and "(" not in code:
-        return code
-    if head.replace(".", "").replace("_", "").isalnum() or head == "":
-        depth = 0
-        for k, ch in enumerate(code):
-            depth += {"(": 1, ")": -1}.get(ch, 0)
-            if depth == 0 and ch == ")":
-                return code if k == len(code) - 1 else f"({code})"
-    return f"({code})"

@@ -214,8 +214,8 @@ SOFTMAX = Activation(
             Helper(
                 "softmax_back",
                 '''def _softmax_back(a, v):
-    """Jᵀ v row by row, for the softmax Jacobian J = diag(a) − a aᵀ: a ⊙ (v − (a · v))."""
-    return a * (v - np.sum(a * v, axis=1, keepdims=True))''',
+    """Jᵀ v row by row (or of one 1-D sample), for the softmax Jacobian J = diag(a) − a aᵀ: a ⊙ (v − (a · v))."""
+    return a * (v - np.sum(a * v, axis=-1, keepdims=True))''',
             ),
         ),
     ),
@@ -226,7 +226,11 @@ SOFTMAX = Activation(
         Helper(
             "softmax",
             '''def _softmax(z):
-    """softmax(z) row by row, with the row's largest z subtracted first so that e^z cannot overflow."""
+    """softmax(z) row by row (or of one 1-D sample), with the largest z subtracted first so that e^z cannot overflow."""
+    if z.ndim == 1:
+        e = np.exp(z - z.max())
+        e /= e.sum()
+        return e
     e = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e''',

@@ -38,8 +38,8 @@ LOG1M_SOFTMAX = Helper(
     "log1m_softmax",
     '''def _log1m_softmax(z):
     """log(1 − aₖ) = log Σ_{j≠k} e^zⱼ − log Σⱼ e^zⱼ: never log 0 while another output is finite."""
-    n = z.shape[1]
-    others = np.where(np.eye(n, dtype=bool), -np.inf, z[:, None, :])
+    n = z.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), -np.inf, z[..., None, :])
     return _logsumexp(others)[..., 0] - _logsumexp(z)''',
     needs=("log_softmax",),
 )
@@ -47,18 +47,33 @@ LOG1M_SOFTMAX = Helper(
 SOFTMAX_BCE_DELTA = Helper(
     "softmax_bce_delta",
     '''def _softmax_bce_delta(z, y):
-    """δ = Jᵀ∇ₐC of a softmax output with binary cross-entropy, row by row, without 1/(1 − a) overflowing.
+    """δ = Jᵀ∇ₐC of a softmax output with binary cross-entropy, row by row (or of one 1-D sample), without
+    1/(1 − a) overflowing.
 
     δᵢ = aᵢ (Σₖ yₖ + 1 − yᵢ) − yᵢ − Σⱼ≠ᵢ (1 − yⱼ) aᵢ aⱼ/(1 − aⱼ); each aᵢ aⱼ/(1 − aⱼ) (at most 1)
     comes from log aᵢ + log aⱼ − log(1 − aⱼ).
     """
     log_a, log_rest = _log_softmax(z), _log1m_softmax(z)
-    n = z.shape[1]
-    pairs = log_a[:, :, None] + (log_a - log_rest)[:, None, :]
+    n = z.shape[-1]
+    pairs = log_a[..., :, None] + (log_a - log_rest)[..., None, :]
     pairs = np.exp(np.where(np.eye(n, dtype=bool), -np.inf, pairs))
     a = np.exp(log_a)
-    return a * (y.sum(axis=1, keepdims=True) + 1.0 - y) - y - (pairs @ (1.0 - y)[:, :, None])[..., 0]''',
+    return a * (y.sum(axis=-1, keepdims=True) + 1.0 - y) - y - (pairs @ (1.0 - y)[..., :, None])[..., 0]''',
     needs=("log_softmax", "log1m_softmax"),
+)
+
+# δ of a softmax output with cross-entropy: the textbook a − y when the targets sum to one (one-hot labels),
+# and a (Σₖ yₖ) − y, which is right for any targets, otherwise. a · 1.0 is a, so both give the same numbers.
+SOFTMAX_CE_DELTA = Helper(
+    "softmax_ce_delta",
+    '''def _softmax_ce_delta(a, y):
+    """δ = Jᵀ∇ₐC = a (Σₖ yₖ) − y of a softmax output with cross-entropy, row by row (or of one 1-D sample);
+    a − y, one operation less, when every row of targets sums to exactly 1."""
+    if y.ndim == 1:
+        total = y.sum()
+        return a - y if total == 1.0 else a * total - y
+    total = y.sum(axis=1, keepdims=True)
+    return a - y if np.count_nonzero(total != 1.0) == 0 else a * total - y''',
 )
 
 
@@ -148,12 +163,12 @@ CROSS_ENTROPY = Loss(
     output_activations=("softmax", "sigmoid"),
     matching={"softmax": lambda ak, yk: ak - yk},
     needs_distribution=("softmax",),
-    helpers=(LOG_SOFTMAX,),
+    helpers=(LOG_SOFTMAX, SOFTMAX_CE_DELTA),
     delta_code={
         "softmax": (
-            "{a} * {y}.sum(axis=1, keepdims=True) - {y}",
+            "_softmax_ce_delta({a}, {y})",
             "{a} (Σₖ yₖ) − y, which is {a} − y when Σₖ yₖ = 1",
-            (),
+            ("softmax_ce_delta",),
         )
     },
     code={

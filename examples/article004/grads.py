@@ -13,7 +13,9 @@ written in:
 
 A batch holds one sample per row: x has shape (m, 3) and y shape (m, 1).
 A single sample may be given as 1-D arrays. A column vector v of the formulas is a row
-of the array V, so W a + b is written A @ W.T + b, and Wᵀ δ is written D @ W.
+of the array V, so W a + b is written A @ W.T + b, and Wᵀ δ is written D @ W. The
+gradients of one sample (1-D arrays, or a batch of one) are computed by _gradients_of_one,
+on 1-D arrays written as the formulas are: W a + b is W @ a + b.
 
 loss returns J = (1/m) Σ C, the mean over the batch; gradients returns ∂J/∂θ for
 every parameter, with the same names and shapes as params.
@@ -62,6 +64,8 @@ def gradients(params, x, y):
     """∂J/∂θ for every parameter θ, as a dict shaped like params."""
     W1, W2, X, Y, _ = _arrays(params, x, y)
     m = X.shape[0]
+    if m == 1:
+        return _gradients_of_one(W1, W2, X[0], Y[0])
     # z⁽¹⁾ = W⁽¹⁾ x
     Z1 = X @ W1.T
     # a⁽¹⁾ = σ(z⁽¹⁾)
@@ -82,11 +86,32 @@ def gradients(params, x, y):
     return {"W1": dW1, "W2": dW2}
 
 
+def _gradients_of_one(W1, W2, x, y):
+    """gradients of one sample: x, y and every vector of the formulas are 1-D arrays, and J = C."""
+    # z⁽¹⁾ = W⁽¹⁾ x
+    z1 = W1 @ x
+    # a⁽¹⁾ = σ(z⁽¹⁾)
+    a1 = _sigmoid(z1)
+    # z⁽²⁾ = W⁽²⁾ a⁽¹⁾
+    z2 = W2 @ a1
+    # a⁽²⁾ = σ(z⁽²⁾)
+    a2 = _sigmoid(z2)
+    # δ⁽²⁾ = σ'(z⁽²⁾) ⊙ ∇ₐC = a⁽²⁾ ⊙ (1 − a⁽²⁾) ⊙ (a⁽²⁾ − y)
+    d2 = a2 * (1 - a2) * (a2 - y)
+    # δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ σ'(z⁽¹⁾), σ'(z⁽¹⁾) = a⁽¹⁾ ⊙ (1 − a⁽¹⁾)
+    d1 = (W2.T @ d2) * (a1 * (1 - a1))
+    # ∂J/∂W⁽²⁾ = δ⁽²⁾ a⁽¹⁾ᵀ
+    dW2 = d2[:, None] * a1
+    # ∂J/∂W⁽¹⁾ = δ⁽¹⁾ xᵀ
+    dW1 = d1[:, None] * x
+    return {"W1": dW1, "W2": dW2}
+
+
 def _arrays(params, x, y=None):
     """The parameters in the order of SHAPES, x and y as (m, ·) arrays, and whether x was one 1-D sample.
 
-    Arrays of the right shapes are used as they are (so a float32 batch is computed in float32);
-    anything else goes through _checked.
+    Arrays of the right shapes are used as they are (so a float32 batch is computed in float32), a 1-D
+    sample as a batch of one; anything else goes through _checked.
     """
     try:
         W1 = params["W1"]
@@ -94,12 +119,11 @@ def _arrays(params, x, y=None):
         if (
             (W1.shape, W2.shape) == ((2, 3), (1, 2))
             and len(params) == 2
-            and x.ndim == 2
-            and x.shape[0] > 0
-            and x.shape[1] == 3
-            and (y is None or y.shape == (x.shape[0], 1))
         ):
-            return W1, W2, x, y, False
+            if x.ndim == 2 and x.shape[0] > 0 and x.shape[1] == 3 and (y is None or y.shape == (x.shape[0], 1)):
+                return W1, W2, x, y, False
+            if x.shape == (3,) and (y is None or y.shape == (1,)):
+                return W1, W2, x[None], None if y is None else y[None], True
     except (KeyError, AttributeError, TypeError):
         pass
     return _checked(params, x, y)
