@@ -351,6 +351,7 @@ class _Builder:
             spec_file=f"{net.name}.toml",
             implications=implications(rec, self.tex),
             example_svg=self.example_picture(),
+            picture_cut=(picture.WIDE, picture.FIRST_DRAWN) if max(net.sizes) > picture.WIDE else None,
         )
         article_steps.fill(doc, self.rec, self.tex, self.eq)
         wanted = set(net.document.sections) | set(net.document.appendix)

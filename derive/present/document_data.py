@@ -268,6 +268,8 @@ class Document:
     gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)
     # The picture again with the worked example's numbers on it (SVG; "" without an example).
     example_svg: str = ""
+    # When the picture truncates a layer: (the widest layer drawn whole, the neurons drawn before the ellipsis).
+    picture_cut: tuple[int, int] | None = None
     # Sections of single articles (article 001's identities, article 002's one neuron and its common factor).
     identities: Identities | None = None
     warmup: Warmup | None = None
