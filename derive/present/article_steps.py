@@ -19,6 +19,7 @@ from derive.engine.forms import Kind, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Document, Eq
+from derive.present.elision import kept, matrix_rows, shape
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -154,11 +155,14 @@ def general_change(rec: Record) -> tuple[Basic, Basic, Basic]:
 
 
 def changes(rec: Record) -> list[tuple[int, list[Change]]]:
-    """Every weight's Δw = −η ∂C/∂w, layer by layer from the output back, in the notation's sign of δ."""
+    """Every weight's Δw = −η ∂C/∂w, layer by layer from the output back, in the notation's sign of δ; of a wide
+    layer, only the weights its printed matrix shows (:func:`derive.present.elision.kept` rows and columns)."""
     out = []
+    ft = rec.network.notation.index_order == "from_to"
     for layer in range(rec.depth, 0, -1):
-        names = [n for n in rec.parameters if n.startswith(f"W{layer}[")]
-        if rec.network.notation.index_order == "from_to":  # w_{ij} from i to j: row by row of the printed matrix
+        rows, cols = kept(rec.size(layer)), kept(rec.size(layer - 1))
+        names = [sym.parameter_name(layer, i + 1, j + 1) for i in rows if i is not None for j in cols if j is not None]
+        if ft:  # w_{ij} from i to j: row by row of the printed matrix
             names.sort(key=lambda n: (sym.parse_name(n).j, sym.parse_name(n).i))
         items = []
         for name in names:
@@ -196,7 +200,7 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 def numpy_printed(array: np.ndarray) -> list[list[str]]:
     """The entries as NumPy prints the array (its default precision and notation), row by row."""
     array = np.atleast_2d(array)
-    text = np.array2string(array)
+    text = np.array2string(array, threshold=array.size + 1)  # every entry, not NumPy's summary of a large array
     tokens = _NUMBER.findall(text)
     assert len(tokens) == array.size, (text, tokens)
     cols = array.shape[1]
@@ -212,10 +216,11 @@ def number_tex(token: str) -> str:
 
 
 def printed_matrix(array: np.ndarray) -> str:
-    """A matrix of NumPy-printed numbers in LaTeX."""
+    """A matrix of NumPy-printed numbers in LaTeX (a wide one elided, :mod:`derive.present.elision`)."""
     rows = numpy_printed(array)
-    body = r"\\".join(" & ".join(number_tex(t) for t in row) for row in rows)
-    return rf"\left[\begin{{matrix}}{body}\end{{matrix}}\right]"
+    cells = matrix_rows(len(rows), len(rows[0]), lambda r, c: number_tex(rows[r][c]))
+    body = r"\\".join(" & ".join(row) for row in cells)
+    return rf"\left[\begin{{matrix}}{body}\end{{matrix}}\right]" + shape(len(rows), len(rows[0]))
 
 
 __all__ = [

@@ -31,6 +31,37 @@ def verified(p: ParameterCheck | None, tolerance: float) -> Verified | None:
 
 
 @dataclass(frozen=True)
+class CheckSummary:
+    """A group of parameters' checks counted once in Python (a 784-100-10 network has 79,510 of them): how many,
+    whether all passed, how many sympy found exact, equal to 30 digits or different, whether it skipped them all,
+    and the largest finite-difference error (None when none was sampled)."""
+
+    count: int
+    passed: bool
+    exact: int
+    digits: int
+    failed: int
+    skipped: bool
+    fd_max: float | None
+
+
+def check_summary(items: list[ParameterCheck]) -> CheckSummary:
+    """The summary of one group of checks."""
+    counts = {"exact": 0, "digits": 0, "failed": 0, "skipped": 0}
+    fd: list[float] = []
+    passed = True
+    for p in items:
+        counts[p.symbolic] = counts.get(p.symbolic, 0) + 1
+        passed = passed and p.passed
+        if p.fd_error is not None:
+            fd.append(p.fd_error)
+    skipped = counts["skipped"] == len(items)
+    return CheckSummary(
+        len(items), passed, counts["exact"], counts["digits"], counts["failed"], skipped, max(fd, default=None)
+    )
+
+
+@dataclass(frozen=True)
 class Eq:
     """One displayed equation; ``check`` when derive verified it."""
 

@@ -43,8 +43,10 @@ _DIGITS = re.compile(r"(\d+)")
 
 
 def natural_key(term: Basic) -> tuple:
-    """A sort key that puts W1[1,2]·x2 before W1[1,10]·x10 (sympy sorts names as strings)."""
-    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(str(term)))
+    """A sort key that puts W1[1,2]·x2 before W1[1,10]·x10 (sympy sorts names as strings): the term's symbols'
+    names, numbers read as numbers."""
+    names = sorted(s.name for s in term.free_symbols)
+    return tuple(tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(name)) for name in names)
 
 
 def matrix_rows(rows: int, cols: int, entry: Callable[[int, int], str]) -> list[list[str]]:
@@ -61,4 +63,20 @@ def matrix_rows(rows: int, cols: int, entry: Callable[[int, int], str]) -> list[
     return out
 
 
-__all__ = ["FIRST", "LONG_SUM", "SUM_LAST", "WIDE", "kept", "matrix_rows", "natural_key", "shorten", "sum_terms"]
+def shape(rows: int, cols: int) -> str:
+    """The true size written under an elided matrix's closing bracket (``_{100 \\times 784}``), else ""."""
+    return rf"_{{{rows} \times {cols}}}" if rows > WIDE or cols > WIDE else ""
+
+
+__all__ = [
+    "FIRST",
+    "LONG_SUM",
+    "SUM_LAST",
+    "WIDE",
+    "kept",
+    "matrix_rows",
+    "natural_key",
+    "shape",
+    "shorten",
+    "sum_terms",
+]
