@@ -13,7 +13,7 @@ from conftest import EXAMPLES, ROOT, net
 
 import derive
 from derive.engine.record import Record
-from derive.present import article_steps, picture
+from derive.present import article_steps, mathml, picture
 from derive.present.document import build
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.render import render_document
@@ -183,3 +183,18 @@ def test_the_weight_steps_of_a_wide_layer_derive_only_the_weights_shown():
     assert len(shown[1]) == 4 * 3  # rows 1, 2, 3 and 20 of W^{(1)}, every one of its 3 columns
     assert len(shown[2]) == 2 * 4  # both rows of W^{(2)}, columns 1, 2, 3 and 20
     assert [c.name for c in shown[2]][:4] == ["W2[1,1]", "W2[1,2]", "W2[1,3]", "W2[1,20]"]
+
+
+def test_a_sign_after_an_ellipsis_stays_binary_in_mathml():
+    """TeX sets a + ⋯ + b with ⋯ as an inner atom: the sign after it is binary, not a prefix minus or plus."""
+    out = mathml.inline(r"a + \cdots + b - \cdots - c")
+    assert 'form="prefix"' not in out
+    assert out.count("<mo>⋯</mo>") == 2
+
+
+def test_the_sharing_of_a_wide_layer_writes_its_denominators_as_sums(wide_document):
+    doc, _, _ = wide_document
+    assert len(doc.sharing) == 6  # e_1 … e_6 of the hidden layer
+    first = doc.sharing[0].rhs
+    assert first.count(r"\sum_{r=1}^{100}") == 5  # ten outputs: three, ⋯, the last two
+    assert r"\cdots" in first and r"W^{(2)}_{10,1} e^{(2)}_{10}" in first

@@ -15,7 +15,7 @@ from sympy import Basic
 from derive.check.gradients import CheckReport, check
 from derive.engine import ordered
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Index, Kind, matrix
+from derive.engine.forms import Index, Kind, indexed, matrix
 from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.errors import RenderError
@@ -34,6 +34,7 @@ from derive.present.document_data import (
     Verified,
     verified,
 )
+from derive.present.elision import LONG_SUM
 from derive.present.exercises import exercises
 from derive.present.implications import implications
 from derive.present.latex import DeriveLatexPrinter
@@ -211,13 +212,16 @@ class _Builder:
         L, size = self.L, self.rec.size
         e = sym.error
         out = []
+        other = Index("other")
+
+        def total(k: int) -> Basic:
+            """Σ_m W_km: written out, or as a Σ when the layer is too wide for its terms (elision.LONG_SUM)."""
+            if size(L - 1) > LONG_SUM:
+                return sympy.Sum(indexed(Kind.W, L, k, other), (other, 1, size(L - 1)))
+            return sympy.Add(*[sym.W(L, k, m) for m in range(1, size(L - 1) + 1)])
+
         for j in range(1, min(size(L - 1), NEURONS_SHOWN) + 1):
-            share = sympy.Add(
-                *[
-                    sym.W(L, k, j) / sympy.Add(*[sym.W(L, k, m) for m in range(1, size(L - 1) + 1)]) * e(L, k)
-                    for k in range(1, size(L) + 1)
-                ]
-            )
+            share = sympy.Add(*[sym.W(L, k, j) / total(k) * e(L, k) for k in range(1, size(L) + 1)])
             out.append(Eq(self.tex(e(L - 1, j)), "=", self.tex(share)))
         return out
 
