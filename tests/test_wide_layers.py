@@ -198,3 +198,25 @@ def test_the_sharing_of_a_wide_layer_writes_its_denominators_as_sums(wide_docume
     first = doc.sharing[0].rhs
     assert first.count(r"\sum_{r=1}^{100}") == 5  # ten outputs: three, ⋯, the last two
     assert r"\cdots" in first and r"W^{(2)}_{10,1} e^{(2)}_{10}" in first
+
+
+def test_one_neuron_and_the_common_factor_list_a_few_of_many_weights():
+    """Article 002's sections on a 12-12-1 network: of 12 weights, the first three, ⋮, the twelfth, then the bias."""
+    network = replace(
+        net((12, 12, 1), ("sigmoid", "sigmoid"), "binary_cross_entropy"),
+        document=derive.DocumentOptions(sections=("warmup", "common_factor", "network"), appendix=()),
+    )
+    doc = build(derive.derive(network))
+    names = [r"W^{(1)}_{11}", r"W^{(1)}_{12}", r"W^{(1)}_{13}", None, r"W^{(1)}_{1,12}", r"b^{(1)}_{1}"]
+    for rows in (doc.warmup.closed, doc.warmup.updates, doc.warmup.rules):
+        assert len(rows) == 6
+        assert rows[3].lhs == r"\vdots" and rows[3].rhs == ""
+        for row, name in zip(rows, names, strict=True):
+            assert name is None or name in row.lhs
+    for rows in (doc.common_factor.closed, doc.common_factor.delta_forms):
+        assert len(rows) == 6 and rows[3].lhs == r"\vdots"
+        assert r"W^{(2)}_{1,12}" in rows[4].lhs and r"b^{(2)}_{1}" in rows[5].lhs
+    for lang in ("en", "zh"):
+        for fmt in ("md", "tex", "html"):
+            text = render_document(doc, fmt, lang)
+            assert ("⋮" if fmt == "html" else r"\vdots") in text

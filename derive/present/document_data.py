@@ -74,6 +74,10 @@ class Eq:
     lines: tuple[str, ...] = ()
 
 
+DOTS = Eq(r"\vdots", "", "")
+"""The row that stands for the rows left out of a long list of equations (a wide layer's parameters)."""
+
+
 @dataclass(frozen=True)
 class Factor:
     """One factor of a chain rule and its value."""

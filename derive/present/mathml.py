@@ -384,7 +384,11 @@ def _fix_signs(content: Element, tex: str) -> None:
         for before, sign in zip(row, row[1:], strict=False):
             if sign.tag != "mo" or sign.text not in _SIGNS or "form" in sign.attrib or before.tag != "mo":
                 continue
-            if before.get("form") != "postfix" and (before.text or "") not in _CLOSING and (before.text or "") not in _DOTS:
+            if (
+                before.get("form") != "postfix"
+                and (before.text or "") not in _CLOSING
+                and (before.text or "") not in _DOTS
+            ):
                 sign.set("form", "prefix")
 
 
