@@ -176,6 +176,15 @@ def test_the_wide_document_says_how_the_picture_is_cut(wide_document):
     assert "超过 6 个神经元的层只画出前 3 个" in render_document(doc, "md", "zh")
 
 
+def test_the_wide_document_says_what_its_ellipses_leave_out(wide_document):
+    doc, _, _ = wide_document
+    en, zh = render_document(doc, "md", "en"), render_document(doc, "md", "zh")
+    assert "A sum of more than 8 terms is written with its first 3 terms" in en
+    assert "超过 8 项的求和只写出前 3 项" in zh
+    for text in (en, zh):
+        assert r"\left[\cdots\right]_{100 \times 10}" in text  # W^{(1)}'s shape, rows the 100 neurons it leads to
+
+
 def test_the_weight_steps_of_a_wide_layer_derive_only_the_weights_shown():
     rec = Record(derive.derive(_wide_small := net((3, 20, 2), ("sigmoid", "softmax"), "cross_entropy")))
     assert _wide_small.sizes == (3, 20, 2)

@@ -20,7 +20,7 @@ from derive.engine.record import Record
 from derive.engine.steps import Equation, ParameterGradient
 from derive.errors import RenderError
 from derive.model.document import DETAILS
-from derive.present import article_steps, articles, picture
+from derive.present import article_steps, articles, elision, picture
 from derive.present.document_data import (
     RELATIONS,
     Document,
@@ -356,6 +356,7 @@ class _Builder:
             implications=implications(rec, self.tex),
             example_svg=self.example_picture(),
             picture_cut=(picture.WIDE, picture.FIRST_DRAWN) if max(net.sizes) > picture.WIDE else None,
+            elision=elision.numbers() if max(net.sizes) > elision.WIDE else None,
         )
         article_steps.fill(doc, self.rec, self.tex, self.eq)
         wanted = set(net.document.sections) | set(net.document.appendix)

@@ -305,6 +305,9 @@ class Document:
     example_svg: str = ""
     # When the picture truncates a layer: (the widest layer drawn whole, the neurons drawn before the ellipsis).
     picture_cut: tuple[int, int] | None = None
+    # When a layer is wide enough for its sums and matrices to be elided: derive.present.elision's numbers by name
+    # (wide, first, long_sum, sum_last), for the sentence that says so.
+    elision: dict[str, int] | None = None
     # Sections of single articles (article 001's identities, article 002's one neuron and its common factor).
     identities: Identities | None = None
     warmup: Warmup | None = None

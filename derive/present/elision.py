@@ -68,6 +68,11 @@ def shape(rows: int, cols: int) -> str:
     return rf"_{{{rows} \times {cols}}}" if rows > WIDE or cols > WIDE else ""
 
 
+def numbers() -> dict[str, int]:
+    """The numbers above by name, for the documents' sentence on what is elided."""
+    return {"wide": WIDE, "first": FIRST, "long_sum": LONG_SUM, "sum_last": SUM_LAST}
+
+
 __all__ = [
     "FIRST",
     "LONG_SUM",
@@ -76,6 +81,7 @@ __all__ = [
     "kept",
     "matrix_rows",
     "natural_key",
+    "numbers",
     "shape",
     "shorten",
     "sum_terms",

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from derive.model.network import Network
+from derive.present import elision
 from derive.present.latex import latex
 from derive.present.picture.labels import Label, label, label_width
 from derive.rules import symbols as sym
@@ -29,8 +30,8 @@ NUMBER_ROOM = 22.0  # px kept above the top neuron and below the bottom one for 
 MAX_LABELLED_EDGES = 12  # weights are named only on networks with at most this many weights
 WEIGHT_FONT = 13.0  # px in SVG (10.4 px at MIN_SCALE); TikZ sets \scriptsize, narrower, in the same box
 ARROW_LENGTH = 8.0  # px
-WIDE = 6  # a layer with more neurons than this is drawn truncated
-FIRST_DRAWN = 3  # neurons drawn at the top of a truncated layer, before the ellipsis and the last neuron
+WIDE = elision.WIDE  # a layer with more neurons than this is drawn truncated, as its matrices are written
+FIRST_DRAWN = elision.FIRST  # neurons drawn at the top of a truncated layer, before the ellipsis and the last neuron
 SIZE_FONT = 13.0  # px: the width written above a truncated layer
 SIZE_ROOM = 22.0  # px kept above the columns for that width
 
