@@ -229,3 +229,14 @@ def test_one_neuron_and_the_common_factor_list_a_few_of_many_weights():
         for fmt in ("md", "tex", "html"):
             text = render_document(doc, fmt, lang)
             assert ("⋮" if fmt == "html" else r"\vdots") in text
+
+
+def test_a_wide_jacobian_is_printed_as_the_whole_one_would_be():
+    """∂a/∂z of wide layers, built only where the printed matrix shows it, prints as the record's whole matrix."""
+    rec = Record(derive.derive(net((3, 8, 9), ("tanh", "softmax"), "cross_entropy")))
+    printer = DeriveLatexPrinter(rec.network)
+    for layer, shown in article_steps.jacobians(rec):
+        whole = rec.jacobian(layer)
+        assert printer.doprint(shown.rhs) == printer.doprint(whole.rhs)
+        assert shown.lhs == whole.lhs and shown.rhs.shape == whole.rhs.shape
+        assert sympy.simplify(shown.rhs[8 if layer == 2 else 7, 0] - whole.rhs[-1, 0]) == 0

@@ -19,7 +19,7 @@ from derive.engine.forms import Kind, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Document, Eq
-from derive.present.elision import kept, matrix_rows, shape
+from derive.present.elision import WIDE, kept, matrix_rows, shape
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -38,8 +38,19 @@ class LayerStep:
 
 
 def jacobians(rec: Record) -> list[tuple[int, Equation]]:
-    """Each layer's ∂a^{(l)}/∂z^{(l)}, entry by entry."""
-    return [(layer, rec.jacobian(layer)) for layer in range(1, rec.depth + 1)]
+    """Each layer's ∂a^{(l)}/∂z^{(l)}, entry by entry; of a wide layer, only the entries its printed matrix shows
+    (the rows and columns :func:`derive.present.elision.kept` keeps), each ∂a_i/∂z_k valued by the chain rule's
+    table, the rest left empty (the printer never reaches them)."""
+    out = []
+    for layer in range(1, rec.depth + 1):
+        n = rec.size(layer)
+        if n <= WIDE:
+            out.append((layer, rec.jacobian(layer)))
+            continue
+        shown = [k for k in kept(n) if k is not None]
+        entries = {(i, k): rec.factor(Partial(sym.a(layer, i + 1), sym.z(layer, k + 1))) for i in shown for k in shown}
+        out.append((layer, Equation(matrix(Kind.JACOBIAN, layer, n, n), sympy.SparseMatrix(n, n, entries))))
+    return out
 
 
 def jacobian_definition() -> tuple[tuple[str, str], ...]:
@@ -242,8 +253,15 @@ __all__ = [
 
 
 # ------------------------------------------------------------ into the document
-def fill(doc: Document, rec: Record, tex: Callable[[Basic], str], eq: Callable[[Equation], Eq]) -> None:
-    """Article 003's and 004's steps into ``doc``, for the sections the spec asks for, printed by ``tex``/``eq``."""
+def fill(
+    doc: Document,
+    rec: Record,
+    tex: Callable[[Basic], str],
+    eq: Callable[[Equation], Eq],
+    sample: Sample | None = None,
+) -> None:
+    """Article 003's and 004's steps into ``doc``, for the sections the spec asks for, printed by ``tex``/``eq``;
+    ``sample``: the numbers at the spec's worked example (``rec.at``), computed once by the caller."""
     net = rec.network
     asked = set(net.document.sections) | set(net.document.appendix)
 
@@ -279,8 +297,7 @@ def fill(doc: Document, rec: Record, tex: Callable[[Basic], str], eq: Callable[[
         weight, rate, delta = general_change(rec)
         doc.change_general = Eq(r"\Delta " + tex(weight), "=", f"{tex(rate)} {tex(delta)} x_{{i}}")
         ex = net.example
-        if ex is not None:
-            sample = rec.at(ex.params, ex.x, ex.y)
+        if ex is not None and sample is not None:
             values = change_values(rec, sample, ex.learning_rate)
             doc.change_values = [
                 (layer, Eq(r"\Delta " + tex(matrix(Kind.W, layer)), "=", printed_matrix(v)))
