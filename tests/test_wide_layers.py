@@ -13,7 +13,7 @@ from conftest import EXAMPLES, ROOT, net
 
 import derive
 from derive.engine.record import Record
-from derive.present import article_steps, mathml, picture
+from derive.present import article_steps, mathml, picture, worked_example
 from derive.present.document import build
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.render import render_document
@@ -240,3 +240,12 @@ def test_a_wide_jacobian_is_printed_as_the_whole_one_would_be():
         assert printer.doprint(shown.rhs) == printer.doprint(whole.rhs)
         assert shown.lhs == whole.lhs and shown.rhs.shape == whole.rhs.shape
         assert sympy.simplify(shown.rhs[8 if layer == 2 else 7, 0] - whole.rhs[-1, 0]) == 0
+
+
+def test_a_wide_example_matrix_reads_as_the_printer_writes_any_wide_matrix(wide_document):
+    """The worked example's W^{(1)} (100 × 10, only its corners made into numbers) equals the printer's own
+    rendering of the whole matrix of rounded numbers."""
+    doc, params, _ = wide_document
+    given = next(r for r in doc.example if r.kind == "given" and r.value.endswith(r"_{100 \times 10}"))
+    whole = sympy.Matrix([[worked_example.number(v) for v in row] for row in params["W1"]])
+    assert given.value == DeriveLatexPrinter().doprint(whole)
