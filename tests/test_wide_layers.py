@@ -249,3 +249,16 @@ def test_a_wide_example_matrix_reads_as_the_printer_writes_any_wide_matrix(wide_
     given = next(r for r in doc.example if r.kind == "given" and r.value.endswith(r"_{100 \times 10}"))
     whole = sympy.Matrix([[worked_example.number(v) for v in row] for row in params["W1"]])
     assert given.value == DeriveLatexPrinter().doprint(whole)
+
+
+def test_an_identity_too_wide_for_a_line_puts_its_value_on_a_row_of_its_own():
+    network = replace(
+        net((3, 10, 10), ("sigmoid", "softmax"), "cross_entropy"),
+        document=derive.DocumentOptions(sections=("identities",), appendix=()),
+    )
+    ids = build(derive.derive(network)).identities
+    assert [r.lhs for r in ids.recursion] == [r"\delta^{(1)}_{1}"] * 2  # δ = Σ δ ∂z/∂z, then = its value
+    chain, value = ids.recursion[0].rhs, ids.recursion[1].rhs
+    assert r"\frac{\partial z^{(2)}_{10}}{\partial z^{(1)}_{1}}" in chain and r"\cdots" in chain
+    assert r"\partial" not in value and r"W^{(2)}_{10,1}" in value
+    assert len(ids.weights) == 2  # ∂C/∂W = δ ∂z/∂W = δ a, one line each

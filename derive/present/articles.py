@@ -32,6 +32,7 @@ from derive.present.document_data import (
 )
 from derive.present.elision import shorten
 from derive.present.latex import DeriveLatexPrinter
+from derive.present.written import LINE_EM, width_em
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -113,7 +114,11 @@ def identities(rec: Record, tex: Tex) -> Identities:
     bias = f" + {tex(matrix(Kind.B, 'l+1'))}" if rec.network.bias else ""
     rows: dict[str, list[Eq]] = {"weight": [], "recursion": []}
     for inst in identity_instances(rec):
-        rows[inst.kind].append(Eq(tex(inst.lhs), "=", f"{tex(inst.chain)} = {tex(inst.value)}"))
+        lhs, chain, value = tex(inst.lhs), tex(inst.chain), tex(inst.value)
+        if width_em(f"{lhs} = {chain} = {value}") <= LINE_EM:
+            rows[inst.kind].append(Eq(lhs, "=", f"{chain} = {value}"))
+        else:  # too wide for one line (a wide next layer): the value on a row of its own
+            rows[inst.kind] += [Eq(lhs, "=", chain), Eq(lhs, "=", value)]
     source = rec.network.notation.weight_layer == "source"
     return Identities(general, rows["weight"], rows["recursion"], source, f"{z_next} = {product}{bias}", theta)
 
