@@ -4,6 +4,7 @@ and tables of a wide layer show a few entries, an ellipsis and the true size; sm
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from derive.engine.record import Record
 from derive.present import article_steps, mathml, picture, worked_example
 from derive.present.document import build
 from derive.present.latex import DeriveLatexPrinter
+from derive.present.pdf import compile_pdf, pdf_text
 from derive.present.render import render_document
 from derive.rules import symbols as sym
 
@@ -262,3 +264,20 @@ def test_an_identity_too_wide_for_a_line_puts_its_value_on_a_row_of_its_own():
     assert r"\frac{\partial z^{(2)}_{10}}{\partial z^{(1)}_{1}}" in chain and r"\cdots" in chain
     assert r"\partial" not in value and r"W^{(2)}_{10,1}" in value
     assert len(ids.weights) == 2  # ∂C/∂W = δ ∂z/∂W = δ a, one line each
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_pdf_of_a_wide_network_builds_with_its_picture_cut(wide_document, tmp_path, lang):
+    """The PDF of 10-100-10 compiles (784-100-10's did not: its picture was ten metres tall), its picture a
+    few neurons high with the widths written above, and its log reports no box too large."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    doc, _, _ = wide_document
+    tex = tmp_path / ("wide.tex" if lang == "en" else "wide.zh.tex")
+    tex.write_text(render_document(doc, "tex", lang), encoding="utf-8")
+    log = tmp_path / "wide.log"
+    text = pdf_text(compile_pdf(tex, lang, log_path=log))
+    assert "Dimension too large" not in log.read_text(encoding="utf-8", errors="replace")
+    assert re.search(r"\b10\s+100\s+10\b", text)  # the three widths above the picture's columns
+    assert ("A layer of more than 6 neurons" if lang == "en" else "超过 6 个神经元的层") in text
