@@ -20,6 +20,7 @@ from derive.engine.forms import Kind, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import Document, Eq
+from derive.present.elision import WIDE, kept, matrix_rows, shape
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -38,8 +39,19 @@ class LayerStep:
 
 
 def jacobians(rec: Record) -> list[tuple[int, Equation]]:
-    """Each layer's ∂a^{(l)}/∂z^{(l)}, entry by entry."""
-    return [(layer, rec.jacobian(layer)) for layer in range(1, rec.depth + 1)]
+    """Each layer's ∂a^{(l)}/∂z^{(l)}, entry by entry; of a wide layer, only the entries its printed matrix shows
+    (the rows and columns :func:`derive.present.elision.kept` keeps), each ∂a_i/∂z_k valued by the chain rule's
+    table, the rest left empty (the printer never reaches them)."""
+    out = []
+    for layer in range(1, rec.depth + 1):
+        n = rec.size(layer)
+        if n <= WIDE:
+            out.append((layer, rec.jacobian(layer)))
+            continue
+        shown = [k for k in kept(n) if k is not None]
+        entries = {(i, k): rec.factor(Partial(sym.a(layer, i + 1), sym.z(layer, k + 1))) for i in shown for k in shown}
+        out.append((layer, Equation(matrix(Kind.JACOBIAN, layer, n, n), sympy.SparseMatrix(n, n, entries))))
+    return out
 
 
 def jacobian_definition() -> tuple[tuple[str, str], ...]:
@@ -155,11 +167,14 @@ def general_change(rec: Record) -> tuple[Basic, Basic, Basic]:
 
 
 def changes(rec: Record) -> list[tuple[int, list[Change]]]:
-    """Every weight's Δw = −η ∂C/∂w, layer by layer from the output back, in the notation's sign of δ."""
+    """Every weight's Δw = −η ∂C/∂w, layer by layer from the output back, in the notation's sign of δ; of a wide
+    layer, only the weights its printed matrix shows (:func:`derive.present.elision.kept` rows and columns)."""
     out = []
+    ft = rec.network.notation.index_order == "from_to"
     for layer in range(rec.depth, 0, -1):
-        names = [n for n in rec.parameters if n.startswith(f"W{layer}[")]
-        if rec.network.notation.index_order == "from_to":  # w_{ij} from i to j: row by row of the printed matrix
+        rows, cols = kept(rec.size(layer)), kept(rec.size(layer - 1))
+        names = [sym.parameter_name(layer, i + 1, j + 1) for i in rows if i is not None for j in cols if j is not None]
+        if ft:  # w_{ij} from i to j: row by row of the printed matrix
             names.sort(key=lambda n: (sym.parse_name(n).j, sym.parse_name(n).i))
         items = []
         for name in progress.track(names, "gradients"):
@@ -197,7 +212,7 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 def numpy_printed(array: np.ndarray) -> list[list[str]]:
     """The entries as NumPy prints the array (its default precision and notation), row by row."""
     array = np.atleast_2d(array)
-    text = np.array2string(array)
+    text = np.array2string(array, threshold=array.size + 1)  # every entry, not NumPy's summary of a large array
     tokens = _NUMBER.findall(text)
     assert len(tokens) == array.size, (text, tokens)
     cols = array.shape[1]
@@ -213,10 +228,11 @@ def number_tex(token: str) -> str:
 
 
 def printed_matrix(array: np.ndarray) -> str:
-    """A matrix of NumPy-printed numbers in LaTeX."""
+    """A matrix of NumPy-printed numbers in LaTeX (a wide one elided, :mod:`derive.present.elision`)."""
     rows = numpy_printed(array)
-    body = r"\\".join(" & ".join(number_tex(t) for t in row) for row in rows)
-    return rf"\left[\begin{{matrix}}{body}\end{{matrix}}\right]"
+    cells = matrix_rows(len(rows), len(rows[0]), lambda r, c: number_tex(rows[r][c]))
+    body = r"\\".join(" & ".join(row) for row in cells)
+    return rf"\left[\begin{{matrix}}{body}\end{{matrix}}\right]" + shape(len(rows), len(rows[0]))
 
 
 __all__ = [
@@ -238,8 +254,15 @@ __all__ = [
 
 
 # ------------------------------------------------------------ into the document
-def fill(doc: Document, rec: Record, tex: Callable[[Basic], str], eq: Callable[[Equation], Eq]) -> None:
-    """Article 003's and 004's steps into ``doc``, for the sections the spec asks for, printed by ``tex``/``eq``."""
+def fill(
+    doc: Document,
+    rec: Record,
+    tex: Callable[[Basic], str],
+    eq: Callable[[Equation], Eq],
+    sample: Sample | None = None,
+) -> None:
+    """Article 003's and 004's steps into ``doc``, for the sections the spec asks for, printed by ``tex``/``eq``;
+    ``sample``: the numbers at the spec's worked example (``rec.at``), computed once by the caller."""
     net = rec.network
     asked = set(net.document.sections) | set(net.document.appendix)
 
@@ -275,8 +298,7 @@ def fill(doc: Document, rec: Record, tex: Callable[[Basic], str], eq: Callable[[
         weight, rate, delta = general_change(rec)
         doc.change_general = Eq(r"\Delta " + tex(weight), "=", f"{tex(rate)} {tex(delta)} x_{{i}}")
         ex = net.example
-        if ex is not None:
-            sample = rec.at(ex.params, ex.x, ex.y)
+        if ex is not None and sample is not None:
             values = change_values(rec, sample, ex.learning_rate)
             doc.change_values = [
                 (layer, Eq(r"\Delta " + tex(matrix(Kind.W, layer)), "=", printed_matrix(v)))

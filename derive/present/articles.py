@@ -20,6 +20,7 @@ from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network, neuron
 from derive.present.document_data import (
+    DOTS,
     RELATIONS,
     CommonFactor,
     Eq,
@@ -29,7 +30,9 @@ from derive.present.document_data import (
     Warmup,
     verified,
 )
+from derive.present.elision import shorten
 from derive.present.latex import DeriveLatexPrinter
+from derive.present.written import LINE_EM, width_em
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -111,7 +114,11 @@ def identities(rec: Record, tex: Tex) -> Identities:
     bias = f" + {tex(matrix(Kind.B, 'l+1'))}" if rec.network.bias else ""
     rows: dict[str, list[Eq]] = {"weight": [], "recursion": []}
     for inst in identity_instances(rec):
-        rows[inst.kind].append(Eq(tex(inst.lhs), "=", f"{tex(inst.chain)} = {tex(inst.value)}"))
+        lhs, chain, value = tex(inst.lhs), tex(inst.chain), tex(inst.value)
+        if width_em(f"{lhs} = {chain} = {value}") <= LINE_EM:
+            rows[inst.kind].append(Eq(lhs, "=", f"{chain} = {value}"))
+        else:  # too wide for one line (a wide next layer): the value on a row of its own
+            rows[inst.kind] += [Eq(lhs, "=", chain), Eq(lhs, "=", value)]
     source = rec.network.notation.weight_layer == "source"
     return Identities(general, rows["weight"], rows["recursion"], source, f"{z_next} = {product}{bias}", theta)
 
@@ -133,11 +140,16 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
 
     forward = [eq(e) for pair in rec.forward(1, (1,)).neurons for e in pair]
     eta = sym.LEARNING_RATE
-    grads = [rec.gradient(name) for name in rec.parameters]
-    rules = [eq(Equation(g.symbol, g.symbol - eta * Partial(sym.COST, g.symbol), "<-")) for g in grads]
-    first = grads[0]
+    grads = [None if name is None else rec.gradient(name) for name in _shown(rec.parameters)]
+    rules = [
+        DOTS if g is None else eq(Equation(g.symbol, g.symbol - eta * Partial(sym.COST, g.symbol), "<-")) for g in grads
+    ]
+    first = rec.gradient(rec.parameters[0])
     lhs = Partial(sym.COST, first.symbol)
-    closed = [eq(Equation(Partial(sym.COST, g.symbol), g.closed), _verified(report, g.name)) for g in grads]
+    closed = [
+        DOTS if g is None else eq(Equation(Partial(sym.COST, g.symbol), g.closed), _verified(report, g.name))
+        for g in grads
+    ]
     multiplied = printer.ordered(rec.in_order(first.name).product)  # in the chain's order
     shown = multiplied if multiplied == tex(first.closed) else f"{multiplied} = {tex(first.closed)}"
     product = Eq(tex(lhs), "=", shown, _verified(report, first.name))
@@ -160,16 +172,23 @@ def warmup(net: Network, report: CheckReport | None) -> Warmup:
         [Factor(tex(f.lhs), tex(f.rhs)) for f in first.factors],
         product,
         closed,
-        [eq(g.update) for g in grads],
+        [DOTS if g is None else eq(g.update) for g in grads],
         symbols,
     )
+
+
+def _shown(names: list[str]) -> list[str | None]:
+    """One neuron's parameters as shown: its weights elided when there are many (None for ⋮), then its bias."""
+    weights = [n for n in names if n.startswith("W")]
+    return [*shorten(weights), *(n for n in names if not n.startswith("W"))]
 
 
 def common_factor(rec: Record, tex: Tex, check_of: Callable[[str], Verified | None]) -> CommonFactor | None:
     """The output neuron 1's gradients, their shared factor ∂C/∂z (confirmed to divide each), and δ named for it."""
     L = rec.depth
     names = [n for n in rec.parameters if sym.parse_name(n).layer == L and sym.parse_name(n).i == 1]
-    grads = [rec.gradient(n) for n in names]
+    shown = [None if n is None else rec.gradient(n) for n in _shown(names)]
+    grads = [g for g in shown if g is not None]
     shared = rec.output_element.wrt_z  # ∂C/∂z^{(L)}_1
     z = sym.z(L, 1)
     for g in grads:
@@ -179,8 +198,11 @@ def common_factor(rec: Record, tex: Tex, check_of: Callable[[str], Verified | No
     delta = Eq(tex(definition.lhs), ":=", f"{tex(definition.rhs)} = {tex(rec.sign * shared)}")
     return CommonFactor(
         L,
-        [Eq(tex(Partial(sym.COST, g.symbol)), "=", tex(g.closed), check_of(g.name)) for g in grads],
+        [
+            DOTS if g is None else Eq(tex(Partial(sym.COST, g.symbol)), "=", tex(g.closed), check_of(g.name))
+            for g in shown
+        ],
         tex(shared),
         delta,
-        [Eq(tex(Partial(sym.COST, g.symbol)), "=", tex(g.delta_form)) for g in grads],
+        [DOTS if g is None else Eq(tex(Partial(sym.COST, g.symbol)), "=", tex(g.delta_form)) for g in shown],
     )

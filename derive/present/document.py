@@ -9,6 +9,8 @@ document derives nothing twice and runs no generated code.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import sympy
 from sympy import Basic
 
@@ -16,12 +18,12 @@ from derive import progress
 from derive.check.gradients import CheckReport, check
 from derive.engine import ordered
 from derive.engine.derivation import Derivation
-from derive.engine.forms import Index, Kind, matrix
-from derive.engine.record import Record
+from derive.engine.forms import Index, Kind, indexed, matrix
+from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation, ParameterGradient
 from derive.errors import RenderError
 from derive.model.document import DETAILS
-from derive.present import article_steps, articles, picture
+from derive.present import article_steps, articles, elision, picture
 from derive.present.document_data import (
     RELATIONS,
     Document,
@@ -35,6 +37,7 @@ from derive.present.document_data import (
     Verified,
     verified,
 )
+from derive.present.elision import LONG_SUM
 from derive.present.exercises import exercises
 from derive.present.implications import implications
 from derive.present.latex import DeriveLatexPrinter
@@ -212,13 +215,16 @@ class _Builder:
         L, size = self.L, self.rec.size
         e = sym.error
         out = []
+        other = Index("other")
+
+        def total(k: int) -> Basic:
+            """Σ_m W_km: written out, or as a Σ when the layer is too wide for its terms (elision.LONG_SUM)."""
+            if size(L - 1) > LONG_SUM:
+                return sympy.Sum(indexed(Kind.W, L, k, other), (other, 1, size(L - 1)))
+            return sympy.Add(*[sym.W(L, k, m) for m in range(1, size(L - 1) + 1)])
+
         for j in range(1, min(size(L - 1), NEURONS_SHOWN) + 1):
-            share = sympy.Add(
-                *[
-                    sym.W(L, k, j) / sympy.Add(*[sym.W(L, k, m) for m in range(1, size(L - 1) + 1)]) * e(L, k)
-                    for k in range(1, size(L) + 1)
-                ]
-            )
+            share = sympy.Add(*[sym.W(L, k, j) / total(k) * e(L, k) for k in range(1, size(L) + 1)])
             out.append(Eq(self.tex(e(L - 1, j)), "=", self.tex(share)))
         return out
 
@@ -276,10 +282,16 @@ class _Builder:
         return list(dict.fromkeys(coupled))
 
     # ------------------------------------------------------- the example's numbers
+    @cached_property
+    def sample(self) -> Sample | None:
+        """Every number at the spec's worked example, computed once for the rows, the picture and Δw."""
+        ex = self.net.example
+        return self.rec.at(ex.params, ex.x, ex.y) if ex is not None else None
+
     def numbers(self) -> tuple[list[ExampleRow], float | None, Vanishing | None]:
         """The worked example's rows, the report's finite-difference agreement there, and the vanishing bound."""
         ex = self.net.example
-        sample = self.rec.at(ex.params, ex.x, ex.y) if ex is not None else None
+        sample = self.sample
         rows = example_rows(self.rec, sample, self.tex) if sample is not None else []
         fd = self.report.example_fd_error if ex is not None else None
         if ex is not None and fd is None:
@@ -288,10 +300,9 @@ class _Builder:
 
     def example_picture(self) -> str:
         """The picture with the worked example's values (x, then each layer's a) and error terms on it."""
-        ex = self.net.example
-        if ex is None:
+        ex, sample = self.net.example, self.sample
+        if ex is None or sample is None:
             return ""
-        sample = self.rec.at(ex.params, ex.x, ex.y)
         values = [ex.x, *(a for _, a in sample.forward)]
         return picture.example_svg(self.net, values, dict(sample.deltas))
 
@@ -352,8 +363,10 @@ class _Builder:
             spec_file=f"{net.name}.toml",
             implications=implications(rec, self.tex),
             example_svg=self.example_picture(),
+            picture_cut=(picture.WIDE, picture.FIRST_DRAWN) if max(net.sizes) > picture.WIDE else None,
+            elision=elision.numbers() if max(net.sizes) > elision.WIDE else None,
         )
-        article_steps.fill(doc, self.rec, self.tex, self.eq)
+        article_steps.fill(doc, self.rec, self.tex, self.eq, self.sample)
         wanted = set(net.document.sections) | set(net.document.appendix)
         if "identities" in wanted:
             doc.identities = articles.identities(rec, self.tex)

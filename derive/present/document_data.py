@@ -31,6 +31,37 @@ def verified(p: ParameterCheck | None, tolerance: float) -> Verified | None:
 
 
 @dataclass(frozen=True)
+class CheckSummary:
+    """A group of parameters' checks counted once in Python (a 784-100-10 network has 79,510 of them): how many,
+    whether all passed, how many sympy found exact, equal to 30 digits or different, whether it skipped them all,
+    and the largest finite-difference error (None when none was sampled)."""
+
+    count: int
+    passed: bool
+    exact: int
+    digits: int
+    failed: int
+    skipped: bool
+    fd_max: float | None
+
+
+def check_summary(items: list[ParameterCheck]) -> CheckSummary:
+    """The summary of one group of checks."""
+    counts = {"exact": 0, "digits": 0, "failed": 0, "skipped": 0}
+    fd: list[float] = []
+    passed = True
+    for p in items:
+        counts[p.symbolic] = counts.get(p.symbolic, 0) + 1
+        passed = passed and p.passed
+        if p.fd_error is not None:
+            fd.append(p.fd_error)
+    skipped = counts["skipped"] == len(items)
+    return CheckSummary(
+        len(items), passed, counts["exact"], counts["digits"], counts["failed"], skipped, max(fd, default=None)
+    )
+
+
+@dataclass(frozen=True)
 class Eq:
     """One displayed equation; ``check`` when derive verified it."""
 
@@ -41,6 +72,10 @@ class Eq:
     matrix_ok: bool | None = None
     # The right side broken into lines where it is too wide for one (in a block of several rows), else empty.
     lines: tuple[str, ...] = ()
+
+
+DOTS = Eq(r"\vdots", "", "")
+"""The row that stands for the rows left out of a long list of equations (a wide layer's parameters)."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +303,11 @@ class Document:
     gradient_table: dict[int, list[tuple[str, Eq]]] = field(default_factory=dict)
     # The picture again with the worked example's numbers on it (SVG; "" without an example).
     example_svg: str = ""
+    # When the picture truncates a layer: (the widest layer drawn whole, the neurons drawn before the ellipsis).
+    picture_cut: tuple[int, int] | None = None
+    # When a layer is wide enough for its sums and matrices to be elided: derive.present.elision's numbers by name
+    # (wide, first, long_sum, sum_last), for the sentence that says so.
+    elision: dict[str, int] | None = None
     # Sections of single articles (article 001's identities, article 002's one neuron and its common factor).
     identities: Identities | None = None
     warmup: Warmup | None = None

@@ -9,6 +9,7 @@ from sympy.printing.latex import LatexPrinter
 from derive.engine.forms import Index, Kind, Layer, Size, label_of
 from derive.model.network import Network
 from derive.model.notation import QUANTITY_SPELLINGS, Notation
+from derive.present.elision import LONG_SUM, WIDE, matrix_rows, natural_key, shape, sum_terms
 from derive.present.written import WrittenOrder, has_target, symbol_kind
 from derive.rules import activations
 from derive.rules import symbols as sym
@@ -198,12 +199,20 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
 
     # ------------------------------------------------------- reading order
     def _print_Add(self, expr: Basic, order: str | None = None) -> str:
-        """Terms as a reader writes them: positive terms first (y − ŷ, W − η∂C/∂W)."""
-        terms = sorted(
-            self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE))
-        )
+        """Terms as a reader writes them: positive terms first (y − ŷ, W − η∂C/∂W); a long sum by its indices,
+        with ⋯ in the middle (:mod:`derive.present.elision`)."""
+        terms: list[Basic | None]
+        if len(expr.args) > LONG_SUM:
+            terms = sum_terms(sorted(expr.args, key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE), natural_key(t))))
+        else:
+            terms = sorted(
+                self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE))
+            )
         out = ""
         for i, term in enumerate(terms):
+            if term is None:
+                out += r" + \cdots"
+                continue
             if _negative(term):
                 out += "- " if i == 0 else " - "
                 term = -term
@@ -214,6 +223,18 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         return out
 
     _print_MatAdd = _print_Add  # noqa: N815 - sympy's dispatch name
+
+    def _print_MatrixBase(self, expr: sympy.MatrixBase) -> str:
+        return super()._print_MatrixBase(expr) + shape(expr.rows, expr.cols)
+
+    def _print_matrix_contents(self, expr: sympy.MatrixBase) -> str:
+        """A matrix wider or taller than ``elision.WIDE``: its first rows and columns, dots, its last."""
+        if expr.rows <= WIDE and expr.cols <= WIDE:
+            return super()._print_matrix_contents(expr)
+        rows = matrix_rows(expr.rows, expr.cols, lambda r, c: self._print(expr[r, c]))
+        env = "smallmatrix" if self._settings["mode"] == "inline" else "matrix"
+        body = r"\\".join(" & ".join(line) for line in rows)
+        return rf"\begin{{{env}}}{body}\end{{{env}}}"
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         """Factors in the order the articles write them: η, (y − ŷ), W, δ, a, σ′(z), (1 − a).

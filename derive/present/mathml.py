@@ -62,6 +62,7 @@ _SCRIPTS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
 _ROWS = frozenset({"mrow", "mtd", "mstyle", "msqrt", "mpadded", "mphantom", "menclose"})
 _SIGNS = frozenset("+−±∓")
 _CLOSING = frozenset(")]}|‖⟩⌉⌋")
+_DOTS = frozenset("⋯…⋮⋱")  # TeX's \cdots: an inner atom, after which a sign stays binary (a + ⋯ + b)
 _OPENING = frozenset("([{|‖⟨⌈⌊")
 _ALIGN_CSS = {"left": "-webkit-left", "center": "-webkit-center", "right": "-webkit-right"}
 _NAMED_SPACES = {
@@ -383,7 +384,11 @@ def _fix_signs(content: Element, tex: str) -> None:
         for before, sign in zip(row, row[1:], strict=False):
             if sign.tag != "mo" or sign.text not in _SIGNS or "form" in sign.attrib or before.tag != "mo":
                 continue
-            if before.get("form") != "postfix" and (before.text or "") not in _CLOSING:
+            if (
+                before.get("form") != "postfix"
+                and (before.text or "") not in _CLOSING
+                and (before.text or "") not in _DOTS
+            ):
                 sign.set("form", "prefix")
 
 

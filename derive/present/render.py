@@ -17,6 +17,7 @@ from derive.errors import RenderError
 from derive.files import write_atomic
 from derive.present import mathml, picture
 from derive.present.document import Document, Eq, ExampleRow, build
+from derive.present.document_data import check_summary
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.pdf import compile_pdf
 from derive.rules import activations, losses
@@ -60,6 +61,8 @@ def _add_filters() -> None:
         htmlescape=escape_html,
         activation_words=lambda name, lang: activations.REGISTRY[name].words[lang],
         loss_words=lambda name, lang: losses.LOSSES[name].words[lang],
+        check_summary=check_summary,
+        max_code_error=lambda checks: max((p.code_error for p in checks), default=0.0),
     )
 
 

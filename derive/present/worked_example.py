@@ -17,6 +17,7 @@ from derive.engine.forms import Index, Kind, Size, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
 from derive.present.document_data import RELATIONS, Eq, ExampleRow, Vanishing
+from derive.present.elision import WIDE, matrix_rows, shape
 from derive.rules import symbols as sym
 
 # Numbers in the worked example (and its learning rate) are rounded to this many significant digits.
@@ -46,7 +47,13 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
             array = array.reshape(-1, 1)
         if weight and ft:
             array = array.T
-        return tex(Matrix([[number(v) for v in row] for row in array]))
+        rows, cols = array.shape
+        if rows <= WIDE and cols <= WIDE:
+            return tex(Matrix([[number(v) for v in row] for row in array]))
+        # a wide one: only the entries shown become sympy numbers, written as the printer writes an elided matrix
+        cells = matrix_rows(rows, cols, lambda r, c: tex(number(array[r, c])))
+        body = r"\\".join(" & ".join(line) for line in cells)
+        return rf"\left[\begin{{matrix}}{body}\end{{matrix}}\right]" + shape(rows, cols)
 
     def row(kind: str, layer: int | None, eq: Equation, value: str) -> None:
         rows.append(ExampleRow(kind, layer, tex(eq.lhs), tex(eq.rhs), value, RELATIONS[eq.relation]))

@@ -13,6 +13,7 @@ import sympy
 from sympy import Basic
 
 from derive.engine.ordered import Ordered, Product, Total, product
+from derive.present.elision import sum_terms
 from derive.rules import symbols as sym
 from derive.rules.faces import paren
 
@@ -94,8 +95,8 @@ class WrittenOrder:
         """
         if isinstance(form, Total):
             out = ""
-            for k, term in enumerate(form.terms):
-                text = self.ordered(term, dot)
+            for k, term in enumerate(sum_terms(form.terms)):
+                text = r"\cdots" if term is None else self.ordered(term, dot)
                 if k == 0:
                     out = text
                 elif text.startswith("-"):
@@ -121,7 +122,7 @@ class WrittenOrder:
         first = next((k for k, f in enumerate(factors) if not _is_number(f)), None)
         if first is None or not isinstance(factors[first], Total) or first != 0:
             return [text]
-        terms = [self.ordered(t) for t in factors[first].terms]
+        terms = [r"\cdots" if t is None else self.ordered(t) for t in sum_terms(factors[first].terms)]
         rest = self.ordered(product(*factors[first + 1 :]))
         lines = [rf"\left({terms[0]}\right."]
         for term in terms[1:]:

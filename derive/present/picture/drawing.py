@@ -13,7 +13,16 @@ import numpy as np
 
 from derive.model.network import Network
 from derive.present.picture.labels import SCRIPT, SUBSCRIPT_DROP, SUPERSCRIPT_RISE, Label, stacking
-from derive.present.picture.placement import ARROW_LENGTH, WEIGHT_FONT, Edge, Layout, Node, label_box, layout
+from derive.present.picture.placement import (
+    ARROW_LENGTH,
+    SIZE_FONT,
+    WEIGHT_FONT,
+    Edge,
+    Layout,
+    Node,
+    label_box,
+    layout,
+)
 from derive.templating import ENV, add_filters
 
 TIKZ_LIBRARIES: tuple[str, ...] = ("arrows.meta",)
@@ -134,11 +143,11 @@ def example_svg(network: Network, values: list[np.ndarray], deltas: dict[int, np
     lay = layout(network, numbered=True)
     numbers = []
     for layer, nodes in enumerate(lay.layers):
-        for node, value in zip(nodes, np.asarray(values[layer], dtype=float).ravel(), strict=True):
-            numbers.append(_number(node, value, "value"))
+        layer_values = np.asarray(values[layer], dtype=float).ravel()
+        numbers += [_number(node, layer_values[node.index - 1], "value") for node in nodes]
         if layer in deltas:
-            for node, delta in zip(nodes, np.asarray(deltas[layer], dtype=float).ravel(), strict=True):
-                numbers.append(_number(node, delta, "delta"))
+            layer_deltas = np.asarray(deltas[layer], dtype=float).ravel()
+            numbers += [_number(node, layer_deltas[node.index - 1], "delta") for node in nodes]
     return _render_svg(lay, numbers)
 
 
@@ -189,6 +198,8 @@ def _render_svg(lay: Layout, numbers: list[tuple[float, float, str, tuple[int, i
         number_font=NUMBER_FONT,
         min_width=lay.width * MIN_SCALE,
         halo_width=HALO_WIDTH,
+        ellipsis_font=NODE_FONT,
+        size_font=SIZE_FONT,
         **_STYLE,
     )
 

@@ -2,7 +2,9 @@
 
 Layers run left to right, each column centred vertically, with a ``+1`` bias node under every non-output
 layer when the network has biases, and one arrow per weight, labelled with the weight's name on small
-networks. Coordinates are SVG user units (px), y pointing down.
+networks. A layer wider than ``WIDE`` neurons is drawn as its first ``FIRST_DRAWN`` neurons, a vertical
+ellipsis and its last neuron, with its width written above the column (a :class:`Gap`), so that a picture
+has the same size from ten neurons to ten thousand. Coordinates are SVG user units (px), y pointing down.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from derive.model.network import Network
+from derive.present import elision
 from derive.present.latex import latex
 from derive.present.picture.labels import Label, label, label_width
 from derive.rules import symbols as sym
@@ -27,6 +30,10 @@ NUMBER_ROOM = 22.0  # px kept above the top neuron and below the bottom one for 
 MAX_LABELLED_EDGES = 12  # weights are named only on networks with at most this many weights
 WEIGHT_FONT = 13.0  # px in SVG (10.4 px at MIN_SCALE); TikZ sets \scriptsize, narrower, in the same box
 ARROW_LENGTH = 8.0  # px
+WIDE = elision.WIDE  # a layer with more neurons than this is drawn truncated, as its matrices are written
+FIRST_DRAWN = elision.FIRST  # neurons drawn at the top of a truncated layer, before the ellipsis and the last neuron
+SIZE_FONT = 13.0  # px: the width written above a truncated layer
+SIZE_ROOM = 22.0  # px kept above the columns for that width
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,35 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Where a truncated layer's neurons are left out: a vertical ellipsis at (x, y), and the layer's
+    ``size`` written centred at (x, size_y)."""
+
+    layer: int
+    size: int
+    x: float
+    y: float
+    size_y: float
+
+
+def drawn(n: int) -> tuple[int, ...]:
+    """The neurons drawn of a layer of ``n``: all up to ``WIDE``, else the first ``FIRST_DRAWN`` and the last."""
+    return tuple(range(1, n + 1)) if n <= WIDE else (*range(1, FIRST_DRAWN + 1), n)
+
+
+def _slots(n: int) -> tuple[int, ...]:
+    """The row (1, 2, …) of each drawn neuron; a truncated layer keeps row ``FIRST_DRAWN + 1`` for the ellipsis."""
+    return tuple(range(1, n + 1)) if n <= WIDE else (*range(1, FIRST_DRAWN + 1), FIRST_DRAWN + 2)
+
+
+@dataclass(frozen=True)
 class Layout:
     """Where everything goes; the drawing spans (0, 0) to (width, height), y down.
 
-    layers: the neurons of layers 0 … L, top to bottom. biases: the bias node of
-    each layer 0 … L − 1, or none without biases. edges: by layer, then target
-    neuron i, then source j with the bias (j = 0) first.
+    layers: the neurons drawn of layers 0 … L, top to bottom. biases: the bias node
+    of each layer 0 … L − 1, or none without biases. edges: by layer, then target
+    neuron i, then source j with the bias (j = 0) first, between drawn neurons.
+    gaps: one per truncated layer.
     """
 
     width: float
@@ -84,6 +114,7 @@ class Layout:
     layers: tuple[tuple[Node, ...], ...]
     biases: tuple[Node, ...]
     edges: tuple[Edge, ...]
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def nodes(self) -> tuple[Node, ...]:
@@ -114,14 +145,18 @@ def layout(network: Network, numbered: bool = False) -> Layout:
     # Column centres at y = 0 first; shifted into place once the extent is known.
     raw: list[list[tuple[float, float]]] = []
     raw_bias: list[tuple[float, float]] = []
+    raw_gaps: list[tuple[int, float, float]] = []
     for l, n in enumerate(sizes):
         x = MARGIN + RADIUS + l * column
-        ys = [(i - (n + 1) / 2) * row for i in range(1, n + 1)]
+        rows = len(_slots(n)) + (n > WIDE)
+        ys = [(s - (rows + 1) / 2) * row for s in _slots(n)]
         raw.append([(x, y) for y in ys])
+        if n > WIDE:
+            raw_gaps.append((l, x, (FIRST_DRAWN + 1 - (rows + 1) / 2) * row))
         if network.bias and l < network.depth:
             raw_bias.append((x, ys[-1] + row * 0.9))
     room = NUMBER_ROOM if numbered else 0.0
-    top = min(y for col in raw for _, y in col) - RADIUS - room
+    top = min(y for col in raw for _, y in col) - RADIUS - room - (SIZE_ROOM if raw_gaps else 0.0)
     bottom = max(y for col in raw for _, y in col) + RADIUS + room
     if raw_bias:
         bottom = max(bottom, max(y for _, y in raw_bias) + BIAS_RADIUS)
@@ -129,10 +164,11 @@ def layout(network: Network, numbered: bool = False) -> Layout:
     layers = tuple(
         tuple(
             Node(l, i, _kind(network, l), x, y + shift, RADIUS, _node_label(network, l, i))
-            for i, (x, y) in enumerate(col, start=1)
+            for i, (x, y) in zip(drawn(sizes[l]), col, strict=True)
         )
         for l, col in enumerate(raw)
     )
+    gaps = tuple(Gap(l, sizes[l], x, y + shift, MARGIN + SIZE_ROOM / 2) for l, x, y in raw_gaps)
     biases = tuple(Node(l, 0, "bias", x, y + shift, BIAS_RADIUS, label("+1")) for l, (x, y) in enumerate(raw_bias))
     edges = []
     for l in range(1, network.depth + 1):
@@ -146,7 +182,7 @@ def layout(network: Network, numbered: bool = False) -> Layout:
     if labelled:
         edges = _place_labels(edges, [*(n for layer in layers for n in layer), *biases])
     width = 2 * (MARGIN + RADIUS) + network.depth * column
-    return Layout(width, bottom + shift + MARGIN, layers, biases, tuple(edges))
+    return Layout(width, bottom + shift + MARGIN, layers, biases, tuple(edges), gaps)
 
 
 def _edge(l: int, source: Node, target: Node, weight: Label | None) -> Edge:
