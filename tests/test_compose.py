@@ -131,3 +131,43 @@ def test_every_closed_form_is_delta_times_its_input(example: Network) -> None:
         expected = Mul(d.dC_dz(layer, i), local)
         got = d.gradient(param, "closed")
         assert got == expected and got.args == expected.args, param
+
+
+@pytest.mark.parametrize(
+    "factors",
+    [
+        (exp(A), 1 / (exp(A) + exp(B))),
+        (exp(B), 1 / (exp(A) + exp(B))),
+        (C, exp(A)),
+        (exp(A), exp(B)),  # two powers of e: Mul merges them
+        (A, A**2),  # the same base
+        (Rational(2), A),  # a number
+        (A * B, C),  # a product inside
+        (sympy.sqrt(2), A),  # a number's power
+        (1 - A, A, sym.y(1) - A),
+    ],
+)
+def test_product_is_mul(factors: tuple[sympy.Expr, ...]) -> None:
+    from derive.engine.compose import product
+
+    got, expected = product(factors), Mul(*factors)
+    assert got == expected and got.args == expected.args
+
+
+def test_the_facts_told_about_a_weighted_input_are_sympys_own() -> None:
+    """Real, and every sign fact undecided: what sympy itself answers for a fresh, equal sum."""
+    from derive.engine.compose import UNDECIDED
+
+    terms = [sym.W(1, 1, j) * sym.x(j) for j in range(1, 4)]
+    told = known_real(Add(*terms, sym.b(1, 1)))
+    sympy.core.cache.clear_cache()  # so that the sum below is a new object, with nothing told
+    fresh = Add(*[Mul(sym.W(1, 1, j), sym.x(j)) for j in range(1, 4)], sym.b(1, 1))
+    assert fresh == told and fresh is not told
+    for fact in ("real", "finite", "complex", *UNDECIDED):
+        assert getattr(told, f"is_{fact}") == getattr(fresh, f"is_{fact}"), fact
+
+
+def test_weights_are_sympys_own_symbols() -> None:
+    w, s = sym.W(3, 2, 7), Symbol("W3[2,7]", real=True)
+    assert w == s and hash(w) == hash(s) and w.assumptions0 == s.assumptions0
+    assert sym.W(3, 2, 7) is w  # made once

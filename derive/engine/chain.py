@@ -53,7 +53,6 @@ class Terms(Protocol):
     def times(self, value: Expr, local: Expr) -> Expr: ...
 
 
-_W = functools.cache(sym.W)  # a 50×50 W asks for 2500 weights: without sympy's lookup each time
 _A = functools.cache(sym.a)
 _ORDER = functools.cmp_to_key(Basic.compare)  # the order of a Mul's factors after its coefficient
 
@@ -67,6 +66,9 @@ def times_symbol(value: Expr, s: Expr) -> Expr:
     """
     if value.is_Number or not isinstance(s, Symbol) or not value.is_commutative:
         return Mul(value, s)
+    if isinstance(value, Symbol):  # two symbols (a weight and an input): one comparison places them
+        order = value.compare(s)
+        return Mul(value, s) if order == 0 else Mul._from_args((value, s) if order < 0 else (s, value), True)
     factors = value.args if value.is_Mul else (value,)
     if any(f == s or (f.is_Pow and f.base == s) for f in factors):
         return Mul(value, s)
@@ -83,7 +85,7 @@ class Symbolic:
     one: Expr = S.One
 
     def weight(self, layer: int, i: int, j: int) -> Expr:
-        return _W(layer, i, j)
+        return sym.W(layer, i, j)
 
     def output(self, layer: int, j: int) -> Expr:
         return _A(layer, j)

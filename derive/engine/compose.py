@@ -10,26 +10,54 @@ same expression; ``tests/test_compose.py`` compares it with xreplace's for every
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 
-from sympy import Basic, Expr
+from sympy import Basic, Expr, Mul
 from sympy.core.function import AppliedUndef, Function
+
+# Facts of a weighted input Σ_j W_j a_j + b that sympy cannot decide (its terms are free real symbols): recorded
+# as undecided, as sympy itself records a fact it has asked about and could not decide.
+UNDECIDED = ("zero", "nonzero", "positive", "negative", "nonnegative", "nonpositive") + tuple(
+    f"extended_{sign}" for sign in ("positive", "negative", "nonnegative", "nonpositive", "nonzero")
+)
 
 
 def known_real(expr: Expr) -> Expr:
-    """expr, with sympy told that it is real: a weighted input, a sum of products of real numbers.
+    """expr, with sympy told what it would find out about a weighted input: real, and of no known sign.
 
-    sympy would find that out itself by asking each of a 784-input sum's products, which it does as
-    soon as an exponential of a later layer's weighted input is multiplied by anything; told once, it
-    answers from here. (sympy keeps an expression's known facts in ``_assumptions``, copied from its
-    class's defaults the first time one is learned, as sympy's own property lookup does.)
+    sympy would find that out itself by asking each of a 784-input sum's products, which it does as soon
+    as an exponential of a later layer's weighted input is multiplied by anything (is its exponent zero?),
+    at some 30 ms a question; told once, it answers from here. (sympy keeps an expression's known facts
+    in ``_assumptions``, copied from its class's defaults the first time one is learned, as sympy's own
+    property lookup does; an undecided fact is kept as None there once asked.)
     """
     if expr.is_Atom:
         return expr
     if expr._assumptions is expr.default_assumptions:
         expr._assumptions = expr.default_assumptions.copy()
     expr._assumptions.deduce_all_facts((("real", True),))
+    for fact in UNDECIDED:
+        expr._assumptions.setdefault(fact, None)
     return expr
+
+
+_ORDER = functools.cmp_to_key(Basic.compare)
+
+
+def product(factors: Sequence[Expr]) -> Expr:
+    """Mul(*factors), found without Mul's flattening when no two factors can combine.
+
+    Mul rebuilds e^z from its base and exponent (e^z is the power E^z to it), which evaluates exp(z) again,
+    and asks whether z is zero. Factors that are neither numbers nor products, commutative, with distinct
+    bases that are not numbers are only put in Mul's order (softmax's e^{z_i} / Σ_j e^{z_j} is such a
+    product); anything else goes through Mul.
+    """
+    bases = [f.as_base_exp()[0] for f in factors]
+    simple = all(not f.is_Number and not f.is_Mul and f.is_commutative for f in factors)
+    if not simple or any(b.is_Number for b in bases) or len(set(bases)) < len(bases):
+        return Mul(*factors)
+    return Mul._from_args(tuple(sorted(factors, key=_ORDER)), True)
 
 
 def substitute(exprs: Iterable[Expr], values: Mapping[Basic, Expr]) -> list[Expr]:
@@ -54,6 +82,8 @@ def substitute(exprs: Iterable[Expr], values: Mapping[Basic, Expr]) -> list[Expr
                 out = node
             elif isinstance(node, Function) and not isinstance(node, AppliedUndef):
                 out = node.func(*args, evaluate=False)
+            elif node.is_Mul:
+                out = product(args)
             else:
                 out = node.func(*args)
         memo[node] = out

@@ -95,8 +95,12 @@ class Derivation(chain_rules.Symbolic):
             prev: list[Expr] = list(self.a_vec(0))
             for layer in range(1, self.L + 1):
                 zs = []
+                # The terms in the order of their weights' names, which is the order sympy's sum sorts its
+                # terms into: its sort then only confirms it (n comparisons instead of n log n, for 784 terms
+                # a tenth). Any other order gives the same sum, more slowly.
+                order = sorted(range(1, len(prev) + 1), key=lambda j, layer=layer: self.weight(layer, 1, j).name)
                 for i in range(1, self.size(layer) + 1):
-                    terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in range(1, len(prev) + 1)]
+                    terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in order]
                     bias = [sym.b(layer, i)] if self.network.bias else []
                     zs.append(known_real(Add(*terms, *bias)))
                 # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
