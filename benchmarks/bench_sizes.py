@@ -9,7 +9,8 @@ a cold start matters, next to its goal and its baseline:
    one gradient on demand in a fresh process after import. Goals: ≤ 3 s, ≤ 40 µs each, ≤ 150 MiB;
    one on demand ≤ 50 ms. Baseline: a hand-written NumPy backprop of one sample (all 79,510 numbers).
 2. 4-4-4-4 (sigmoid, ½ squared error): all per-parameter gradients against sympy differentiating the
-   composed cost for each parameter, followed by ``cse``, each side in a fresh process, best of three.
+   composed cost for each parameter, followed by ``cse``, each side in a fresh process with the garbage
+   collector paused as timeit pauses it, best of five.
    Goal: ≥ 1000×.
 3. The verbs on 784-100-10 from the command line, process start included: ``check`` (goal ≤ 10 s),
    ``render --format md,tex,html,pdf`` (≤ 20 s, the PDF built), ``verify`` of one right and one wrong
@@ -85,12 +86,14 @@ print("seconds", time.perf_counter() - start)
 """
 
 SYMPY_SIDE = """
-import time, sympy
+import gc, time, sympy
 import derive
 from derive import Layer, Network
 from derive.rules import symbols as sym
 d = derive.derive({net})
 symbols = [sym.parameter_symbol(*d.resolve(n)) for n in d.parameters()]
+gc.collect()
+gc.disable()  # as timeit does: a collection of import-time garbage is not either side's work
 start = time.perf_counter()
 cost = d.composed_cost()
 sympy.cse([sympy.diff(cost, s) for s in symbols])
@@ -98,10 +101,12 @@ print("seconds", time.perf_counter() - start)
 """
 
 DERIVE_SIDE = """
-import time
+import gc, time
 import derive
 from derive import Layer, Network
 d = derive.derive({net})
+gc.collect()
+gc.disable()  # as timeit does: a collection of import-time garbage is not either side's work
 start = time.perf_counter()
 [d.gradient(n) for n in d.parameters()]
 print("seconds", time.perf_counter() - start)
@@ -192,11 +197,11 @@ def bench_gradients() -> None:
 def bench_against_sympy() -> None:
     section("2. 4-4-4-4 sigmoid, 1/2 squared error: against sympy diff of the composed cost + cse")
     net = network_code((4, 4, 4, 4), output="sigmoid", loss="squared_error")
-    ours = min(child(DERIVE_SIDE.format(net=net))["seconds"] for _ in range(3))
-    theirs = min(child(SYMPY_SIDE.format(net=net))["seconds"] for _ in range(3))
+    ours = min(child(DERIVE_SIDE.format(net=net))["seconds"] for _ in range(5))
+    theirs = min(child(SYMPY_SIDE.format(net=net))["seconds"] for _ in range(5))
     ratio = theirs / ours
     table(
-        ["side", "seconds (best of 3)"],
+        ["side", "seconds (best of 5)"],
         [
             ["sympy: composed cost, diff per parameter, cse", f"{theirs:.3f}"],
             ["derive: d.gradient(n) per parameter", f"{ours:.4f}"],
