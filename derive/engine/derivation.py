@@ -15,6 +15,7 @@ import sympy
 import sympy.tensor.tensor  # noqa: F401 - sympy's Add imports it on first use (25 ms): paid here, not by the first gradient
 from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
+from derive import progress
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
 from derive.engine.compose import known_real, substitute
@@ -122,7 +123,8 @@ class Derivation(chain_rules.Symbolic):
 
     def composed_cost(self) -> Expr:
         """C written in inputs, weights, biases and targets (for checks only)."""
-        return substitute([self.cost()], self.forward_map())[0]
+        with progress.phase("cost"):
+            return substitute([self.cost()], self.forward_map())[0]
 
     # ------------------------------------------------------------------------ δ
     def dC_da(self, k: int) -> Expr:
