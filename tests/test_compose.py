@@ -168,6 +168,13 @@ def test_the_facts_told_about_a_weighted_input_are_sympys_own() -> None:
 
 
 def test_weights_are_sympys_own_symbols() -> None:
+    """A weight is made without sympy's Symbol(): every attribute sympy compares, hashes or asks is the same."""
     w, s = sym.W(3, 2, 7), Symbol("W3[2,7]", real=True)
-    assert w == s and hash(w) == hash(s) and w.assumptions0 == s.assumptions0
+    assert type(w) is Symbol and w == s and hash(w) == hash(s) and w.name == s.name
+    assert w._assumptions0 == s._assumptions0 and w.assumptions0 == s.assumptions0
+    known = [{k: v for k, v in x._assumptions.items() if v is not None} for x in (w, s)]  # None: asked, undecided
+    assert w._assumptions_orig == s._assumptions_orig and known[0] == known[1]
+    for fact in ("real", "finite", "complex", "commutative", "zero", "positive", "integer", "nonnegative"):
+        assert getattr(w, f"is_{fact}") == getattr(s, f"is_{fact}"), fact
+    assert sympy.srepr(w) == sympy.srepr(s) and Mul(w, 2).args == Mul(s, 2).args
     assert sym.W(3, 2, 7) is w  # made once

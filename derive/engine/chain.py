@@ -23,6 +23,7 @@ from typing import Protocol
 
 from sympy import Add, Basic, Expr, Mul, S, Symbol
 
+from derive.engine.compose import product
 from derive.rules import symbols as sym
 
 
@@ -67,7 +68,10 @@ def times_symbol(value: Expr, s: Expr) -> Expr:
     if value.is_Number or not isinstance(s, Symbol) or not value.is_commutative:
         return Mul(value, s)
     if isinstance(value, Symbol):  # two symbols (a weight and an input): one comparison places them
-        order = value.compare(s)
+        if type(value) is Symbol is type(s) and value._assumptions0 == s._assumptions0 and value.name != s.name:
+            order = -1 if value.name < s.name else 1  # Basic.compare of two such symbols: their names decide
+        else:
+            order = value.compare(s)
         return Mul(value, s) if order == 0 else Mul._from_args((value, s) if order < 0 else (s, value), True)
     factors = value.args if value.is_Mul else (value,)
     if any(f == s or (f.is_Pow and f.base == s) for f in factors):
@@ -94,7 +98,11 @@ class Symbolic:
         return Add(*terms)
 
     def times(self, value: Expr, local: Expr) -> Expr:
-        return local if value is S.One else value if local is S.One else times_symbol(value, local)
+        if value is S.One or local is S.One:
+            return local if value is S.One else value
+        if isinstance(local, Symbol):
+            return times_symbol(value, local)
+        return product([*Mul.make_args(value), *Mul.make_args(local)])
 
 
 @dataclass(frozen=True)

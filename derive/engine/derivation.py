@@ -147,7 +147,7 @@ class Derivation(chain_rules.Symbolic):
     def output_dC_dz_unsimplified(self, i: int) -> Expr:
         """Σ_k ∂C/∂a_k ∂a_k/∂z_i, factor by factor, before any simplification."""
         outputs = self.network.activation(self.L).coupled(i - 1, self.size(self.L))
-        return Add(*(self.dC_da(k + 1) * self.jacobian_entry(self.L, k + 1, i) for k in outputs))
+        return Add(*(self.times(self.dC_da(k + 1), self.jacobian_entry(self.L, k + 1, i)) for k in outputs))
 
     def dC_dz(self, layer: int, i: int) -> Expr:
         """∂C/∂z^{(l)}_i in a, z, weights and targets (always the gradient sign)."""
@@ -172,7 +172,7 @@ class Derivation(chain_rules.Symbolic):
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
             return Add(*(self.times(upstream(k), self.weight(layer + 1, k, m)) for k in range(1, nxt + 1)))
 
-        return Add(*(self.jacobian_entry(layer, m + 1, i) * back(m + 1) for m in outputs))
+        return Add(*(self.times(self.jacobian_entry(layer, m + 1, i), back(m + 1)) for m in outputs))
 
     def delta_closed(self, layer: int, i: int) -> Expr:
         """δ^{(l)}_i in the notation's sign, in a, z, weights and targets."""
