@@ -211,8 +211,8 @@ def bench_against_sympy() -> None:
 
 
 def bench_verbs(folder: Path) -> None:
-    section("3. The verbs on 784-100-10, from the command line (process start included)")
-    path = spec(MNIST, folder)
+    section("3. The verbs on 784-100-10 (examples/mnist.toml), from the command line (process start included)")
+    path = ROOT / "examples" / "mnist.toml"
     rows = []
     t, rc = timed_cli(["check", str(path), "--quiet"], folder)
     rows.append(["derive check", f"{t:.2f}", "10", f"{verdict(t, 10)} (exit {rc})"])

@@ -81,19 +81,7 @@ VERDICTS = [
 ]
 
 
-MNIST = """name = "mnist"
-inputs = 784
-loss = "cross_entropy"
-bias = true
-
-[[layer]]
-units = 100
-activation = "sigmoid"
-
-[[layer]]
-units = 10
-activation = "softmax"
-"""
+MNIST = (ROOT / "examples" / "mnist.toml").read_text(encoding="utf-8")
 MNIST_GOAL = 2.0  # seconds per formula from the command line, process start included
 
 # (param, formula, expected verdict) on 784-100-10; the first right and the first wrong one are compared

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import derive
 from derive.model.samples import random_point
@@ -21,20 +22,7 @@ from derive.verify.mistakes import MissingDerivative
 from derive.verify.read import SEED
 from derive.verify.verdict_text import FIRST, SHOWN, WHOLE, listing
 
-SPEC = """
-name = "mnist"
-inputs = 784
-loss = "cross_entropy"
-bias = true
-
-[[layer]]
-units = 100
-activation = "sigmoid"
-
-[[layer]]
-units = 10
-activation = "softmax"
-"""
+SPEC = (ROOT / "examples" / "mnist.toml").read_text(encoding="utf-8")
 
 SIGMA_PRIME = r"\sigma'(z^{(1)}_{i})"
 RIGHT = [
