@@ -178,3 +178,57 @@ def test_weights_are_sympys_own_symbols() -> None:
         assert getattr(w, f"is_{fact}") == getattr(s, f"is_{fact}"), fact
     assert sympy.srepr(w) == sympy.srepr(s) and Mul(w, 2).args == Mul(s, 2).args
     assert sym.W(3, 2, 7) is w  # made once
+
+
+def _products(layer: int, order: list[int], inputs) -> list[sympy.Expr]:
+    return [Mul(sym.W(layer, 1, j), inputs(j)) for j in order]
+
+
+@pytest.mark.parametrize(
+    ("products", "rest"),
+    [
+        (_products(1, sorted(range(1, 13), key=lambda j: f"{j}]"), sym.x), [sym.b(1, 1)]),  # the weights' order
+        (_products(1, sorted(range(1, 13), key=lambda j: f"{j}]"), sym.x), []),
+        (_products(1, list(range(1, 13)), sym.x), [sym.b(1, 1)]),  # 1, 2, …, 10: not the names' order
+        (_products(2, [1, 2, 3], lambda j: sympy.Function("sigma")(sym.z(1, j))), [sym.b(2, 1)]),
+        (_products(1, [1, 2], sym.x), [sym.b(1, 1), sym.b(1, 2)]),
+        (_products(1, [1], sym.x), [sym.b(1, 1)]),
+        ([2 * sym.W(1, 1, 1) * sym.x(1), sym.W(1, 1, 2) * sym.x(2)], []),  # a coefficient
+        ([sym.W(1, 1, 1) * sym.x(1), sym.W(1, 1, 1) * sym.x(2)], []),  # one weight twice
+        (_products(1, [1, 2], sym.x), [sym.W(1, 1, 3)]),
+        (_products(1, [1, 2], sym.x), [Rational(1, 2)]),
+    ],
+)
+def test_weighted_sum_is_add(products: list[sympy.Expr], rest: list[sympy.Expr]) -> None:
+    from derive.engine.compose import weighted_sum
+
+    got, expected = weighted_sum(products, rest), Add(*products, *rest)
+    assert got == expected and got.args == expected.args
+
+
+@pytest.mark.parametrize(
+    "activation", [name for name in activations.REGISTRY if activations.REGISTRY[name].elementwise]
+)
+def test_every_slope_is_the_activations_own(activation: str) -> None:
+    """g'(z_i), made once per layer and renamed for each neuron, is what the registry makes for that neuron."""
+    network = Network(inputs=2, layers=(Layer(12, activation), Layer(3, activation)), loss="squared_error")
+    d = derive(network)
+    act = network.activation(1)
+    for layer in (1, 2):
+        for i in range(1, network.sizes[layer] + 1):
+            expected = act.local_derivative(sym.a(layer, i), sym.z(layer, i))
+            got = d.jacobian_entry(layer, i, i)
+            assert got == expected and sympy.srepr(got) == sympy.srepr(expected), (layer, i)
+        assert d.jacobian_entry(layer, 1, 2) == 0
+
+
+def test_rename_keeps_sympys_order_or_falls_back() -> None:
+    from derive.engine.compose import rename
+
+    t = sym.a(1, 0)
+    template = 3 * t * (1 - t) ** 2 + exp(-t) / (1 + t)
+    for i in (1, 2, 9, 10, 11):
+        new = sym.a(4, i)
+        assert sympy.srepr(rename(template, t, new)) == sympy.srepr(template.xreplace({t: new}))
+    two = t * sym.z(1, 0)  # two symbols: renaming one goes through xreplace
+    assert rename(two, t, sym.a(2, 3)) == sym.a(2, 3) * sym.z(1, 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 
-from sympy import Basic, Expr, Mul
+from sympy import Add, Basic, Expr, Mul, Symbol
 from sympy.core.function import AppliedUndef, Function
 
 # Facts of a weighted input Σ_j W_j a_j + b that sympy cannot decide (its terms are free real symbols): recorded
@@ -58,6 +58,58 @@ def product(factors: Sequence[Expr]) -> Expr:
     if not simple or any(b.is_Number for b in bases) or len(set(bases)) < len(bases):
         return Mul(*factors)
     return Mul._from_args(tuple(sorted(factors, key=_ORDER)), True)
+
+
+def weighted_sum(products: Sequence[Expr], rest: Sequence[Expr] = ()) -> Expr:
+    """Add(*products, *rest) for a weighted input's products W_j·a_j given in the order of their weights' names.
+
+    sympy orders two such products by their first factors, and two symbols of one kind by name, so a list of
+    products each led by a distinct weight, in the order of the weights' names, is already in sympy's order;
+    a bias goes before or after them all (sympy orders a symbol and a product by their kinds). The sum is then
+    only put together, without Add's search for like terms and its sort: a 784-input layer's hundred sums
+    in a fifth of the time. Anything else (fewer than two products, a product not led by a plain symbol,
+    names out of order, more than one other term) goes through Add.
+    """
+    if len(products) < 2 or len(rest) > 1:
+        return Add(*products, *rest)
+    firsts = [p.args[0] if p.is_Mul and len(p.args) == 2 else None for p in products]
+    if not all(type(f) is Symbol and f._assumptions0 == firsts[0]._assumptions0 for f in firsts):
+        return Add(*products, *rest)
+    names = [f.name for f in firsts]
+    if any(a >= b for a, b in zip(names, names[1:], strict=False)):
+        return Add(*products, *rest)
+    if not rest:
+        return Add._from_args(products)
+    extra = rest[0]
+    if not isinstance(extra, Symbol) or extra in firsts:
+        return Add(*products, *rest)
+    before = extra.compare(products[0]) < 0
+    return Add._from_args((extra, *products) if before else (*products, extra))
+
+
+def rename(expr: Expr, old: Symbol, new: Symbol) -> Expr:
+    """expr, whose only free symbol is old, with the symbol new (of old's kind and assumptions) in its place.
+
+    Each node is rebuilt from its new arguments as they stand, without sympy's evaluation: with a single
+    free symbol sympy's order of a node's arguments never compares that symbol with another one (only with
+    numbers and other kinds of expression), so the order holds for new too, and nothing evaluates
+    differently for a symbol with the same assumptions. An activation's derivative, made once per layer
+    and renamed for each neuron, costs a tenth of making it again. Anything else goes through xreplace.
+    """
+    if type(old) is not type(new) or old._assumptions0 != new._assumptions0 or expr.free_symbols != {old}:
+        return expr.xreplace({old: new})
+
+    def walk(node: Basic) -> Basic:
+        if node == old:
+            return new
+        if not node.args:
+            return node
+        args = tuple(walk(arg) for arg in node.args)
+        if node.is_Add or node.is_Mul:
+            return node.func._from_args(args, node.is_commutative)
+        return node.func(*args, evaluate=False)
+
+    return walk(expr)
 
 
 def substitute(exprs: Iterable[Expr], values: Mapping[Basic, Expr]) -> list[Expr]:

@@ -18,7 +18,7 @@ from sympy import Add, Expr, Rational, S, Symbol, count_ops
 from derive import progress
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
-from derive.engine.compose import known_real, substitute
+from derive.engine.compose import known_real, rename, substitute, weighted_sum
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
@@ -34,6 +34,9 @@ EXPAND_PARAMETERS = 40
 EXPAND_OPS = 120
 
 FORMS = ("auto", "delta", "closed", "expanded")
+
+# Any neuron's output and weighted input, for g'(z) made once per layer (sym.a's and sym.z's kind of symbol).
+_A_ANY, _Z_ANY = sym.a(1, 0), sym.z(1, 0)
 
 
 class Derivation(chain_rules.Symbolic):
@@ -52,6 +55,7 @@ class Derivation(chain_rules.Symbolic):
         self._params: dict[str, ParameterGradient] = {}
         self._expanded_forms: dict[tuple[int, int, int | None], Expr | None] = {}
         self._index: dict[str, tuple[int, int, int | None]] = {}  # parameter name → (layer, row, column), in order
+        self._slopes: dict[int, tuple[Expr, Symbol | None]] = {}  # g'(z) of a layer, and its one symbol
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
@@ -103,7 +107,7 @@ class Derivation(chain_rules.Symbolic):
                 for i in range(1, self.size(layer) + 1):
                     terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in order]
                     bias = [sym.b(layer, i)] if self.network.bias else []
-                    zs.append(known_real(Add(*terms, *bias)))
+                    zs.append(known_real(weighted_sum(terms, bias)))
                 # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
                 z_symbols = self.z_vec(layer)
                 outs = substitute(
@@ -132,9 +136,18 @@ class Derivation(chain_rules.Symbolic):
         return self.network.loss_def.derivative(self.a_vec(self.L), self.y_vec(), k - 1)
 
     def jacobian_entry(self, layer: int, i: int, k: int) -> Expr:
-        """∂a^{(l)}_i/∂z^{(l)}_k."""
+        """∂a^{(l)}_i/∂z^{(l)}_k; an element-wise layer's g'(z_i) is made once and renamed for each neuron."""
         act = self.network.activation(layer)
-        return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
+        if not act.elementwise or i != k:
+            return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
+        if layer not in self._slopes:
+            slope = act.local_derivative(_A_ANY, _Z_ANY)
+            free = slope.free_symbols
+            self._slopes[layer] = (slope, _A_ANY if free == {_A_ANY} else _Z_ANY if free == {_Z_ANY} else None)
+        slope, old = self._slopes[layer]
+        if old is None:  # a constant, or both a and z: made again for each neuron
+            return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
+        return rename(slope, old, (self.a_vec(layer) if old is _A_ANY else self.z_vec(layer))[i - 1])
 
     def output_matching(self) -> bool:
         """True when the output activation and loss simplify δ^{(L)} to a − y."""
