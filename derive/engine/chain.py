@@ -73,13 +73,21 @@ def times_symbol(value: Expr, s: Expr) -> Expr:
         else:
             order = value.compare(s)
         return Mul(value, s) if order == 0 else Mul._from_args((value, s) if order < 0 else (s, value), True)
-    factors = value.args if value.is_Mul else (value,)
-    if any(f == s or (f.is_Pow and f.base == s) for f in factors):
+    factors, start, keys, bases = _factors(value)
+    if s in bases:
         return Mul(value, s)
-    start = 1 if factors[0].is_Number else 0
-    key = _ORDER(s)
-    place = start + bisect.bisect_left([_ORDER(f) for f in factors[start:]], key)
+    place = start + bisect.bisect_left(keys, _ORDER(s))
     return Mul._from_args((*factors[:place], s, *factors[place:]), True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _factors(value: Expr) -> tuple[tuple[Expr, ...], int, list[object], frozenset[Expr]]:
+    """value's factors, where its coefficient ends, their order keys, and their bases (one ∂C/∂z times each
+    a^{(l−1)}_j of its neuron: worked out once)."""
+    factors = value.args if value.is_Mul else (value,)
+    start = 1 if factors[0].is_Number else 0
+    keys = [_ORDER(f) for f in factors[start:]]
+    return factors, start, keys, frozenset(f.base if f.is_Pow else f for f in factors)
 
 
 class Symbolic:
