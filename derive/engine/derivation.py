@@ -15,10 +15,10 @@ import sympy
 import sympy.tensor.tensor  # noqa: F401 - sympy's Add imports it on first use (25 ms): paid here, not by the first gradient
 from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
-from derive import progress
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
-from derive.engine.compose import known_real, rename, substitute, weighted_sum
+from derive.engine.compose import rename
+from derive.engine.forward import Forward
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
@@ -39,7 +39,7 @@ FORMS = ("auto", "delta", "closed", "expanded")
 _A_ANY, _Z_ANY = sym.a(1, 0), sym.z(1, 0)
 
 
-class Derivation(chain_rules.Symbolic):
+class Derivation(chain_rules.Symbolic, Forward):
     """The backpropagation derivation of one network.
 
     Signs: internally every δ is ∂C/∂z; ``delta_*`` methods return δ in the
@@ -82,53 +82,6 @@ class Derivation(chain_rules.Symbolic):
     def y_vec(self) -> list[Symbol]:
         """The targets as a list."""
         return self._targets
-
-    # ------------------------------------------------------------------ forward
-    def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
-        """z^{(l)}_i = Σ_j W^{(l)}_{ij} a^{(l−1)}_j + b^{(l)}_i and a^{(l)}_i = g(…)."""
-        terms = [
-            self.times(self.weight(layer, i, j), self.output(layer - 1, j)) for j in range(1, self.size(layer - 1) + 1)
-        ]
-        total = Add(*terms, *([sym.b(layer, i)] if self.network.bias else []))
-        out = self.network.activation(layer).value(i - 1, self.z_vec(layer))
-        return Equation(sym.z(layer, i), total), Equation(sym.a(layer, i), out)
-
-    def forward_map(self) -> dict[Symbol, Expr]:
-        """Each z and a symbol written in inputs, weights and biases."""
-        if self._forward is None:
-            values: dict[Symbol, Expr] = {}
-            prev: list[Expr] = list(self.a_vec(0))
-            for layer in range(1, self.L + 1):
-                zs = []
-                # The terms in the order of their weights' names, which is the order sympy's sum sorts its
-                # terms into: its sort then only confirms it (n comparisons instead of n log n, for 784 terms
-                # a tenth). Any other order gives the same sum, more slowly.
-                order = sorted(range(1, len(prev) + 1), key=lambda j, layer=layer: self.weight(layer, 1, j).name)
-                for i in range(1, self.size(layer) + 1):
-                    terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in order]
-                    bias = [sym.b(layer, i)] if self.network.bias else []
-                    zs.append(known_real(weighted_sum(terms, bias)))
-                # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
-                z_symbols = self.z_vec(layer)
-                outs = substitute(
-                    self.network.activation(layer).values(z_symbols), dict(zip(z_symbols, zs, strict=True))
-                )
-                for i, (zi, ai) in enumerate(zip(zs, outs, strict=True), start=1):
-                    values[sym.z(layer, i)] = zi
-                    values[sym.a(layer, i)] = ai
-                prev = outs
-            self._forward = values
-        return self._forward
-
-    # --------------------------------------------------------------------- cost
-    def cost(self) -> Expr:
-        """C for one sample, in the outputs a^{(L)} and targets y."""
-        return self.network.loss_def.formula(self.a_vec(self.L), self.y_vec())
-
-    def composed_cost(self) -> Expr:
-        """C written in inputs, weights, biases and targets (for checks only)."""
-        with progress.phase("cost"):
-            return substitute([self.cost()], self.forward_map())[0]
 
     # ------------------------------------------------------------------------ δ
     def dC_da(self, k: int) -> Expr:
