@@ -197,6 +197,9 @@ def _products(layer: int, order: list[int], inputs) -> list[sympy.Expr]:
         ([sym.W(1, 1, 1) * sym.x(1), sym.W(1, 1, 1) * sym.x(2)], []),  # one weight twice
         (_products(1, [1, 2], sym.x), [sym.W(1, 1, 3)]),
         (_products(1, [1, 2], sym.x), [Rational(1, 2)]),
+        # the recursion's W_{k1} times the layer above's ∂C/∂z_k: longer products, led by the weight
+        ([Mul(sym.W(2, k, 1), sym.a(2, k), 1 - sym.a(2, k), sym.a(2, k) - sym.y(k)) for k in (1, 10, 11, 2)], []),
+        ([Mul(sym.W(2, k, 1), sym.a(2, k), 1 - sym.a(2, k)) for k in (1, 2)] + [sym.W(2, 3, 1) * sym.a(2, 3)], []),
     ],
 )
 def test_weighted_sum_is_add(products: list[sympy.Expr], rest: list[sympy.Expr]) -> None:

@@ -17,7 +17,7 @@ from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
-from derive.engine.compose import rename
+from derive.engine.compose import rename, weighted_sum
 from derive.engine.forward import Forward
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
@@ -135,8 +135,9 @@ class Derivation(chain_rules.Symbolic, Forward):
         outputs = self.network.activation(layer).coupled(i - 1, self.size(layer))
         nxt = self.size(layer + 1)
 
-        def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k)
-            return Add(*(self.times(upstream(k), self.weight(layer + 1, k, m)) for k in range(1, nxt + 1)))
+        def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k), in the order of the weights' names
+            order = sorted(range(1, nxt + 1), key=lambda k: self.weight(layer + 1, k, m).name)
+            return weighted_sum([self.times(upstream(k), self.weight(layer + 1, k, m)) for k in order])
 
         return Add(*(self.times(self.jacobian_entry(layer, m + 1, i), back(m + 1)) for m in outputs))
 
