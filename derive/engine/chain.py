@@ -19,7 +19,7 @@ import bisect
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sympy import Add, Basic, Expr, Mul, S, Symbol
 
@@ -113,9 +113,11 @@ class Symbolic:
         return product([*Mul.make_args(value), *Mul.make_args(local)])
 
 
-@dataclass(frozen=True)
-class Element:
-    """One scalar quantity of the network: kind C (the cost), a (layer 0 is x), z, W, b, y or delta."""
+class Element(NamedTuple):
+    """One scalar quantity of the network: kind C (the cost), a (layer 0 is x), z, W, b, y or delta.
+
+    A named tuple rather than a dataclass: the engine makes two for every gradient it writes.
+    """
 
     kind: str
     layer: int | None = None
