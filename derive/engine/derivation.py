@@ -59,6 +59,7 @@ class Derivation(chain_rules.Symbolic, Forward):
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
+        _warm_sympy()
 
     # ------------------------------------------------------------------ symbols
     def size(self, layer: int) -> int:
@@ -390,14 +391,12 @@ class Derivation(chain_rules.Symbolic, Forward):
 
 
 def _warm_sympy() -> None:
-    """The first sum and product of a process pay sympy's one-time set-up (its lazy imports, Python's ABC
-    subclass caches, the assumption rules' first deductions): about a millisecond, paid here at import
-    instead of by the first gradient."""
+    """The first sum and product after imports pay sympy's set-up (its lazy imports, Python's ABC subclass
+    caches, which every later import that registers a class empties again, the assumption rules' first
+    deductions): a few tenths of a millisecond, paid when a derivation is made, not by its first gradient.
+    Once warm it costs microseconds."""
     u, v = Symbol("_warm_u", real=True), Symbol("_warm_v", real=True)
     (u - v) * u * (1 - u) + v * (u - v)
-
-
-_warm_sympy()
 
 
 def derive(network: Network) -> Derivation:
