@@ -1,9 +1,10 @@
-"""The engine's shortcuts around sympy's general construction give sympy's own expressions.
+"""The engine's shortcuts around sympy's general construction (derive.engine.compose) give sympy's own expressions.
 
-The forward map and the composed cost put sums into activations without re-evaluating them
-(derive.engine.compose); a parameter's gradient places a^{(l−1)}_j among ∂C/∂z's factors without Mul's
-flattening (chain.times_symbol). Each is compared here with what plain sympy builds: Mul, Add,
-the activation evaluated on the sum, and xreplace.
+Products placed among factors, weighted sums put together in order, derivatives renamed from one neuron to
+another, the facts told about a weighted input, the weights made as symbols, and the forward map and
+composed cost built without re-evaluating activations: each is compared here with what plain sympy builds
+(Mul, Add, the activation evaluated on the sum, xreplace, Symbol), argument by argument, and each
+shortcut's fall-back is exercised.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import sympy
 from sympy import Add, Mul, Rational, Symbol, exp
 
 from derive import Layer, Network, derive
-from derive.engine.chain import times_symbol
-from derive.engine.compose import known_real
+from derive.engine.compose import known_real, times_symbol
 from derive.rules import activations
 from derive.rules import symbols as sym
 

@@ -15,15 +15,14 @@ engine never asks for one, the reader refuses it.
 
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from sympy import Add, Basic, Expr, Mul, S, Symbol
+from sympy import Add, Expr, Mul, S, Symbol
 
-from derive.engine.compose import product
+from derive.engine.compose import product, times_symbol
 from derive.rules import symbols as sym
 
 
@@ -55,39 +54,6 @@ class Terms(Protocol):
 
 
 _A = functools.cache(sym.a)
-_ORDER = functools.cmp_to_key(Basic.compare)  # the order of a Mul's factors after its coefficient
-
-
-def times_symbol(value: Expr, s: Expr) -> Expr:
-    """value·s, the same expression as ``Mul(value, s)``, found without Mul's general flattening.
-
-    ∂C/∂θ is ∂C/∂z times a^{(l−1)}_j, a symbol ∂C/∂z does not have as a factor: the product only
-    places s among the factors in Mul's own order, which costs a fifth of Mul(value, s). Anything
-    else (a number, a factor s or a power of s) goes through Mul.
-    """
-    if value.is_Number or not isinstance(s, Symbol) or not value.is_commutative:
-        return Mul(value, s)
-    if isinstance(value, Symbol):  # two symbols (a weight and an input): one comparison places them
-        if type(value) is Symbol is type(s) and value._assumptions0 == s._assumptions0 and value.name != s.name:
-            order = -1 if value.name < s.name else 1  # Basic.compare of two such symbols: their names decide
-        else:
-            order = value.compare(s)
-        return Mul(value, s) if order == 0 else Mul._from_args((value, s) if order < 0 else (s, value), True)
-    factors, start, keys, bases = _factors(value)
-    if s in bases:
-        return Mul(value, s)
-    place = start + bisect.bisect_left(keys, _ORDER(s))
-    return Mul._from_args((*factors[:place], s, *factors[place:]), True)
-
-
-@functools.lru_cache(maxsize=4096)
-def _factors(value: Expr) -> tuple[tuple[Expr, ...], int, list[object], frozenset[Expr]]:
-    """value's factors, where its coefficient ends, their order keys, and their bases (one ∂C/∂z times each
-    a^{(l−1)}_j of its neuron: worked out once)."""
-    factors = value.args if value.is_Mul else (value,)
-    start = 1 if factors[0].is_Number else 0
-    keys = [_ORDER(f) for f in factors[start:]]
-    return factors, start, keys, frozenset(f.base if f.is_Pow else f for f in factors)
 
 
 class Symbolic:
