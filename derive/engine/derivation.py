@@ -58,12 +58,24 @@ class Derivation(chain_rules.Symbolic, Forward):
         self._slopes: dict[int, tuple[Expr, Symbol | None]] = {}  # g'(z) of a layer, and its one symbol
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
+        self._orders: dict[tuple[int, bool], list[int]] = {}
         self._targets = [sym.y(k) for k in range(1, network.outputs + 1)]
         _warm_sympy()
 
     # ------------------------------------------------------------------ symbols
     def size(self, layer: int) -> int:
         return self.network.sizes[layer]
+
+    def weight_order(self, layer: int, row: bool) -> list[int]:
+        """The column indices j of W^{(l)}'s rows (``row``), or the row indices k of its columns, in the order of
+        the weights' names (W2[1,·] < W2[10,·] < W2[2,·]): sympy's order for a sum of their products. Read
+        from the first row or column; compose.weighted_sum checks every sum it is used for."""
+        key = (layer, row)
+        if key not in self._orders:
+            count = self.size(layer - 1) if row else self.size(layer)
+            name = (lambda n: self.weight(layer, 1, n).name) if row else (lambda n: self.weight(layer, n, 1).name)
+            self._orders[key] = sorted(range(1, count + 1), key=name)
+        return self._orders[key]
 
     def _vector(self, kind: str, layer: int) -> list[Symbol]:
         key = (kind, layer)
@@ -134,10 +146,9 @@ class Derivation(chain_rules.Symbolic, Forward):
     def _back(self, layer: int, i: int, upstream: Callable[[int], Expr]) -> Expr:
         """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), through the Jacobian for softmax."""
         outputs = self.network.activation(layer).coupled(i - 1, self.size(layer))
-        nxt = self.size(layer + 1)
 
         def back(m: int) -> Expr:  # Σ_k W^{(l+1)}_{km} upstream(k), in the order of the weights' names
-            order = sorted(range(1, nxt + 1), key=lambda k: self.weight(layer + 1, k, m).name)
+            order = self.weight_order(layer + 1, row=False)
             return weighted_sum([self.times(upstream(k), self.weight(layer + 1, k, m)) for k in order])
 
         return Add(*(self.times(self.jacobian_entry(layer, m + 1, i), back(m + 1)) for m in outputs))

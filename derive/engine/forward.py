@@ -9,7 +9,7 @@ in sympy's order and the activations are not evaluated again on them (:mod:`deri
 
 from __future__ import annotations
 
-from sympy import Add, Expr, Symbol
+from sympy import Expr, Symbol
 
 from derive import progress
 from derive.engine.compose import known_real, substitute, weighted_sum
@@ -26,12 +26,15 @@ class Forward:
     _forward: dict[Symbol, Expr] | None
 
     # ------------------------------------------------------------------ forward
+    def weighted_input(self, layer: int, i: int, inputs: list[Expr]) -> Expr:
+        """Σ_j W^{(l)}_{ij} inputs_j + b^{(l)}_i, its terms in the order of their weights' names, which is sympy's
+        order for such a sum: it is then only put together (compose.weighted_sum)."""
+        terms = [self.times(self.weight(layer, i, j), inputs[j - 1]) for j in self.weight_order(layer, row=True)]
+        return weighted_sum(terms, [sym.b(layer, i)] if self.network.bias else [])
+
     def forward_neuron(self, layer: int, i: int) -> tuple[Equation, Equation]:
         """z^{(l)}_i = Σ_j W^{(l)}_{ij} a^{(l−1)}_j + b^{(l)}_i and a^{(l)}_i = g(…)."""
-        terms = [
-            self.times(self.weight(layer, i, j), self.output(layer - 1, j)) for j in range(1, self.size(layer - 1) + 1)
-        ]
-        total = Add(*terms, *([sym.b(layer, i)] if self.network.bias else []))
+        total = self.weighted_input(layer, i, self.a_vec(layer - 1))
         out = self.network.activation(layer).value(i - 1, self.z_vec(layer))
         return Equation(sym.z(layer, i), total), Equation(sym.a(layer, i), out)
 
@@ -41,14 +44,7 @@ class Forward:
             values: dict[Symbol, Expr] = {}
             prev: list[Expr] = list(self.a_vec(0))
             for layer in range(1, self.L + 1):
-                zs = []
-                # The terms in the order of their weights' names, which is sympy's order for such a sum: it is
-                # then only put together (compose.weighted_sum). Any other order gives the same sum, more slowly.
-                order = sorted(range(1, len(prev) + 1), key=lambda j, layer=layer: self.weight(layer, 1, j).name)
-                for i in range(1, self.size(layer) + 1):
-                    terms = [self.times(self.weight(layer, i, j), prev[j - 1]) for j in order]
-                    bias = [sym.b(layer, i)] if self.network.bias else []
-                    zs.append(known_real(weighted_sum(terms, bias)))
+                zs = [known_real(self.weighted_input(layer, i, prev)) for i in range(1, self.size(layer) + 1)]
                 # g(z) in the layer's z symbols, then the sums put in: g is not evaluated again on each sum.
                 z_symbols = self.z_vec(layer)
                 outs = substitute(

@@ -21,7 +21,6 @@ from typing import Protocol
 import numpy as np
 from sympy import Expr, Symbol
 
-from derive.errors import DeriveError
 from derive.model import samples
 from derive.model.network import Network
 from derive.rules import symbols as sym
@@ -115,11 +114,4 @@ def _through(d: Derivation, layer: int, z: np.ndarray, a: np.ndarray, v: np.ndar
 
 def at_sample(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> Numbers:
     """The numbers of one sample, with the same checks of shapes and targets as a document's example."""
-    net = d.network
-    p = samples.check_params(net, params)
-    xv = samples.check_vector("x", x, net.inputs)
-    yv = samples.check_vector("y", y, net.outputs)
-    problem = samples.target_problem(net, yv)
-    if problem:
-        raise DeriveError(f"y: {problem}")
-    return at_batch(d, p, xv, yv)
+    return at_batch(d, *samples.checked_sample(d.network, params, x, y))

@@ -68,14 +68,22 @@ def target_problem(net: Network, y: np.ndarray) -> str | None:
     return None
 
 
-def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[Symbol, Float]:
-    """Every canonical symbol's value at one sample: x, y, W, b, z and a."""
+def checked_sample(
+    net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The parameters, x and y of one sample as float arrays, or an error naming the shape or target at fault."""
     p = check_params(net, params)
     xv = check_vector("x", x, net.inputs)
     yv = check_vector("y", y, net.outputs)
     problem = target_problem(net, yv)
     if problem:
         raise DeriveError(f"y: {problem}")
+    return p, xv, yv
+
+
+def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[Symbol, Float]:
+    """Every canonical symbol's value at one sample: x, y, W, b, z and a."""
+    p, xv, yv = checked_sample(net, params, x, y)
     values: dict[Symbol, Float] = {}
     values.update({sym.x(j + 1): Float(v) for j, v in enumerate(xv)})
     values.update({sym.y(k + 1): Float(v) for k, v in enumerate(yv)})

@@ -112,7 +112,7 @@ def _dz_numbers(
     slopes: dict[int, np.ndarray],
     top: np.ndarray,
 ) -> dict[tuple[int, int], float]:
-    """∂C/∂z of every neuron in float64: the recursion of ``Derivation.dC_dz_numbers`` without sympy arithmetic.
+    """∂C/∂z of every neuron in float64: the recursion of ``Derivation._back``, in NumPy, for one point.
 
     Layer by layer: Σ_k W_{km} ∂C/∂z_k is one product with the weight array; an element-wise layer
     multiplies by g'(z) (``slopes``); a layer-valued one by its Jacobian's transpose (softmax's, with
