@@ -180,6 +180,67 @@ def test_weights_are_sympys_own_symbols() -> None:
     assert sym.W(3, 2, 7) is w  # made once
 
 
+@pytest.mark.parametrize(
+    ("made", "name"),
+    [
+        (lambda: sym.x(3), "x[3]"),
+        (lambda: sym.y(12), "y[12]"),
+        (lambda: sym.b(2, 5), "b2[5]"),
+        (lambda: sym.z(3, 1), "z3[1]"),
+        (lambda: sym.a(4, 10), "a4[10]"),
+        (lambda: sym.a(0, 2), "x[2]"),
+        (lambda: sym.delta(1, 2), "delta1[2]"),
+        (lambda: sym.error(2, 1), "e2[1]"),
+    ],
+)
+def test_every_quantity_is_sympys_own_real_symbol(made, name: str) -> None:
+    got, s = made(), Symbol(name, real=True)
+    assert type(got) is Symbol and got == s and hash(got) == hash(s) and sympy.srepr(got) == sympy.srepr(s)
+    assert got._assumptions0 == s._assumptions0 and got.is_real and got.is_positive is None
+    assert made() is got
+
+
+def _output_deltas(network: Network, shortcut: bool) -> list[sympy.Expr]:
+    d = derive(network)
+    if not shortcut:
+        d._alike = lambda layer: False  # every neuron built on its own
+    return [d.dC_dz(d.L, i) for i in range(1, network.outputs + 1)]
+
+
+@pytest.mark.parametrize("net", networks(), ids=lambda n: f"{n.layers[0].activation}-{n.layers[-1].activation}")
+def test_output_deltas_relabelled_from_neuron_one_are_built_ones(net: Network) -> None:
+    wide = Network(inputs=2, layers=(*net.layers[:-1], Layer(11, net.layers[-1].activation)), loss=net.loss)
+    for network in (net, wide):
+        got, built = _output_deltas(network, True), _output_deltas(network, False)
+        assert [sympy.srepr(e) for e in got] == [sympy.srepr(e) for e in built]
+
+
+def test_output_deltas_are_the_losss_derivative() -> None:
+    """Independently of the engine: ∂C/∂z_i = ∂C/∂a_i g'(z_i), from sympy's diff of the loss's formula."""
+    network = Network(inputs=2, layers=(Layer(2, "tanh"), Layer(12, "sigmoid")), loss="binary_cross_entropy")
+    d = derive(network)
+    a, y = [sym.a(2, i) for i in range(1, 13)], [sym.y(i) for i in range(1, 13)]
+    cost = -Add(*(yi * sympy.log(ai) + (1 - yi) * sympy.log(1 - ai) for ai, yi in zip(a, y, strict=True)))
+    for i in (1, 2, 10, 11, 12):
+        expected = sympy.diff(cost, a[i - 1]) * a[i - 1] * (1 - a[i - 1])
+        assert sympy.simplify(d.dC_dz(2, i) - expected) == 0, i
+
+
+def test_relabel_is_xreplace_or_falls_back() -> None:
+    from derive.engine.compose import relabel
+
+    a, y, w = sym.a(3, 1), sym.y(1), sym.W(4, 2, 1)
+    template = 2 * (a - y) * a * (1 - a) + w * exp(-a) / (1 + y)
+    for i in (2, 9, 10, 11):
+        mapping = {a: sym.a(3, i), y: sym.y(i), w: sym.W(4, 2, i)}
+        assert sympy.srepr(relabel(template, mapping)) == sympy.srepr(template.xreplace(mapping))
+    # A relabelling that changes the names' order, or makes two symbols one, goes through xreplace.
+    swapped = {a: sym.y(7), y: sym.a(3, 7)}
+    assert sympy.srepr(relabel(template, swapped)) == sympy.srepr(template.xreplace(swapped))
+    merged = {a: y}
+    assert relabel(template, merged) == template.xreplace(merged)
+
+
 def _products(layer: int, order: list[int], inputs) -> list[sympy.Expr]:
     return [Mul(sym.W(layer, 1, j), inputs(j)) for j in order]
 

@@ -132,28 +132,58 @@ def weighted_sum(products: Sequence[Expr], rest: Sequence[Expr] = ()) -> Expr:
 
 
 def rename(expr: Expr, old: Symbol, new: Symbol) -> Expr:
-    """expr, whose only free symbol is old, with the symbol new (of old's kind and assumptions) in its place.
+    """expr with the symbol new in old's place: :func:`relabel` of one symbol."""
+    return relabel(expr, {old: new})
 
-    Each node is rebuilt from its new arguments as they stand, without sympy's evaluation: with a single
-    free symbol sympy's order of a node's arguments never compares that symbol with another one (only with
-    numbers and other kinds of expression), so the order holds for new too, and nothing evaluates
-    differently for a symbol with the same assumptions. An activation's derivative, made once per layer
-    and renamed for each neuron, costs a tenth of making it again. Anything else goes through xreplace.
+
+def relabel(expr: Expr, mapping: Mapping[Symbol, Symbol]) -> Expr:
+    """expr with each symbol of mapping replaced by its image: one neuron's expression made another's.
+
+    Each node is rebuilt from its new arguments as they stand, without sympy's evaluation. That is
+    xreplace's result when the relabelling changes no comparison sympy's order rests on and makes no two
+    symbols one: every free symbol is a plain Symbol with the same assumptions (so sympy compares them by
+    name), the images are new to expr, and sorting the free symbols by name gives the same order before
+    and after. Then every Add and Mul keeps its order and nothing combines. An activation's derivative, or
+    a neuron's ∂C/∂z, made once per layer and relabelled for each neuron costs a tenth of making it again.
+    Anything else goes through xreplace.
     """
-    if type(old) is not type(new) or old._assumptions0 != new._assumptions0 or expr.free_symbols != {old}:
-        return expr.xreplace({old: new})
+    free = expr.free_symbols
+    mapping = {old: new for old, new in mapping.items() if old in free and old != new}
+    if not mapping:
+        return expr
+    if not _keeps_order(free, mapping):
+        return expr.xreplace(mapping)
+    memo: dict[Basic, Basic] = {}
 
     def walk(node: Basic) -> Basic:
-        if node == old:
-            return new
+        if node in mapping:
+            return mapping[node]
         if not node.args:
             return node
-        args = tuple(walk(arg) for arg in node.args)
-        if node.is_Add or node.is_Mul:
-            return node.func._from_args(args, node.is_commutative)
-        return node.func(*args, evaluate=False)
+        done = memo.get(node)
+        if done is None:
+            args = tuple(walk(arg) for arg in node.args)
+            if node.is_Add or node.is_Mul:
+                done = node.func._from_args(args, node.is_commutative)
+            else:
+                done = node.func(*args, evaluate=False)
+            memo[node] = done
+        return done
 
     return walk(expr)
+
+
+def _keeps_order(free: set[Basic], mapping: Mapping[Symbol, Symbol]) -> bool:
+    """True when relabelling ``free`` by ``mapping`` leaves sympy's comparisons and distinctness as they were."""
+    symbols = [*free, *mapping.values()]
+    first = symbols[0]
+    if not all(type(s) is Symbol and s._assumptions0 == first._assumptions0 for s in symbols):
+        return False
+    images = set(mapping.values())
+    if len(images) < len(mapping) or images & (free - mapping.keys()):
+        return False
+    after = [mapping.get(s, s).name for s in sorted(free, key=lambda s: s.name)]
+    return all(x < y for x, y in zip(after, after[1:], strict=False))
 
 
 def substitute(exprs: Iterable[Expr], values: Mapping[Basic, Expr]) -> list[Expr]:

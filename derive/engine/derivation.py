@@ -17,7 +17,7 @@ from sympy import Add, Expr, Rational, S, Symbol, count_ops
 
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
-from derive.engine.compose import rename, weighted_sum
+from derive.engine.compose import relabel, rename, weighted_sum
 from derive.engine.forward import Forward
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
@@ -55,7 +55,8 @@ class Derivation(chain_rules.Symbolic, Forward):
         self._params: dict[str, ParameterGradient] = {}
         self._expanded_forms: dict[tuple[int, int, int | None], Expr | None] = {}
         self._index: dict[str, tuple[int, int, int | None]] = {}  # parameter name → (layer, row, column), in order
-        self._slopes: dict[int, tuple[Expr, Symbol | None]] = {}  # g'(z) of a layer, and its one symbol
+        self._alike_layers: dict[int, bool] = {}
+        self._slopes: dict[tuple, tuple[Expr, Symbol | None]] = {}  # g'(z) of an activation, and its one symbol
         self._factors: dict[Partial, Expr] = {}
         self._vectors: dict[tuple[str, int], list[Symbol]] = {}
         self._orders: dict[tuple[int, bool], list[int]] = {}
@@ -102,15 +103,17 @@ class Derivation(chain_rules.Symbolic, Forward):
         return self.network.loss_def.derivative(self.a_vec(self.L), self.y_vec(), k - 1)
 
     def jacobian_entry(self, layer: int, i: int, k: int) -> Expr:
-        """∂a^{(l)}_i/∂z^{(l)}_k; an element-wise layer's g'(z_i) is made once and renamed for each neuron."""
+        """∂a^{(l)}_i/∂z^{(l)}_k; an element-wise activation's g'(z_i) is made once and renamed for each neuron."""
         act = self.network.activation(layer)
         if not act.elementwise or i != k:
             return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
-        if layer not in self._slopes:
+        spec = self.network.layers[layer - 1]
+        key = (spec.activation, spec.slope)  # layers of one activation share its slope
+        if key not in self._slopes:
             slope = act.local_derivative(_A_ANY, _Z_ANY)
             free = slope.free_symbols
-            self._slopes[layer] = (slope, _A_ANY if free == {_A_ANY} else _Z_ANY if free == {_Z_ANY} else None)
-        slope, old = self._slopes[layer]
+            self._slopes[key] = (slope, _A_ANY if free == {_A_ANY} else _Z_ANY if free == {_Z_ANY} else None)
+        slope, old = self._slopes[key]
         if old is None:  # a constant, or both a and z: made again for each neuron
             return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
         return rename(slope, old, (self.a_vec(layer) if old is _A_ANY else self.z_vec(layer))[i - 1])
@@ -136,12 +139,40 @@ class Derivation(chain_rules.Symbolic, Forward):
         return self._dC_dz[key]
 
     def _build_dC_dz(self, layer: int, i: int) -> Expr:
+        if i > 1 and layer == self.L and self._alike(layer):  # neuron 1's, relabelled
+            return relabel(self.dC_dz(layer, 1), self._neuron_map(layer, i))
         if layer == self.L:
             if self.output_matching():
                 match = self.network.loss_def.matching[self.network.layers[-1].activation]
                 return match(sym.a(layer, i), sym.y(i))
             return self.output_dC_dz_unsimplified(i)
         return self._back(layer, i, lambda k: self.dC_dz(layer + 1, k))
+
+    def _alike(self, layer: int) -> bool:
+        """True when every neuron's ∂C/∂z of ``layer`` is neuron 1's with that neuron's own symbols in its place.
+
+        So it is for an element-wise activation when neuron 1's involves no other neuron of its layer: no
+        other a, z (or target, at the output), no other column of the weights above.
+        """
+        if layer not in self._alike_layers:
+            first = self.dC_dz(layer, 1)
+            own = {"a": layer, "z": layer, "W": layer + 1, "y": None if layer == self.L else 0}
+            infos = [sym.parse_name(getattr(s, "name", "")) for s in first.free_symbols]
+            self._alike_layers[layer] = (
+                self.network.activation(layer).elementwise
+                and None not in infos
+                and all((n.j if n.kind == "W" else n.i) == 1 for n in infos if own.get(n.kind, -1) == n.layer)
+            )
+        return self._alike_layers[layer]
+
+    def _neuron_map(self, layer: int, i: int) -> dict[Symbol, Symbol]:
+        """Neuron 1's own symbols of ``layer`` (see :meth:`_alike`) to neuron i's."""
+        mapping = {sym.a(layer, 1): sym.a(layer, i), sym.z(layer, 1): sym.z(layer, i)}
+        if layer == self.L:
+            mapping[sym.y(1)] = sym.y(i)
+        else:
+            mapping.update((sym.W(layer + 1, k, 1), sym.W(layer + 1, k, i)) for k in range(1, self.size(layer + 1) + 1))
+        return mapping
 
     def _back(self, layer: int, i: int, upstream: Callable[[int], Expr]) -> Expr:
         """One step of the recursion: g'(z_i) Σ_k W^{(l+1)}_{ki} upstream(k), through the Jacobian for softmax."""

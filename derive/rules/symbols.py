@@ -19,16 +19,6 @@ COST = Symbol("C", real=True)
 LEARNING_RATE = Symbol("eta", positive=True)
 
 
-def x(j: int) -> Symbol:
-    """Input j."""
-    return Symbol(f"x[{j}]", real=True)
-
-
-def y(k: int) -> Symbol:
-    """Target k."""
-    return Symbol(f"y[{k}]", real=True)
-
-
 # What Symbol(name, real=True) works out from real=True: the facts it implies (one knowledge base that sympy's
 # real symbols share, as sympy caches it), and the sorted assumptions a symbol is compared and hashed by.
 _REAL_FACTS, _REAL_GIVEN, _REAL_ASSUMED = Symbol._canonical_assumptions(real=True)
@@ -49,6 +39,18 @@ def _real_symbol(name: str) -> Symbol:
 
 
 @functools.cache
+def x(j: int) -> Symbol:
+    """Input j."""
+    return _real_symbol(f"x[{j}]")
+
+
+@functools.cache
+def y(k: int) -> Symbol:
+    """Target k."""
+    return _real_symbol(f"y[{k}]")
+
+
+@functools.cache
 def W(layer: int, i: int, j: int) -> Symbol:  # noqa: N802 - the articles' letter
     """Weight from neuron j of layer-1 to neuron i of layer.
 
@@ -58,29 +60,34 @@ def W(layer: int, i: int, j: int) -> Symbol:  # noqa: N802 - the articles' lette
     return _real_symbol(f"W{layer}[{i},{j}]")
 
 
+@functools.cache
 def b(layer: int, i: int) -> Symbol:
     """Bias of neuron i of layer."""
-    return Symbol(f"b{layer}[{i}]", real=True)
+    return _real_symbol(f"b{layer}[{i}]")
 
 
+@functools.cache
 def z(layer: int, i: int) -> Symbol:
     """Weighted input of neuron i of layer."""
-    return Symbol(f"z{layer}[{i}]", real=True)
+    return _real_symbol(f"z{layer}[{i}]")
 
 
+@functools.cache
 def a(layer: int, i: int) -> Symbol:
     """Output of neuron i of layer; layer 0 is the input x."""
-    return x(i) if layer == 0 else Symbol(f"a{layer}[{i}]", real=True)
+    return x(i) if layer == 0 else _real_symbol(f"a{layer}[{i}]")
 
 
+@functools.cache
 def delta(layer: int, i: int) -> Symbol:
     """δ of neuron i of layer, in the notation's sign."""
-    return Symbol(f"delta{layer}[{i}]", real=True)
+    return _real_symbol(f"delta{layer}[{i}]")
 
 
+@functools.cache
 def error(layer: int, i: int) -> Symbol:
     """The error of neuron i when the output error is shared back by weight (article 000's picture)."""
-    return Symbol(f"e{layer}[{i}]", real=True)
+    return _real_symbol(f"e{layer}[{i}]")
 
 
 @dataclass(frozen=True)
