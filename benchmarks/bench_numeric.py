@@ -1,8 +1,9 @@
 """Timing of derive's generated gradients against hand-written NumPy and torch (prints a table; no time asserts).
 
 Run as ``python3 benchmarks/bench_numeric.py``; it takes about half a minute.
-Every network has one sigmoid hidden layer, a softmax output and cross-entropy loss;
-each implementation computes ∂J/∂θ of the batch mean J = (1/m) Σ C for all parameters.
+Every network has one sigmoid hidden layer, a softmax output and cross-entropy loss, with one-hot
+targets declared (``targets = "one_hot"``: the hand-written code assumes them too, and both may write
+δ⁽ᴸ⁾ = (a − y)/m); each implementation computes ∂J/∂θ of the batch mean J = (1/m) Σ C for all parameters.
 
 1. generated: ``derive.derive(net).lambdify().gradients(params, x, y)``, built once
    before the clock starts (a batch of one takes its one-sample path on 1-D arrays).
@@ -45,7 +46,7 @@ try:
 except ImportError:  # the torch column is skipped
     torch = None
 
-HIDDEN, OUTPUT, LOSS = "sigmoid", "softmax", "cross_entropy"
+HIDDEN, OUTPUT, LOSS, TARGETS = "sigmoid", "softmax", "cross_entropy", "one_hot"
 
 # (inputs, hidden, outputs), batch
 SIZES: tuple[tuple[tuple[int, int, int], int], ...] = (
@@ -211,7 +212,7 @@ def main() -> None:
     else:
         threads = f"threads {torch.get_num_threads()}, interop threads {torch.get_num_interop_threads()}"
         print(f"torch {torch.__version__}, {threads}")
-    print(f"networks: {HIDDEN} hidden layer, {OUTPUT} output, {LOSS} loss; float64; seed {SEED}")
+    print(f"networks: {HIDDEN} hidden layer, {OUTPUT} output, {LOSS} loss, {TARGETS} targets; float64; seed {SEED}")
     print(f"agreement checked first: rtol {RTOL:g}, atol {ATOL:g} on every gradient array")
     print(
         f"times: minimum µs per call of {REPEATS} timeit repeats, each ≥ {WINDOW * 1e3:g} ms"
@@ -224,7 +225,8 @@ def main() -> None:
     hand_met = True
     torch_met: bool | None = None if torch is None else True
     for index, (sizes, m) in enumerate(SIZES):
-        net = derive.Network(sizes[0], (derive.Layer(sizes[1], HIDDEN), derive.Layer(sizes[2], OUTPUT)), LOSS)
+        layers = (derive.Layer(sizes[1], HIDDEN), derive.Layer(sizes[2], OUTPUT))
+        net = derive.Network(sizes[0], layers, LOSS, targets=TARGETS)
         generated: GradFn = derive.derive(net).lambdify().gradients
         params, x, y = problem(sizes, m, SEED + index)
         where = f"{label(sizes)} batch {m}"

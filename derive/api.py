@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from derive.check import CheckReport, check
 from derive.engine import derivation, record
 from derive.engine.steps import ParameterGradient, Step
-from derive.model.network import Network
+from derive.model.network import Network, with_targets
 from derive.numeric.lambdified import NumericFunctions
 from derive.present import notebook
 from derive.present.render import render
@@ -68,8 +68,14 @@ class Derivation(derivation.Derivation):
         """The derivation in reading order (every neuron and parameter: use on small networks)."""
         return record.steps(self)
 
-    def lambdify(self) -> NumericFunctions:
-        """forward, loss and gradients as vectorised NumPy, generated from the matrix form."""
+    def lambdify(self, targets: str | None = None) -> NumericFunctions:
+        """forward, loss and gradients as vectorised NumPy, generated from the matrix form.
+
+        ``targets`` ("one_hot", "labels", …; default the spec's) says what their y is: with "labels", the
+        samples' class labels as integers of shape (m,).
+        """
+        if targets is not None and targets != self.network.target_kind.name:
+            return NumericFunctions(with_targets(self.network, targets))
         if self._numeric is None:
             self._numeric = NumericFunctions(self)
         return self._numeric

@@ -30,12 +30,13 @@ from derive.errors import DeriveError
 from derive.files import write_atomic
 from derive.model import limits
 from derive.model.document import DETAILS
-from derive.model.network import Network
+from derive.model.network import Network, with_targets
 from derive.model.spec import load
 from derive.numeric import codegen
 from derive.present import render
 from derive.present.latex import latex
 from derive.present.pdf import require_engines
+from derive.rules import targets
 from derive.templating import LANGS
 from derive.verify import formula_file, verdict_text
 from derive.verify.verdict import verify
@@ -259,6 +260,11 @@ def _codegen_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     p.add_argument("--pytest", action="store_true", help="write a pytest file that tests --function")
     p.add_argument("--function", help="your gradients function, as module.path:name (with --pytest)")
+    p.add_argument(
+        "--targets",
+        choices=tuple(targets.REGISTRY),
+        help="what y is in the code (default: the spec's targets): one_hot rows, or labels, integers of shape (m,)",
+    )
 
 
 def _codegen(args: argparse.Namespace) -> int:
@@ -268,6 +274,8 @@ def _codegen(args: argparse.Namespace) -> int:
     if args.function and not args.pytest:
         raise UsageError("--function is for --pytest")
     net = _load(args.spec, "codegen")
+    if args.targets is not None:
+        net = with_targets(net, args.targets)
     text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
     if args.output is None:
         sys.stdout.write(text)

@@ -4,7 +4,8 @@
 >>> assert_gradients("examples/seed001.toml", my_gradients)
 
 ``my_gradients(params, x, y)`` is called on seeded random parameters and
-batches (x of shape (m, inputs), y of shape (m, outputs)) and must return
+batches (x of shape (m, inputs), y of shape (m, outputs), or of shape (m,) with
+integer class labels when the targets are ``labels``) and must return
 ∂J/∂θ of the batch mean J = (1/m) Σ C, as a dict shaped like params.
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from derive.api import Derivation, derive
 from derive.errors import DeriveError
-from derive.model.network import Network
+from derive.model.network import Network, with_targets
 from derive.model.spec import load
 from derive.numeric import codegen
 
@@ -34,14 +35,20 @@ def assert_gradients(
     batches: Iterable[int] = (1, 4, 16),
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    targets: str | None = None,
 ) -> None:
     """Raise AssertionError at the first element where ``my_gradients`` differs from the derivation.
 
     The message names the parameter and the element, gives your value and the
     derived one, the derived formula, and a hint when the whole array is off by
     a common mistake (summed instead of averaged, negated, doubled).
+
+    ``targets`` (default: the spec's) says what y your function takes: "one_hot" rows, or "labels", the
+    samples' class labels as integers of shape (m,).
     """
     d = _derivation(spec_or_net)
+    if targets is not None:
+        d = derive(with_targets(d.network, targets))
     checker = _Checker(d)
     for seed in seeds:
         for m in batches:

@@ -203,7 +203,7 @@ def _numeric_errors(
         with times("closed"):
             closed = numbers.at_batch(d, params, x, y).gradients
         with times("code"):
-            code = fn.gradients(params, x, y)
+            code = fn.gradients(params, x, samples.as_given(net, y))
         for array, value in closed.items():
             code_err[array] = np.maximum(code_err[array], _errors(code[array], value))
         if with_torch:
@@ -211,7 +211,7 @@ def _numeric_errors(
                 torch = autograd.gradients(net, params, x, y)
             for array, value in closed.items():
                 torch_err[array] = np.maximum(torch_err[array], _errors(torch[array], value))
-        points.append((params, x, y, closed))
+        points.append((params, x, samples.as_given(net, y), closed))
     with times("fd", total=len(located) * len(points)) as step:  # one phase for every batch: the longest column
         for params, x, y, closed in points:
             for name, array, index in located:

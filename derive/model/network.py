@@ -13,8 +13,9 @@ from derive.errors import SpecError
 from derive.model import limits
 from derive.model.document import DocumentOptions
 from derive.model.notation import Notation
-from derive.rules import activations, losses
+from derive.rules import activations, losses, targets
 from derive.rules.faces import Activation, Loss
+from derive.rules.targets import Targets
 
 # A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -58,6 +59,7 @@ class Network:
     example: Example | None = None
     title_zh: str = ""  # the title of Chinese documents (default: ``title``)
     document: DocumentOptions = field(default_factory=DocumentOptions)
+    targets: str | None = None  # a kind of rules.targets narrower than the loss's (default: the loss's own)
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, (tuple, list)):
@@ -113,6 +115,8 @@ class Network:
         refused = self.loss_def.refuse(last, self.outputs)
         if refused is not None:
             raise SpecError(f"loss: {refused}")
+        if self.targets is not None:
+            _check_targets(self.targets, self.loss_def, self.outputs)
         if not isinstance(self.bias, bool):
             raise SpecError(f"bias: must be true or false, got {self.bias!r}")
         if self.notation.letters and len(self.notation.letters) != sum(self.sizes):
@@ -138,6 +142,11 @@ class Network:
     @property
     def loss_def(self) -> Loss:
         return losses.LOSSES[self.loss]
+
+    @property
+    def target_kind(self) -> Targets:
+        """What the targets are: the declared kind, or the widest the loss is derived for."""
+        return targets.REGISTRY[self.targets or self.loss_def.targets]
 
     def activation(self, layer: int) -> Activation:
         """The activation of layer ``layer`` (1-based)."""
@@ -191,3 +200,25 @@ def _check_count(key: str, value: object) -> None:
         raise SpecError(f"{key}: must be a whole number, got {value!r}")
     if value < 1:
         raise SpecError(f"{key}: must be at least 1, got {value}")
+
+
+def _check_targets(name: object, loss: Loss, outputs: int) -> None:
+    """A declared kind of targets must be known, a case of the loss's own, and one-hot only over classes."""
+    if not isinstance(name, str) or name not in targets.REGISTRY:
+        raise SpecError(f"targets: unknown kind {name!r} (known: {', '.join(targets.REGISTRY)})")
+    kind = targets.REGISTRY[name]
+    if loss.targets not in kind.within:
+        fits = [k for k, t in targets.REGISTRY.items() if loss.targets in t.within]
+        raise SpecError(
+            f"targets: {loss.name} is derived for {loss.targets} targets, so {name} does not fit it"
+            f" (use {', '.join(fits)})"
+        )
+    if kind.one_hot and outputs < 2:
+        raise SpecError(f"targets: {name} needs at least 2 outputs (classes), the network has {outputs}")
+
+
+def with_targets(net: Network, kind: str | None) -> Network:
+    """``net`` whose targets are of ``kind`` (None: as declared); an error names a kind that does not fit."""
+    if kind is None or kind == net.target_kind.name:
+        return net
+    return replace(net, targets=kind)

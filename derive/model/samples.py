@@ -14,6 +14,7 @@ from sympy import Float, Symbol
 from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.rules import symbols as sym
+from derive.rules.targets import as_labels, one_hot
 
 
 def check_params(net: Network, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -59,7 +60,11 @@ def cost(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.nd
 
 
 def target_problem(net: Network, y: np.ndarray) -> str | None:
-    """Why targets ``y`` do not fit the derivation (softmax with cross-entropy needs a sum of 1), or None."""
+    """Why targets ``y`` do not fit the derivation (softmax with cross-entropy needs a sum of 1; declared
+    one-hot targets are one 1 and zeros), or None."""
+    kind = net.target_kind
+    if kind.one_hot and not (np.all((y == 0) | (y == 1)) and np.count_nonzero(y) == 1):
+        return f"targets = {kind.name!r} declares one-hot targets (one 1, the rest 0); got {np.round(y, 12).tolist()}"
     if net.layers[-1].activation in net.loss_def.needs_distribution and abs(y.sum() - 1) > 1e-9:
         return (
             f"{net.loss} with a {net.layers[-1].activation} output is derived for targets that sum to 1;"
@@ -74,11 +79,20 @@ def checked_sample(
     """The parameters, x and y of one sample as float arrays, or an error naming the shape or target at fault."""
     p = check_params(net, params)
     xv = check_vector("x", x, net.inputs)
+    if net.target_kind.labels and np.ndim(y) == 0:
+        y = _label(net, y)
     yv = check_vector("y", y, net.outputs)
     problem = target_problem(net, yv)
     if problem:
         raise DeriveError(f"y: {problem}")
     return p, xv, yv
+
+
+def _label(net: Network, y: object) -> np.ndarray:
+    """One sample's class label (0-based) as its one-hot target row."""
+    if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= y < net.outputs:
+        raise DeriveError(f"y: a class label from 0 to {net.outputs - 1} was expected, got {y!r}")
+    return one_hot(np.array([y]), net.outputs)[0]
 
 
 def sample_values(net: Network, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[Symbol, Float]:
@@ -108,14 +122,13 @@ def random_point(net: Network, rng: np.random.Generator, scale: float = 1.0):
 
 
 def random_batch(net: Network, rng: np.random.Generator, m: int, scale: float = 1.0):
-    """Seeded random parameters, and m inputs (m, inputs) and targets (m, outputs) the loss accepts."""
+    """Seeded random parameters, and m inputs (m, inputs) and targets (m, outputs) of the network's kind
+    (one-hot rows for labels: the numbers derive computes with)."""
     params = {name: rng.uniform(-scale, scale, shape) for name, shape in net.shapes().items()}
     x = rng.uniform(-1, 1, (m, net.inputs))
-    targets = net.loss_def.targets
-    if targets == "distribution":
-        y = rng.dirichlet(np.ones(net.outputs), m)
-    elif targets == "unit":
-        y = rng.uniform(0, 1, (m, net.outputs))
-    else:
-        y = rng.uniform(-1, 1, (m, net.outputs))
-    return params, x, y
+    return params, x, net.target_kind.draw(rng, m, net.outputs)
+
+
+def as_given(net: Network, y: np.ndarray) -> np.ndarray:
+    """Targets as the network's code takes them: one-hot rows as their class labels when it takes labels."""
+    return as_labels(y) if net.target_kind.labels else y

@@ -18,8 +18,21 @@ from derive.model.document import DocumentOptions
 from derive.model.network import Example, Layer, Network
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
+from derive.rules.targets import one_hot
 
-TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"}
+TOP_KEYS = {
+    "name",
+    "title",
+    "title_zh",
+    "inputs",
+    "loss",
+    "targets",
+    "bias",
+    "layer",
+    "notation",
+    "example",
+    "document",
+}
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
@@ -95,6 +108,7 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
     title_zh = _typed(data.get("title_zh", ""), str, "title_zh")
     inputs = _require(data, "inputs", int)
     loss = _require(data, "loss", str)
+    targets = _typed(data["targets"], str, "targets") if "targets" in data else None
     bias = _typed(data.get("bias", True), bool, "bias")
     layers_raw = _require(data, "layer", list)
     layers = []
@@ -108,7 +122,9 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         layers.append(Layer(units, activation, float(slope) if slope is not None else None))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
     document = _document(_typed(data.get("document", {}), dict, "document"))
-    net = Network(inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh, document=document)
+    net = Network(
+        inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh, document=document, targets=targets
+    )
     if "example" in data:
         example = _example(_typed(data["example"], dict, "example"), net)
         net = replace(net, example=example)
@@ -151,7 +167,7 @@ def _example(table: dict[str, Any], net: Network) -> Example:
     allowed = {"x", "y", "learning_rate", *shapes}
     _unknown(table, allowed, "example.")
     x = _array(_require(table, "x", (list, int, float), "example."), (net.inputs,), "example.x")
-    y = _array(_require(table, "y", (list, int, float), "example."), (net.outputs,), "example.y")
+    y = _example_targets(_require(table, "y", (list, int, float), "example."), net)
     params = {}
     for key, shape in shapes.items():
         params[key] = _array(_require(table, key, list, "example."), shape, f"example.{key}")
@@ -169,6 +185,19 @@ def _example(table: dict[str, Any], net: Network) -> Example:
         if not (np.all(np.isfinite(z)) and np.all(np.isfinite(a))):
             raise SpecError(f"example: the forward pass overflows at layer {layer}; use smaller numbers")
     return Example(x, y, params, rate)
+
+
+def _example_targets(value: Any, net: Network) -> np.ndarray:
+    """example.y: a vector of outputs, or with ``targets = "labels"`` one class label (0-based), made one-hot."""
+    if not net.target_kind.labels:
+        return _array(value, (net.outputs,), "example.y")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < net.outputs:
+        raise SpecError(
+            f'example.y: with targets = "labels" must be a class label 0 to {net.outputs - 1}, got {value!r}'
+        )
+    y = one_hot(np.array([value]), net.outputs)[0]
+    y.setflags(write=False)
+    return y
 
 
 def _array(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:

@@ -49,6 +49,8 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
         "bias": net.bias,
         "inputs": net.inputs,
         "outputs": net.outputs,
+        "targets": net.target_kind.name,
+        "labels": net.target_kind.labels,
         "depth_sup": layer_text("", net.depth)[1:-1],
         "shapes": p.shapes,
         "unpack": ", ".join(names),
@@ -108,7 +110,7 @@ def module_source(net: Network | Plan, standalone: bool = True, embedded: bool =
 
 def compare_source(p: Plan) -> str:
     """``random_batch`` and ``compare_gradients`` (with the derived formulas) for testing a user's function."""
-    return ENV.get_template("code/compare.py.j2").render(**_context(p, True), targets=p.network.loss_def.targets)
+    return ENV.get_template("code/compare.py.j2").render(**_context(p, True))
 
 
 def pytest_source(net: Network, function: str, spec: str) -> str:

@@ -271,6 +271,9 @@ class _Builder:
         first = self._equation(eqs[0])
         a, z, y, delta = self._a(L), self._name("Z", L), self._name("Y"), self._name("D", L)
         names = {"a": a, "z": z, "y": y}
+        if self.output.matching and self.net.target_kind.one_hot:  # Σₖ yₖ = 1 exactly: δ⁽ᴸ⁾ = a − y
+            simple, text = self._rows(eqs[-1].rhs), self._text(eqs[-1].rhs)
+            return [self._mean(delta, simple, f"{first} = {text} (one-hot targets: Σₖ yₖ = 1)")]
         if act.name in loss.delta_code:  # the loss's own NumPy form of δ⁽ᴸ⁾ for this output
             code, text, helpers = loss.delta_code[act.name]
             self.helpers.update(helpers)

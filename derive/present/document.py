@@ -321,6 +321,7 @@ class _Builder:
             sizes=net.sizes,
             depth=self.L,
             loss=net.loss,
+            targets=net.target_kind.name,
             activations=[layer.activation for layer in net.layers],
             bias=net.bias,
             notation={

@@ -244,6 +244,7 @@ class Document:
     sizes: tuple[int, ...]
     depth: int
     loss: str
+    targets: str  # the kind of targets (rules.targets): one-hot ones and labels are said in the cost's section
     activations: list[str]
     bias: bool
     notation: dict[str, object]

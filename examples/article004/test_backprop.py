@@ -177,7 +177,8 @@ def _sigmoid(z):
     return out
 
 
-# What the targets of a random batch look like: "real", "unit" (each in [0, 1]) or "distribution".
+# What the targets of a random batch look like: "real", "unit" (each in [0, 1]), "distribution", "one_hot"
+# (one 1 per row) or "labels" (the class of each sample, 0-based: an integer array of shape (m,)).
 TARGETS = 'real'
 RTOL = 1e-6
 ATOL = 1e-9
@@ -207,7 +208,10 @@ def random_batch(seed, m):
     rng = np.random.default_rng(seed)
     params = {name: rng.uniform(-1.0, 1.0, shape) for name, shape in SHAPES.items()}
     x = rng.uniform(-1.0, 1.0, (m, 3))
-    if TARGETS == "distribution":
+    if TARGETS in ("one_hot", "labels"):
+        classes = rng.integers(0, 1, m)
+        y = classes if TARGETS == "labels" else np.eye(1)[classes]
+    elif TARGETS == "distribution":
         y = rng.dirichlet(np.ones(1), m)
     elif TARGETS == "unit":
         y = rng.uniform(0.0, 1.0, (m, 1))
