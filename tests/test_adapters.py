@@ -8,10 +8,14 @@ with a message that says where its gradients came from.
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import derive
 from derive import Layer, Network
@@ -127,12 +131,28 @@ def test_a_forward_with_a_bug_fails(nn):
         assert_gradients(TANH_SIGMOID, detached)
     text = str(info.value)
     assert text.startswith("W1[1,1]: yours 0.0, derived ")
-    assert "torch autograd's .grad of your Net (its activations not visible" in text
+    assert "torch autograd's .grad, in float64, of the spec's squared_error of your Net's outputs" in text
+    assert "a forward of its own, so its activations were not checked" in text
     assert "no gradient reached W1, b1 (.grad None: detached from the graph?)" in text
 
     doubled = _own_forward(nn, lambda torch, net, x: 2 * torch.sigmoid(net.out(torch.tanh(net.hidden(x)))))
-    with pytest.raises(AssertionError, match="its outputs read as the network's output a⁽ᴸ⁾"):
+    with pytest.raises(AssertionError, match="outputs \\(read as the network's output a⁽ᴸ⁾;"):
         assert_gradients(TANH_SIGMOID, doubled)
+
+
+def test_logits_are_said_to_be_logits(nn):
+    """A module of its own returning logits (its hidden relu forgotten) is read as such and the message says so."""
+    with pytest.raises(AssertionError) as info:
+        assert_gradients(SOFTMAX_CE, _own_forward(nn, lambda torch, net, x: net.out(net.hidden(x)), (3, 4, 3)))
+    assert "(read as logits z⁽ᴸ⁾, the spec's softmax applied by derive; a forward of its own" in str(info.value)
+
+
+def test_step_and_loss_go_with_their_kinds(nn):
+    module = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
+    with pytest.raises(derive.DeriveError, match="step= takes a function step"):
+        assert_gradients(TANH_SIGMOID, module, step=0.1)
+    with pytest.raises(derive.DeriveError, match="loss= is for a scalar-autograd model"):
+        assert_gradients(TANH_SIGMOID, backprop, loss=lambda a, y: a)
 
 
 def test_loss_is_only_for_scalar_models(nn):
@@ -163,8 +183,38 @@ def test_a_correct_step_in_place_or_returned_passes():
     def returned(params, x, y):
         return {name: params[name] - 0.01 * g for name, g in backprop(params, x, y).items()}
 
+    def tiny(params, x, y):
+        for name, g in backprop(params, x, y).items():
+            params[name] -= 1e-6 * g
+
     assert_gradients(TANH_SIGMOID, in_place, step=0.1)
     assert_gradients(TANH_SIGMOID, returned, step=0.01)
+    assert_gradients(TANH_SIGMOID, tiny, step=1e-6)  # float64: the step's rounding, ~1e-9 here, is allowed for
+
+
+def test_derive_testing_works_without_torch(tmp_path):
+    """Plain functions and SGD steps never import torch: a Python where it cannot be imported runs them."""
+    (tmp_path / "torch.py").write_text("raise ImportError('no torch here')\n", encoding="utf-8")
+    code = (
+        "import sys, numpy as np\n"
+        "from derive import Layer, Network\n"
+        "from derive.testing import assert_gradients\n"
+        "import test_adapters as t\n"
+        "assert_gradients(t.TANH_SIGMOID, t.backprop)\n"
+        "assert_gradients(t.TANH_SIGMOID, lambda p, x, y: {k: p[k] - 0.1 * g for k, g in t.backprop(p, x, y).items()},"
+        " step=0.1)\n"
+        "assert_gradients(t.TANH_SIGMOID, t.MLP(3, [4, 2], ['tanh', 'sigmoid']), batches=(2,))\n"
+        "assert 'torch' not in sys.modules or sys.modules['torch'] is None\n"
+    )
+    path = os.pathsep.join([str(tmp_path), str(ROOT), str(ROOT / "tests")])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_step_in_float32_passes_and_its_bug_still_shows():

@@ -26,6 +26,10 @@ def adapt(thing: object, net: Network, *, step: float | None = None, loss: Calla
     if step is not None:
         if loss is not None:
             raise DeriveError("assert_gradients: loss= is for a scalar-autograd model, not with step=")
+        if torch_module.is_module(thing) or scalar.is_model(thing):
+            raise DeriveError(
+                f"assert_gradients: step= takes a function step(params, x, y), not a {type(thing).__name__}"
+            )
         return sgd_step.SgdStep(thing, net, step)
     if torch_module.is_module(thing):
         if loss is not None:

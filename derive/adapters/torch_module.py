@@ -67,10 +67,10 @@ class TorchModule(Adapted):
         self.empty_grads: list[str] = []
         if groups is not None:
             self.logits = _check_activations(torch, groups, net)
-            self.seen = "its activations checked"
+            self.seen = "its activations checked on a probe"
         else:
             self.logits = self._probe_logits()
-            self.seen = "its activations not visible (a forward of its own)"
+            self.seen = "a forward of its own, so its activations were not checked"
 
     # ---------------------------------------------------------------- running the module
     def _load(self, params: Mapping[str, np.ndarray]) -> None:
@@ -126,14 +126,13 @@ class TorchModule(Adapted):
 
     def about(self) -> str:
         act = self.net.activation(self.net.depth)
-        outputs = (
-            f"its outputs read as logits z⁽ᴸ⁾ and the spec's {act.name} applied by derive"
-            if self.logits
-            else "its outputs read as the network's output a⁽ᴸ⁾"
-        )
+        if self.logits:
+            outputs = f"read as logits z⁽ᴸ⁾, the spec's {act.name} applied by derive"
+        else:
+            outputs = "read as the network's output a⁽ᴸ⁾"
         text = (
-            f"yours is torch autograd's .grad of your {self.kind} ({self.seen}; {outputs}), in float64,"
-            f" of the spec's {self.net.loss} averaged over the batch"
+            f"yours is torch autograd's .grad, in float64, of the spec's {self.net.loss} of your {self.kind}'s"
+            f" outputs ({outputs}; {self.seen}), averaged over the batch"
         )
         if self.empty_grads:
             text += f"; no gradient reached {', '.join(self.empty_grads)} (.grad None: detached from the graph?)"
