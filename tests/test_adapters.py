@@ -19,6 +19,8 @@ from conftest import ROOT
 
 import derive
 from derive import Layer, Network
+from derive.adapters import adapt
+from derive.model.samples import random_batch
 from derive.testing import assert_gradients
 
 TANH_SIGMOID = Network(inputs=3, layers=(Layer(4, "tanh"), Layer(2, "sigmoid")), loss="squared_error")
@@ -38,6 +40,23 @@ def test_a_correct_sequential_passes_and_is_left_as_it_was(nn):
     assert_gradients(TANH_SIGMOID, module)
     assert module[0].weight.dtype.is_floating_point and str(module[0].weight.dtype) == "torch.float32"
     assert bool((module[0].weight == before).all())
+
+
+def test_nested_sequentials_are_read_in_order(nn):
+    halves = nn.Sequential(nn.Linear(3, 4), nn.Tanh()), nn.Sequential(nn.Linear(4, 2), nn.Sigmoid())
+    assert_gradients(TANH_SIGMOID, nn.Sequential(*halves))
+
+
+def test_a_sequential_with_a_forward_of_its_own_is_not_read_as_a_sequence(nn):
+    """Its children say tanh; its forward uses relu. Not checked as a sequence, it fails on its gradients."""
+
+    class Rewired(nn.Sequential):
+        def forward(self, x):
+            return self[3](self[2](self[0](x).relu()))
+
+    module = Rewired(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
+    with pytest.raises(AssertionError, match="a forward of its own, so its activations were not checked"):
+        assert_gradients(TANH_SIGMOID, module)
 
 
 def test_softmax_outputs_may_be_logits_or_probabilities(nn):
@@ -410,7 +429,9 @@ def test_a_wrong_local_derivative_fails():
 
 
 def test_a_value_without_log_needs_loss():
-    with pytest.raises(derive.DeriveError, match=r"your NoLog has no log\(\), which the spec's cross_entropy needs"):
+    with pytest.raises(
+        derive.DeriveError, match=r"your NoLog has no log\(\), which derive needs to build the spec's cross_entropy"
+    ):
         assert_gradients(SOFTMAX_CE, MLP(3, [4, 3], ["relu", None], value=NoLog), batches=(1,))
 
     def cross_entropy(logits, targets):
@@ -451,3 +472,19 @@ def test_a_scalar_model_of_another_size():
     # 3-1-5-2 has 26 parameters too: its layers tell.
     with pytest.raises(AssertionError, match="^scalar-autograd model: it has 3 layers, the spec 2$"):
         assert_gradients(TANH_SIGMOID, Layered(3, [1, 5, 2], ["tanh", "tanh", "sigmoid"]))
+
+
+# ============================================================================ class labels
+def test_integer_labels_reach_the_loss_as_one_hot_rows(nn):
+    """With targets given as class labels of shape (m,), the torch and scalar adapters use one-hot rows."""
+    params, x, _ = random_batch(SOFTMAX_CE, np.random.default_rng(5), 4)
+    labels = np.array([2, 0, 1, 2])
+    one_hot = np.eye(3)[labels]
+    for thing in (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 3)), MLP(3, [4, 3], ["relu", None])):
+        adapted = adapt(thing, SOFTMAX_CE)
+        by_labels, by_rows = adapted.gradients(params, x, labels), adapted.gradients(params, x, one_hot)
+        for name, g in by_rows.items():
+            np.testing.assert_allclose(by_labels[name], g, rtol=1e-12, atol=1e-15)
+        expected = derive.derive(SOFTMAX_CE).lambdify().gradients(params, x, one_hot)
+        for name, g in expected.items():
+            np.testing.assert_allclose(by_rows[name], g, rtol=1e-9, atol=1e-12)

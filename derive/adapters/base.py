@@ -28,6 +28,14 @@ class Adapted:
         raise NotImplementedError
 
 
+def targets(y: np.ndarray, outputs: int) -> np.ndarray:
+    """y as (m, outputs) floats: integer class labels of shape (m,) become one-hot rows."""
+    y = np.asarray(y)
+    if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        return np.eye(outputs)[y]
+    return np.asarray(y, dtype=np.float64)
+
+
 def layer_names(layer: int, bias: bool) -> tuple[str, ...]:
     """The parameter arrays of layer ``layer`` (1-based): W<l>, and b<l> with biases."""
     return (f"W{layer}", f"b{layer}") if bias else (f"W{layer}",)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy
 
-from derive.adapters.base import Adapted
+from derive.adapters.base import Adapted, targets
 from derive.errors import DeriveError
 from derive.model import samples
 from derive.model.network import Network
@@ -131,14 +131,16 @@ class ScalarModel(Adapted):
                 return getattr(math, method)(args[0])
             if not callable(getattr(args[0], method, None)):
                 raise DeriveError(
-                    f"assert_gradients: your {self.value_type} has no {method}(), which the spec's"
-                    f" {self.net.loss} needs: pass loss=, a function (outputs, targets) → C of one sample"
+                    f"assert_gradients: your {self.value_type} has no {method}(), which derive needs to build the"
+                    f" spec's {self.net.loss} from your outputs: pass loss=, a function (outputs, targets) → C of one"
+                    " sample"
                 )
             return getattr(args[0], method)()
         raise DeriveError(f"assert_gradients: cannot build {expr} from your values: pass loss=")
 
     def gradients(self, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         self._load(params)
+        y = targets(y, self.net.outputs)
         costs = [self._sample_cost(self._outputs(row), target) for row, target in zip(x, y, strict=True)]
         total = functools.reduce(operator.add, costs)
         if not callable(getattr(total, "backward", None)):

@@ -7,8 +7,9 @@ averaged over the batch, and ``backward()`` gives the ``.grad`` of each Linear l
 
 What the module must look like:
 
-- an ``nn.Sequential`` (nested ones are flattened) of Linear layers, each followed by the modules of its
-  activation: these are seen, and each is checked on a probe against the spec's activation of that layer;
+- an ``nn.Sequential`` (nested ones flattened) of Linear layers, each followed by the modules of its
+  activation: these are seen, and each is checked on a probe against the spec's activation of that layer
+  (a subclass of Sequential with a forward of its own is of the next kind);
 - or any module whose Linear layers are attributes in the order of the layers, with a forward of its own:
   then only the number of layers, their widths and biases can be checked.
 
@@ -30,7 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from derive.adapters.base import Adapted, layer_names
+from derive.adapters.base import Adapted, layer_names, targets
 from derive.errors import DeriveError
 from derive.model import samples
 from derive.model.network import Network
@@ -111,7 +112,7 @@ class TorchModule(Adapted):
         self.module.zero_grad(set_to_none=True)
         out = self._forward(x)
         a = self.net.activation(self.net.depth).torch(torch, out) if self.logits else out
-        target = torch.as_tensor(np.asarray(y, dtype=np.float64), device=self.device)
+        target = torch.as_tensor(targets(y, self.net.outputs), device=self.device)
         self.net.loss_def.torch(torch, a, target).mean().backward()
         grads: dict[str, np.ndarray] = {}
         self.empty_grads = []
@@ -148,8 +149,11 @@ def _flatten(torch, module) -> list:
 
 
 def _sequence(torch, module) -> list[tuple[object, list]] | None:
-    """Each Linear layer of a Sequential with the modules after it, or None for a module of another kind."""
-    if not isinstance(module, torch.nn.Sequential):
+    """Each Linear layer of a Sequential with the modules after it, or None for a module of another kind.
+
+    A subclass of Sequential with a forward of its own is of another kind: its children may not be what runs.
+    """
+    if not isinstance(module, torch.nn.Sequential) or type(module).forward is not torch.nn.Sequential.forward:
         return None
     groups: list[tuple[object, list]] = []
     for child in _flatten(torch, module):
