@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("check", ("derive.check",)),
     ("present", ("derive.present",)),
     ("verify", ("derive.verify",)),
-    ("front", ("derive", "derive.__main__", "derive.api", "derive.cli", "derive.testing")),
+    ("front", ("derive", "derive.__main__", "derive.adapters", "derive.api", "derive.cli", "derive.testing")),
 )
 
 
