@@ -32,7 +32,7 @@ from derive.model import limits
 from derive.model.document import DETAILS
 from derive.model.network import Network
 from derive.model.spec import load
-from derive.numeric import codegen
+from derive.numeric import codegen, layouts
 from derive.present import render
 from derive.present.latex import latex
 from derive.present.pdf import require_engines
@@ -259,6 +259,9 @@ def _codegen_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     p.add_argument("--pytest", action="store_true", help="write a pytest file that tests --function")
     p.add_argument("--function", help="your gradients function, as module.path:name (with --pytest)")
+    p.add_argument("--weights", help="with --pytest: your W layout, out_in (a row per neuron; default) or in_out")
+    p.add_argument("--samples", help="with --pytest: x and y as rows (m, n; default) or columns (n, m)")
+    p.add_argument("--names", help="with --pytest: your gradients' keys, as dW1=W1,db1=b1,…")
 
 
 def _codegen(args: argparse.Namespace) -> int:
@@ -267,8 +270,19 @@ def _codegen(args: argparse.Namespace) -> int:
         raise UsageError("--pytest needs --function module.path:name, the function to test")
     if args.function and not args.pytest:
         raise UsageError("--function is for --pytest")
+    given = [f"--{key}" for key in ("weights", "samples", "names") if getattr(args, key) is not None]
+    if given and not args.pytest:
+        raise UsageError(f"{given[0]} is for --pytest")
     net = _load(args.spec, "codegen")
-    text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
+    if args.pytest:
+        names = layouts.parse_names(args.names) if args.names is not None else None
+        try:
+            layout = layouts.layout(net.shapes(), args.weights or "out_in", args.samples or "rows", names)
+        except DeriveError as exc:  # "weights: …" names the option
+            raise UsageError(f"--{exc}") from None
+        text = codegen.pytest_source(net, args.function, args.spec, layout)
+    else:
+        text = codegen.module_source(net)
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -5,7 +5,10 @@
 
 ``my_gradients(params, x, y)`` is called on seeded random parameters and
 batches (x of shape (m, inputs), y of shape (m, outputs)) and must return
-∂J/∂θ of the batch mean J = (1/m) Σ C, as a dict shaped like params.
+∂J/∂θ of the batch mean J = (1/m) Σ C, as a dict shaped like params or a list
+in layer order (W1, b1, W2, …). ``weights="in_out"``, ``samples="columns"`` and
+``names={"dW1": "W1", …}`` describe other layouts; biases may come back as
+(n,), (n, 1) or (1, n).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from derive.api import Derivation, derive
 from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.model.spec import load
-from derive.numeric import codegen
+from derive.numeric import codegen, layouts, variants
 
 Gradients = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, np.ndarray]]
 # The per-sample closed form is quoted in a failure message up to this length.
@@ -34,21 +37,38 @@ def assert_gradients(
     batches: Iterable[int] = (1, 4, 16),
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    weights: str = "out_in",
+    samples: str = "rows",
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise AssertionError at the first element where ``my_gradients`` differs from the derivation.
+    """Raise AssertionError when ``my_gradients`` differs from the derivation, with a report that finds the bug.
 
-    The message names the parameter and the element, gives your value and the
-    derived one, the derived formula, and a hint when the whole array is off by
-    a common mistake (summed instead of averaged, negated, doubled).
+    ``weights``: "out_in" (derive's W⁽ˡ⁾, a row per neuron) or "in_out" (a row per input), for the
+    parameters passed and the gradients returned; ``samples``: "rows" (x of shape (m, inputs)) or
+    "columns" (x of shape (inputs, m), biases passed as (n, 1)); ``names``: your gradients' keys →
+    derive's names. A bad value raises DeriveError.
+
+    The message gives the first differing element (from the output layer back) with your value and the
+    derived one, the layout assumed, a line per array (matches, or how many elements differ and the
+    constant ratio when there is one), a hint for each ratio a common mistake gives (½, 2, m, 1/m, a
+    layer's width, −1), the catalogued mistakes your arrays equal (:mod:`derive.numeric.variants`), and
+    the derived formula. An exception raised by ``my_gradients`` becomes an AssertionError with the seed,
+    the batch and the shapes passed, the original chained as its cause.
     """
     d = _derivation(spec_or_net)
+    layout = layouts.layout(d.network.shapes(), weights, samples, names)
     checker = _Checker(d)
     for seed in seeds:
         for m in batches:
             params, x, y = checker.random_batch(seed, m)
             derived = d.lambdify().gradients(params, x, y)
-            mine = my_gradients({name: value.copy() for name, value in params.items()}, x.copy(), y.copy())
-            checker.compare(derived, mine, f"seed {seed}, batch of {m}", m, rtol, atol, checker.explain)
+            where = f"seed {seed}, batch of {m}"
+            mine = checker.call(my_gradients, params, x, y, where, layout)
+
+            def diagnose(yours: Mapping[str, np.ndarray], params=params, x=x, y=y) -> list[str]:
+                return variants.recognised(d, params, x, y, yours, rtol, atol)
+
+            checker.compare(derived, mine, where, m, rtol, atol, checker.explain, layout, diagnose)
 
 
 def _derivation(spec_or_net: object) -> Derivation:
@@ -72,6 +92,7 @@ class _Checker:
         namespace: dict[str, object] = {"np": np, "SHAPES": dict(p.shapes)}
         exec(compile(codegen.compare_source(p), "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
         self.random_batch = namespace["random_batch"]
+        self.call = namespace["call_yours"]
         self.compare = namespace["compare_gradients"]
 
     def explain(self, element: str) -> str:
