@@ -114,7 +114,7 @@ def compare_source(p: Plan, layout: Mapping[str, object] | None = None) -> str:
         **_context(p, True),
         targets=p.network.loss_def.targets,
         layout=dict(layout or layouts.layout(p.shapes)),
-        widths=tuple(p.network.sizes),
+        widths=tuple(p.network.sizes[1:]),
     )
 
 

@@ -218,7 +218,7 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "transposed",
         "yours equals the derived gradient with {W} where its transpose belongs: {delta} needs {W}ᵀ {above}"
-        " (with samples as rows, D @ W, not D @ W.T)",
+        " (a square W fits either way round, so nothing failed)",
         _transposed,
     ),
     Mistake(

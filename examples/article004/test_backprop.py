@@ -293,7 +293,7 @@ def to_yours(params, x, y, layout):
 def call_yours(function, params, x, y, where, layout=None):
     """``function`` called on the batch in its layout; what it raises is reported with the batch and the shapes.
 
-    When it raises and runs with the weights the other way round, the message says so (transposed?).
+    When it raises but runs with the weights or the samples the other way round, the message says so.
     """
     layout = layout or LAYOUT
     given = to_yours(params, x, y, layout)
@@ -306,15 +306,30 @@ def call_yours(function, params, x, y, where, layout=None):
             f"  ({where}; it was given params {shapes}, x {given[1].shape}, y {given[2].shape})",
             layout_text(layout, params),
         ]
-        other = dict(layout, weights="out_in" if layout["weights"] == "in_out" else "in_out")
-        if any(value.shape[0] != value.shape[1] for name, value in params.items() if name.startswith("W")):
-            try:
-                function(*to_yours(params, x, y, other))
-            except Exception:
-                pass
-            else:
-                lines.append(f"  with weights {other['weights']!r} it runs: your code takes W the other way round (transposed?)")
+        ran = _other_layout_that_runs(function, params, x, y, layout)
+        if ran is not None:
+            turned = " (transposed?)" if ran["weights"] != layout["weights"] else ""
+            said = ", ".join(f"{key} {ran[key]!r}" for key in ("weights", "samples") if ran[key] != layout[key])
+            lines.append(f"  with {said} it runs: your code takes its arrays that way{turned}")
         raise AssertionError("\n".join(lines)) from exc
+
+
+def _other_layout_that_runs(function, params, x, y, layout):
+    """The first other layout (weights turned, samples turned, both) that ``function`` runs with, if any.
+
+    Only for a network with a non-square array: where every array is square, any layout runs.
+    """
+    flip = {"out_in": "in_out", "in_out": "out_in", "rows": "columns", "columns": "rows"}
+    if all(value.shape[0] == value.shape[-1] for value in params.values()) and x.shape[0] == x.shape[1]:
+        return None
+    for keys in (("weights",), ("samples",), ("weights", "samples")):
+        other = dict(layout, **{key: flip[layout[key]] for key in keys})
+        try:
+            function(*to_yours(params, x, y, other))
+        except Exception:
+            continue
+        return other
+    return None
 
 
 def from_yours(mine, derived, layout):
@@ -373,8 +388,8 @@ def _derive_layout(name, yours, derived, layout):
     return yours
 
 
-# The widths of the layers, inputs first: a ratio equal to one of them is named in a hint.
-WIDTHS = (3, 2, 1)
+# The widths of layers 1, 2, …: a ratio equal to one of them is named in a hint.
+WIDTHS = (2, 1)
 
 
 def array_rows(derived, mine, rtol=RTOL, atol=ATOL):
@@ -410,10 +425,10 @@ def _ratio(yours, expected, rtol, atol):
 
 
 def _layer_words(n):
-    """Which layers have n units: "layer 1", "the inputs", "layer 2 (the outputs)"."""
-    last = len(WIDTHS) - 1
-    words = ["the inputs" if k == 0 else f"layer {k}" + (" (the outputs)" if k == last else "") for k, w in enumerate(WIDTHS) if w == n]
-    return " and ".join(words)
+    """Which layers have n units: "layer 1", "layer 2 (the outputs)", "layers 1 and 2 (the outputs)"."""
+    layers = [str(k) for k, w in enumerate(WIDTHS, start=1) if w == n]
+    last = " (the outputs)" if WIDTHS[-1] == n else ""
+    return f"layer {layers[0]}{last}" if len(layers) == 1 else f"layers {', '.join(layers[:-1])} and {layers[-1]}{last}"
 
 
 def ratio_hints(r, m):
