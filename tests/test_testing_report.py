@@ -228,7 +228,11 @@ MISTAKES = {  # bug: (network, the hint, options)
         {"batches": (4,)},
     ),
     "double_layer1": (SOFTMAX_CE, "hint: W1, b1: yours is twice the derived value", {}),
-    "half": (SIGMOID_MSE, ALL + "half the derived value: the 2 from differentiating a square (2(a − y)) missed", {}),
+    "half": (
+        SIGMOID_MSE,
+        ALL + "half the derived value: the 2 from differentiating a square (2(a − y)) missed, or a ½ added?",
+        {},
+    ),
     "sign": (SOFTMAX_CE, ALL + "the negative of ∂J/∂θ", {}),
     "output_width": (WIDE_MSE, ALL + "n = 3 times the derived value, the width of layer 2 (the outputs)", {}),
     "transposed": (SQUARE, EQUALS + "with W⁽²⁾ where its transpose belongs: δ⁽¹⁾ needs W⁽²⁾ᵀ δ⁽²⁾", {}),
@@ -415,3 +419,19 @@ def test_the_article_demo_still_reports_the_missing_derivative():
         AssertionError, match=re.escape("without σ′(z⁽¹⁾): the derivative of layer 1's activation is missing")
     ):
         assert_gradients(ROOT / "examples" / "seed004.toml", backprop.gradients_with_a_mistake)
+
+
+def test_the_mistakes_tried_are_bounded_by_a_budget():
+    d = derive.derive(SQUARE)
+    params = {name: np.full(shape, 0.1) for name, shape in SQUARE.shapes().items()}
+    x, y = np.full((2, 3), 0.5), np.array([[0.3, 0.7], [0.6, 0.4]])
+    wrong = {name: value + 1 for name, value in with_output(True)(params, x, y).items()}
+    assert variants.recognised(d, params, x, y, wrong) == []
+    assert variants.recognised(d, params, x, y, wrong, budget=1) == [
+        "hint: not every typical mistake was tried (the network is large)"
+    ]
+
+
+def test_an_array_that_is_not_numbers_is_named():
+    text = _failure(SOFTMAX_CE, lambda p, x, y: dict(with_output(True)(p, x, y), b2=[[1.0, 2.0], [3.0]]))
+    assert text.startswith("b2: yours is not an array of numbers (list: ")

@@ -25,6 +25,9 @@ from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
 
 Arrays = dict[str, np.ndarray]
+# Multiply-adds the versions of the mistakes may take in all (a pass costs m × the number of weights): a few
+# hundred passes of an MNIST-sized network, a handful of a deep wide one, then the rest are not tried.
+BUDGET = 200_000_000
 _A, _Z = sympy.Symbol("a", real=True), sympy.Symbol("z", real=True)
 
 
@@ -40,6 +43,7 @@ class Pass:
         self.x, self.y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
         self.numbers = numbers.at_batch(d, self.params, self.x, self.y)
         self.m = self.x.shape[0]
+        self.cost = self.m * sum(w.size for name, w in self.params.items() if name.startswith("W"))
         self._slopes: dict[tuple[int, bool], np.ndarray] = {}
 
     @property
@@ -253,15 +257,20 @@ def recognised(
     yours: Mapping[str, np.ndarray],
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    budget: int = BUDGET,
 ) -> list[str]:
     """A line for every version of a registered mistake whose gradients your arrays (derive's layout) equal.
 
     A version that gives the derived gradients themselves at this batch is passed over: it says nothing.
+    Versions are tried until they have cost :data:`BUDGET` multiply-adds; a line says when some were not.
     """
     p = Pass(d, params, x, y)
-    lines = []
+    lines, spent = [], 0
     for mistake in MISTAKES:
         for fields, found in mistake.versions(p):
             if not _same(found, p.gradients, rtol, atol) and _same(yours, found, rtol, atol):
                 lines.append("hint: " + mistake.words.format(**fields))
+            spent += p.cost
+            if spent > budget:
+                return [*lines, "hint: not every typical mistake was tried (the network is large)"]
     return lines

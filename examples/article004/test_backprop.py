@@ -341,7 +341,7 @@ def from_yours(mine, derived, layout):
                 f"your gradients function returned {type(mine).__name__} of {len(mine)} arrays;"
                 f" a list or tuple must hold {len(order)}, in layer order: {', '.join(order)}"
             )
-        mine = dict(zip(order, mine))
+        mine = dict(zip(order, mine, strict=True))
     elif hasattr(mine, "keys"):
         renamed = {}
         for key in mine.keys():
@@ -362,7 +362,11 @@ def from_yours(mine, derived, layout):
     for name, expected in derived.items():
         if name not in mine:
             raise AssertionError(f"{name}: missing from your gradients (derived shape {expected.shape})")
-        out[name] = _derive_layout(name, np.asarray(mine[name], dtype=np.float64), derived, layout)
+        try:
+            yours = np.asarray(mine[name], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise AssertionError(f"{name}: yours is not an array of numbers ({type(mine[name]).__name__}: {exc})") from exc
+        out[name] = _derive_layout(name, yours, derived, layout)
     return out
 
 
@@ -436,7 +440,7 @@ def ratio_hints(r, m):
     named = [
         (-1.0, "−1", "the negative of ∂J/∂θ: a descent step, or the error term's sign (y − a for a − y)?"),
         (2.0, "2", "twice the derived value: the ½ of the cost missed, or a factor 2 added?"),
-        (0.5, "½", "half the derived value: the 2 from differentiating a square (2(a − y)) missed, or a ½ the cost does not have?"),
+        (0.5, "½", "half the derived value: the 2 from differentiating a square (2(a − y)) missed, or a ½ added?"),
         (0.0, "0", "zero: an array never filled in?"),
     ]
     if m > 1:
@@ -445,8 +449,10 @@ def ratio_hints(r, m):
     for n in sorted(set(WIDTHS)):
         if n > 1:
             where = _layer_words(n)
-            named.append((n, "n", f"n = {n} times the derived value, the width of {where}: a sum where the cost takes a mean over those units (1/n missed)?"))
-            named.append((1 / n, "1/n", f"1/n of the derived value, n = {n} the width of {where}: a mean over those units where the cost sums them?"))
+            wider = f"n = {n} times the derived value, the width of {where}"
+            named.append((n, "n", f"{wider}: a sum where the cost takes a mean over those units (1/n missed)?"))
+            narrower = f"1/n of the derived value, n = {n} the width of {where}"
+            named.append((1 / n, "1/n", f"{narrower}: a mean over those units where the cost sums them?"))
     return [(name, hint) for value, name, hint in named if abs(r - value) <= 1e-9 * max(1.0, abs(value))]
 
 
