@@ -48,6 +48,10 @@ def rows(p, x, y, bug=None, ce=True):
     n = out.shape[1]
     if ce:
         d = out - y
+        if bug == "extra_slope":
+            d = d * out * (1 - out)
+    elif bug == "missing_output_slope":
+        d = 2 / n * (out - y)
     elif bug == "a_minus_y":
         d = out - y
     elif bug == "half":
@@ -79,6 +83,8 @@ def rows(p, x, y, bug=None, ce=True):
         d = back * own
     if bug == "double_layer1":
         grads["W1"], grads["b1"] = 2 * grads["W1"], 2 * grads["b1"]
+    if bug == "summed_layer1":
+        grads["W1"], grads["b1"] = m * grads["W1"], m * grads["b1"]
     return grads
 
 
@@ -238,6 +244,17 @@ MISTAKES = {  # bug: (network, the hint, options)
     "transposed": (SQUARE, EQUALS + "with W⁽²⁾ where its transpose belongs: δ⁽¹⁾ needs W⁽²⁾ᵀ δ⁽²⁾", {}),
     "wrong_layer": (SQUARE, EQUALS + "with σ′(z⁽²⁾) where σ′(z⁽¹⁾) belongs: the derivative of the wrong layer", {}),
     "a_minus_y": (SIGMOID_MSE, EQUALS + "with δ⁽²⁾ = a − y", {}),
+    "missing_output_slope": (
+        WIDE_MSE,
+        EQUALS + "without σ′(z⁽²⁾): the derivative of layer 2's activation is missing",
+        {},
+    ),
+    "extra_slope": (SOFTMAX_CE, EQUALS + "with an extra a⁽²⁾ ⊙ (1 − a⁽²⁾) in δ⁽²⁾: with this loss", {}),
+    "summed_layer1": (
+        SQUARE,
+        EQUALS + "with layer 1's gradients summed over the batch instead of averaged",
+        {"batches": (4,)},
+    ),
     "sigmoid_prime_of_a": (SIGMOID_MSE, EQUALS + "with σ′(a⁽²⁾) where σ′(z⁽²⁾) belongs", {}),
 }
 

@@ -134,6 +134,7 @@ def pytest_source(net: Network, function: str, spec: str, layout: Mapping[str, o
         compare=compare_source(p, layout).strip("\n"),
         layout=layout,
         options=_layout_options(layout),
+        keys=", ".join(f"{safe_name(key)} → {name}" for key, name in layout["names"].items()),
     )
 
 

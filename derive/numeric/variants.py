@@ -153,8 +153,12 @@ def _extra_derivative(p: Pass) -> Found:
     """δ⁽ᴸ⁾ = (a − y) ⊙ g′(z⁽ᴸ⁾) where the loss cancels g′ (softmax: a ⊙ (1 − a))."""
     if p.matching:
         L = p.L
-        slope = p.slope(L) if p.elementwise(L) else p.a[L] * (1 - p.a[L])
-        yield {"g": p.g(L), "layer": L}, p.backward(delta=p.numbers.dC_dz[L] * slope)
+        if p.elementwise(L):
+            slope, text = p.slope(L), p.g(L)
+        else:
+            slope, a = p.a[L] * (1 - p.a[L]), layer_text("a", L)
+            text = f"{a} ⊙ (1 − {a})"
+        yield {"g": text, "delta": layer_text("δ", L)}, p.backward(delta=p.numbers.dC_dz[L] * slope)
 
 
 def _a_minus_y(p: Pass) -> Found:
@@ -209,7 +213,7 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
     Mistake(
         "extra_derivative",
-        "yours equals the derived gradient with an extra {g} in δ⁽ᴸ⁾: with this loss the output's derivative"
+        "yours equals the derived gradient with an extra {g} in {delta}: with this loss the output's derivative"
         " cancels, leaving a − y",
         _extra_derivative,
     ),

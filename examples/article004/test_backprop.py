@@ -9,9 +9,9 @@ written out below, from the matrix form of the derivation.
 The function under test is called as gradients(params, x, y) with
 params = {"W1": array (2, 3), "W2": array (1, 2)},
 x of shape (m, 3) and y of shape (m, 1), one sample per row, and must
-return ∂J/∂θ for J = (1/m) Σ C, the cost averaged over the batch, as a dict
-with the same names and shapes as params (biases may be (n,), (n, 1) or (1, n)),
-or as a list or tuple in the order W1, W2.
+return ∂J/∂θ for J = (1/m) Σ C, the cost averaged over the batch, as a dict keyed
+like params, each array in the layout of its parameter (biases may be
+(n,), (n, 1) or (1, n)), or as a list or tuple in the order W1, W2.
 """
 
 import numpy as np
