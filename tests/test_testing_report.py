@@ -452,3 +452,11 @@ def test_the_mistakes_tried_are_bounded_by_a_budget():
 def test_an_array_that_is_not_numbers_is_named():
     text = _failure(SOFTMAX_CE, lambda p, x, y: dict(with_output(True)(p, x, y), b2=[[1.0, 2.0], [3.0]]))
     assert text.startswith("b2: yours is not an array of numbers (list: ")
+
+
+def test_arrays_that_cannot_be_read_are_reported_with_the_layout():
+    for user in (lambda p, x, y: [], lambda p, x, y: {"dW9": 0}, lambda p, x, y: {"W1": np.zeros((3, 4))}):
+        lines = _failure(SOFTMAX_CE, user, weights="in_out").splitlines()
+        assert len(lines) == 2 and lines[1].startswith(
+            "layout assumed: weights in_out (W1 given and returned as (3, 4)"
+        )

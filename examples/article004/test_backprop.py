@@ -333,7 +333,14 @@ def _other_layout_that_runs(function, params, x, y, layout):
 
 
 def from_yours(mine, derived, layout):
-    """Your gradients by derive's names and in derive's layout; AssertionError when they cannot be."""
+    """Your gradients by derive's names and in derive's layout; AssertionError (with the layout) when they cannot be."""
+    try:
+        return _renamed(mine, derived, layout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{layout_text(layout, derived)}") from exc.__cause__
+
+
+def _renamed(mine, derived, layout):
     order = list(derived)
     if isinstance(mine, (list, tuple)):
         if len(mine) != len(order):
@@ -381,14 +388,11 @@ def _derive_layout(name, yours, derived, layout):
         turned = " (transposed?)" if yours.shape == shape else ""
         raise AssertionError(
             f"{name}: yours has shape {yours.shape}, expected {shape[::-1]} with weights 'in_out'"
-            f" (the derived gradient is {shape}){turned}\n{layout_text(layout, derived)}"
+            f" (the derived gradient is {shape}){turned}"
         )
     if yours.shape != shape:
         turned = " (transposed?)" if yours.shape == shape[::-1] else ""
-        raise AssertionError(
-            f"{name}: yours has shape {yours.shape}, the derived gradient {shape}{turned}"
-            f"\n{layout_text(layout, derived)}"
-        )
+        raise AssertionError(f"{name}: yours has shape {yours.shape}, the derived gradient {shape}{turned}")
     return yours
 
 
