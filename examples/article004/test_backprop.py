@@ -372,7 +372,8 @@ def _renamed(mine, derived, layout):
         try:
             yours = np.asarray(mine[name], dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise AssertionError(f"{name}: yours is not an array of numbers ({type(mine[name]).__name__}: {exc})") from exc
+            kind = type(mine[name]).__name__
+            raise AssertionError(f"{name}: yours is not an array of numbers ({kind}: {exc})") from exc
         out[name] = _derive_layout(name, yours, derived, layout)
     return out
 
