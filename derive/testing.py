@@ -13,7 +13,9 @@ in layer order (W1, b1, W2, …). ``weights="in_out"``, ``samples="columns"`` an
 
 from __future__ import annotations
 
+import functools
 import os
+import types
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -82,6 +84,12 @@ def _derivation(spec_or_net: object) -> Derivation:
     raise DeriveError(f"assert_gradients: expected a spec file, a Network or a Derivation, got {kind}")
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str) -> types.CodeType:
+    """The checks' source compiled once (compiling is most of the time of a passing call on a small network)."""
+    return compile(source, "<derive: gradient checks>", "exec")
+
+
 class _Checker:
     """The generated ``random_batch`` and ``compare_gradients`` (the pytest file's own), compiled."""
 
@@ -90,7 +98,7 @@ class _Checker:
         p = d.lambdify().plan
         # Made only from derive's own names, numbers and formulas (see derive.numeric.lambdified).
         namespace: dict[str, object] = {"np": np, "SHAPES": dict(p.shapes)}
-        exec(compile(codegen.compare_source(p), "<derive: gradient checks>", "exec"), namespace)  # noqa: S102
+        exec(_compiled(codegen.compare_source(p)), namespace)  # noqa: S102
         self.random_batch = namespace["random_batch"]
         self.call = namespace["call_yours"]
         self.compare = namespace["compare_gradients"]
