@@ -67,8 +67,8 @@ def assert_gradients(
             where = f"seed {seed}, batch of {m}"
             mine = checker.call(my_gradients, params, x, y, where, layout)
 
-            def diagnose(yours: Mapping[str, np.ndarray], params=params, x=x, y=y) -> list[str]:
-                return variants.recognised(d, params, x, y, yours, rtol, atol)
+            def diagnose(yours: Mapping[str, np.ndarray], params=params, x=x, y=y, derived=derived) -> list[str]:
+                return variants.recognised(d, params, x, y, yours, rtol, atol, derived=derived)
 
             checker.compare(derived, mine, where, m, rtol, atol, checker.explain, layout, diagnose)
 

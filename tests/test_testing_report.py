@@ -460,3 +460,18 @@ def test_arrays_that_cannot_be_read_are_reported_with_the_layout():
         assert len(lines) == 2 and lines[1].startswith(
             "layout assumed: weights in_out (W1 given and returned as (3, 4)"
         )
+
+
+def test_a_mistake_is_recognised_on_top_of_terms_the_pass_does_not_build():
+    # A penalty 0.01 W on every weight (as an L2 term gives) is in the derived gradients and in yours alike.
+    d = derive.derive(SOFTMAX_CE)
+    rng = np.random.default_rng(3)
+    params = {name: rng.uniform(-1, 1, shape) for name, shape in SOFTMAX_CE.shapes().items()}
+    x, y = rng.uniform(-1, 1, (4, 3)), rng.dirichlet(np.ones(2), 4)
+    penalty = {name: 0.01 * value if name[0] == "W" else 0 * value for name, value in params.items()}
+    derived = {name: value + penalty[name] for name, value in with_output(True)(params, x, y).items()}
+    yours = {name: value + penalty[name] for name, value in rows(params, x, y, "missing_sigma1").items()}
+    assert variants.recognised(d, params, x, y, yours, derived=derived) == [
+        "hint: yours equals the derived gradient without σ′(z⁽¹⁾): the derivative of layer 1's activation is missing"
+    ]
+    assert variants.recognised(d, params, x, y, yours) == []

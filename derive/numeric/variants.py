@@ -262,17 +262,24 @@ def recognised(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     budget: int = BUDGET,
+    derived: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
     """A line for every version of a registered mistake whose gradients your arrays (derive's layout) equal.
 
     A version that gives the derived gradients themselves at this batch is passed over: it says nothing.
+    With ``derived`` (the gradients you are compared with), a version is the change the mistake makes,
+    added to them: so a term of the cost this pass does not build (a penalty on the weights) is kept.
     Versions are tried until they have cost :data:`BUDGET` multiply-adds; a line says when some were not.
     """
     p = Pass(d, params, x, y)
+    base = p.gradients if derived is None else derived
     lines, spent = [], 0
     for mistake in MISTAKES:
         for fields, found in mistake.versions(p):
-            if not _same(found, p.gradients, rtol, atol) and _same(yours, found, rtol, atol):
+            if _same(found, p.gradients, rtol, atol):
+                continue
+            found = {name: base[name] + (value - p.gradients[name]) for name, value in found.items()}
+            if _same(yours, found, rtol, atol):
                 lines.append("hint: " + mistake.words.format(**fields))
             spent += p.cost
             if spent > budget:
