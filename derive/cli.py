@@ -32,7 +32,7 @@ from derive.model import limits
 from derive.model.document import DETAILS
 from derive.model.network import Network, with_targets
 from derive.model.spec import load
-from derive.numeric import codegen
+from derive.numeric import codegen, layouts
 from derive.present import render
 from derive.present.latex import latex
 from derive.present.pdf import require_engines
@@ -265,6 +265,9 @@ def _codegen_arguments(p: argparse.ArgumentParser) -> None:
         choices=tuple(targets.REGISTRY),
         help="what y is in the code (default: the spec's targets): one_hot rows, or labels, integers of shape (m,)",
     )
+    p.add_argument("--weights", help="with --pytest: your W layout, out_in (a row per neuron; default) or in_out")
+    p.add_argument("--samples", help="with --pytest: x and y as rows (m, n; default) or columns (n, m)")
+    p.add_argument("--names", help="with --pytest: your gradients' keys, as dW1=W1,db1=b1,…")
 
 
 def _codegen(args: argparse.Namespace) -> int:
@@ -273,10 +276,21 @@ def _codegen(args: argparse.Namespace) -> int:
         raise UsageError("--pytest needs --function module.path:name, the function to test")
     if args.function and not args.pytest:
         raise UsageError("--function is for --pytest")
+    given = [f"--{key}" for key in ("weights", "samples", "names") if getattr(args, key) is not None]
+    if given and not args.pytest:
+        raise UsageError(f"{given[0]} is for --pytest")
     net = _load(args.spec, "codegen")
     if args.targets is not None:
         net = with_targets(net, args.targets)
-    text = codegen.pytest_source(net, args.function, args.spec) if args.pytest else codegen.module_source(net)
+    if args.pytest:
+        names = layouts.parse_names(args.names) if args.names is not None else None
+        try:
+            layout = layouts.layout(net.shapes(), args.weights or "out_in", args.samples or "rows", names)
+        except DeriveError as exc:  # "weights: …" names the option
+            raise UsageError(f"--{exc}") from None
+        text = codegen.pytest_source(net, args.function, args.spec, layout)
+    else:
+        text = codegen.module_source(net)
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -222,7 +222,7 @@ def test_the_pytest_file_draws_labels(tmp_path: Path) -> None:
     )
     assert ran.returncode == 0, ran.stderr
     text = (tmp_path / "test_mine.py").read_text(encoding="utf-8")
-    assert "class labels (integers 0 to\n2, shape (m,))" in text and "TARGETS = 'labels'" in text
+    assert "class labels\n(integers 0 to 2, shape (m,))" in text and "TARGETS = 'labels'" in text
     good = (
         "import numpy as np\n\n"
         + _source(reference)

@@ -106,6 +106,8 @@ def test_templates_name_one_another_from_the_templates_folder():
         "format/tex.j2",
         "format/html.j2",
         "sections/score.j2",  # forward.j2 shows the score h before the cost (article 003)
+        "code/layouts.py.j2",  # compare.py.j2: the user's array layout
+        "code/report.py.j2",  # compare.py.j2: the failure report's table and hints
         "verdict/words_en.j2",
         "verdict/words_zh.j2",
     }

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from derive.errors import DeriveError
 from derive.model.network import Network
+from derive.numeric import layouts
 from derive.numeric.codeplan import Line, Plan, layer_text, plan
 from derive.rules import activations, losses
 from derive.templating import ENV, add_filters
@@ -108,22 +109,42 @@ def module_source(net: Network | Plan, standalone: bool = True, embedded: bool =
     return ENV.get_template("code/module.py.j2").render(**_context(p, standalone), embedded=embedded)
 
 
-def compare_source(p: Plan) -> str:
-    """``random_batch`` and ``compare_gradients`` (with the derived formulas) for testing a user's function."""
-    return ENV.get_template("code/compare.py.j2").render(**_context(p, True))
+def compare_source(p: Plan, layout: Mapping[str, object] | None = None) -> str:
+    """``random_batch``, ``call_yours`` and ``compare_gradients`` (with the derived formulas) for testing a user's
+    function; ``layout`` (:func:`derive.numeric.layouts.layout`) is the default ``LAYOUT`` of the file."""
+    return ENV.get_template("code/compare.py.j2").render(
+        **_context(p, True),
+        layout=dict(layout or layouts.layout(p.shapes)),
+        widths=tuple(p.network.sizes[1:]),
+    )
 
 
-def pytest_source(net: Network, function: str, spec: str) -> str:
-    """A pytest file checking the user's ``module:function`` against the derived gradients."""
+def pytest_source(net: Network, function: str, spec: str, layout: Mapping[str, object] | None = None) -> str:
+    """A pytest file checking the user's ``module:function`` against the derived gradients, in ``layout``."""
     if not _FUNCTION.match(function):
         raise DeriveError(f"--function: {function!r} is not of the form module.path:function_name")
     module, name = function.split(":")
     p = plan(net)
+    layout = dict(layout or layouts.layout(p.shapes))
     return ENV.get_template("code/test_grads.py.j2").render(
         **_context(p, True),
         module=module,
         function=name,
         spec=safe_name(spec, keep="/"),
         reference=module_source(p, embedded=True).strip("\n"),
-        compare=compare_source(p).strip("\n"),
+        compare=compare_source(p, layout).strip("\n"),
+        layout=layout,
+        options=_layout_options(layout),
+        keys=", ".join(f"{safe_name(key)} → {name}" for key, name in layout["names"].items()),
     )
+
+
+def _layout_options(layout: Mapping[str, object]) -> str:
+    """The command line's layout options for ``layout`` (those that are not the default), for the docstring."""
+    defaults = (("weights", "out_in"), ("samples", "rows"))
+    words = [f"--{key} {layout[key]}" for key, default in defaults if layout[key] != default]
+    names = layout["names"]
+    assert isinstance(names, Mapping)
+    if names:
+        words.append("--names " + ",".join(f"{safe_name(key)}={value}" for key, value in names.items()))
+    return "".join(f" {word}" for word in words)

@@ -9,8 +9,9 @@ written out below, from the matrix form of the derivation.
 The function under test is called as gradients(params, x, y) with
 params = {"W1": array (2, 3), "W2": array (1, 2)},
 x of shape (m, 3) and y of shape (m, 1), one sample per row, and must
-return ∂J/∂θ for J = (1/m) Σ C, the cost averaged over the batch, as a dict
-with the same names and shapes as params.
+return ∂J/∂θ for J = (1/m) Σ C, the cost averaged over the batch, as a dict keyed
+like params, each array in the layout of its parameter (biases may be
+(n,), (n, 1) or (1, n)), or as a list or tuple in the order W1, W2.
 """
 
 import numpy as np
@@ -26,8 +27,9 @@ BATCHES = (1, 4, 16)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_gradients_match_the_derivation(seed, m):
     params, x, y = random_batch(seed, m)
-    mine = gradients_under_test({name: value.copy() for name, value in params.items()}, x.copy(), y.copy())
-    compare_gradients(gradients(params, x, y), mine, f"seed {seed}, batch of {m}", m)
+    where = f"seed {seed}, batch of {m}"
+    mine = call_yours(gradients_under_test, params, x, y, where)
+    compare_gradients(gradients(params, x, y), mine, where, m)
 
 
 # ---------------------------------------------------------------- derived by derive
@@ -220,51 +222,284 @@ def random_batch(seed, m):
     return params, x, y
 
 
-def compare_gradients(derived, mine, where, m, rtol=RTOL, atol=ATOL, explain=None):
-    """Fail at the first element where ``mine`` differs from the derived gradients.
+def compare_gradients(derived, mine, where, m, rtol=RTOL, atol=ATOL, explain=None, layout=None, diagnose=None):
+    """Fail when ``mine`` differs from the derived gradients, with a report that locates the difference.
 
-    The message names the parameter and the element, gives both values and the
-    derived formula; ``explain(element)`` may add a line about that element.
+    ``mine`` is what your function returned, in ``layout`` (derive's own when None). The message starts
+    with the first differing element (walking from the output layer back), then has one line per array,
+    the hints of every constant ratio, what ``diagnose(mine)`` recognises (a list of lines) and the
+    derived formula of that element; ``explain(element)`` may add a line about it.
     """
-    if not hasattr(mine, "keys"):
-        raise AssertionError(f"your gradients function returned {type(mine).__name__}, expected a dict of arrays")
-    unknown = sorted(str(name) for name in mine.keys() if name not in derived)
-    if unknown:
-        raise AssertionError(f"your gradients have an array {unknown[0]!r} that the network does not have")
+    layout = layout or LAYOUT
+    mine = from_yours(mine, derived, layout)
+    rows = array_rows(derived, mine, rtol, atol)
+    first = next((row for row in rows if row["differ"]), None)
+    if first is None:
+        return
+    name = first["name"]
+    yours, expected = mine[name], derived[name]
+    bad = ~np.isclose(yours, expected, rtol=rtol, atol=atol)
+    index = tuple(int(k) for k in np.argwhere(bad)[0])
+    element = f"{name}[{','.join(str(k + 1) for k in index)}]"
+    lines = [
+        f"{element}: yours {float(yours[index])!r}, derived {float(expected[index])!r}"
+        f" ({where}; {first['differ']} of {first['size']} elements of {name} differ; rtol {rtol:g}, atol {atol:g})",
+        layout_text(layout, derived),
+    ]
+    lines += report_lines(rows, m)
+    if diagnose is not None:
+        lines += diagnose(mine)
+    lines.append("derived formula (indices 1-based, Σₛ over the samples of the batch):")
+    lines.append("  " + ELEMENTS[name].format(i=index[0] + 1, j=index[-1] + 1))
+    lines += ["  " + text for text in FORMULAS[name]]
+    if explain is not None:
+        lines.append(explain(element))
+    raise AssertionError("\n".join(line for line in lines if line))
+
+
+# How your function takes and gives arrays (derive's own: W with a row per neuron, one sample per row).
+# weights "in_out": W⁽ˡ⁾ᵀ given and returned; samples "columns": x, y given as (n, m), biases as (n, 1);
+# names: your gradient's key → derive's name. Biases may come back as (n,), (n, 1) or (1, n).
+LAYOUT = {'weights': 'out_in', 'samples': 'rows', 'names': {}}
+
+
+def layout_text(layout, arrays):
+    """The layout assumed, in one line (``arrays``: derive's, to give W1's shape)."""
+    first = arrays["W1"].shape
+    if layout["weights"] == "in_out":
+        weights = f"weights in_out (W1 given and returned as {first[::-1]}, a row per input)"
+    else:
+        weights = f"weights out_in (W1 given and returned as {first}, a row per neuron)"
+    if layout["samples"] == "columns":
+        samples = "samples columns (x and y given as (n, m), biases as (n, 1))"
+    else:
+        samples = "samples rows (x and y given as (m, n), biases as (n,))"
+    names = ", ".join(f"{key} → {name}" for key, name in layout["names"].items())
+    keys = f"; your keys {names}" if names else ""
+    return f"layout assumed: {weights}; {samples}; biases returned as (n,), (n, 1) or (1, n) accepted{keys}"
+
+
+def to_yours(params, x, y, layout):
+    """Copies of params, x and y as your function takes them."""
+    columns = layout["samples"] == "columns"
+    given = {}
+    for name, value in params.items():
+        if name.startswith("W") and layout["weights"] == "in_out":
+            value = value.T
+        elif name.startswith("b") and columns:
+            value = value[:, None]
+        given[name] = np.array(value)
+    if columns:
+        x, y = x.T, y.T
+    return given, np.array(x), np.array(y)
+
+
+def call_yours(function, params, x, y, where, layout=None):
+    """``function`` called on the batch in its layout; what it raises is reported with the batch and the shapes.
+
+    When it raises but runs with the weights or the samples the other way round, the message says so.
+    """
+    layout = layout or LAYOUT
+    given = to_yours(params, x, y, layout)
+    try:
+        return function(*given)
+    except Exception as exc:
+        shapes = ", ".join(f"{name} {value.shape}" for name, value in given[0].items())
+        lines = [
+            f"your gradients function raised {type(exc).__name__}: {exc}",
+            f"  ({where}; it was given params {shapes}, x {given[1].shape}, y {given[2].shape})",
+            layout_text(layout, params),
+        ]
+        ran = _other_layout_that_runs(function, params, x, y, layout)
+        if ran is not None:
+            turned = " (transposed?)" if ran["weights"] != layout["weights"] else ""
+            said = ", ".join(f"{key} {ran[key]!r}" for key in ("weights", "samples") if ran[key] != layout[key])
+            lines.append(f"  with {said} it runs: your code takes its arrays that way{turned}")
+        raise AssertionError("\n".join(lines)) from exc
+
+
+def _other_layout_that_runs(function, params, x, y, layout):
+    """The first other layout (weights turned, samples turned, both) that ``function`` runs with, if any.
+
+    Only for a network with a non-square array: where every array is square, any layout runs.
+    """
+    flip = {"out_in": "in_out", "in_out": "out_in", "rows": "columns", "columns": "rows"}
+    if all(value.shape[0] == value.shape[-1] for value in params.values()) and x.shape[0] == x.shape[1]:
+        return None
+    for keys in (("weights",), ("samples",), ("weights", "samples")):
+        other = dict(layout, **{key: flip[layout[key]] for key in keys})
+        try:
+            function(*to_yours(params, x, y, other))
+        except Exception:
+            continue
+        return other
+    return None
+
+
+def from_yours(mine, derived, layout):
+    """Your gradients by derive's names and in derive's layout; AssertionError (with the layout) when they cannot be."""
+    try:
+        return _renamed(mine, derived, layout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{layout_text(layout, derived)}") from exc.__cause__
+
+
+def _renamed(mine, derived, layout):
+    order = list(derived)
+    if isinstance(mine, (list, tuple)):
+        if len(mine) != len(order):
+            raise AssertionError(
+                f"your gradients function returned {type(mine).__name__} of {len(mine)} arrays;"
+                f" a list or tuple must hold {len(order)}, in layer order: {', '.join(order)}"
+            )
+        mine = dict(zip(order, mine, strict=True))
+    elif hasattr(mine, "keys"):
+        renamed = {}
+        for key in mine.keys():
+            name = layout["names"].get(key, key)
+            if name not in derived:
+                advice = "" if layout["names"] else " (names={'dW1': 'W1', …} maps your keys)"
+                raise AssertionError(f"your gradients have an array {key!r} that the network does not have{advice}")
+            if name in renamed:
+                raise AssertionError(f"your gradients have {name} twice (under {renamed[name][0]!r} and {key!r})")
+            renamed[name] = (key, mine[key])
+        mine = {name: value for name, (_, value) in renamed.items()}
+    else:
+        raise AssertionError(
+            f"your gradients function returned {type(mine).__name__}, expected a dict of arrays"
+            f" or a list in layer order ({', '.join(order)})"
+        )
+    out = {}
     for name, expected in derived.items():
         if name not in mine:
             raise AssertionError(f"{name}: missing from your gradients (derived shape {expected.shape})")
-        yours = np.asarray(mine[name], dtype=np.float64)
-        if yours.shape != expected.shape:
-            turned = " (transposed?)" if yours.shape == expected.shape[::-1] else ""
-            raise AssertionError(f"{name}: yours has shape {yours.shape}, the derived gradient {expected.shape}{turned}")
-        bad = ~np.isclose(yours, expected, rtol=rtol, atol=atol)
-        if not bad.any():
+        try:
+            yours = np.asarray(mine[name], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            kind = type(mine[name]).__name__
+            raise AssertionError(f"{name}: yours is not an array of numbers ({kind}: {exc})") from exc
+        out[name] = _derive_layout(name, yours, derived, layout)
+    return out
+
+
+def _derive_layout(name, yours, derived, layout):
+    """One array of yours in derive's layout, or AssertionError naming both shapes."""
+    shape = derived[name].shape
+    if name.startswith("b") and yours.shape in ((shape[0], 1), (1, shape[0])):
+        return yours.reshape(shape)
+    if name.startswith("W") and layout["weights"] == "in_out":
+        if yours.shape == shape[::-1]:
+            return yours.T
+        turned = " (transposed?)" if yours.shape == shape else ""
+        raise AssertionError(
+            f"{name}: yours has shape {yours.shape}, expected {shape[::-1]} with weights 'in_out'"
+            f" (the derived gradient is {shape}){turned}"
+        )
+    if yours.shape != shape:
+        turned = " (transposed?)" if yours.shape == shape[::-1] else ""
+        raise AssertionError(f"{name}: yours has shape {yours.shape}, the derived gradient {shape}{turned}")
+    return yours
+
+
+# The widths of layers 1, 2, …: a ratio equal to one of them is named in a hint.
+WIDTHS = (2, 1)
+
+
+def array_rows(derived, mine, rtol=RTOL, atol=ATOL):
+    """One row per array, from the output layer back, as plain data.
+
+    name, size, differ (how many elements differ), ratio (r with yours = r × derived, when one r fits
+    every element), transposed (yours is the derived square array transposed).
+    """
+    rows = []
+    for name in sorted(derived, key=lambda name: (-int(name[1:]), name[0] != "W")):
+        yours, expected = mine[name], derived[name]
+        differ = int((~np.isclose(yours, expected, rtol=rtol, atol=atol)).sum())
+        turned = differ > 0 and yours.ndim == 2 and yours.shape[0] == yours.shape[1]
+        rows.append(
+            {
+                "name": name,
+                "size": int(expected.size),
+                "differ": differ,
+                "ratio": _ratio(yours, expected, rtol, atol) if differ else None,
+                "transposed": bool(turned and np.allclose(yours, expected.T, rtol=rtol, atol=atol)),
+            }
+        )
+    return rows
+
+
+def _ratio(yours, expected, rtol, atol):
+    """The one number r with yours = r × expected at every element, or None."""
+    big = np.abs(expected) > atol
+    if not big.any():
+        return None
+    r = float(np.median(yours[big] / expected[big]))
+    return r if np.allclose(yours, r * expected, rtol=rtol, atol=atol) else None
+
+
+def _layer_words(n):
+    """Which layers have n units: "layer 1", "layer 2 (the outputs)", "layers 1 and 2 (the outputs)"."""
+    layers = [str(k) for k, w in enumerate(WIDTHS, start=1) if w == n]
+    last = " (the outputs)" if WIDTHS[-1] == n else ""
+    return f"layer {layers[0]}{last}" if len(layers) == 1 else f"layers {', '.join(layers[:-1])} and {layers[-1]}{last}"
+
+
+def ratio_hints(r, m):
+    """(name, hint) for each common mistake that makes every element r times the derived one."""
+    named = [
+        (-1.0, "−1", "the negative of ∂J/∂θ: a descent step, or the error term's sign (y − a for a − y)?"),
+        (2.0, "2", "twice the derived value: the ½ of the cost missed, or a factor 2 added?"),
+        (0.5, "½", "half the derived value: the 2 from differentiating a square (2(a − y)) missed, or a ½ added?"),
+        (0.0, "0", "zero: an array never filled in?"),
+    ]
+    if m > 1:
+        named.append((m, "m", f"m = {m} times the derived value: the sum over the batch instead of the mean?"))
+        named.append((1 / m, "1/m", f"1/m of the derived value (m = {m}): divided by m once too often?"))
+    for n in sorted(set(WIDTHS)):
+        if n > 1:
+            where = _layer_words(n)
+            wider = f"n = {n} times the derived value, the width of {where}"
+            named.append((n, "n", f"{wider}: a sum where the cost takes a mean over those units (1/n missed)?"))
+            narrower = f"1/n of the derived value, n = {n} the width of {where}"
+            named.append((1 / n, "1/n", f"{narrower}: a mean over those units where the cost sums them?"))
+    return [(name, hint) for value, name, hint in named if abs(r - value) <= 1e-9 * max(1.0, abs(value))]
+
+
+def _number(r):
+    """½, −1, 1/4, 4 or 0.3333: a ratio as the table writes it."""
+    if abs(r - 0.5) < 1e-12:
+        return "½"
+    if r != 0 and abs(1 / r - round(1 / r)) < 1e-9 and abs(r) < 1:
+        return f"{'−' if r < 0 else ''}1/{abs(round(1 / r))}"
+    if abs(r - round(r)) < 1e-9:
+        return f"{round(r)}".replace("-", "−")
+    return f"{r:.6g}".replace("-", "−")
+
+
+def report_lines(rows, m):
+    """The table of ``array_rows`` and a hint for every constant ratio, as lines of text."""
+    width = max(len(row["name"]) for row in rows)
+    lines = ["arrays, from the output layer back:"]
+    hints = {}  # hint → the arrays it fits
+    for row in rows:
+        text = f"  {row['name'].ljust(width)}  "
+        if not row["differ"]:
+            lines.append(text + f"matches ({row['size']} elements)")
             continue
-        index = tuple(int(k) for k in np.argwhere(bad)[0])
-        element = f"{name}[{','.join(str(k + 1) for k in index)}]"
-        lines = [
-            f"{element}: yours {float(yours[index])!r}, derived {float(expected[index])!r}"
-            f" ({where}; {int(bad.sum())} of {bad.size} elements of {name} differ; rtol {rtol:g}, atol {atol:g})"
-        ]
-        lines += _hints(yours, expected, m, rtol, atol)
-        lines.append("derived formula (indices 1-based, Σₛ over the samples of the batch):")
-        lines.append("  " + ELEMENTS[name].format(i=index[0] + 1, j=index[-1] + 1))
-        lines += ["  " + text for text in FORMULAS[name]]
-        if explain is not None:
-            lines.append(explain(element))
-        raise AssertionError("\n".join(lines))
-
-
-def _hints(yours, expected, m, rtol, atol):
-    """Common mistakes that explain the whole array at once."""
-    if not np.any(np.abs(expected) > atol):
-        return []
-    hints = []
-    if m > 1 and np.allclose(yours, m * expected, rtol=rtol, atol=atol):
-        hints.append(f"yours is m = {m} times the derived value: the sum over the batch instead of the mean?")
-    if np.allclose(yours, -expected, rtol=rtol, atol=atol):
-        hints.append("yours is the negative of ∂J/∂θ: a descent step, or the error term's sign?")
-    if np.allclose(yours, 2 * expected, rtol=rtol, atol=atol):
-        hints.append("yours is twice the derived value: the ½ of the cost missed, or a factor 2 added?")
-    return hints
+        text += f"differs in {row['differ']} of {row['size']} elements"
+        if row["transposed"]:
+            text += "; yours is the derived array transposed"
+            hint = "the derived array transposed: the weights taken the other way round, or one transpose too many?"
+            hints.setdefault(hint, []).append(row["name"])
+        elif row["ratio"] is not None:
+            found = ratio_hints(row["ratio"], m)
+            letters = [name for name, _ in found if name[-1] in "mn"]
+            text += f"; yours = {_number(row['ratio'])} × derived" + (f" ({', '.join(letters)})" if letters else "")
+            for _, hint in found:
+                hints.setdefault(hint, []).append(row["name"])
+        else:
+            text += "; no constant ratio"
+        lines.append(text)
+    for hint, names in hints.items():
+        lines.append(f"hint: {', '.join(names)}: yours is {hint}")
+    return lines
