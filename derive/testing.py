@@ -84,10 +84,17 @@ def assert_gradients(
             params, x, y = checker.random_batch(seed, m)
             derived = d.lambdify().gradients(params, x, y)
             where = f"seed {seed}, batch of {m}"
-            mine = checker.call(my_gradients, params, x, y, where, layout)
+            try:
+                mine = checker.call(my_gradients, params, x, y, where, layout)
+            except AssertionError as error:
+                if isinstance(error.__cause__, DeriveError):  # derive's own word on the object passed, as it is
+                    raise error.__cause__ from None
+                raise
             tolerance = (rtol, atol) if adapted is None else adapted.tolerance(rtol, atol)
 
-            def diagnose(yours: Mapping[str, np.ndarray], params=params, x=x, y=y, derived=derived) -> list[str]:
+            def diagnose(
+                yours: Mapping[str, np.ndarray], params=params, x=x, y=y, derived=derived, tolerance=tolerance
+            ) -> list[str]:
                 return variants.recognised(d, params, x, y, yours, *tolerance, derived=derived)
 
             try:
