@@ -294,7 +294,7 @@ _ELU_FUNCTIONS = (
     Written(
         elu_step,
         latex=lambda z, alpha, exp="": (
-            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {_alpha_tex(alpha)}e^{{{z}}} & {z} \le 0 \end{{cases}}") + exp
+            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {_below(z, alpha)} & {z} \le 0 \end{{cases}}") + exp
         ),
         code=lambda z, alpha: f"np.where({z} > 0, 1.0, {_times(alpha)}np.exp(np.minimum({z}, 0.0)))",
         text=lambda z, alpha: f"(1 if {z} > 0 else {_times(alpha)}exp({z}))",
@@ -308,9 +308,9 @@ def _subscript(alpha: str) -> str:
     return "" if alpha == "1" else f"_{{{alpha}}}"
 
 
-def _alpha_tex(alpha: str) -> str:
-    """α written as a factor in LaTeX, ``\\frac{1}{2} ``; nothing for α = 1."""
-    return "" if alpha == "1" else f"{alpha} "
+def _below(z: str, alpha: str) -> str:
+    """ELU'(z) for z ≤ 0 in LaTeX: α e^z, written e^z for α = 1 and 0 for α = 0."""
+    return "0" if alpha == "0" else ("" if alpha == "1" else f"{alpha} ") + f"e^{{{z}}}"
 
 
 def _times(alpha: str) -> str:
