@@ -479,3 +479,45 @@ def test_wrong_alpha_is_one_line_and_exit_2(line: str, message: str, tmp_path, c
 def test_alpha_only_on_elu(capsys) -> None:
     with pytest.raises(derive.SpecError, match=r"^<spec>: layer\[1\]\.alpha: only elu takes an alpha$"):
         derive.loads(SILU_SPEC.replace('activation = "silu"', 'activation = "silu"\nalpha = 1.0'))
+
+
+# ------------------------------------------------------------------ a user's own backprop code
+def users_backprop(hidden, hidden_slope):
+    """A 2-layer backprop as people write it: their activation and its derivative, a sigmoid output, BCE."""
+
+    def gradients(params, x, y):
+        m = x.shape[0]
+        z1 = x @ params["W1"].T + params["b1"]
+        a1 = hidden(z1)
+        z2 = a1 @ params["W2"].T + params["b2"]
+        a2 = 1 / (1 + np.exp(-z2))
+        d2 = (a2 - y) / m
+        d1 = (d2 @ params["W2"]) * hidden_slope(z1, a1)
+        return {"W1": d1.T @ x, "b1": d1.sum(0), "W2": d2.T @ a1, "b2": d2.sum(0)}
+
+    return gradients
+
+
+def elu_np(alpha):
+    return lambda z: np.where(z > 0, z, alpha * (np.exp(np.minimum(z, 0)) - 1))
+
+
+def test_assert_gradients_takes_a_users_elu_and_silu_code_and_catches_their_mistakes() -> None:
+    from derive.testing import assert_gradients
+
+    elu_net = derive.loads(ELU_SPEC)  # α = 0.5
+    right = users_backprop(elu_np(0.5), lambda z, a: np.where(z > 0, 1.0, a + 0.5))  # ELU' = a + α below 0
+    assert_gradients(elu_net, right)
+    with pytest.raises(AssertionError, match="W1|b1"):  # α = 1 where the spec says 0.5
+        assert_gradients(elu_net, users_backprop(elu_np(1.0), lambda z, a: np.where(z > 0, 1.0, a + 1.0)))
+    with pytest.raises(AssertionError, match="W1|b1"):  # a + 1 instead of a + α
+        assert_gradients(elu_net, users_backprop(elu_np(0.5), lambda z, a: np.where(z > 0, 1.0, a + 1.0)))
+
+    silu_net = derive.Network(2, (derive.Layer(3, "swish"), derive.Layer(1, "sigmoid")), "binary_cross_entropy")
+
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
+    assert_gradients(silu_net, users_backprop(lambda z: z * sig(z), lambda z, a: sig(z) + a * (1 - sig(z))))
+    with pytest.raises(AssertionError, match="W1|b1"):  # σ'(z) for SiLU'(z)
+        assert_gradients(silu_net, users_backprop(lambda z: z * sig(z), lambda z, a: sig(z) * (1 - sig(z))))
