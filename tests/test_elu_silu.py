@@ -418,6 +418,19 @@ def test_verify_reads_elu_with_the_layers_alpha(tmp_path, capsys) -> None:
         verify(two, "delta2[1]", r"(a^{(2)}_1 - y_1) ELU'(1)")
 
 
+def test_verify_reads_elus_subscript_as_its_alpha() -> None:
+    """Documents print ELU_{1/2}(z) for α = 1/2: the reader takes the subscript as α, whatever the layer's."""
+    d = derive.derive(derive.loads(ELU_SPEC))  # α = 1/2
+    assert r"\operatorname{ELU}_{\frac{1}{2}}'(z) = " in d.render("md", "en")
+    rest = r"(z^{(1)}_1) x_1 w^{(2)}_{11} \delta^{(2)}_1"
+    assert verify(d, "W1[1,1]", r"\operatorname{ELU}_{\frac{1}{2}}'" + rest)
+    assert verify(d, "W1[1,1]", r"\operatorname{ELU}_{0.5}'" + rest)
+    assert not verify(d, "W1[1,1]", r"\operatorname{ELU}_{2}'" + rest)
+    assert not verify(d, "W1[1,1]", r"\operatorname{ELU}_{1}'" + rest)
+    with pytest.raises(FormulaError, match="subscript is its alpha, which must be at least 0"):
+        verify(d, "W1[1,1]", r"\operatorname{ELU}_{-1}'" + rest)
+
+
 # ----------------------------------------------------------------------------------- codegen
 def test_codegen_module_runs_and_matches_finite_differences(kind: str, spec: str, tmp_path) -> None:
     path = tmp_path / f"grads_{kind}.py"

@@ -67,8 +67,11 @@ class _Calls:
         return sympy.Max(a, b, evaluate=False)
 
     def _declared(self, node: Call, act: Activation, arg: Value) -> Activation:
-        """An activation with options (ELU's alpha) as the network declares it: that of the layer of z^{(l)}, or
-        of every layer using it when they agree; the registry's default where the network does not use it."""
+        """An activation with an option (ELU's alpha): as its subscript says (\\operatorname{ELU}_{0.5}, as
+        documents print it), else as the network declares it: that of the layer of z^{(l)}, or of every layer
+        using it when they agree; the registry's default where the network does not use it."""
+        if node.func.sub is not None:
+            return self._subscripted(node, act)
         layers = [layer for layer in range(1, self.net.depth + 1) if self.net.layers[layer - 1].activation == act.name]
         if not layers:
             return act
@@ -81,6 +84,18 @@ class _Calls:
                 node, f"{node.func.base}: its layers differ in {', '.join(act.options)}; apply it to z^{{(l)}}"
             )
         return self.net.activation(layers[0])
+
+    def _subscripted(self, node: Call, act: Activation) -> Activation:
+        """The activation with its one option set to the number in the function's subscript."""
+        (key,) = act.options
+        parts = node.func.sub
+        value = self.build(parts[0]) if len(parts) == 1 else None
+        if isinstance(value, Matrix) or value is None or not sympy.sympify(value).is_Rational:
+            raise self.error(node, f"{node.func.base}: its subscript is its {key}, a number such as 0.5")
+        try:
+            return act.configure(**{key: float(value)})
+        except ValueError as exc:
+            raise self.error(node, f"{node.func.base}: its subscript is its {key}, which {exc}") from None
 
     def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
         """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
