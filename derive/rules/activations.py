@@ -19,53 +19,26 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from fractions import Fraction
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import sympy
-from sympy import Add, Expr, HadamardProduct, Rational, S, exp, log, tanh
+from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
 
-from derive.rules.faces import Activation, Helper, Layerwise, Written, applied, paren
+from derive.rules.faces import Activation, Helper, Layerwise, Written, paren
 from derive.rules.functions import elu, elu_step, leaky_relu, leaky_step, relu, sigmoid, step
-
-Array = np.ndarray
-
-
-# ------------------------------------------------------------------- writing helpers
-def _applied(head: str) -> Callable[..., str]:
-    """LaTeX of a function written as its name applied to one argument: \\sigma^{2}(z)."""
-    return lambda z, exp="": applied(f"{head}{exp}", z)
-
-
-def _sigmoid64(u: float) -> float:
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
-
-
-def _np_sigmoid(z: Array) -> Array:
-    ez = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + ez), ez / (1 + ez))
-
-
-def _np_softmax(z: Array) -> Array:
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def _softmax_values(zs: Sequence[Expr]) -> list[Expr]:
-    total = Add(*(exp(zi) for zi in zs))
-    return [exp(zi) / total for zi in zs]
-
-
-def _exact(value: float) -> Rational:
-    """A spec's number as the exact rational its decimal digits say (0.1 is 1/10, not the nearest float)."""
-    frac = Fraction(repr(float(value)))
-    return Rational(frac.numerator, frac.denominator)
-
+from derive.rules.writing import (
+    alpha_e_z,
+    applied_as,
+    exact,
+    np_sigmoid,
+    np_softmax,
+    sigmoid64,
+    softmax_values,
+    subscript,
+    times,
+)
 
 # ----------------------------------------------------------------------- the entries
 _SIGMOID_HELPER = Helper(
@@ -88,17 +61,17 @@ SIGMOID = Activation(
     derivative=lambda z: sigmoid(z) * (1 - sigmoid(z)),
     derivative_in_output=lambda a: a * (1 - a),
     derivative_in_output_matrix=lambda a, one: HadamardProduct(a, one - a),
-    numpy=_np_sigmoid,
+    numpy=np_sigmoid,
     torch=lambda torch, z: torch.sigmoid(z),
     code="_sigmoid({z})",
     helpers=(_SIGMOID_HELPER,),
     functions=(
         Written(
             sigmoid,
-            latex=_applied(r"\sigma"),
+            latex=applied_as(r"\sigma"),
             code=lambda z: f"_sigmoid({z})",
             text=lambda z: f"σ({z})",
-            float64=_sigmoid64,
+            float64=sigmoid64,
             helpers=("sigmoid",),
         ),
     ),
@@ -140,7 +113,7 @@ RELU = Activation(
     functions=(
         Written(
             relu,
-            latex=_applied(r"\operatorname{ReLU}"),
+            latex=applied_as(r"\operatorname{ReLU}"),
             code=lambda z: f"np.maximum({z}, 0.0)",
             text=lambda z: f"ReLU({z})",
             float64=lambda u: u if u > 0 else 0.0,
@@ -166,7 +139,7 @@ RELU = Activation(
 _LEAKY_FUNCTIONS = (
     Written(
         leaky_relu,
-        latex=lambda z, slope, exp="": _applied(rf"\operatorname{{LeakyReLU}}_{{{slope}}}")(z, exp),
+        latex=lambda z, slope, exp="": applied_as(rf"\operatorname{{LeakyReLU}}_{{{slope}}}")(z, exp),
         code=lambda z, slope: f"np.where({z} > 0, {z}, {slope} * {z})",
         text=lambda z, slope: f"LeakyReLU({z})",
         float64=lambda u, slope: u if u > 0 else slope * u,
@@ -185,7 +158,7 @@ _LEAKY_FUNCTIONS = (
 
 def leaky(slope: float = 0.01) -> Activation:
     """Leaky ReLU with the given slope α for z ≤ 0 (kept as an exact rational)."""
-    alpha = _exact(slope)
+    alpha = exact(slope)
     return Activation(
         name="leaky_relu",
         latex=r"\operatorname{LeakyReLU}",
@@ -210,7 +183,7 @@ SOFTMAX = Activation(
     text="softmax",
     words={"en": "softmax", "zh": "softmax"},
     layer=Layerwise(
-        values=_softmax_values,
+        values=softmax_values,
         jacobian=lambda i, k, a: a[i] * ((1 if i == k else 0) - a[k]),
         matrix=lambda a: sympy.DiagMatrix(a) - a * a.T,
         back=lambda a, v: a * (v - a @ v),
@@ -224,7 +197,7 @@ SOFTMAX = Activation(
             ),
         ),
     ),
-    numpy=_np_softmax,
+    numpy=np_softmax,
     torch=lambda torch, z: torch.softmax(z, dim=1),
     code="_softmax({z})",
     helpers=(
@@ -285,37 +258,22 @@ _ELU_FUNCTIONS = (
     Written(
         elu,
         # α = 1, the default, is not written: ELU(z); another α as a subscript, ELU_{1/2}(z), as leaky ReLU's slope.
-        latex=lambda z, alpha, exp="": _applied(r"\operatorname{ELU}" + _subscript(alpha))(z, exp),
+        latex=lambda z, alpha, exp="": applied_as(r"\operatorname{ELU}" + subscript(alpha))(z, exp),
         # e^z only where z ≤ 0 (np.minimum): e^z of a large positive z would overflow in the branch np.where drops.
-        code=lambda z, alpha: f"np.where({z} > 0, {z}, {_times(alpha)}np.expm1(np.minimum({z}, 0.0)))",
+        code=lambda z, alpha: f"np.where({z} > 0, {z}, {times(alpha)}np.expm1(np.minimum({z}, 0.0)))",
         text=lambda z, alpha: f"ELU({z})",
         float64=lambda u, alpha: u if u > 0 else alpha * math.expm1(u),
     ),
     Written(
         elu_step,
         latex=lambda z, alpha, exp="": (
-            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {_below(z, alpha)} & {z} \le 0 \end{{cases}}") + exp
+            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {alpha_e_z(z, alpha)} & {z} \le 0 \end{{cases}}") + exp
         ),
-        code=lambda z, alpha: f"np.where({z} > 0, 1.0, {_times(alpha)}np.exp(np.minimum({z}, 0.0)))",
-        text=lambda z, alpha: f"(1 if {z} > 0 else {_times(alpha)}exp({z}))",
+        code=lambda z, alpha: f"np.where({z} > 0, 1.0, {times(alpha)}np.exp(np.minimum({z}, 0.0)))",
+        text=lambda z, alpha: f"(1 if {z} > 0 else {times(alpha)}exp({z}))",
         float64=lambda u, alpha: 1.0 if u > 0 else alpha * math.exp(u),
     ),
 )
-
-
-def _subscript(alpha: str) -> str:
-    """α as ELU's subscript in LaTeX, ``_{\\frac{1}{2}}``; nothing for α = 1."""
-    return "" if alpha == "1" else f"_{{{alpha}}}"
-
-
-def _below(z: str, alpha: str) -> str:
-    """ELU'(z) for z ≤ 0 in LaTeX: α e^z, written e^z for α = 1 and 0 for α = 0."""
-    return "0" if alpha == "0" else ("" if alpha == "1" else f"{alpha} ") + f"e^{{{z}}}"
-
-
-def _times(alpha: str) -> str:
-    """α written as a factor in code, ``0.5 * ``; nothing for α = 1."""
-    return "" if alpha == "1.0" else f"{alpha} * "
 
 
 def exponential_linear(alpha: float = 1.0) -> Activation:
@@ -328,7 +286,7 @@ def exponential_linear(alpha: float = 1.0) -> Activation:
         raise ValueError(f"must be a finite number, got {alpha!r}")
     if alpha < 0:
         raise ValueError(f"must be at least 0, got {alpha!r}")
-    a = _exact(alpha)
+    a = exact(alpha)
     return Activation(
         name="elu",
         latex=r"\operatorname{ELU}",
@@ -358,7 +316,7 @@ SILU = Activation(
     words={"en": "SiLU", "zh": "SiLU"},
     formula=lambda z: z * sigmoid(z),
     derivative=lambda z: sigmoid(z) * (1 + z * (1 - sigmoid(z))),
-    numpy=lambda z: z * _np_sigmoid(z),
+    numpy=lambda z: z * np_sigmoid(z),
     torch=lambda torch, z: torch.nn.functional.silu(z),
     code="{z} * _sigmoid({z})",
     helpers=(_SIGMOID_HELPER,),
