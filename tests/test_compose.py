@@ -27,6 +27,8 @@ OUTPUTS = [
     ("softplus", "squared_error"),
     ("relu", "mse"),
     ("leaky_relu", "squared_error"),
+    ("elu", "mse"),
+    ("silu", "squared_error"),
 ]
 
 

@@ -70,7 +70,19 @@ def _maths(html: str) -> list[Element]:
 def _is_function_name(element: Element) -> bool:
     """σ, log, tanh, ReLU, … possibly with a prime (σ′ is an mrow of σ and ′) or a superscript."""
     if element.tag == "mi":
-        return (element.text or "") in {"σ", "log", "tanh", "ReLU", "diag", "softmax", "softplus", "id", "exp"}
+        return (element.text or "") in {
+            "σ",
+            "log",
+            "tanh",
+            "ReLU",
+            "ELU",
+            "SiLU",
+            "diag",
+            "softmax",
+            "softplus",
+            "id",
+            "exp",
+        }
     if element.tag in ("mrow", "msup", "msub") and len(element):
         return _is_function_name(element[0]) and all(
             e.tag == "mo" and (e.text or "") in "′″" for e in list(element)[1:] if element.tag == "mrow"

@@ -23,6 +23,7 @@ NETWORKS = {
     "softmax-hidden": net([2, 3, 2], ["softmax", "tanh"], "mse"),
     "softmax-se": net([2, 2, 3], ["leaky_relu", "softmax"], "squared_error", bias=False),
     "deep-softplus": net([2, 3, 3, 2], ["softplus", "tanh", "sigmoid"], "binary_cross_entropy"),
+    "deep-elu-silu": net([2, 3, 3, 2], ["elu", "silu", "sigmoid"], "binary_cross_entropy"),
 }
 
 

@@ -30,8 +30,18 @@ NETS = [
     net((3, 4, 2), ("softmax", "relu"), "mse"),
     net((2, 5, 1), ("tanh", "sigmoid"), "binary_cross_entropy"),
     net((4, 3, 3, 2), ("sigmoid", "tanh", "identity"), "mse", delta="error", index_order="from_to"),
+    net((3, 4, 2), ("elu", "silu"), "squared_error"),
 ]
-IDS = ["sig-sig-se", "relu-softmax-ce", "tanh-leaky-softmax-bce", "id-sig-ce", "softmax-relu-mse", "tanh-sig-bce", "3L"]
+IDS = [
+    "sig-sig-se",
+    "relu-softmax-ce",
+    "tanh-leaky-softmax-bce",
+    "id-sig-ce",
+    "softmax-relu-mse",
+    "tanh-sig-bce",
+    "3L",
+    "elu-silu-se",
+]
 
 
 def closed_form_mean(d: derive.Derivation, params, x, y) -> dict[str, np.ndarray]:

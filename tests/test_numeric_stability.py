@@ -29,9 +29,17 @@ from derive.errors import ShapeError
 from derive.model.samples import cost, random_batch
 from derive.numeric import codegen
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity", "elu", "silu")
 LOSSES = ("squared_error", "mse", "binary_cross_entropy", "cross_entropy")
 LEAKY_SLOPE = 0.01  # derive's default slope, used where a Layer gives none
+ELU_ALPHA = 1.0  # derive's default alpha, likewise
+
+
+def option(layer: derive.Layer) -> float:
+    """The layer's slope (leaky ReLU) or alpha (ELU), the default where it gives none."""
+    if layer.activation == "elu":
+        return ELU_ALPHA if layer.alpha is None else layer.alpha
+    return LEAKY_SLOPE if layer.slope is None else layer.slope
 
 
 def compatible(out: str, loss: str, outputs: int = 2) -> bool:
@@ -101,6 +109,10 @@ def ref_activation(name: str, slope: float, z: list[float]) -> list[float]:
         return [t if t > 0 else 0.0 for t in z]
     if name == "leaky_relu":
         return [t if t > 0 else slope * t for t in z]
+    if name == "elu":  # slope is α here
+        return [t if t > 0 else slope * math.expm1(t) for t in z]
+    if name == "silu":
+        return [t * _sigmoid(t) for t in z]
     if name == "identity":
         return list(z)
     lse = _logsumexp(z)
@@ -117,6 +129,10 @@ def ref_back(name: str, slope: float, z: list[float], a: list[float], v: list[fl
         return [vi if t > 0 else 0.0 for t, vi in zip(z, v, strict=True)]
     if name == "leaky_relu":
         return [vi if t > 0 else slope * vi for t, vi in zip(z, v, strict=True)]
+    if name == "elu":  # ELU'(z) = α e^z for z ≤ 0
+        return [vi if t > 0 else slope * math.exp(t) * vi for t, vi in zip(z, v, strict=True)]
+    if name == "silu":  # SiLU'(z) = σ(z) + z σ(z) σ(−z)
+        return [vi * (_sigmoid(t) + t * _sigmoid(t) * _sigmoid(-t)) for t, vi in zip(z, v, strict=True)]
     if name == "identity":
         return list(v)
     # softmax: ∂a_i/∂z_k = a_i (δ_ik − a_k), a symmetric Jacobian.
@@ -174,7 +190,7 @@ def ref_output_delta(loss: str, out: str, slope: float, z, a, y) -> list[float] 
 
 def ref_sample(net: derive.Network, params: dict, x: list[float], y: list[float]):
     """(output, C, gradients or None) of one sample, by the textbook forward pass and backpropagation."""
-    acts = [(layer.activation, LEAKY_SLOPE if layer.slope is None else layer.slope) for layer in net.layers]
+    acts = [(layer.activation, option(layer)) for layer in net.layers]
     a_prev, zs, as_ = list(x), [], [list(x)]
     for layer, (act, slope) in enumerate(acts, start=1):
         W = np.asarray(params[f"W{layer}"]).tolist()
@@ -298,7 +314,7 @@ def test_hidden_layer_at_huge_z(hidden, out, loss):
     x = np.array([[1.0]])
     for z in PAIRS:
         params = {"W1": np.array(z).reshape(2, 1), "b1": np.zeros(2), "W2": W2.copy(), "b2": B2.copy()}
-        a1 = ref_activation(hidden, LEAKY_SLOPE, list(z))
+        a1 = ref_activation(hidden, option(derive.Layer(2, hidden)), list(z))
         z_out = [math.fsum(w * ai for w, ai in zip(row, a1, strict=True)) + bi for row, bi in zip(W2, B2, strict=True)]
         for y in targets(loss, 2):
             check_against_reference(net, params, x, np.array([y]), z_out)
@@ -421,8 +437,8 @@ def test_softmax_binary_cross_entropy_gradient_for_confident_logits(gap):
 # 2. Gradients against central finite differences of the loss.
 
 
-def L(units, activation, slope=None):
-    return derive.Layer(units, activation, slope)
+def L(units, activation, slope=None, alpha=None):
+    return derive.Layer(units, activation, slope, alpha)
 
 
 FD_NETS = {
@@ -446,6 +462,9 @@ FD_NETS = {
     "tanh-softmax3-se": derive.Network(2, (L(3, "tanh"), L(3, "softmax")), "squared_error"),
     "sigmoid-softmax1-ce": derive.Network(2, (L(3, "sigmoid"), L(1, "softmax")), "cross_entropy"),
     "relu1layer-se": derive.Network(3, (L(2, "relu"),), "squared_error"),
+    "elu0.5-silu-tanh1-se": derive.Network(3, (L(4, "elu", alpha=0.5), L(3, "silu"), L(1, "tanh")), "squared_error"),
+    "silu-elu2-mse": derive.Network(2, (L(3, "silu"), L(2, "elu", alpha=2.0)), "mse"),
+    "elu-default-sigmoid-bce": derive.Network(2, (L(3, "elu"), L(2, "sigmoid")), "binary_cross_entropy"),
 }
 
 
@@ -454,8 +473,7 @@ def _zs(net, params, x):
     a, out = x, []
     for layer, spec in enumerate(net.layers, start=1):
         z = a @ params[f"W{layer}"].T + (params[f"b{layer}"] if net.bias else 0.0)
-        slope = LEAKY_SLOPE if spec.slope is None else spec.slope
-        a = np.array([ref_activation(spec.activation, slope, row) for row in z.tolist()])
+        a = np.array([ref_activation(spec.activation, option(spec), row) for row in z.tolist()])
         out.append(z)
     return out
 

@@ -20,10 +20,10 @@ from derive.check.gradients import FD_STEP, TOLERANCE
 from derive.engine.algebra import constraints, is_zero
 from derive.model import samples
 from derive.rules import symbols as sym
-from derive.rules.functions import leaky_relu, leaky_step, relu, step
+from derive.rules.functions import elu, elu_step, leaky_relu, leaky_step, relu, step
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
-KINKED = ("relu", "leaky_relu")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity", "elu", "silu")
+KINKED = ("relu", "leaky_relu", "elu")  # ELU's derivative jumps at 0 unless α = 1
 # The output activations each loss accepts.
 OUTPUT_ACTIVATIONS = {
     "squared_error": ACTIVATIONS,
@@ -41,14 +41,15 @@ COMMON = {
 
 EVAL_DIGITS = 60  # working precision of the numeric fallback of Property A
 ZERO = 1e-20  # |difference| below this counts as zero in the numeric fallback
-KINK_MARGIN = 1e-3  # relu/leaky_relu pre-activations closer to 0 than this are avoided
+KINK_MARGIN = 1e-3  # relu/leaky_relu/elu pre-activations closer to 0 than this are avoided
 POINT_TRIES = 25
 
 
 # ---------------------------------------------------------------------------- strategies
 def _layer(draw: st.DrawFn, units: int, activation: str) -> Layer:
     slope = draw(st.floats(0.01, 0.3)) if activation == "leaky_relu" else None
-    return Layer(units, activation, slope)
+    alpha = draw(st.sampled_from([None, 0.5, 2.0])) if activation == "elu" else None
+    return Layer(units, activation, slope, alpha)
 
 
 @st.composite
@@ -125,7 +126,7 @@ def _exact_values(net: Network, params: dict[str, np.ndarray], x: np.ndarray, y:
 
 
 def _resolve_kink(node: sympy.Expr) -> sympy.Expr:
-    """relu/step/leaky_relu/leaky_step of a numeric (non-Number) argument, written out.
+    """relu/step/leaky_relu/leaky_step/elu/elu_step of a numeric (non-Number) argument, written out.
 
     derive's functions only evaluate themselves at a sympy Number and have no evalf,
     so e.g. relu(1/(1 + exp(-1/3))) stays unevaluated under evalf.
@@ -139,13 +140,17 @@ def _resolve_kink(node: sympy.Expr) -> sympy.Expr:
     alpha = node.args[1]
     if isinstance(node, leaky_relu):
         return z if positive else alpha * z
+    if isinstance(node, elu):
+        return z if positive else alpha * (sympy.exp(z) - 1)
+    if isinstance(node, elu_step):
+        return S.One if positive else alpha * sympy.exp(z)
     return S.One if positive else alpha
 
 
 def numeric_value(expr: sympy.Expr, values: dict) -> sympy.Float:
     """expr at exact values of x, y, W, b, to EVAL_DIGITS significant digits."""
     e = expr.xreplace(values)
-    e = e.replace(lambda n: isinstance(n, (relu, step, leaky_relu, leaky_step)), _resolve_kink)
+    e = e.replace(lambda n: isinstance(n, (relu, step, leaky_relu, leaky_step, elu, elu_step)), _resolve_kink)
     value = sympy.N(e, EVAL_DIGITS)
     assert value.is_number and value.is_finite, f"could not evaluate: {str(value)[:200]}"
     return value
@@ -195,6 +200,7 @@ def test_strategy_draws_only_valid_networks(net: Network) -> None:
         assert (layer.slope is not None) == (layer.activation == "leaky_relu")
         if layer.slope is not None:
             assert 0.01 <= layer.slope <= 0.3
+        assert layer.alpha is None or (layer.activation == "elu" and layer.alpha in (0.5, 2.0))
 
 
 # ------------------------------------------- Property A: closed form == sympy.diff exactly

@@ -209,6 +209,6 @@ def test_a_new_entry_is_verified_and_written(cubic: derive.Network, tmp_path) ->
     )
     assert cli.main(["check", str(spec), "--no-torch"]) == 0
     bad = tmp_path / "bad.toml"
-    bad.write_text(spec.read_text(encoding="utf-8").replace('"cubic"', '"swish"'), encoding="utf-8")
+    bad.write_text(spec.read_text(encoding="utf-8").replace('"cubic"', '"quartic"'), encoding="utf-8")
     with pytest.raises(derive.SpecError, match=r"known: sigmoid, .*, cubic\)"):
         derive.load(str(bad))

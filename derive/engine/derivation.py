@@ -108,7 +108,7 @@ class Derivation(chain_rules.Symbolic, Forward):
         if not act.elementwise or i != k:
             return act.jacobian_entry(i - 1, k - 1, self.a_vec(layer), self.z_vec(layer))
         spec = self.network.layers[layer - 1]
-        key = (spec.activation, spec.slope)  # layers of one activation share its slope
+        key = (spec.activation, spec.slope, spec.alpha)  # layers of one activation and option share its slope
         if key not in self._slopes:
             slope = act.local_derivative(_A_ANY, _Z_ANY)
             free = slope.free_symbols

@@ -24,11 +24,17 @@ MAX_TITLE = 200  # characters: a title is one line on a title page
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer: its number of units, its activation, and leaky ReLU's slope."""
+    """One layer: its number of units, its activation, and its activation's option if it takes one
+    (leaky ReLU's slope, ELU's alpha; None for the entry's default)."""
 
     units: int
     activation: str = activations.SIGMOID.name
     slope: float | None = None
+    alpha: float | None = None
+
+
+# The fields of Layer that are an activation's option (each the key of the entry's ``options``).
+OPTIONS = ("slope", "alpha")
 
 
 @dataclass(frozen=True)
@@ -89,19 +95,17 @@ class Network:
             _check_count(f"{where}.units", layer.units)
             if not isinstance(layer.activation, str):
                 raise SpecError(f"{where}.activation: must be a string, got {layer.activation!r}")
-            if layer.activation not in activations.REGISTRY:
+            name = activations.canonical(layer.activation)
+            if name is None:
                 raise SpecError(
                     f"{where}.activation: unknown activation {layer.activation!r}"
                     f" (known: {', '.join(activations.names())})"
                 )
-            if layer.slope is not None:
-                if activations.REGISTRY[layer.activation].configure is None:
-                    takers = [act.name for act in activations.REGISTRY.values() if act.configure is not None]
-                    raise SpecError(f"{where}.slope: only {' or '.join(takers)} takes a slope")
-                if isinstance(layer.slope, bool) or not isinstance(layer.slope, (int, float)):
-                    raise SpecError(f"{where}.slope: must be a number, got {layer.slope!r}")
-                if not np.isfinite(layer.slope):
-                    raise SpecError(f"{where}.slope: must be finite, got {layer.slope!r}")
+            if name != layer.activation:  # an alias: the layer holds the registry's name from here on
+                layer = replace(layer, activation=name)
+                layers = (*self.layers[: n - 1], layer, *self.layers[n:])
+                object.__setattr__(self, "layers", layers)
+            _check_options(layer, where)
         limits.enforce(self.sizes, bool(self.bias))  # before anything is built from the sizes
         if not isinstance(self.loss, str) or self.loss not in losses.LOSSES:
             raise SpecError(f"loss: unknown loss {self.loss!r} (known: {', '.join(losses.LOSSES)})")
@@ -151,7 +155,7 @@ class Network:
     def activation(self, layer: int) -> Activation:
         """The activation of layer ``layer`` (1-based)."""
         spec = self.layers[layer - 1]
-        return activations.get(spec.activation, spec.slope)
+        return activations.get(spec.activation, **{key: getattr(spec, key) for key in OPTIONS})
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Each parameter array's name and NumPy shape, in order W1, b1, W2, …"""
@@ -180,7 +184,7 @@ def neuron(net: Network) -> Network:
     try:
         return Network(
             inputs=net.inputs,
-            layers=(Layer(1, last.activation, last.slope),),
+            layers=(replace(last, units=1),),
             loss=net.loss,
             bias=net.bias,
             name=f"{net.name}-neuron",
@@ -193,6 +197,27 @@ def neuron(net: Network) -> Network:
 def wants(net: Network, section: str) -> bool:
     """Whether the spec's document shows ``section``, in its body or its appendix."""
     return section in net.document.sections or section in net.document.appendix
+
+
+def _check_options(layer: Layer, where: str) -> None:
+    """Each option given is one the layer's activation takes, a finite number it accepts."""
+    act = activations.REGISTRY[layer.activation]
+    for key in OPTIONS:
+        value = getattr(layer, key)
+        if value is None:
+            continue
+        if key not in act.options:
+            takers = [entry.name for entry in activations.REGISTRY.values() if key in entry.options]
+            article = "an" if key[0] in "aeiou" else "a"
+            raise SpecError(f"{where}.{key}: only {' or '.join(takers)} takes {article} {key}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{where}.{key}: must be a number, got {value!r}")
+        if not np.isfinite(value):
+            raise SpecError(f"{where}.{key}: must be finite, got {value!r}")
+        try:
+            act.configure(**{key: value})
+        except ValueError as exc:
+            raise SpecError(f"{where}.{key}: {exc}") from None
 
 
 def _check_count(key: str, value: object) -> None:

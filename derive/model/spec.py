@@ -15,7 +15,7 @@ import numpy as np
 from derive.errors import SpecError
 from derive.files import read_text
 from derive.model.document import DocumentOptions
-from derive.model.network import Example, Layer, Network
+from derive.model.network import OPTIONS, Example, Layer, Network
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
 from derive.rules.targets import one_hot
@@ -34,7 +34,7 @@ TOP_KEYS = {
     "document",
 }
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
-LAYER_KEYS = {"units", "activation", "slope"}
+LAYER_KEYS = {"units", "activation", "slope", "alpha"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 
@@ -118,8 +118,8 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         _unknown(raw, LAYER_KEYS, where)
         units = _require(raw, "units", int, where)
         activation = _require(raw, "activation", str, where)
-        slope = _typed(raw["slope"], (int, float), f"{where}slope") if "slope" in raw else None
-        layers.append(Layer(units, activation, float(slope) if slope is not None else None))
+        options = {key: float(_typed(raw[key], (int, float), f"{where}{key}")) for key in OPTIONS if key in raw}
+        layers.append(Layer(units, activation, **options))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
     document = _document(_typed(data.get("document", {}), dict, "document"))
     net = Network(

@@ -45,7 +45,8 @@ class ElementPrinter(StrPrinter):
 
     def _print_Mul(self, expr: sympy.Expr) -> str:
         if not self.text:
-            return re.sub(r"(?<![*])([*/])(?![*])", r" \1 ", super()._print_Mul(expr))
+            # Spaces around * and /, but not again around a nested product's, already spaced: z * (1 - σ) inside (…).
+            return re.sub(r"(?<![*\s])([*/])(?![*\s])", r" \1 ", super()._print_Mul(expr))
         coeff, rest = expr.as_coeff_Mul()
         num, den = sympy.fraction(rest)
         parts = [self.parenthesize(f, precedence(expr)) for f in sympy.Mul.make_args(num) if f != 1]

@@ -19,49 +19,39 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from fractions import Fraction
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import sympy
-from sympy import Add, Expr, HadamardProduct, Rational, S, exp, log, tanh
+from sympy import Expr, HadamardProduct, Rational, S, exp, log, tanh
 
-from derive.rules.faces import Activation, Helper, Layerwise, Written, applied, paren
-from derive.rules.functions import leaky_relu, leaky_step, relu, sigmoid, step
-
-Array = np.ndarray
-
-
-# ------------------------------------------------------------------- writing helpers
-def _applied(head: str) -> Callable[..., str]:
-    """LaTeX of a function written as its name applied to one argument: \\sigma^{2}(z)."""
-    return lambda z, exp="": applied(f"{head}{exp}", z)
-
-
-def _sigmoid64(u: float) -> float:
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
-
-
-def _np_sigmoid(z: Array) -> Array:
-    ez = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + ez), ez / (1 + ez))
-
-
-def _np_softmax(z: Array) -> Array:
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def _softmax_values(zs: Sequence[Expr]) -> list[Expr]:
-    total = Add(*(exp(zi) for zi in zs))
-    return [exp(zi) / total for zi in zs]
-
+from derive.rules.faces import Activation, Helper, Layerwise, Written, paren
+from derive.rules.functions import elu, elu_step, leaky_relu, leaky_step, relu, sigmoid, step
+from derive.rules.writing import (
+    alpha_e_z,
+    applied_as,
+    exact,
+    np_sigmoid,
+    np_softmax,
+    sigmoid64,
+    softmax_values,
+    subscript,
+    times,
+)
 
 # ----------------------------------------------------------------------- the entries
+_SIGMOID_HELPER = Helper(
+    "sigmoid",
+    '''def _sigmoid(z):
+    """σ(z) = 1/(1 + e^−z), computed as (1 + tanh(z/2))/2, which cannot overflow."""
+    out = np.multiply(z, 0.5)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out''',
+)
+
 SIGMOID = Activation(
     name="sigmoid",
     latex=r"\sigma",
@@ -71,28 +61,17 @@ SIGMOID = Activation(
     derivative=lambda z: sigmoid(z) * (1 - sigmoid(z)),
     derivative_in_output=lambda a: a * (1 - a),
     derivative_in_output_matrix=lambda a, one: HadamardProduct(a, one - a),
-    numpy=_np_sigmoid,
+    numpy=np_sigmoid,
     torch=lambda torch, z: torch.sigmoid(z),
     code="_sigmoid({z})",
-    helpers=(
-        Helper(
-            "sigmoid",
-            '''def _sigmoid(z):
-    """σ(z) = 1/(1 + e^−z), computed as (1 + tanh(z/2))/2, which cannot overflow."""
-    out = np.multiply(z, 0.5)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out''',
-        ),
-    ),
+    helpers=(_SIGMOID_HELPER,),
     functions=(
         Written(
             sigmoid,
-            latex=_applied(r"\sigma"),
+            latex=applied_as(r"\sigma"),
             code=lambda z: f"_sigmoid({z})",
             text=lambda z: f"σ({z})",
-            float64=_sigmoid64,
+            float64=sigmoid64,
             helpers=("sigmoid",),
         ),
     ),
@@ -134,7 +113,7 @@ RELU = Activation(
     functions=(
         Written(
             relu,
-            latex=_applied(r"\operatorname{ReLU}"),
+            latex=applied_as(r"\operatorname{ReLU}"),
             code=lambda z: f"np.maximum({z}, 0.0)",
             text=lambda z: f"ReLU({z})",
             float64=lambda u: u if u > 0 else 0.0,
@@ -160,7 +139,7 @@ RELU = Activation(
 _LEAKY_FUNCTIONS = (
     Written(
         leaky_relu,
-        latex=lambda z, slope, exp="": _applied(rf"\operatorname{{LeakyReLU}}_{{{slope}}}")(z, exp),
+        latex=lambda z, slope, exp="": applied_as(rf"\operatorname{{LeakyReLU}}_{{{slope}}}")(z, exp),
         code=lambda z, slope: f"np.where({z} > 0, {z}, {slope} * {z})",
         text=lambda z, slope: f"LeakyReLU({z})",
         float64=lambda u, slope: u if u > 0 else slope * u,
@@ -179,8 +158,7 @@ _LEAKY_FUNCTIONS = (
 
 def leaky(slope: float = 0.01) -> Activation:
     """Leaky ReLU with the given slope α for z ≤ 0 (kept as an exact rational)."""
-    frac = Fraction(repr(float(slope)))
-    alpha = Rational(frac.numerator, frac.denominator)
+    alpha = exact(slope)
     return Activation(
         name="leaky_relu",
         latex=r"\operatorname{LeakyReLU}",
@@ -205,7 +183,7 @@ SOFTMAX = Activation(
     text="softmax",
     words={"en": "softmax", "zh": "softmax"},
     layer=Layerwise(
-        values=_softmax_values,
+        values=softmax_values,
         jacobian=lambda i, k, a: a[i] * ((1 if i == k else 0) - a[k]),
         matrix=lambda a: sympy.DiagMatrix(a) - a * a.T,
         back=lambda a, v: a * (v - a @ v),
@@ -219,7 +197,7 @@ SOFTMAX = Activation(
             ),
         ),
     ),
-    numpy=_np_softmax,
+    numpy=np_softmax,
     torch=lambda torch, z: torch.softmax(z, dim=1),
     code="_softmax({z})",
     helpers=(
@@ -276,8 +254,82 @@ SOFTPLUS = Activation(
     derivative_bound=S.One,
 )
 
+_ELU_FUNCTIONS = (
+    Written(
+        elu,
+        # α = 1, the default, is not written: ELU(z); another α as a subscript, ELU_{1/2}(z), as leaky ReLU's slope.
+        latex=lambda z, alpha, exp="": applied_as(r"\operatorname{ELU}" + subscript(alpha))(z, exp),
+        # e^z only where z ≤ 0 (np.minimum): e^z of a large positive z would overflow in the branch np.where drops.
+        code=lambda z, alpha: f"np.where({z} > 0, {z}, {times(alpha)}np.expm1(np.minimum({z}, 0.0)))",
+        text=lambda z, alpha: f"ELU({z})",
+        float64=lambda u, alpha: u if u > 0 else alpha * math.expm1(u),
+    ),
+    Written(
+        elu_step,
+        latex=lambda z, alpha, exp="": (
+            paren(rf"\begin{{cases}} 1 & {z} > 0 \\ {alpha_e_z(z, alpha)} & {z} \le 0 \end{{cases}}") + exp
+        ),
+        code=lambda z, alpha: f"np.where({z} > 0, 1.0, {times(alpha)}np.exp(np.minimum({z}, 0.0)))",
+        text=lambda z, alpha: f"(1 if {z} > 0 else {times(alpha)}exp({z}))",
+        float64=lambda u, alpha: 1.0 if u > 0 else alpha * math.exp(u),
+    ),
+)
+
+
+def exponential_linear(alpha: float = 1.0) -> Activation:
+    """ELU with the given α ≥ 0 (kept as an exact rational): z for z > 0, α(e^z − 1) for z ≤ 0.
+
+    Its derivative is written in z, α e^z for z ≤ 0, not in its output as a + α: for z ≪ 0, where a is
+    −α to every digit, a + α loses all of them (as softplus's 1 − e^{−a} would), while α e^z stays exact.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
+        raise ValueError(f"must be a finite number, got {alpha!r}")
+    if alpha < 0:
+        raise ValueError(f"must be at least 0, got {alpha!r}")
+    a = exact(alpha)
+    return Activation(
+        name="elu",
+        latex=r"\operatorname{ELU}",
+        text="ELU",
+        words={"en": "ELU", "zh": "ELU"},
+        formula=lambda z: elu(z, a),
+        derivative=lambda z: elu_step(z, a),
+        numpy=lambda z: np.where(z > 0, z, float(a) * np.expm1(np.minimum(z, 0.0))),
+        torch=lambda torch, z: torch.nn.functional.elu(z, alpha=float(a)),
+        code=_ELU_FUNCTIONS[0].code("{z}", repr(float(a))),
+        functions=_ELU_FUNCTIONS,
+        reads_any_case=("elu",),
+        output_range=(float(-a), float("inf")),
+        derivative_bound=sympy.Max(S.One, a),
+        options={"alpha": a},
+        configure=exponential_linear,
+    )
+
+
+# SiLU(z) = z σ(z) (also called swish), smooth and not monotone: its least value is −0.2785 at z ≈ −1.2785,
+# its derivative σ(z)(1 + z(1 − σ(z))) lies in (−0.0999, 1.0999), largest at z ≈ 2.3994. The derivative needs
+# z as well as a, so it is written in z only. output_range holds what it approaches far out, 0 and ∞.
+SILU = Activation(
+    name="silu",
+    latex=r"\operatorname{SiLU}",
+    text="SiLU",
+    words={"en": "SiLU", "zh": "SiLU"},
+    formula=lambda z: z * sigmoid(z),
+    derivative=lambda z: sigmoid(z) * (1 + z * (1 - sigmoid(z))),
+    numpy=lambda z: z * np_sigmoid(z),
+    torch=lambda torch, z: torch.nn.functional.silu(z),
+    code="{z} * _sigmoid({z})",
+    helpers=(_SIGMOID_HELPER,),
+    reads_any_case=("silu", "swish"),
+    aliases=("swish",),
+    output_range=(0.0, float("inf")),
+    derivative_bound=Rational(11, 10),  # a bound of |g'| (1.09984 at most), as the vanishing-gradient bound needs
+)
+
 # Every activation a spec may name, in the order error messages list them.
-REGISTRY: dict[str, Activation] = {act.name: act for act in (SIGMOID, TANH, RELU, leaky(), SOFTMAX, IDENTITY, SOFTPLUS)}
+REGISTRY: dict[str, Activation] = {
+    act.name: act for act in (SIGMOID, TANH, RELU, leaky(), SOFTMAX, IDENTITY, SOFTPLUS, exponential_linear(), SILU)
+}
 
 
 # --------------------------------------------------------------------- reading it
@@ -299,10 +351,18 @@ def names() -> tuple[str, ...]:
     return tuple(REGISTRY)
 
 
-def get(name: str, slope: float | None = None) -> Activation:
-    """The activation called ``name``; ``slope`` only for one that takes it (leaky_relu)."""
-    act = REGISTRY[name]
-    return act.configure(slope) if slope is not None and act.configure is not None else act
+def canonical(name: str) -> str | None:
+    """The registry's name for ``name``, a name or an alias a spec may give ("swish" is silu), or None."""
+    if name in REGISTRY:
+        return name
+    return _view("aliases", lambda: {alias: act.name for act in REGISTRY.values() for alias in act.aliases}).get(name)
+
+
+def get(name: str, **options: float | None) -> Activation:
+    """The activation called ``name`` (or an alias), configured by the options given (not None) that it takes."""
+    act = REGISTRY[canonical(name) or name]
+    given = {key: value for key, value in options.items() if value is not None}
+    return act.configure(**given) if given and act.configure is not None else act
 
 
 def _readings() -> tuple[dict[str, Activation], dict[str, Activation]]:

@@ -97,7 +97,7 @@ class Activation:
     numpy: Callable[[Array], Array]
     torch: Callable[[Any, Any], Any]  # (the torch module, z) → a, for a batch
     code: str  # a = g(z) in generated NumPy code, for a batch in ``{z}``
-    output_range: tuple[float, float]
+    output_range: tuple[float, float]  # g(−∞) and g(+∞): the values a saturated output is near
     derivative_bound: Expr | None
     formula: Callable[[Expr], Expr] | None = None  # g(z) of one neuron (None for a Layerwise one)
     derivative: Callable[[Expr], Expr] | None = None  # g'(z)
@@ -110,8 +110,11 @@ class Activation:
     reads: tuple[str, ...] = ()  # names the formula reader takes for it, exactly as spelled
     reads_any_case: tuple[str, ...] = ()  # names the reader takes in any capitalisation (ReLU, relu, RELU)
     squashing: bool = False  # bounded and flat at both ends: the document's vanishing-gradient section
+    # Its options by the [[layer]] key that sets them (leaky ReLU's slope, ELU's alpha), and the entry for other
+    # values: ``configure(**{key: value})``, raising ValueError for a value it does not take.
     options: dict[str, object] = field(default_factory=dict)
-    configure: Callable[..., Activation] | None = None  # the entry for other options (leaky ReLU's slope)
+    configure: Callable[..., Activation] | None = None
+    aliases: tuple[str, ...] = ()  # other names a spec may give for it ("swish" for silu); documents use ``name``
 
     @property
     def elementwise(self) -> bool:

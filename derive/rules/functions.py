@@ -119,6 +119,41 @@ class leaky_relu(Function):  # noqa: N801
         return self.args[0].is_real
 
 
+class elu_step(Function):  # noqa: N801
+    """ELU's derivative: 1 for z > 0, else α e^z."""
+
+    @classmethod
+    def eval(cls, z: Expr, alpha: Expr) -> Expr | None:
+        positive = _sign_known(z)
+        return None if positive is None else (S.One if positive else alpha * exp(z))
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        if argindex != 1:
+            raise ArgumentIndexError(self, argindex)
+        z, alpha = self.args
+        return (1 - step(z)) * alpha * exp(z)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[1].is_real
+
+
+class elu(Function):  # noqa: N801
+    """z for z > 0, else α (e^z − 1)."""
+
+    @classmethod
+    def eval(cls, z: Expr, alpha: Expr) -> Expr | None:
+        positive = _sign_known(z)
+        return None if positive is None else (z if positive else alpha * (exp(z) - 1))
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        if argindex == 1:
+            return elu_step(*self.args)
+        raise ArgumentIndexError(self, argindex)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real
+
+
 class Partial(Function):
     """An unevaluated factor ∂f/∂v of a chain rule, kept in written order.
 

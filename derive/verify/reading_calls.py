@@ -35,6 +35,8 @@ class _Calls:
         if name in ("f", "g"):
             return self._layer_function(node, arg)
         act = activations.read(name)
+        if act is not None and act.options:
+            act = self._declared(node, act, arg)
         if act is not None and not act.elementwise:
             return self._layer_values(node, act, arg)
         fn = (act.formula, act.derivative) if act is not None else _FUNCTIONS.get(name)
@@ -63,6 +65,37 @@ class _Calls:
         # Unevaluated: sympy compares every pair of arguments through its assumptions (milliseconds each,
         # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
         return sympy.Max(a, b, evaluate=False)
+
+    def _declared(self, node: Call, act: Activation, arg: Value) -> Activation:
+        """An activation with an option (ELU's alpha): as its subscript says (\\operatorname{ELU}_{0.5}, as
+        documents print it), else as the network declares it: that of the layer of z^{(l)}, or of every layer
+        using it when they agree; the registry's default where the network does not use it."""
+        if node.func.sub is not None:
+            return self._subscripted(node, act)
+        layers = [layer for layer in range(1, self.net.depth + 1) if self.net.layers[layer - 1].activation == act.name]
+        if not layers:
+            return act
+        own = _layer_of(arg)
+        if own in layers:
+            return self.net.activation(own)
+        options = {tuple(self.net.activation(layer).options.items()) for layer in layers}
+        if len(options) != 1:
+            raise self.error(
+                node, f"{node.func.base}: its layers differ in {', '.join(act.options)}; apply it to z^{{(l)}}"
+            )
+        return self.net.activation(layers[0])
+
+    def _subscripted(self, node: Call, act: Activation) -> Activation:
+        """The activation with its one option set to the number in the function's subscript."""
+        (key,) = act.options
+        parts = node.func.sub
+        value = self.build(parts[0]) if len(parts) == 1 else None
+        if isinstance(value, Matrix) or value is None or not sympy.sympify(value).is_Rational:
+            raise self.error(node, f"{node.func.base}: its subscript is its {key}, a number such as 0.5")
+        try:
+            return act.configure(**{key: float(value)})
+        except ValueError as exc:
+            raise self.error(node, f"{node.func.base}: its subscript is its {key}, which {exc}") from None
 
     def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
         """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
