@@ -488,3 +488,15 @@ def test_integer_labels_reach_the_loss_as_one_hot_rows(nn):
         expected = derive.derive(SOFTMAX_CE).lambdify().gradients(params, x, one_hot)
         for name, g in expected.items():
             np.testing.assert_allclose(by_rows[name], g, rtol=1e-9, atol=1e-12)
+
+
+def test_torch_modules_with_elu_and_silu_are_read_by_their_values() -> None:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    for act, module in (("elu", nn.ELU()), ("silu", nn.SiLU())):
+        net = Network(3, (Layer(4, act), Layer(2, "identity")), "squared_error")
+        assert_gradients(net, nn.Sequential(nn.Linear(3, 4), module, nn.Linear(4, 2)))
+    half = Network(3, (Layer(4, "elu", alpha=0.5), Layer(2, "identity")), "squared_error")
+    assert_gradients(half, nn.Sequential(nn.Linear(3, 4), nn.ELU(alpha=0.5), nn.Linear(4, 2)))
+    with pytest.raises(AssertionError, match=r"it applies ELU\(alpha=1.0\), not the spec's elu \(alpha 1/2\)"):
+        assert_gradients(half, nn.Sequential(nn.Linear(3, 4), nn.ELU(), nn.Linear(4, 2)))
