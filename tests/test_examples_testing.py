@@ -40,3 +40,39 @@ def test_a_nielsen_style_network_passes_in_columns_and_the_forgotten_derivative_
     assert "samples columns" in message
     assert "hint: yours equals the derived gradient without σ′(z⁽¹⁾)" in message
     assert "  W2  matches (15 elements)" in message and "  W1  differs in 20 of 20 elements" in message
+
+
+def test_a_step_function_passes_and_a_summed_step_is_named() -> None:
+    import sgd_style
+
+    spec = FOLDER / "sgd_style.toml"
+    assert_gradients(spec, sgd_style.sgd_step, step=sgd_style.LEARNING_RATE)
+    message = failure(spec, sgd_style.sgd_step_summed, step=sgd_style.LEARNING_RATE)
+    assert "  W2  differs in 8 of 8 elements; yours = 4 × derived" in message
+    assert (
+        "hint: W2, b2, W1, b1: yours is m = 4 times the derived value: the sum over the batch instead of the mean?"
+        in message
+    )
+    assert "recovered from one SGD step of lr 0.1" in message
+
+
+def test_a_scalar_autograd_model_passes_and_a_wrong_local_derivative_is_located() -> None:
+    import scalar_style
+
+    spec = FOLDER / "scalar_style.toml"
+    assert_gradients(spec, scalar_style.Model())
+    message = failure(spec, scalar_style.Model(broken=True))
+    assert "  W2  matches (3 elements)\n  b2  matches (1 element)\n  W1  differs in 6 of 6 elements" in message
+    assert "backward() of the spec's squared_error" in message
+
+
+def test_deeplearning_ai_names_and_columns_pass_and_summed_biases_are_named() -> None:
+    import dlai_style
+
+    spec = FOLDER / "dlai_style.toml"
+    options = {"samples": "columns", "names": dlai_style.NAMES}
+    assert_gradients(spec, dlai_style.backward, **options)
+    message = failure(spec, dlai_style.backward_db_summed, **options)
+    assert "your keys dW1 → W1, db1 → b1, dW2 → W2, db2 → b2" in message
+    assert "  W2  matches (4 elements)\n  b2  differs in 1 of 1 elements; yours = 4 × derived" in message
+    assert "hint: b2, b1: yours is m = 4 times the derived value" in message

@@ -484,7 +484,7 @@ def report_lines(rows, m):
     for row in rows:
         text = f"  {row['name'].ljust(width)}  "
         if not row["differ"]:
-            lines.append(text + f"matches ({row['size']} elements)")
+            lines.append(text + f"matches ({row['size']} element{'s' if row['size'] != 1 else ''})")
             continue
         text += f"differs in {row['differ']} of {row['size']} elements"
         if row["transposed"]:
