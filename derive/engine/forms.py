@@ -92,6 +92,21 @@ class Index(Symbol):
         return ((self.role,), {})
 
 
+class SquaredNorms(Symbol):
+    """Σ_l ‖W^{(l)}‖² (with ``biases``, + ‖b^{(l)}‖²): the sum of squares an L2 penalty scales, as one name."""
+
+    __slots__ = ("biases",)
+    biases: bool
+
+    def __new__(cls, biases: bool) -> SquaredNorms:
+        obj = super().__new__(cls, f"norms({'W,b' if biases else 'W'})", positive=True)
+        obj.biases = biases
+        return obj
+
+    def __getnewargs_ex__(self) -> tuple[tuple[bool], dict]:
+        return ((self.biases,), {})
+
+
 def matrix(kind: Kind, layer: Layer | None = None, rows: int | Symbol = 1, cols: int | Symbol = 1) -> MatrixSymbol:
     """The vector or matrix ``kind`` of ``layer``, of the given shape (1×1 when only its name is printed)."""
     return MatrixSymbol(Label(kind, layer), rows, cols)

@@ -23,6 +23,7 @@ from sympy import Expr, Symbol
 
 from derive.model import samples
 from derive.model.network import Network
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
 
@@ -53,8 +54,12 @@ class Numbers:
     gradients: dict[str, np.ndarray]
 
 
-def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> Numbers:
-    """∂C/∂z and ∂J/∂θ at a batch x (m, inputs), y (m, outputs); parameters already checked by the caller."""
+def at_batch(
+    d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, objective: bool = False
+) -> Numbers:
+    """∂C/∂z and the batch means of ∂C/∂θ at a batch x (m, inputs), y (m, outputs); with ``objective``, ∂J/∂θ
+    of J = (1/m) Σ C + R, the spec's L2 penalty added (:func:`penalty_gradients`). Parameters already checked
+    by the caller."""
     net, L = d.network, d.L
     x, y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
     z: dict[int, np.ndarray] = {}
@@ -70,7 +75,22 @@ def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: 
         gradients[f"W{layer}"] = dz[layer].T @ a[layer - 1] / m
         if net.bias:
             gradients[f"b{layer}"] = dz[layer].mean(axis=0)
+    if objective:
+        for array, term in penalty_gradients(net, params, m).items():
+            gradients[array] = gradients[array] + term
     return Numbers(z, a, dz, gradients)
+
+
+def penalty_gradients(net: Network, params: Mapping[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
+    """∂R/∂θ of the spec's L2 penalty for a batch of m (the form's coefficient times each regularised array),
+    by array; arrays outside the penalty, and every array without one, are absent."""
+    reg = net.regularization
+    if reg is None:
+        return {}
+    coefficient = regularizers.value(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH), reg.l2, m)
+    return {
+        array: coefficient * np.asarray(params[array], dtype=float) for array in net.shapes() if reg.covers(array[0])
+    }
 
 
 def _output(d: Derivation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:

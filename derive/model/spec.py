@@ -15,13 +15,17 @@ import numpy as np
 from derive.errors import SpecError
 from derive.files import read_text
 from derive.model.document import DocumentOptions
-from derive.model.network import Example, Layer, Network
+from derive.model.network import Example, Layer, Network, Regularization
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
 
-TOP_KEYS = {"name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"}
+TOP_KEYS = {
+    *("name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"),
+    "regularization",
+}
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope"}
+REGULARIZATION_KEYS = {"l2", "form", "biases"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 
@@ -108,11 +112,31 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         layers.append(Layer(units, activation, float(slope) if slope is not None else None))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
     document = _document(_typed(data.get("document", {}), dict, "document"))
-    net = Network(inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh, document=document)
+    reg = _regularization(_typed(data["regularization"], dict, "regularization")) if "regularization" in data else None
+    net = Network(
+        inputs,
+        tuple(layers),
+        loss,
+        bias,
+        name,
+        title,
+        notation,
+        title_zh=title_zh,
+        document=document,
+        regularization=reg,
+    )
     if "example" in data:
         example = _example(_typed(data["example"], dict, "example"), net)
         net = replace(net, example=example)
     return net
+
+
+def _regularization(table: dict[str, Any]) -> Regularization:
+    _unknown(table, REGULARIZATION_KEYS, "regularization.")
+    l2 = _require(table, "l2", (int, float), "regularization.")
+    form = _typed(table.get("form", "half"), str, "regularization.form")
+    biases = _typed(table.get("biases", False), bool, "regularization.biases")
+    return Regularization(l2, form, biases)
 
 
 def _document(table: dict[str, Any]) -> DocumentOptions:

@@ -1,0 +1,73 @@
+"""L2 regularisation: one registry entry per form, holding the penalty and its gradient.
+
+The batch objective is J = (1/m) Σ_s C^{(s)} + R, with R = scale(λ, m) · Σ θ² over the regularised
+parameters (every weight; the biases too when asked). Each form states its scale and, as a rule of its
+own, the coefficient of ∂R/∂θ = coefficient(λ, m) · θ: the engine, the documents, the generated code, the
+checks and the formula reader all read these two, and the checks confirm the coefficient against sympy's
+derivative of the penalty, finite differences of the generated J and torch's autograd of its own J.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sympy import Expr, Rational, Symbol
+
+LAMBDA = Symbol("lambda", positive=True)
+"""λ, the regularisation strength (the spec's ``l2``)."""
+
+BATCH = Symbol("m", positive=True, integer=True)
+"""m, the number of samples in a batch (``half_over_m`` divides by it)."""
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """One form of the L2 penalty R = scale(λ, m) Σ θ², with ∂R/∂θ = coefficient(λ, m) θ."""
+
+    name: str
+    scale: Callable[[Expr, Expr], Expr]  # (λ, m) → the factor of Σ θ² in R
+    coefficient: Callable[[Expr, Expr], Expr]  # (λ, m) → the factor of θ in ∂R/∂θ
+    words: Mapping[str, str]  # who writes it so, in prose, by language
+
+    def uses_batch(self) -> bool:
+        """Whether the form depends on m (then so do J and its gradient)."""
+        return BATCH in self.scale(LAMBDA, BATCH).free_symbols
+
+
+HALF = Regularizer(
+    "half",
+    scale=lambda lam, m: lam / 2,
+    coefficient=lambda lam, m: lam,
+    words={"en": "the usual form with ½ (weight decay λ)", "zh": "常见的带 ½ 的形式（权重衰减 λ）"},
+)
+PLAIN = Regularizer(
+    "plain",
+    scale=lambda lam, m: lam,
+    coefficient=lambda lam, m: 2 * lam,
+    words={"en": "the form without ½ (as CS231n writes it)", "zh": "不带 ½ 的形式（CS231n 的写法）"},
+)
+HALF_OVER_M = Regularizer(
+    "half_over_m",
+    scale=lambda lam, m: lam / (2 * m),
+    coefficient=lambda lam, m: lam / m,
+    words={
+        "en": "the form divided by the batch size (as Nielsen and Ng write it)",
+        "zh": "除以批量大小的形式（Nielsen 与 Ng 的写法）",
+    },
+)
+
+REGULARIZERS: dict[str, Regularizer] = {form.name: form for form in (HALF, PLAIN, HALF_OVER_M)}
+DEFAULT = HALF.name
+
+
+def get(name: str) -> Regularizer:
+    return REGULARIZERS[name]
+
+
+def value(expr: Expr, lam: float, m: int) -> float:
+    """A scale or coefficient as a float, for λ = ``lam`` and a batch of ``m``."""
+    return float(expr.xreplace({LAMBDA: Rational(repr(float(lam))), BATCH: m}))
+
+
+__all__ = ["BATCH", "DEFAULT", "LAMBDA", "REGULARIZERS", "Regularizer", "get", "value"]
