@@ -368,3 +368,51 @@ def test_the_generated_module_and_pytest_file_carry_the_penalty(tmp_path, monkey
     namespace["gradients_under_test"] = mine.gradients
     with pytest.raises(AssertionError, match="W1"):
         namespace["test_gradients_match_the_derivation"](0, 4)
+
+
+# ------------------------------------------------------------------------------------- documents
+@pytest.mark.parametrize(("form", "biases"), [("half", False), ("plain", True), ("half_over_m", False)])
+def test_documents_show_the_penalty_its_gradient_and_weight_decay_in_both_languages(form: str, biases: bool) -> None:
+    d = derive.derive(load(net_spec(form, biases)))
+    coefficient = {"half": r"\lambda", "plain": r"2 \lambda", "half_over_m": r"\frac{\lambda}{m}"}[form]
+    scale = {"half": r"\frac{1}{2} \lambda", "plain": r"\lambda", "half_over_m": r"\frac{\lambda}{2 m}"}[form]
+    norms = r"\lVert W^{(1)} \rVert^{2} + " + (r"\lVert b^{(1)} \rVert^{2} + " if biases else "")
+    for lang, words in (("en", ("L2 penalty", "weight decay")), ("zh", ("L2 惩罚项", "权重衰减"))):
+        text = d.render("md", lang).replace("&=", "=").replace(r"&\leftarrow", r"\leftarrow")
+        for word in words:
+            assert word in text, (lang, word)
+        assert r"J = \frac{1}{m} \sum_{s=1}^{m} C^{(s)} + R" in text
+        assert rf"R = {scale} \left({norms}" in text
+        assert r"\lambda = 0.05" in text
+        assert rf"\frac{{\partial R}}{{\partial W^{{(l)}}_{{ij}}}} = {coefficient} W^{{(l)}}_{{ij}}" in text
+        assert (
+            r"\frac{\partial J}{\partial W^{(2)}} = \frac{1}{m} \sum_{s=1}^{m} \frac{\partial C^{(s)}}{\partial W^{(2)}}"
+            rf" + {coefficient} W^{{(2)}}"
+        ) in text
+        assert (r"\frac{\partial R}{\partial b^{(l)}_{i}}" in text) == biases
+        assert r"W^{(1)} \leftarrow W^{(1)} - \eta \frac{\partial J}{\partial W^{(1)}}" in text
+        shrink = {
+            "half": r"1 - \eta \lambda",
+            "plain": r"1 - 2 \eta \lambda",
+            "half_over_m": r"1 - \frac{\eta \lambda}{m}",
+        }
+        assert rf"\left({shrink[form]}\right) W^{{(1)}} - \eta \frac{{1}}{{m}} \sum_{{s=1}}^{{m}}" in text
+    plain = derive.derive(load(without_penalty())).render("md", "en")
+    assert "penalty" not in plain and r"\lambda" not in plain
+
+
+def test_the_worked_examples_update_steps_against_the_penalised_gradient(tmp_path) -> None:
+    """W = 0.5, b = 0.1, x = 2, y = 1, η = 0.5, plain λ = 0.1 on both: ∂C/∂W = 0.2, ∂C/∂b = 0.1, so
+    W ← 0.5 − 0.5 (0.2 + 0.1) = 0.35 and b ← 0.1 − 0.5 (0.1 + 0.02) = 0.04."""
+    text = ONE_WEIGHT.format(form="plain", biases="true") + (
+        "[example]\nx = [2.0]\ny = [1.0]\nW1 = [[0.5]]\nb1 = [0.1]\nlearning_rate = 0.5\n"
+    )
+    md = derive.derive(load(text)).render("md", "en")
+    assert (
+        r"W^{(1)} &\leftarrow W^{(1)} - \eta \frac{\partial J}{\partial W^{(1)}} = \left[\begin{matrix}0.35\end{matrix}\right]"
+        in md
+    )
+    assert (
+        r"b^{(1)} &\leftarrow b^{(1)} - \eta \frac{\partial J}{\partial b^{(1)}} = \left[\begin{matrix}0.04\end{matrix}\right]"
+        in md
+    )

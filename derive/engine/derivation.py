@@ -456,12 +456,17 @@ class Derivation(chain_rules.Symbolic, Forward):
         m, s = Symbol("m", positive=True, integer=True), Symbol("s", positive=True, integer=True)
         per_sample = sympy.IndexedBase("C")
         batch = Rational(1, 1) / m * sympy.Sum(per_sample[s], (s, 1, m))
+        steps = [Step("cost.sample", (Equation(sym.COST, self.cost()),))]
         reg = self.network.regularization
-        if reg is not None:  # R in the shape documents print: scale × Σ_l ‖W^{(l)}‖², as the form's penalty
-            batch = batch + reg.rule.scale(regularizers.LAMBDA, m) * SquaredNorms(reg.biases)
+        if reg is None:
+            return [*steps, Step("cost.batch", (Equation(Symbol("J", real=True), batch),))]
+        penalty = Symbol("R", real=True)  # R = scale · Σ_l ‖W^{(l)}‖², the sum of squares as one name
         return [
-            Step("cost.sample", (Equation(sym.COST, self.cost()),)),
-            Step("cost.batch", (Equation(Symbol("J", real=True), batch),)),
+            *steps,
+            Step("cost.batch", (Equation(Symbol("J", real=True), batch + penalty),)),
+            Step(
+                "cost.penalty", (Equation(penalty, reg.rule.scale(regularizers.LAMBDA, m) * SquaredNorms(reg.biases)),)
+            ),
         ]
 
 

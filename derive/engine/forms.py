@@ -35,6 +35,8 @@ class Kind(Enum):
     NABLA_C = "nablaC"  # ∇_{a^{(l)}} C
     DC_DW = "dC/dW"
     DC_DB = "dC/db"
+    DJ_DW = "dJ/dW"  # the batch objective's gradient, with an L2 penalty: (1/m) Σ_s ∂C^{(s)}/∂W + ∂R/∂W
+    DJ_DB = "dJ/db"
 
 
 class Label(Str):

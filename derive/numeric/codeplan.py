@@ -222,6 +222,8 @@ class _Builder:
             Kind.NABLA_C: "∇ₐC",
             Kind.DC_DW: f"∂C/∂{layer_text('W', layer)}",
             Kind.DC_DB: f"∂C/∂{layer_text('b', layer)}",
+            Kind.DJ_DW: f"∂J/∂{layer_text('W', layer)}",
+            Kind.DJ_DB: f"∂J/∂{layer_text('b', layer)}",
         }[kind]
 
     def _equation(self, eq: Equation) -> str:

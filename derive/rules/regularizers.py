@@ -9,7 +9,7 @@ derivative of the penalty, finite differences of the generated J and torch's aut
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sympy import Expr, Rational, Symbol
@@ -28,7 +28,6 @@ class Regularizer:
     name: str
     scale: Callable[[Expr, Expr], Expr]  # (λ, m) → the factor of Σ θ² in R
     coefficient: Callable[[Expr, Expr], Expr]  # (λ, m) → the factor of θ in ∂R/∂θ
-    words: Mapping[str, str]  # who writes it so, in prose, by language
 
     def uses_batch(self) -> bool:
         """Whether the form depends on m (then so do J and its gradient)."""
@@ -39,22 +38,16 @@ HALF = Regularizer(
     "half",
     scale=lambda lam, m: lam / 2,
     coefficient=lambda lam, m: lam,
-    words={"en": "the usual form with ½ (weight decay λ)", "zh": "常见的带 ½ 的形式（权重衰减 λ）"},
 )
 PLAIN = Regularizer(
     "plain",
     scale=lambda lam, m: lam,
     coefficient=lambda lam, m: 2 * lam,
-    words={"en": "the form without ½ (as CS231n writes it)", "zh": "不带 ½ 的形式（CS231n 的写法）"},
 )
 HALF_OVER_M = Regularizer(
     "half_over_m",
     scale=lambda lam, m: lam / (2 * m),
     coefficient=lambda lam, m: lam / m,
-    words={
-        "en": "the form divided by the batch size (as Nielsen and Ng write it)",
-        "zh": "除以批量大小的形式（Nielsen 与 Ng 的写法）",
-    },
 )
 
 REGULARIZERS: dict[str, Regularizer] = {form.name: form for form in (HALF, PLAIN, HALF_OVER_M)}
