@@ -22,6 +22,7 @@ from derive.numeric.codegen import module_source
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.testing import assert_gradients
+from derive.verify.verdict import verify
 from tests.inprocess import run_cli
 
 FORMS = ("half", "plain", "half_over_m")
@@ -386,8 +387,8 @@ def test_documents_show_the_penalty_its_gradient_and_weight_decay_in_both_langua
         assert r"\lambda = 0.05" in text
         assert rf"\frac{{\partial R}}{{\partial W^{{(l)}}_{{ij}}}} = {coefficient} W^{{(l)}}_{{ij}}" in text
         assert (
-            r"\frac{\partial J}{\partial W^{(2)}} = \frac{1}{m} \sum_{s=1}^{m} \frac{\partial C^{(s)}}{\partial W^{(2)}}"
-            rf" + {coefficient} W^{{(2)}}"
+            r"\frac{\partial J}{\partial W^{(2)}} = \frac{1}{m} \sum_{s=1}^{m} "
+            rf"\frac{{\partial C^{{(s)}}}}{{\partial W^{{(2)}}}} + {coefficient} W^{{(2)}}"
         ) in text
         assert (r"\frac{\partial R}{\partial b^{(l)}_{i}}" in text) == biases
         assert r"W^{(1)} \leftarrow W^{(1)} - \eta \frac{\partial J}{\partial W^{(1)}}" in text
@@ -409,10 +410,96 @@ def test_the_worked_examples_update_steps_against_the_penalised_gradient(tmp_pat
     )
     md = derive.derive(load(text)).render("md", "en")
     assert (
-        r"W^{(1)} &\leftarrow W^{(1)} - \eta \frac{\partial J}{\partial W^{(1)}} = \left[\begin{matrix}0.35\end{matrix}\right]"
-        in md
+        r"W^{(1)} &\leftarrow W^{(1)} - \eta \frac{\partial J}{\partial W^{(1)}} = "
+        r"\left[\begin{matrix}0.35\end{matrix}\right]" in md
     )
     assert (
-        r"b^{(1)} &\leftarrow b^{(1)} - \eta \frac{\partial J}{\partial b^{(1)}} = \left[\begin{matrix}0.04\end{matrix}\right]"
-        in md
+        r"b^{(1)} &\leftarrow b^{(1)} - \eta \frac{\partial J}{\partial b^{(1)}} = "
+        r"\left[\begin{matrix}0.04\end{matrix}\right]" in md
     )
+
+
+# ---------------------------------------------------------------------------------------- verify
+VERIFY_NET = """name = "l2v"
+inputs = 2
+loss = "squared_error"
+[regularization]
+l2 = 0.01
+form = "{form}"
+biases = {biases}
+[[layer]]
+units = 2
+activation = "sigmoid"
+[[layer]]
+units = 1
+activation = "sigmoid"
+"""
+
+
+def verifier(form: str, biases: bool = False) -> derive.Derivation:
+    return derive.derive(load(VERIFY_NET.format(form=form, biases=str(biases).lower())))
+
+
+@pytest.mark.parametrize(
+    ("form", "term"), [("half", r"\lambda"), ("plain", r"2 \lambda"), ("half_over_m", r"\frac{\lambda}{m}")]
+)
+def test_verify_reads_lambda_in_a_gradient_of_j(form: str, term: str) -> None:
+    d = verifier(form, biases=True)
+    right = [
+        rf"\frac{{\partial J}}{{\partial W^{{(2)}}_{{11}}}} = \delta^{{(2)}}_1 a^{{(1)}}_1 + {term} W^{{(2)}}_{{11}}",
+        rf"\frac{{\partial J}}{{\partial W^{{(1)}}_{{12}}}} = \delta^{{(1)}}_1 x_2 + {term} W^{{(1)}}_{{12}}",
+        rf"\frac{{\partial J}}{{\partial b^{{(1)}}_{{2}}}} = \delta^{{(1)}}_2 + {term} b^{{(1)}}_{{2}}",
+        rf"\frac{{\partial J}}{{\partial W^{{(2)}}}} = \delta^{{(2)}} (a^{{(1)}})^T + {term} W^{{(2)}}",
+        rf"\Delta W^{{(2)}}_{{11}} = -\eta (\delta^{{(2)}}_1 a^{{(1)}}_1 + {term} W^{{(2)}}_{{11}})",
+        r"\frac{\partial C}{\partial W^{(2)}_{11}} = \delta^{(2)}_1 a^{(1)}_1",  # C's gradient is as before
+    ]
+    for formula in right:
+        verdict = verify(d, None, formula)
+        assert verdict.right and verdict.method == "exact", formula
+    assert verify(d, "W2[1,1]", rf"\delta^{{(2)}}_1 a^{{(1)}}_1 + {term} W^{{(2)}}_{{11}}")  # λ in it: ∂J meant
+
+
+def test_verify_answers_a_wrong_penalty_factor_with_a_counterexample_and_the_reason() -> None:
+    d = verifier("plain")
+    verdict = verify(
+        d, None, r"\frac{\partial J}{\partial W^{(2)}_{11}} = \delta^{(2)}_1 a^{(1)}_1 + \lambda W^{(2)}_{11}"
+    )
+    assert not verdict.right and verdict.codes[0] == "penalty"
+    assert (verdict.diagnoses[0].which, verdict.diagnoses[0].term) == ("half", "2λW")
+    counter = verdict.counterexample
+    assert counter is not None and "lambda" in counter.parameters
+    # the numbers by hand: the formula is short of the derivative by λ W2[1,1] exactly
+    assert counter.correct - counter.given == pytest.approx(
+        counter.parameters["lambda"] * counter.parameters["W2[1,1]"]
+    )
+    text = verdict.text()
+    assert (
+        r"correct: \frac{\partial J}{\partial W^{(2)}_{11}} = \delta^{(2)}_{1} a^{(1)}_{1} + 2 \lambda W^{(2)}_{11}"
+        in text
+    )
+    assert "the L2 penalty's term is half what this form gives: ∂R/∂θ is 2λW" in text
+    assert "L2 惩罚项这一项是这种形式应有值的一半" in verdict.text("zh")
+    missing = verify(d, None, r"\frac{\partial J}{\partial W^{(2)}_{11}} = \delta^{(2)}_1 a^{(1)}_1")
+    assert not missing.right and missing.codes[0] == "penalty" and missing.diagnoses[0].which == "missing"
+    double = verify(
+        verifier("half"), None, r"\frac{\partial J}{\partial W^{(1)}_{11}} = \delta^{(1)}_1 x_1 + 2 λ W^{(1)}_{11}"
+    )
+    assert not double.right and double.diagnoses[0].which == "double"
+    unregularised_bias = verify(
+        d, None, r"\frac{\partial J}{\partial b^{(1)}_{1}} = \delta^{(1)}_1 + 2 \lambda b^{(1)}_{1}"
+    )
+    assert not unregularised_bias.right  # biases = false: no term for them
+
+
+def test_verify_refuses_lambda_without_a_penalty(tmp_path) -> None:
+    path = tmp_path / "plain.toml"
+    path.write_text(without_penalty(), encoding="utf-8")
+    ran = run_cli("verify", str(path), "W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_1 + \lambda W^{(2)}_{11}")
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert "λ is the L2 penalty's strength, but this network's spec has no [regularization]" in ran.stderr
+    spec = tmp_path / "l2.toml"
+    spec.write_text(VERIFY_NET.format(form="plain", biases="false"), encoding="utf-8")
+    ran = run_cli("verify", str(spec), "W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_1 + \lambda W^{(2)}_{11}")
+    assert ran.returncode == 1 and "why: the L2 penalty's term is half" in ran.stdout
+    ran = run_cli("verify", str(spec), "W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_1 + 2 λ W^{(2)}_{11}")
+    assert ran.returncode == 0 and ran.stdout.startswith("right:")
