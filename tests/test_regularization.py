@@ -503,3 +503,16 @@ def test_verify_refuses_lambda_without_a_penalty(tmp_path) -> None:
     assert ran.returncode == 1 and "why: the L2 penalty's term is half" in ran.stdout
     ran = run_cli("verify", str(spec), "W2[1,1]", r"\delta^{(2)}_1 a^{(1)}_1 + 2 λ W^{(2)}_{11}")
     assert ran.returncode == 0 and ran.stdout.startswith("right:")
+
+
+def test_documents_write_the_penalty_in_the_readers_notation_and_in_html() -> None:
+    """θ numbered by the layer it leaves (article 001's notation): R sums ‖θ^{(0)}‖² and ‖θ^{(1)}‖²."""
+    text = net_spec("half", True).replace(
+        "[[layer]]", '[notation]\nweight = "theta"\nweight_layer = "source"\n\n[[layer]]', 1
+    )
+    d = derive.derive(load(text))
+    md = d.render("md", "en")
+    assert r"\lVert \theta^{(0)} \rVert^{2} + \lVert b^{(1)} \rVert^{2} + \lVert \theta^{(1)} \rVert^{2}" in md
+    assert r"\frac{\partial J}{\partial \theta^{(0)}}" in md
+    html = d.render("html", "zh")
+    assert "‖" in html and "权重衰减" in html and "λ" in html
