@@ -202,7 +202,9 @@ def _numeric_errors(
     for point, x, y in batches:
         params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
         with times("closed"):
-            closed = numbers.at_batch(d, params, x, y, objective=True).gradients
+            closed = numbers.at_batch(d, params, x, y).gradients
+            for array, term in numbers.penalty_gradients(net, params, x.shape[0]).items():  # ∂J/∂θ: + ∂R/∂θ
+                closed[array] = closed[array] + term
         with times("code"):
             code = fn.gradients(params, x, y)
         for array, value in closed.items():

@@ -54,12 +54,9 @@ class Numbers:
     gradients: dict[str, np.ndarray]
 
 
-def at_batch(
-    d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, objective: bool = False
-) -> Numbers:
-    """∂C/∂z and the batch means of ∂C/∂θ at a batch x (m, inputs), y (m, outputs); with ``objective``, ∂J/∂θ
-    of J = (1/m) Σ C + R, the spec's L2 penalty added (:func:`penalty_gradients`). Parameters already checked
-    by the caller."""
+def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> Numbers:
+    """∂C/∂z and ∂J/∂θ of J = (1/m) Σ C at a batch x (m, inputs), y (m, outputs); parameters already checked by
+    the caller. With an L2 penalty, :func:`penalty_gradients` gives the term ∂R/∂θ to add."""
     net, L = d.network, d.L
     x, y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
     z: dict[int, np.ndarray] = {}
@@ -75,9 +72,6 @@ def at_batch(
         gradients[f"W{layer}"] = dz[layer].T @ a[layer - 1] / m
         if net.bias:
             gradients[f"b{layer}"] = dz[layer].mean(axis=0)
-    if objective:
-        for array, term in penalty_gradients(net, params, m).items():
-            gradients[array] = gradients[array] + term
     return Numbers(z, a, dz, gradients)
 
 
