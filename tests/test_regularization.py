@@ -514,5 +514,7 @@ def test_documents_write_the_penalty_in_the_readers_notation_and_in_html() -> No
     md = d.render("md", "en")
     assert r"\lVert \theta^{(0)} \rVert^{2} + \lVert b^{(1)} \rVert^{2} + \lVert \theta^{(1)} \rVert^{2}" in md
     assert r"\frac{\partial J}{\partial \theta^{(0)}}" in md
+    assert "fully composed cost plus the L2 penalty" in md
+    assert repr(d) == "<Derivation l2net: 3-4-2, tanh/sigmoid, binary_cross_entropy, L2 half λ = 0.05, 26 parameters>"
     html = d.render("html", "zh")
     assert "‖" in html and "权重衰减" in html and "λ" in html
