@@ -18,6 +18,7 @@ from derive.model.document import DocumentOptions
 from derive.model.network import Example, Layer, Network, Regularization
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
+from derive.rules import regularizers
 
 TOP_KEYS = {
     *("name", "title", "title_zh", "inputs", "loss", "bias", "layer", "notation", "example", "document"),
@@ -134,7 +135,7 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
 def _regularization(table: dict[str, Any]) -> Regularization:
     _unknown(table, REGULARIZATION_KEYS, "regularization.")
     l2 = _require(table, "l2", (int, float), "regularization.")
-    form = _typed(table.get("form", "half"), str, "regularization.form")
+    form = _typed(table.get("form", regularizers.DEFAULT), str, "regularization.form")
     biases = _typed(table.get("biases", False), bool, "regularization.biases")
     return Regularization(l2, form, biases)
 

@@ -34,28 +34,15 @@ class Regularizer:
         return BATCH in self.scale(LAMBDA, BATCH).free_symbols
 
 
-HALF = Regularizer(
-    "half",
-    scale=lambda lam, m: lam / 2,
-    coefficient=lambda lam, m: lam,
-)
-PLAIN = Regularizer(
-    "plain",
-    scale=lambda lam, m: lam,
-    coefficient=lambda lam, m: 2 * lam,
-)
-HALF_OVER_M = Regularizer(
-    "half_over_m",
-    scale=lambda lam, m: lam / (2 * m),
-    coefficient=lambda lam, m: lam / m,
-)
+# R = (λ/2) Σ θ²: the textbook's form, whose ½ cancels the square's 2 (weight decay λθ).
+HALF = Regularizer("half", scale=lambda lam, m: lam / 2, coefficient=lambda lam, m: lam)
+# R = λ Σ θ², as CS231n writes it (reg * np.sum(W * W)): the 2 stays, 2λθ.
+PLAIN = Regularizer("plain", scale=lambda lam, m: lam, coefficient=lambda lam, m: 2 * lam)
+# R = (λ/(2m)) Σ θ², as Nielsen (n) and Ng (m) write it: λθ/m.
+HALF_OVER_M = Regularizer("half_over_m", scale=lambda lam, m: lam / (2 * m), coefficient=lambda lam, m: lam / m)
 
 REGULARIZERS: dict[str, Regularizer] = {form.name: form for form in (HALF, PLAIN, HALF_OVER_M)}
 DEFAULT = HALF.name
-
-
-def get(name: str) -> Regularizer:
-    return REGULARIZERS[name]
 
 
 def value(expr: Expr, lam: float, m: int) -> float:
@@ -63,4 +50,4 @@ def value(expr: Expr, lam: float, m: int) -> float:
     return float(expr.xreplace({LAMBDA: Rational(repr(float(lam))), BATCH: m}))
 
 
-__all__ = ["BATCH", "DEFAULT", "LAMBDA", "REGULARIZERS", "Regularizer", "get", "value"]
+__all__ = ["BATCH", "DEFAULT", "LAMBDA", "REGULARIZERS", "Regularizer", "value"]
