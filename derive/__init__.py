@@ -4,7 +4,7 @@ from derive.about import __version__
 from derive.api import Derivation, derive
 from derive.errors import DeriveError, ParameterError, SpecError
 from derive.model.document import DocumentOptions
-from derive.model.network import Example, Layer, Network
+from derive.model.network import Example, Layer, Network, Regularization
 from derive.model.notation import Notation
 from derive.model.spec import load, loads
 
@@ -17,6 +17,7 @@ __all__ = [
     "Network",
     "Notation",
     "ParameterError",
+    "Regularization",
     "SpecError",
     "__version__",
     "derive",

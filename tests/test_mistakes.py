@@ -9,14 +9,14 @@ not from the code under test.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Self
 
 import jinja2
 import pytest
 
-from derive import Layer, Network, Notation, load
+from derive import Layer, Network, Notation, Regularization, load
 from derive.cli import main
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
@@ -38,6 +38,7 @@ from derive.verify.mistakes import (
     MissingDerivative,
     MissingSum,
     Mistake,
+    Penalty,
     Proportional,
     SharedError,
     Sign,
@@ -53,7 +54,10 @@ READING = {"en": "  reading: ", "zh": "  读法："}
 
 
 def seed(name: str) -> Network:
-    return load(ROOT / "examples" / f"{name}.toml")
+    """An example spec; ``<seed>+l2`` with the plain L2 penalty λ Σ W² added ([regularization] form = "plain")."""
+    base, _, penalty = name.partition("+")
+    net = load(ROOT / "examples" / f"{base}.toml")
+    return replace(net, regularization=Regularization(0.1, "plain")) if penalty else net
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,15 @@ MISTAKE_CASES = [
         FactorTwo("half"),
         "the formula is half the derivative: a cost without the ½ keeps the 2 from differentiating the square",
         "公式是导数的一半：没有 ½ 的代价函数求导后保留因子 2",
+    ),
+    Case(  # λW where R = λ Σ W² gives 2λW (seed003 writes the cost J: λ says the gradient is of C + R)
+        "seed003+l2",
+        "W2[1,1]",
+        r"\delta^{(2)}_1 a^{(1)}_1 + \lambda W^{(2)}_{11}",
+        Penalty("half", "2λW", "plain"),
+        "the L2 penalty's term is half what this form gives: ∂R/∂θ is 2λW"
+        " (R = λ Σ θ² has no ½, so its derivative keeps the 2)",
+        "L2 惩罚项这一项是这种形式应有值的一半：∂R/∂θ 应为 2λW（R = λ Σ θ² 不带 ½，求导后保留系数 2）",
     ),
     Case(
         "seed004",
@@ -444,6 +457,7 @@ def test_a_mistake_added_in_a_test_appears_in_the_verdict(scaled: type[Mistake])
 def test_the_registry_is_as_it_was_after_the_test() -> None:
     assert [kind.code for kind in mistakes.ranked()] == [
         "sign",
+        "penalty",
         "factor_two",
         "missing_derivative",
         "extra_derivative",

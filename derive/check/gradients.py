@@ -1,6 +1,6 @@
 """Checking every derived gradient two independent ways.
 
-1. Symbolic: sympy differentiates the fully composed cost element by element,
+1. Symbolic: sympy differentiates the fully composed cost (plus the spec's L2 penalty) element by element,
    and the difference from the derived closed form must vanish (by expansion or
    cancellation; where neither decides, by evaluation with 30 significant digits
    at seeded random points).
@@ -32,6 +32,7 @@ from derive.model import samples
 from derive.model.network import neuron, wants
 from derive.numeric import autograd
 from derive.numeric.lambdified import NumericFunctions
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 
 # Symbolic differentiation of the composed cost is attempted up to this size.
@@ -202,6 +203,8 @@ def _numeric_errors(
         params = {k: np.array(v, dtype=float) for k, v in point.items()}  # perturbed in place below
         with times("closed"):
             closed = numbers.at_batch(d, params, x, y).gradients
+            for array, term in numbers.penalty_gradients(net, params, x.shape[0]).items():  # ∂J/∂θ: + ∂R/∂θ
+                closed[array] = closed[array] + term
         with times("code"):
             code = fn.gradients(params, x, samples.as_given(net, y))
         for array, value in closed.items():
@@ -251,11 +254,12 @@ def _locate(name: str) -> tuple[str, tuple[int, ...]]:
 
 
 class _SymbolicCheck:
-    """sympy's own derivative of the composed cost against each closed form."""
+    """sympy's own derivative of the composed cost against each closed form; with an L2 penalty, of C + R
+    (whose batch mean is J) against the closed form plus the form's ∂R/∂θ, at λ and m symbolic."""
 
     def __init__(self, d: Derivation, rng: np.random.Generator) -> None:
         self.d = d
-        self.cost = d.composed_cost()
+        self.cost = d.composed_cost() + d.penalty()
         self.forward = d.forward_map()
         self.assume = constraints(d)
         self.points = [samples.random_point(d.network, rng) for _ in range(3)]
@@ -264,7 +268,7 @@ class _SymbolicCheck:
         layer, i, j = self.d.resolve(name)
         symbol = sym.parameter_symbol(layer, i, j)
         direct = sympy.diff(self.cost, symbol)
-        derived = self.d.gradient(name, "closed").xreplace(self.forward)
+        derived = self.d.objective_gradient(name, "closed").xreplace(self.forward)
         difference = direct - derived
         if is_zero(difference, self.d):
             return "exact"
@@ -275,6 +279,7 @@ class _SymbolicCheck:
         for params, x, y in self.points:
             values = samples.sample_values(self.d.network, params, x, y)
             exact = {k: sympy.Rational(float(v)) for k, v in values.items() if _is_primitive(k)}
+            exact |= {regularizers.LAMBDA: sympy.Rational(1, 7), regularizers.BATCH: BATCH}  # any λ and m
             value = difference.xreplace(exact).evalf(DIGITS)
             small = abs(value) <= Float(10) ** (-(DIGITS - 8)) if value.is_number else sympy.false
             if small is not sympy.true:

@@ -64,6 +64,7 @@ def format_report(net: Network, report: CheckReport, lang: str = "en") -> str:
         groups=[summarise(name, items) for name, items in report.groups()],
         digits=DIGITS,
         torch_install=TORCH_INSTALL,
+        regularization=net.regularization,
     )
     return text.removesuffix("\n")
 

@@ -18,10 +18,12 @@ from sympy import Add, Expr, Rational, S, Symbol, count_ops
 from derive.engine import chain as chain_rules
 from derive.engine import numbers
 from derive.engine.compose import relabel, rename, weighted_sum
+from derive.engine.forms import SquaredNorms
 from derive.engine.forward import Forward
 from derive.engine.steps import Equation, ParameterGradient, Step
 from derive.errors import DeriveError, ParameterError
 from derive.model.network import Network
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -334,6 +336,7 @@ class Derivation(chain_rules.Symbolic, Forward):
         factors = self.chain_factors(chain)
         closed = self._closed(layer, i, j)
         eta = sym.LEARNING_RATE
+        penalty = self.penalty_gradient(sym.parameter_name(layer, i, j))
         step = -eta * closed if self.sign > 0 else eta * sym.delta(layer, i) * local
         return ParameterGradient(
             name=sym.parameter_name(layer, i, j),
@@ -347,7 +350,8 @@ class Derivation(chain_rules.Symbolic, Forward):
             delta_form=self.sign * sym.delta(layer, i) * local,
             closed=closed,
             expanded=self._expanded(layer, i, j),
-            update=Equation(p, p + step, "<-"),
+            update=Equation(p, p + step - eta * penalty, "<-"),
+            penalty=penalty,
         )
 
     def gradient(self, name: str, form: str = "auto") -> Expr:
@@ -369,6 +373,32 @@ class Derivation(chain_rules.Symbolic, Forward):
             return expanded
         closed = self._closed(layer, i, j)
         return closed.xreplace(self.forward_map()) if form == "expanded" else closed
+
+    # ----------------------------------------------------------- regularisation
+    def penalty_gradient(self, name: str) -> Expr:
+        """∂R/∂(name) of the spec's L2 penalty: the form's coefficient times the parameter (λW, 2λW or λW/m),
+        0 for a parameter outside the penalty or without one. The batch objective's gradient is
+        ∂J/∂θ = (1/m) Σ_s ∂C^{(s)}/∂θ + ∂R/∂θ."""
+        layer, i, j = self.resolve(name)
+        reg = self.network.regularization
+        if reg is None or not reg.covers("W" if j is not None else "b"):
+            return S.Zero
+        return reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH) * sym.parameter_symbol(layer, i, j)
+
+    def objective_gradient(self, name: str, form: str = "auto") -> Expr:
+        """∂C/∂(name) + ∂R/∂(name): the gradient of C^{(s)} + R, whose mean over a batch is ∂J/∂(name)
+        (``form`` as for :meth:`gradient`); the same as :meth:`gradient` without a penalty."""
+        return self.gradient(name, form) + self.penalty_gradient(name)
+
+    def penalty(self) -> Expr:
+        """R, the L2 penalty, in λ, m and every regularised parameter (0 without one); for checks and small
+        networks, since it names every weight."""
+        reg = self.network.regularization
+        if reg is None:
+            return S.Zero
+        scale = reg.rule.scale(regularizers.LAMBDA, regularizers.BATCH)
+        covered = [n for n in self.parameters() if reg.covers(n[0])]
+        return scale * Add(*(sym.parameter_symbol(*self.resolve(n)) ** 2 for n in covered))
 
     def evaluate(self, name: str, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
         """∂C/∂(name) at one sample (x, y) and the given parameter arrays."""
@@ -422,13 +452,21 @@ class Derivation(chain_rules.Symbolic, Forward):
         return out
 
     def cost_steps(self) -> list[Step]:
-        """The per-sample cost and the batch cost J = (1/m) Σ_s C^{(s)}."""
+        """The per-sample cost and the batch cost J = (1/m) Σ_s C^{(s)} (+ R, the spec's L2 penalty)."""
         m, s = Symbol("m", positive=True, integer=True), Symbol("s", positive=True, integer=True)
         per_sample = sympy.IndexedBase("C")
         batch = Rational(1, 1) / m * sympy.Sum(per_sample[s], (s, 1, m))
+        steps = [Step("cost.sample", (Equation(sym.COST, self.cost()),))]
+        reg = self.network.regularization
+        if reg is None:
+            return [*steps, Step("cost.batch", (Equation(Symbol("J", real=True), batch),))]
+        penalty = Symbol("R", real=True)  # R = scale · Σ_l ‖W^{(l)}‖², the sum of squares as one name
         return [
-            Step("cost.sample", (Equation(sym.COST, self.cost()),)),
-            Step("cost.batch", (Equation(Symbol("J", real=True), batch),)),
+            *steps,
+            Step("cost.batch", (Equation(Symbol("J", real=True), batch + penalty),)),
+            Step(
+                "cost.penalty", (Equation(penalty, reg.rule.scale(regularizers.LAMBDA, m) * SquaredNorms(reg.biases)),)
+            ),
         ]
 
 

@@ -35,6 +35,8 @@ class Kind(Enum):
     NABLA_C = "nablaC"  # ∇_{a^{(l)}} C
     DC_DW = "dC/dW"
     DC_DB = "dC/db"
+    DJ_DW = "dJ/dW"  # the batch objective's gradient, with an L2 penalty: (1/m) Σ_s ∂C^{(s)}/∂W + ∂R/∂W
+    DJ_DB = "dJ/db"
 
 
 class Label(Str):
@@ -90,6 +92,21 @@ class Index(Symbol):
 
     def __getnewargs_ex__(self) -> tuple[tuple[str], dict]:
         return ((self.role,), {})
+
+
+class SquaredNorms(Symbol):
+    """Σ_l ‖W^{(l)}‖² (with ``biases``, + ‖b^{(l)}‖²): the sum of squares an L2 penalty scales, as one name."""
+
+    __slots__ = ("biases",)
+    biases: bool
+
+    def __new__(cls, biases: bool) -> SquaredNorms:
+        obj = super().__new__(cls, f"norms({'W,b' if biases else 'W'})", positive=True)
+        obj.biases = biases
+        return obj
+
+    def __getnewargs_ex__(self) -> tuple[tuple[bool], dict]:
+        return ((self.biases,), {})
 
 
 def matrix(kind: Kind, layer: Layer | None = None, rows: int | Symbol = 1, cols: int | Symbol = 1) -> MatrixSymbol:

@@ -22,6 +22,7 @@ from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
 from derive.engine.algebra import is_zero
 from derive.engine.forms import Index, Kind, Layer, Size, indexed, label_of, matrix
 from derive.engine.steps import Equation
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 
@@ -190,18 +191,41 @@ def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tupl
 
 
 def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
-    """W ← W − η ∂C/∂W (gradient δ) or W ← W + η δ a^T (error-term δ); same for b."""
+    """W ← W − η ∂C/∂W (gradient δ) or W ← W + η δ a^T (error-term δ); same for b.
+
+    With an L2 penalty a regularised parameter steps against ∂J/∂W instead (∂J/∂W = ∂C/∂W + ∂R/∂W, the
+    penalty's weight decay), and the error-term form gains −η ∂R/∂W: W ← W + η δ a^T − η λ W for ``half``.
+    """
     ft = _from_to(d)
     w = matrix(Kind.W, layer, *((d.size(layer - 1), d.size(layer)) if ft else (d.size(layer), d.size(layer - 1))))
-    eqs = [Equation(w, w - ETA * _weight_gradient(layer, d, ft), "<-")]
+    reg = d.network.regularization
+    coefficient = reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH) if reg is not None else None
+    gradient = _objective_gradient if coefficient is not None else _weight_gradient
+    eqs = [Equation(w, w - ETA * gradient(layer, d, ft), "<-")]
     if d.sign < 0:
-        eqs.append(Equation(w, w + ETA * _outer(layer, d, ft), "<-"))
+        eqs.append(Equation(w, _decayed(w, ETA * _outer(layer, d, ft), coefficient), "<-"))
     if d.network.bias:
         b = vec(Kind.B, layer, d)
-        eqs.append(Equation(b, b - ETA * vec(Kind.DC_DB, layer, d), "<-"))
+        covered = coefficient is not None and reg.covers("b")
+        eqs.append(Equation(b, b - ETA * vec(Kind.DJ_DB if reg is not None else Kind.DC_DB, layer, d), "<-"))
         if d.sign < 0:
-            eqs.append(Equation(b, b + ETA * vec(Kind.DELTA, layer, d), "<-"))
+            eqs.append(
+                Equation(b, _decayed(b, ETA * vec(Kind.DELTA, layer, d), coefficient if covered else None), "<-")
+            )
     return tuple(eqs)
+
+
+def _objective_gradient(layer: Layer, d: Derivation | None, from_to: bool) -> MatrixSymbol:
+    """∂J/∂W^{(l)}, shaped as the notation's matrix (as :func:`_weight_gradient`)."""
+    rows, cols = _n(d, layer), _n(d, _shift(layer, -1))
+    return matrix(Kind.DJ_DW, layer, *((cols, rows) if from_to else (rows, cols)))
+
+
+def _decayed(p: sympy.MatrixExpr, step: sympy.MatrixExpr, coefficient: sympy.Expr | None) -> sympy.MatrixExpr:
+    """p + step, and − η coefficient · p with a penalty, kept in that order (sympy would collect p's terms)."""
+    if coefficient is None:
+        return p + step
+    return sympy.MatAdd(p, step, -ETA * coefficient * p, evaluate=False)
 
 
 def general(d: Derivation) -> tuple[Equation, ...]:

@@ -23,6 +23,7 @@ from sympy import Expr, Symbol
 
 from derive.model import samples
 from derive.model.network import Network
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
 
@@ -54,7 +55,8 @@ class Numbers:
 
 
 def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> Numbers:
-    """∂C/∂z and ∂J/∂θ at a batch x (m, inputs), y (m, outputs); parameters already checked by the caller."""
+    """∂C/∂z and ∂J/∂θ of J = (1/m) Σ C at a batch x (m, inputs), y (m, outputs); parameters already checked by
+    the caller. With an L2 penalty, :func:`penalty_gradients` gives the term ∂R/∂θ to add."""
     net, L = d.network, d.L
     x, y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
     z: dict[int, np.ndarray] = {}
@@ -71,6 +73,18 @@ def at_batch(d: Derivation, params: Mapping[str, np.ndarray], x: np.ndarray, y: 
         if net.bias:
             gradients[f"b{layer}"] = dz[layer].mean(axis=0)
     return Numbers(z, a, dz, gradients)
+
+
+def penalty_gradients(net: Network, params: Mapping[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
+    """∂R/∂θ of the spec's L2 penalty for a batch of m (the form's coefficient times each regularised array),
+    by array; arrays outside the penalty, and every array without one, are absent."""
+    reg = net.regularization
+    if reg is None:
+        return {}
+    coefficient = regularizers.value(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH), reg.l2, m)
+    return {
+        array: coefficient * np.asarray(params[array], dtype=float) for array in net.shapes() if reg.covers(array[0])
+    }
 
 
 def _output(d: Derivation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:

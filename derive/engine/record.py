@@ -70,7 +70,8 @@ class Cost:
     """The cost of one sample in the outputs, and of a batch."""
 
     sample: Equation
-    batch: Equation
+    batch: Equation  # J = (1/m) Σ_s C^{(s)} (+ R with an L2 penalty)
+    penalty: Equation | None = None  # R = scale · Σ_l ‖W^{(l)}‖², the spec's L2 penalty, or None
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,8 @@ class Record:
 
     @cached_property
     def cost(self) -> Cost:
-        sample, batch = self._d.cost_steps()
-        return Cost(sample.equations[0], batch.equations[0])
+        sample, batch, *penalty = self._d.cost_steps()
+        return Cost(sample.equations[0], batch.equations[0], penalty[0].equations[0] if penalty else None)
 
     # ---------------------------------------------------------------------- δ
     @cached_property
@@ -314,6 +315,8 @@ class Record:
             out.append(Step("forward.matrix", forward.matrix, layer))
         out.append(Step("cost.sample", (self.cost.sample,)))
         out.append(Step("cost.batch", (self.cost.batch,)))
+        if self.cost.penalty is not None:
+            out.append(Step("cost.penalty", (self.cost.penalty,)))
         out.append(Step("delta.definition", (self.delta_definition,)))
         out += self.simplifications
         output = self.output_delta()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Symbol
+from sympy import Basic, Expr, S, Symbol
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class ParameterGradient:
     closed: Expr
     expanded: Expr | None
     update: Equation
+    penalty: Expr = S.Zero  # ∂R/∂θ of the spec's L2 penalty (λθ, 2λθ or λθ/m); 0 without one
 
     @property
     def is_bias(self) -> bool:

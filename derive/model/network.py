@@ -13,13 +13,15 @@ from derive.errors import SpecError
 from derive.model import limits
 from derive.model.document import DocumentOptions
 from derive.model.notation import Notation
-from derive.rules import activations, losses, targets
+from derive.rules import activations, losses, regularizers, targets
 from derive.rules.faces import Activation, Loss
+from derive.rules.regularizers import Regularizer
 from derive.rules.targets import Targets
 
 # A name becomes file names and the Markdown link to the picture. \Z: "$" would let a final newline through.
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 MAX_TITLE = 200  # characters: a title is one line on a title page
+MAX_L2 = 1e6  # the largest λ: a penalty is a number to read, like an example's
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,42 @@ class Layer:
 
 # The fields of Layer that are an activation's option (each the key of the entry's ``options``).
 OPTIONS = ("slope", "alpha")
+
+
+@dataclass(frozen=True)
+class Regularization:
+    """An L2 penalty on the weights (and, with ``biases``, the biases): J = (1/m) Σ C + R.
+
+    ``l2`` is λ; ``form`` one of :data:`derive.rules.regularizers.REGULARIZERS`: ``half`` R = (λ/2) Σ θ²,
+    ``plain`` R = λ Σ θ², ``half_over_m`` R = (λ/(2m)) Σ θ².
+    """
+
+    l2: float
+    form: str = regularizers.DEFAULT
+    biases: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.l2, bool) or not isinstance(self.l2, numbers.Real):
+            raise SpecError(f"regularization.l2: must be a number, got {self.l2!r}")
+        if not np.isfinite(self.l2) or self.l2 < 0:
+            raise SpecError(f"regularization.l2: must be a finite number ≥ 0, got {self.l2!r}")
+        if self.l2 > MAX_L2:
+            raise SpecError(f"regularization.l2: {self.l2:g} is larger than the {MAX_L2:g} derive takes")
+        object.__setattr__(self, "l2", float(self.l2))
+        if not isinstance(self.form, str) or self.form not in regularizers.REGULARIZERS:
+            known = ", ".join(regularizers.REGULARIZERS)
+            raise SpecError(f"regularization.form: unknown form {self.form!r} (known: {known})")
+        if not isinstance(self.biases, bool):
+            raise SpecError(f"regularization.biases: must be true or false, got {self.biases!r}")
+
+    @property
+    def rule(self) -> Regularizer:
+        """The form's registry entry."""
+        return regularizers.REGULARIZERS[self.form]
+
+    def covers(self, kind: str) -> bool:
+        """Whether parameters of ``kind`` ("W" or "b") are regularised."""
+        return kind == "W" or (kind == "b" and self.biases)
 
 
 @dataclass(frozen=True)
@@ -66,6 +104,7 @@ class Network:
     title_zh: str = ""  # the title of Chinese documents (default: ``title``)
     document: DocumentOptions = field(default_factory=DocumentOptions)
     targets: str | None = None  # a kind of rules.targets narrower than the loss's (default: the loss's own)
+    regularization: Regularization | None = None  # an L2 penalty in the objective J (none by default)
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, (tuple, list)):
@@ -123,6 +162,12 @@ class Network:
             _check_targets(self.targets, self.loss_def, self.outputs)
         if not isinstance(self.bias, bool):
             raise SpecError(f"bias: must be true or false, got {self.bias!r}")
+        if self.regularization is not None:
+            if not isinstance(self.regularization, Regularization):
+                kind = type(self.regularization).__name__
+                raise SpecError(f"regularization: expected a derive.Regularization, got {kind}")
+            if self.regularization.biases and not self.bias:
+                raise SpecError("regularization.biases: the network has no biases (bias = false)")
         if self.notation.letters and len(self.notation.letters) != sum(self.sizes):
             raise SpecError(
                 f"notation.letters: the network has {sum(self.sizes)} nodes"
@@ -156,6 +201,11 @@ class Network:
         """The activation of layer ``layer`` (1-based)."""
         spec = self.layers[layer - 1]
         return activations.get(spec.activation, **{key: getattr(spec, key) for key in OPTIONS})
+
+    def regularized(self, array: str) -> bool:
+        """Whether a parameter array (``W2``, ``b1``) or a parameter (``W2[1,3]``) is in the penalty."""
+        reg = self.regularization
+        return reg is not None and reg.covers(array[0])
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Each parameter array's name and NumPy shape, in order W1, b1, W2, …"""

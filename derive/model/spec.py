@@ -15,26 +15,19 @@ import numpy as np
 from derive.errors import SpecError
 from derive.files import read_text
 from derive.model.document import DocumentOptions
-from derive.model.network import OPTIONS, Example, Layer, Network
+from derive.model.network import OPTIONS, Example, Layer, Network, Regularization
 from derive.model.notation import Notation
 from derive.model.samples import forward, target_problem
+from derive.rules import regularizers
 from derive.rules.targets import one_hot
 
 TOP_KEYS = {
-    "name",
-    "title",
-    "title_zh",
-    "inputs",
-    "loss",
-    "targets",
-    "bias",
-    "layer",
-    "notation",
-    "example",
-    "document",
+    *("name", "title", "title_zh", "inputs", "loss", "targets", "bias", "layer", "notation", "example", "document"),
+    "regularization",
 }
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope", "alpha"}
+REGULARIZATION_KEYS = {"l2", "form", "biases"}
 NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 
@@ -122,13 +115,32 @@ def _network(data: dict[str, Any], default_name: str) -> Network:
         layers.append(Layer(units, activation, **options))
     notation = _notation(_typed(data.get("notation", {}), dict, "notation"))
     document = _document(_typed(data.get("document", {}), dict, "document"))
+    reg = _regularization(_typed(data["regularization"], dict, "regularization")) if "regularization" in data else None
     net = Network(
-        inputs, tuple(layers), loss, bias, name, title, notation, title_zh=title_zh, document=document, targets=targets
+        inputs,
+        tuple(layers),
+        loss,
+        bias,
+        name,
+        title,
+        notation,
+        title_zh=title_zh,
+        document=document,
+        regularization=reg,
+        targets=targets,
     )
     if "example" in data:
         example = _example(_typed(data["example"], dict, "example"), net)
         net = replace(net, example=example)
     return net
+
+
+def _regularization(table: dict[str, Any]) -> Regularization:
+    _unknown(table, REGULARIZATION_KEYS, "regularization.")
+    l2 = _require(table, "l2", (int, float), "regularization.")
+    form = _typed(table.get("form", regularizers.DEFAULT), str, "regularization.form")
+    biases = _typed(table.get("biases", False), bool, "regularization.biases")
+    return Regularization(l2, form, biases)
 
 
 def _document(table: dict[str, Any]) -> DocumentOptions:

@@ -67,6 +67,9 @@ def _context(p: Plan, standalone: bool) -> dict[str, object]:
         "standalone": standalone,
         "formulas": p.formulas,
         "elements": p.elements,
+        "penalty": [_commented(line, notes) for line in p.penalty],
+        "l2": p.l2,
+        "regularization": net.regularization,
     }
 
 

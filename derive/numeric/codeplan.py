@@ -29,9 +29,10 @@ from derive.engine.record import Record
 from derive.engine.steps import Equation
 from derive.model.network import Network
 from derive.numeric.codeprint import ElementPrinter, form_label, number, positive_first, split, twrap, wrap
-from derive.rules import activations
+from derive.rules import activations, regularizers
 from derive.rules import symbols as sym
 
+L2 = "L2"  # the generated module's constant λ
 _SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 
 
@@ -59,6 +60,8 @@ class Plan:
     formulas: dict[str, tuple[str, ...]]  # parameter array → its gradient's formula and the δ's it needs
     elements: dict[str, str]  # parameter array → one element's formula, with {i} and {j} to fill in (1-based)
     single: tuple[Line, ...] = ()  # the forward pass and gradients of one sample, on 1-D arrays
+    penalty: tuple[Line, ...] = ()  # R, the spec's L2 penalty, added to the loss (none without one)
+    l2: float | None = None  # λ, the generated module's constant L2 (None without a penalty)
 
     @property
     def output(self) -> str:
@@ -219,6 +222,8 @@ class _Builder:
             Kind.NABLA_C: "∇ₐC",
             Kind.DC_DW: f"∂C/∂{layer_text('W', layer)}",
             Kind.DC_DB: f"∂C/∂{layer_text('b', layer)}",
+            Kind.DJ_DW: f"∂J/∂{layer_text('W', layer)}",
+            Kind.DJ_DB: f"∂J/∂{layer_text('b', layer)}",
         }[kind]
 
     def _equation(self, eq: Equation) -> str:
@@ -261,9 +266,48 @@ class _Builder:
                 else:
                     code = f"{delta}.T @ {before}" if kind == "W" else f"{delta}.sum(axis=0)"
                     text = f"∂J/∂{layer_text(kind, layer)} = (1/m) Σₛ {self._text(eq.rhs)}"
+                code, text = self._penalized(f"{kind}{layer}", code, text)
                 lines.append(Line(f"d{kind}{layer}", code, text))
                 formulas[f"{kind}{layer}"] = (text, *chain)
         return lines, formulas
+
+    # ------------------------------------------------------------ penalty
+    def _coefficient(self, scale: bool = False) -> tuple[str, str] | None:
+        """(code, text) of the penalty's scale (``scale``) or of its gradient's coefficient, None without one.
+
+        Of one sample, m is 1."""
+        reg = self.net.regularization
+        if reg is None:
+            return None
+        m = sympy.S.One if self.one else regularizers.BATCH
+        expr = (reg.rule.scale if scale else reg.rule.coefficient)(regularizers.LAMBDA, m)
+        code = ElementPrinter({regularizers.LAMBDA: L2, regularizers.BATCH: "m"}, False).doprint(expr)
+        text = sympy.sstr(expr).replace("lambda", "λ").replace("*", "")
+        return code, text
+
+    def _penalized(self, array: str, code: str, text: str) -> tuple[str, str]:
+        """A gradient line with the penalty's ∂R/∂θ added, when the array is in the penalty."""
+        coefficient = self._coefficient()
+        if coefficient is None or not self.net.regularized(array):
+            return code, text
+        factor, factor_text = coefficient
+        kind, layer = array[0], int(array[1:])
+        return f"{code} + {factor} * {array}", f"{text} + {factor_text} {layer_text(kind, layer)}"
+
+    def penalty(self) -> list[Line]:
+        """R = scale · Σ θ² over the regularised arrays, the term the loss adds to the mean cost."""
+        coefficient = self._coefficient(scale=True)
+        if coefficient is None:
+            return []
+        factor, factor_text = coefficient
+        arrays = [name for name in self.net.shapes() if self.net.regularized(name)]
+        total = " + ".join(f"np.sum({name} * {name})" for name in arrays)
+        text = " + ".join(f"‖{layer_text(name[0], int(name[1:]))}‖²" for name in arrays)
+        lines = []
+        if self.net.regularization.rule.uses_batch():
+            lines.append(Line("m", "X.shape[0]", "m, the number of samples"))
+        lines.append(Line("R", f"{factor} * {wrap(total)}", f"R = {factor_text} ({text}), λ = L2"))
+        return lines
 
     def _output_delta(self) -> list[Line]:
         L, act, loss = self.L, self.net.activation(self.L), self.net.loss_def
@@ -321,10 +365,15 @@ class _Builder:
     def _element_formula(self, name: str) -> str:
         layer = int(name[1:])
         delta = f"{layer_text('δ', layer)}[{{i}}]"
+        coefficient = self._coefficient() if self.net.regularized(name) else None
         if name.startswith("b"):
-            return f"∂J/∂{name}[{{i}}] = (1/m) Σₛ {delta}"
-        before = "x" if layer == 1 else layer_text("a", layer - 1)
-        return f"∂J/∂{name}[{{i}},{{j}}] = (1/m) Σₛ {delta} {before}[{{j}}]"
+            element, text = f"{name}[{{i}}]", f"(1/m) Σₛ {delta}"
+        else:
+            before = "x" if layer == 1 else layer_text("a", layer - 1)
+            element, text = f"{name}[{{i}},{{j}}]", f"(1/m) Σₛ {delta} {before}[{{j}}]"
+        if coefficient is not None:
+            text += f" + {coefficient[1]} {element} (λ = {self.net.regularization.l2!r})"
+        return f"∂J/∂{element} = {text}"
 
     def build(self) -> Plan:
         forward = self.forward()
@@ -344,4 +393,6 @@ class _Builder:
             formulas={name: formulas[name] for name in self.net.shapes()},
             elements={name: self._element_formula(name) for name in self.net.shapes()},
             single=single,
+            penalty=tuple(self.penalty()),
+            l2=None if self.net.regularization is None else self.net.regularization.l2,
         )

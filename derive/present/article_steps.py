@@ -144,7 +144,7 @@ def procedures(rec: Record) -> tuple[list[tuple[str, int | None, tuple[Equation,
 def _by_gradient(e: Equation) -> bool:
     """W ← W − η ∂C/∂W (not the error-term convention's second form of the same step)."""
     kinds = {getattr(label_of(m), "kind", None) for m in e.rhs.atoms(sympy.MatrixSymbol)}
-    return bool(kinds & {Kind.DC_DW, Kind.DC_DB})
+    return bool(kinds & {Kind.DC_DW, Kind.DC_DB, Kind.DJ_DW, Kind.DJ_DB})
 
 
 # ------------------------------------------------------- Δw element by element (article 004)

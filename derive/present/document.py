@@ -42,6 +42,7 @@ from derive.present.exercises import exercises
 from derive.present.implications import implications
 from derive.present.latex import DeriveLatexPrinter
 from derive.present.op_count import count
+from derive.present.regularization import penalty
 from derive.present.worked_example import example_rows, number, vanishing
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
@@ -368,6 +369,7 @@ class _Builder:
             elision=elision.numbers() if max(net.sizes) > elision.WIDE else None,
         )
         article_steps.fill(doc, self.rec, self.tex, self.eq, self.sample)
+        doc.penalty = penalty(rec, self.tex)
         wanted = set(net.document.sections) | set(net.document.appendix)
         if "identities" in wanted:
             doc.identities = articles.identities(rec, self.tex)

@@ -79,6 +79,22 @@ DOTS = Eq(r"\vdots", "", "")
 
 
 @dataclass(frozen=True)
+class Penalty:
+    """What a document shows of the spec's L2 penalty, as LaTeX."""
+
+    form: str  # the registry's name: half, plain, half_over_m
+    biases: bool  # whether the biases are in the penalty
+    lam: str  # λ
+    l2: Eq  # λ = its value
+    penalty: Eq  # R = scale (‖W^{(1)}‖² + …)
+    coefficient: str  # ∂R/∂θ's factor of θ: λ, 2λ or λ/m
+    step: list[Eq]  # ∂R/∂W^{(l)}_{ij} = coefficient · W^{(l)}_{ij} (and ∂R/∂b^{(l)}_i)
+    gradient: list[Eq]  # ∂J/∂W^{(l)}_{ij} = (1/m) Σ_s ∂C^{(s)}/∂W^{(l)}_{ij} + coefficient · W^{(l)}_{ij} (and b)
+    matrix: dict[int, list[Eq]]  # by layer: ∂J/∂W^{(l)} = (1/m) Σ_s ∂C^{(s)}/∂W^{(l)} + coefficient · W^{(l)}
+    decay: list[Eq]  # by layer: W^{(l)} ← (1 − η · coefficient) W^{(l)} − η (1/m) Σ_s ∂C^{(s)}/∂W^{(l)}
+
+
+@dataclass(frozen=True)
 class Factor:
     """One factor of a chain rule and its value."""
 
@@ -306,6 +322,8 @@ class Document:
     example_svg: str = ""
     # When the picture truncates a layer: (the widest layer drawn whole, the neurons drawn before the ellipsis).
     picture_cut: tuple[int, int] | None = None
+    # The spec's L2 penalty (derive.present.regularization): R, ∂R/∂θ, ∂J/∂θ, the weight decay; None without one.
+    penalty: Penalty | None = None
     # When a layer is wide enough for its sums and matrices to be elided: derive.present.elision's numbers by name
     # (wide, first, long_sum, sum_last), for the sentence that says so.
     elision: dict[str, int] | None = None

@@ -6,12 +6,12 @@ import sympy
 from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
-from derive.engine.forms import Index, Kind, Layer, Size, label_of
+from derive.engine.forms import Index, Kind, Layer, Size, SquaredNorms, label_of
 from derive.model.network import Network
 from derive.model.notation import QUANTITY_SPELLINGS, Notation
 from derive.present.elision import LONG_SUM, WIDE, matrix_rows, natural_key, shape, sum_terms
 from derive.present.written import WrittenOrder, has_target, symbol_kind
-from derive.rules import activations
+from derive.rules import activations, regularizers
 from derive.rules import symbols as sym
 from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
@@ -141,11 +141,31 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
             return applied(f"{g}{prime}", f"{self.q('z')}{self._layer(layer)}")
         if kind is Kind.JACOBIAN:
             return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
-        if kind in (Kind.DC_DW, Kind.DC_DB):
-            target = n.weight_latex if kind is Kind.DC_DW else self.q("b")
-            at = self._weight_layer(layer) if kind is Kind.DC_DW else self._layer(layer)
-            return rf"\frac{{\partial {n.cost}}}{{\partial {target}{at}}}"
+        if kind in (Kind.DC_DW, Kind.DC_DB, Kind.DJ_DW, Kind.DJ_DB):
+            weight = kind in (Kind.DC_DW, Kind.DJ_DW)
+            target = n.weight_latex if weight else self.q("b")
+            at = self._weight_layer(layer) if weight else self._layer(layer)
+            of = n.cost if kind in (Kind.DC_DW, Kind.DC_DB) else self._print(sympy.Symbol("J", real=True))
+            return rf"\frac{{\partial {of}}}{{\partial {target}{at}}}"
         return self._vector(kind, layer)
+
+    def _print_SquaredNorms(self, expr: SquaredNorms) -> str:
+        """‖W^{(1)}‖² + … + ‖W^{(L)}‖² (with the biases' ‖b^{(l)}‖²), every layer up to three, else the first,
+        an ellipsis and the last; Σ_l ‖W^{(l)}‖² without a network."""
+        w, b = self.notation.weight_latex, self.q("b")
+
+        def norms(layer: Layer) -> str:
+            out = rf"\lVert {w}{self._weight_layer(layer)} \rVert^{{2}}"
+            return out + (rf" + \lVert {b}{self._layer(layer)} \rVert^{{2}}" if expr.biases else "")
+
+        if self.network is None:
+            inner = norms("l")
+            return rf"\sum_{{l}} \left({inner}\right)" if expr.biases else rf"\sum_{{l}} {inner}"
+        depth = self.network.depth
+        layers = [norms(layer) for layer in range(1, depth + 1)]
+        if depth > 3:
+            layers = [layers[0], r"\dots", layers[-1]]
+        return " + ".join(layers)
 
     def _print_Indexed(self, expr: sympy.Indexed) -> str:
         if str(expr.base.label) == "C":  # the cost of sample s
@@ -206,7 +226,8 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
             terms = sum_terms(sorted(expr.args, key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE), natural_key(t))))
         else:
             terms = sorted(
-                self._as_ordered_terms(expr, order=order), key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE))
+                self._as_ordered_terms(expr, order=order),
+                key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE), _is_penalty(t)),
             )
         out = ""
         for i, term in enumerate(terms):
@@ -245,6 +266,11 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         """
         if not expr.is_commutative:
             return super()._print_Mul(expr)
+        norms = [f for f in expr.args if isinstance(f, SquaredNorms)]
+        if norms and self.network is not None and self.network.depth + norms[0].biases > 1:  # λ/2 (‖W⁽¹⁾‖² + …)
+            return rf"{self._print(expr / norms[0])} \left({self._print(norms[0])}\right)"
+        if norms:
+            return rf"{self._print(expr / norms[0])} {self._print(norms[0])}"
         coeff = expr.as_coeff_mul()[0]
         factors = [f for f in expr.as_ordered_factors() if not f.is_Number]
         sign = ""
@@ -337,11 +363,17 @@ def _negative(term: Basic) -> bool:
     return term.could_extract_minus_sign()
 
 
+def _is_penalty(term: Basic) -> bool:
+    """An L2 penalty's term goes after the cost's: J = (1/m) Σ C + R, ∂C/∂W + λW."""
+    return term == PENALTY or term.has(regularizers.LAMBDA)
+
+
 def _is_reciprocal(expr: Basic) -> bool:
     return expr.is_Pow and expr.exp.is_Rational and expr.exp.is_negative
 
 
-_RANK = {"eta": 1, "W": 3, "delta": 4}
+PENALTY = sympy.Symbol("R", real=True)  # the L2 penalty R of the batch cost (Derivation.cost_steps)
+_RANK = {"eta": 1, "lambda": 2, "W": 3, "delta": 4}
 
 
 def _rank(expr: Basic) -> float:

@@ -28,7 +28,9 @@ def summary(net: Network) -> str:
     """``seed004: 3-2-1, sigmoid/sigmoid, squared_error, 8 parameters``."""
     acts = "/".join(layer.activation for layer in net.layers)
     shape = "-".join(map(str, net.sizes))
-    return f"{net.name}: {shape}, {acts}, {net.loss}, {net.parameter_count()} parameters"
+    reg = net.regularization
+    penalty = "" if reg is None else f", L2 {reg.form} λ = {reg.l2:g}"
+    return f"{net.name}: {shape}, {acts}, {net.loss}{penalty}, {net.parameter_count()} parameters"
 
 
 def short(text: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import sympy
 from sympy import Basic, Matrix
 
+from derive.engine import numbers
 from derive.engine.forms import Index, Kind, Size, indexed, label_of, matrix
 from derive.engine.record import Record, Sample
 from derive.engine.steps import Equation
@@ -76,9 +77,11 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
         for eq in form.gradients[layer]:
             kind = "W" if label_of(eq.lhs).kind is Kind.DC_DW else "b"
             row("gradient", layer, eq, shown(sample.gradients[f"{kind}{layer}"], kind == "W"))
+    decay = numbers.penalty_gradients(net, params, 1)  # the L2 penalty's ∂R/∂θ of this one sample's step
     for layer in range(1, L + 1):
         for kind in ("W", "b") if net.bias else ("W",):
-            new = params[f"{kind}{layer}"] - ex.learning_rate * sample.gradients[f"{kind}{layer}"]
+            step = sample.gradients[f"{kind}{layer}"] + decay.get(f"{kind}{layer}", 0.0)
+            new = params[f"{kind}{layer}"] - ex.learning_rate * step
             rules = [e for e in rec.update[layer] if label_of(e.lhs).kind is Kind(kind)]
             update = rules[-1]  # under the error-term convention, the rule in δ
             row("update", layer, update, shown(new, kind == "W"))

@@ -14,6 +14,7 @@ from sympy import Basic
 
 from derive.engine.ordered import Ordered, Product, Total, product
 from derive.present.elision import sum_terms
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.faces import paren
 
@@ -176,9 +177,11 @@ def _bracketed(form: Ordered, first: bool) -> bool:
 
 
 def symbol_kind(expr: Basic) -> str | None:
-    """The kind of a canonical symbol (W, b, a, y, delta, …; eta for η), or None."""
+    """The kind of a canonical symbol (W, b, a, y, delta, …; eta for η, lambda for λ), or None."""
     if expr == sym.LEARNING_RATE:
         return "eta"
+    if expr == regularizers.LAMBDA:
+        return "lambda"
     info = sym.parse_name(expr.name) if isinstance(expr, sympy.Symbol) else None
     return info.kind if info is not None else None
 

@@ -25,6 +25,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from derive.engine.derivation import Derivation
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.verify.backward import Backward, Point, weight_symbol
 from derive.verify.findings import Diagnosis
@@ -160,6 +161,33 @@ class FactorTwo(Mistake):
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
         yield cls("double"), 2 * at.correct
         yield cls("half"), at.correct / 2
+
+
+@dataclass(frozen=True)
+class Penalty(Mistake):
+    """The L2 penalty's term ∂R/∂θ of a gradient of J left out (``which`` "missing"), or taken ``half`` or
+    ``double`` (λW where the plain form R = λ Σ W² gives 2λW); ``term`` is the form's term, as text."""
+
+    code = "penalty"
+    rank = 15
+    which: str
+    term: str
+    form: str
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        ref, reg = at.target.ref, at.d.network.regularization
+        if reg is None or not at.target.objective or ref.kind not in ("W", "b") or ref.index is None:
+            return
+        penalty = at.d.penalty_gradient(sym.parameter_name(ref.layer, *ref.index))
+        if penalty == 0:
+            return
+        scale = -at.values[sym.LEARNING_RATE] if at.target.what == "update" else 1.0
+        term = scale * float(penalty.xreplace({s: at.values[s] for s in penalty.free_symbols}))
+        coefficient = reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH)
+        text = sympy.sstr(coefficient).replace("lambda", "λ").replace("*", "") + ref.kind
+        for which, kept in (("missing", 0.0), ("half", 0.5), ("double", 2.0)):
+            yield cls(which, text, reg.form), at.correct - term + kept * term
 
 
 @dataclass(frozen=True)

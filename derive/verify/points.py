@@ -19,6 +19,7 @@ from sympy import Expr, Symbol
 from derive.engine import chain
 from derive.engine.derivation import Derivation
 from derive.model.samples import forward, random_point
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
 from derive.verify.backward import Point
@@ -60,6 +61,9 @@ def _points(d: Derivation, rng: np.random.Generator, count: int) -> list[Point]:
         for key, symbols in names.items():
             values.update(zip(symbols, np.asarray(arrays[key], dtype=float).reshape(-1).tolist(), strict=True))
         values[sym.LEARNING_RATE] = float(rng.uniform(0.05, 1.0))
+        if net.regularization is not None:  # λ and m drawn too, so that a wrong factor shows at any λ
+            values[regularizers.LAMBDA] = float(rng.uniform(0.05, 1.0))
+            values[regularizers.BATCH] = float(rng.integers(2, 10))
         weights = {layer: values.params[f"W{layer}"] for layer in range(1, d.L + 1)}
         slope = {}
         for layer, g in slopes.items():
@@ -214,6 +218,9 @@ def _correct_number(d: Derivation, target: Target, point: Point, sign: int) -> f
     """The derived value of one element at a point (δ is valued as ∂C/∂z)."""
     values = point.values
     grad = chain.factor(_AtPoint(d, point), chain.COST, target.ref.differentiated)
+    if target.objective and target.ref.kind in ("W", "b") and target.ref.index is not None:  # + ∂R/∂θ
+        penalty = d.penalty_gradient(sym.parameter_name(target.ref.layer, *target.ref.index))
+        grad += _evaluate(penalty, values) if penalty != 0 else 0.0
     if target.what == "delta":
         return sign * grad
     if target.what == "update":

@@ -16,6 +16,7 @@ from sympy import Expr, Matrix
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.verify.findings import Note
 from derive.verify.formula import parse
@@ -154,6 +155,8 @@ def _read(
                 raise
             stopped = True
             break
+        if _uses_penalty(d, target, given):
+            target = replace(target, objective=True)
         pairs = _pair(d, reading, target, given)
         if pairs is None:
             correct = _target_shape(d, reading, target)
@@ -343,6 +346,13 @@ def _build_first_term(reader: Reader, node: Node, exc: FreeIndexError):
     raise exc
 
 
+def _uses_penalty(d: Derivation, target: Target, given) -> bool:
+    """Whether a gradient or update formula is for J = (1/m) Σ C + R: it uses λ, with a penalty declared."""
+    if d.network.regularization is None or target.what == "delta" or target.ref.kind not in ("W", "b"):
+        return False
+    return bool(given.has(regularizers.LAMBDA))
+
+
 def _pair(d: Derivation, reading: Reading, target: Target, given) -> list[_Element] | None:
     """Element-by-element pairs, or None when the shapes differ."""
     shape = _target_shape(d, reading, target)
@@ -359,7 +369,8 @@ def _pair(d: Derivation, reading: Reading, target: Target, given) -> list[_Eleme
                 index = (c + 1, r + 1) if from_to else (r + 1, c + 1)
             else:
                 index = (r + 1,)
-            out.append(_Element(Target(target.what, Ref(ref.kind, ref.layer, index)), given[r, c], d, reading))
+            element = Target(target.what, Ref(ref.kind, ref.layer, index), target.objective)
+            out.append(_Element(element, given[r, c], d, reading))
     return out
 
 
@@ -385,6 +396,8 @@ def _shape_of(value) -> str:
 def _correct_value(reader: Reader, target: Target):
     """The derived value of the target (δ in the reading's sign)."""
     grad = reader.gradient(target.ref)
+    if target.objective and target.ref.kind in ("W", "b") and target.ref.index is not None:
+        grad = grad + reader.d.penalty_gradient(sym.parameter_name(target.ref.layer, *target.ref.index))
     if target.what == "delta":
         return grad * reader.reading.sign
     if target.what == "update":

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sympy
 from sympy import Expr, Matrix, Rational, S
 
-from derive.rules import activations
+from derive.rules import activations, regularizers
 from derive.rules import symbols as sym
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.reading_refs import FormulaShapeError, Probe, Value
@@ -101,6 +101,14 @@ class _Building:
             return sympy.exp(self.build(node.sup)) if node.sup is not None else sympy.E
         if kind == "eta" and not node.sub:
             return self._power(node, sym.LEARNING_RATE)
+        if kind == "lambda" and not node.sub:
+            if self.net.regularization is None:
+                raise self.error(
+                    node, "λ is the L2 penalty's strength, but this network's spec has no [regularization]"
+                )
+            return self._power(node, regularizers.LAMBDA)
+        if kind == "unknown" and node.base == "m" and not node.sub and self.net.regularization is not None:
+            return self._power(node, regularizers.BATCH)  # the batch size of J = (1/m) Σ C + R
         if kind == "n":
             layer = self._layer_from(node, "W") if node.sup is not None or node.digits else None
             if layer is None and node.sub:

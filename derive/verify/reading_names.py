@@ -19,6 +19,7 @@ _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_G
 
 WEIGHT_LETTERS = ("W", "w", "theta", "Theta")
 COST_LETTERS = ("C", "J", "E", "L")
+OBJECTIVE = "J"  # with an L2 penalty, ∂J/∂w is the gradient of J = (1/m) Σ C + R
 
 
 class _Names:
@@ -30,7 +31,7 @@ class _Names:
         if isinstance(node, PartialNode):
             if not self._is_cost(node.of):
                 raise self.error(node, "the left side must be a derivative of the cost, such as ∂C/∂w")
-            return Target("grad", self.ref(node.wrt))
+            return Target("grad", self.ref(node.wrt), objective=self._is_objective(node.of))
         if isinstance(node, BinOp) and node.op == "*" and isinstance(node.left, Name) and node.left.base == "Delta":
             ref = self.ref(node.right)
             if ref.kind not in ("W", "b"):
@@ -40,6 +41,15 @@ class _Names:
             return self.target(node.body)
         ref = self.ref(node)
         return Target("delta" if ref.kind == "delta" else "grad", ref)
+
+    def _is_objective(self, node: Node) -> bool:
+        """Whether ∂(node)/∂… is the regularised batch objective's: J, when the notation's C is another letter."""
+        return (
+            self.net.regularization is not None
+            and isinstance(node, Name)
+            and node.base == OBJECTIVE
+            and self.reading.notation.cost != OBJECTIVE
+        )
 
     def _is_cost(self, node: Node) -> bool:
         return isinstance(node, Name) and node.base in (self.reading.notation.cost, *COST_LETTERS) and not node.sub
@@ -75,7 +85,7 @@ class _Names:
             return "out"
         if base == n.target:
             return "y"
-        if base in ("a", "b", "x", "delta", "eta", "n", "Delta", "e"):
+        if base in ("a", "b", "x", "delta", "eta", "n", "Delta", "e", "lambda"):
             return base
         if base in COST_LETTERS or base == n.cost:
             return "cost"

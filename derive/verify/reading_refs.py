@@ -108,10 +108,15 @@ class Ref:
 
 @dataclass(frozen=True)
 class Target:
-    """What a formula gives: ``grad`` ∂C/∂ref, ``delta`` δ itself, or ``update`` Δθ = −η ∂C/∂θ."""
+    """What a formula gives: ``grad`` ∂C/∂ref, ``delta`` δ itself, or ``update`` Δθ = −η ∂C/∂θ.
+
+    ``objective``: with an L2 penalty, the gradient of J = (1/m) Σ C + R at one sample, ∂C/∂θ + ∂R/∂θ (and
+    the update −η of it): asked for by a left side ∂J/∂θ (J not the notation's letter for C) or by λ in the
+    formula."""
 
     what: str
     ref: Ref
+    objective: bool = False
 
     @property
     def name(self) -> str:

@@ -29,7 +29,7 @@ _IGNORED = {
 }  # fmt: skip
 # The activations' names (\sigma, \tanh, sigmoid, ReLU, …) are their registry entries' (activations.read).
 # beta, xi, zeta, varepsilon: how a notation spells a quantity whose letter names a node (Notation.spelled).
-GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha", "beta", "xi", "zeta", "varepsilon", "epsilon"}
+GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha", "beta", "xi", "zeta", "varepsilon", "epsilon", "lambda"}
 FUNCTIONS = {"exp", "log", "ln", "max"}
 _COMMANDS = {
     "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
@@ -38,9 +38,11 @@ _COMMANDS = {
 _WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt")
 # ASCII words read as one name; anything else made of letters is letters side by side.
 ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "beta", "sum", "yhat", "max", "step"}
+ASCII_WORDS |= {"lambda"}
 _UNICODE = {
     "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
     "α": ("cmd", "alpha"), "β": ("cmd", "beta"), "ξ": ("cmd", "xi"), "ζ": ("cmd", "zeta"), "ε": ("cmd", "varepsilon"),
+    "λ": ("cmd", "lambda"),
     "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),

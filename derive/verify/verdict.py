@@ -33,10 +33,12 @@ from sympy import Expr, Symbol
 from derive import progress
 from derive.engine import matrixform
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.engine.forms import Kind, matrix
 from derive.model.network import Network
 from derive.present import notebook
 from derive.present.latex import latex
 from derive.present.notebook import short
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 from derive.verify.backward import Point
@@ -216,6 +218,9 @@ def _counterexample(d: Derivation, attempt: _Attempt, pts: list[Point], mismatch
         parameters[s.name] = values[s]
     if sym.LEARNING_RATE in used:
         parameters["eta"] = values[sym.LEARNING_RATE]
+    for symbol in (regularizers.LAMBDA, regularizers.BATCH):  # the L2 penalty's λ and batch size
+        if symbol in used:
+            parameters[symbol.name] = values[symbol]
     named = frozenset(s.name for s in used if isinstance(s, Symbol))
     return Counterexample(el.target.name, inputs, targets, parameters, given, correct, named)
 
@@ -271,10 +276,11 @@ def _correct_latex(d: Derivation, target: Target) -> str:
 
     if ref.index is None:  # the one equation of the matrix form asked for, not the whole form
         conv = matrixform.convention(d)
-        if ref.kind == "W" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[0]))
-        if ref.kind == "b" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[1]))
+        if ref.kind in ("W", "b") and target.what == "grad":
+            eq = matrixform.gradients(d, ref.layer, conv)[0 if ref.kind == "W" else 1]
+            if target.objective and d.network.regularized(ref.kind):  # ∂J/∂W = ∂C/∂W + coefficient · W
+                return show(*_penalized_matrix(d, eq, ref.kind, ref.layer))
+            return show(*_sides(eq))
         if ref.kind == "delta":
             if ref.layer == d.L:
                 return show(*_sides(matrixform.output_delta(d, conv)[-1]))
@@ -293,6 +299,9 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
         lhs = Partial(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
         forms = [d.gradient(name, "delta"), *([d.gradient(name, "closed")] if closed else [])]
+        if target.objective:  # the gradient of J = (1/m) Σ C + R: ∂C/∂θ + ∂R/∂θ
+            lhs = Partial(Symbol("J", real=True), lhs.args[1])
+            forms = [form + d.penalty_gradient(name) for form in forms]
         if target.what == "update":
             return show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
         return show(lhs, *forms)
@@ -300,6 +309,14 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         forms = [d.dC_dz(layer, i)] if closed else []
         return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
     return ""
+
+
+def _penalized_matrix(d: Derivation, eq, kind: str, layer: int) -> tuple:
+    """∂J/∂W^{(l)} = ∂C/∂W^{(l)}'s matrix form + the penalty's coefficient times W^{(l)} (or b^{(l)})."""
+    reg = d.network.regularization
+    coefficient = reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH)
+    param = matrix(Kind(kind), layer, *eq.lhs.shape)
+    return matrix(Kind.DJ_DW if kind == "W" else Kind.DJ_DB, layer, *eq.lhs.shape), eq.rhs + coefficient * param
 
 
 def _recursion_fits(d: Derivation, layer: int) -> bool:
