@@ -76,3 +76,34 @@ def test_deeplearning_ai_names_and_columns_pass_and_summed_biases_are_named() ->
     assert "your keys dW1 → W1, db1 → b1, dW2 → W2, db2 → b2" in message
     assert "  W2  matches (4 elements)\n  b2  differs in 1 of 1 elements; yours = 4 × derived" in message
     assert "hint: b2, b1: yours is m = 4 times the derived value" in message
+
+
+def test_a_cs231n_style_classifier_passes_and_its_regularisation_bug_is_named() -> None:
+    import cs231n_style
+
+    spec = FOLDER / "cs231n_style.toml"
+    assert_gradients(spec, cs231n_style.gradients, weights="in_out")
+    message = failure(spec, cs231n_style.gradients_reg_without_2, weights="in_out")
+    assert "layout assumed: weights in_out (W1 given and returned as (4, 6), a row per input)" in message
+    assert (
+        "hint: yours equals the derived gradient with the L2 penalty's term halved: with form plain, ∂R/∂W is 2λW"
+        in message
+    )
+    assert "  b2  matches (3 elements)" in message and "  W2  differs in 18 of 18 elements" in message
+    summed = failure(spec, cs231n_style.gradients_summed, weights="in_out")
+    assert "hint: b2, b1: yours is m = 4 times the derived value: the sum over the batch instead of the mean?" in summed
+
+
+def test_a_penalty_left_out_or_doubled_is_named() -> None:
+    import cs231n_style
+
+    spec = FOLDER / "cs231n_style.toml"
+
+    def without(params, X, y):
+        return cs231n_style.gradients(params, X, y, reg=0.0)
+
+    def doubled(params, X, y):
+        return cs231n_style.gradients(params, X, y, reg=2 * cs231n_style.REG)
+
+    assert "the L2 penalty's term left out" in failure(spec, without, weights="in_out")
+    assert "the L2 penalty's term doubled" in failure(spec, doubled, weights="in_out")

@@ -21,6 +21,7 @@ import sympy
 from derive.engine import numbers
 from derive.engine.derivation import Derivation
 from derive.numeric.codeplan import layer_text
+from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
 
@@ -205,6 +206,22 @@ def _summed(p: Pass) -> Found:
             yield {"layer": layer, "m": p.m}, p.backward(scales={layer: float(p.m)})
 
 
+def _penalty(p: Pass) -> Found:
+    """The L2 penalty's term ∂R/∂θ left out, halved or doubled (reg·W for the 2·reg·W of R = reg·ΣW²)."""
+    reg = p.net.regularization
+    if reg is None:
+        return
+    term = numbers.penalty_gradients(p.net, p.params, p.m)
+    coefficient = sympy.sstr(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))
+    coefficient = coefficient.replace("lambda", "λ").replace("*", "")
+    coefficient = f"({coefficient})" if "/" in coefficient else coefficient
+    for factor, how in ((0.0, "left out"), (0.5, "halved"), (2.0, "doubled")):
+        found = {
+            name: value + (factor - 1.0) * term[name] if name in term else value for name, value in p.gradients.items()
+        }
+        yield {"how": how, "coefficient": coefficient, "form": reg.form}, found
+
+
 MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "missing_derivative",
@@ -239,6 +256,11 @@ MISTAKES: tuple[Mistake, ...] = (
         "yours equals the derived gradient with {wrong} where {g} belongs: the derivative taken at the"
         " activation's output instead of its input",
         _derivative_of_output,
+    ),
+    Mistake(
+        "penalty",
+        "yours equals the derived gradient with the L2 penalty's term {how}: with form {form}, ∂R/∂W is {coefficient}W",
+        _penalty,
     ),
     Mistake(
         "summed",
