@@ -21,14 +21,17 @@ def failure(*args, **kwargs) -> str:
     return str(caught.value)
 
 
-def test_a_torch_model_passes_and_a_forward_without_its_activation_fails() -> None:
+def test_a_torch_model_passes_and_a_wrong_activation_or_a_detach_is_named() -> None:
     pytest.importorskip("torch")
     import torch_style
 
     spec = FOLDER / "torch_style.toml"
     assert_gradients(spec, torch_style.sequential())
-    message = failure(spec, torch_style.Forgetful())
-    assert "torch autograd's .grad" in message and "a forward of its own" in message
+    message = failure(spec, torch_style.wrong_activation())
+    assert message == "torch module: after Linear layer 1 it applies ReLU(), not the spec's tanh"
+    message = failure(spec, torch_style.Detached())
+    assert "  W2  matches (15 elements)\n  b2  matches (3 elements)\n  W1  differs in 20 of 20 elements" in message
+    assert "no gradient reached W1, b1 (.grad None: detached from the graph?)" in message
 
 
 def test_a_nielsen_style_network_passes_in_columns_and_the_forgotten_derivative_is_named() -> None:

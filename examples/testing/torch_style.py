@@ -1,6 +1,7 @@
-"""A torch model of torch_style.toml, to test with derive: one built from nn.Sequential, and one with its
-own forward in which the hidden activation was forgotten. This is our own code, written for derive's
-examples; torch computes the gradients, derive checks that the model is the network the spec declares.
+"""A torch model of torch_style.toml, to test with derive: one built from nn.Sequential as the spec declares,
+one with the wrong hidden activation, and one whose own forward detaches the hidden layer from the graph.
+This is our own code, written for derive's examples; torch computes the gradients, derive checks that the
+model is the network the spec declares and that autograd's gradients are the derived ones.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ def sequential() -> nn.Module:
     return nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3), nn.Sigmoid())
 
 
-class Forgetful(nn.Module):
-    """The same layers, with a forward that leaves tanh out."""
+def wrong_activation() -> nn.Module:
+    """The same, with ReLU where the spec has tanh."""
+    return nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3), nn.Sigmoid())
+
+
+class Detached(nn.Module):
+    """The same layers, with a forward that cuts the hidden layer out of the graph (.detach())."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -23,4 +29,4 @@ class Forgetful(nn.Module):
         self.out = nn.Linear(5, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.out(self.hidden(x)))
+        return torch.sigmoid(self.out(torch.tanh(self.hidden(x)).detach()))
