@@ -6,6 +6,7 @@ independent of derive's engine and generated code.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -228,29 +229,22 @@ def test_the_pytest_file_draws_labels(tmp_path: Path) -> None:
         + _source(reference)
         + "\n\ndef grads(params, x, y):\n    return reference(params, x, y)[1]\n"
     )
-    (tmp_path / "mine.py").write_text(good, encoding="utf-8")
-    ok = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    ok = _pytest_with(tmp_path, good)
     assert ok.returncode == 0 and "9 passed" in ok.stdout, ok.stdout
-    (tmp_path / "mine.py").write_text(good.replace("d2 /= m", "d2 /= 1"), encoding="utf-8")
-    bad = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    bad = _pytest_with(tmp_path, good.replace("d2 /= m", "d2 /= 1"))
     assert bad.returncode == 1 and "6 failed, 3 passed" in bad.stdout, bad.stdout
     wrong = run_cli("codegen", str(path), "--pytest", "--function", "mine:grads", "--targets", "real")
     assert wrong.returncode == 2 and "targets: cross_entropy is derived for distribution targets" in wrong.stderr
 
 
-def _source(fn) -> str:
-    import inspect
+def _pytest_with(folder: Path, mine: str) -> subprocess.CompletedProcess:
+    """The generated test_mine.py run under pytest against ``mine`` as mine.py."""
+    (folder / "mine.py").write_text(mine, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"]
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True)
 
+
+def _source(fn) -> str:
     return inspect.getsource(fn)
 
 
