@@ -304,3 +304,19 @@ def test_every_string_of_every_example_converts(derived):
         root = parse(markup)
         assert_clean(root, str(group))
         assert [len(tr) for tr in root[0]] == [3] * len(group)
+
+
+@pytest.mark.parametrize("tex", [r"\lVert W \rVert - 1", r"|x| - 1", r"(x) - 1", r"\lceil x \rceil - 1"])
+def test_a_sign_after_a_closing_fence_is_binary(tex: str) -> None:
+    """‖W‖ − 1 subtracts: the minus after a closing fence is not a prefix sign (no form="prefix")."""
+    markup = mathml.inline(tex)
+    assert "<mo>−</mo>" in markup and 'form="prefix"' not in markup, markup
+
+
+def test_a_sign_after_an_opening_fence_is_a_prefix() -> None:
+    assert '<mo form="prefix">−</mo>' in mathml.inline(r"\lVert - x \rVert")
+
+
+def test_a_sign_after_an_opening_bar_is_a_prefix_and_after_a_closing_bar_binary() -> None:
+    assert "<mo>‖</mo><mo>−</mo>" in mathml.inline(r"\lVert W \rVert - \lVert V \rVert")
+    assert '<mo>‖</mo><mo form="prefix">−</mo><mi>V</mi>' in mathml.inline(r"\lVert W \rVert - \lVert - V \rVert")

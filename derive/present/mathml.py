@@ -96,8 +96,8 @@ THIN_SPACE = "0.1667em"  # TeX's \thinmuskip, after an operator name such as max
 
 
 # An inline formula and the punctuation right after it, as the HTML documents write them.
-_CLOSING = r"[)\]}.,;:!?’”）］」』。，、；：！？]"
-_FORMULA_THEN_PUNCTUATION = re.compile(rf"(<math>(?:(?!</math>).)*</math>{_CLOSING}+)", re.DOTALL)
+_PUNCTUATION_AFTER = r"[)\]}.,;:!?’”）］」』。，、；：！？]"
+_FORMULA_THEN_PUNCTUATION = re.compile(rf"(<math>(?:(?!</math>).)*</math>{_PUNCTUATION_AFTER}+)", re.DOTALL)
 
 
 def glue_punctuation(html: str) -> str:
@@ -381,15 +381,25 @@ def _fix_signs(content: Element, tex: str) -> None:
     for row in content.iter():
         if row.tag not in _ROWS:
             continue
-        for before, sign in zip(row, row[1:], strict=False):
+        children = list(row)
+        for place, (before, sign) in enumerate(zip(children, children[1:], strict=False)):
             if sign.tag != "mo" or sign.text not in _SIGNS or "form" in sign.attrib or before.tag != "mo":
                 continue
             if (
                 before.get("form") != "postfix"
-                and (before.text or "") not in _CLOSING
+                and not _closes(before.text or "", children[: place + 1])
                 and (before.text or "") not in _DOTS
             ):
                 sign.set("form", "prefix")
+
+
+def _closes(fence: str, upto: list[Element]) -> bool:
+    """Whether ``fence``, the last of ``upto``, closes: | and ‖ open and close, so every second one closes."""
+    if fence not in _CLOSING:
+        return False
+    if fence not in _OPENING:
+        return True
+    return sum(1 for e in upto if e.tag == "mo" and e.text == fence) % 2 == 0
 
 
 def _is_name(element: Element) -> bool:
