@@ -145,7 +145,7 @@ def _grad_arguments(p: argparse.ArgumentParser) -> None:
 
 def _grad(args: argparse.Namespace) -> int:
     net = _load(args.spec, "grad", closed_forms=args.form != "delta")
-    expr = derive(net).gradient(args.param, args.form)
+    expr = derive(net).objective_gradient(args.param, args.form)  # ∂C/∂θ, plus ∂R/∂θ under an L2 penalty
     print(latex(expr, net) if args.latex else expr)
     return OK
 
@@ -300,7 +300,7 @@ def _codegen(args: argparse.Namespace) -> int:
 
 VERBS: dict[str, Verb] = {
     "grad": Verb(
-        "print one parameter's gradient ∂C/∂θ",
+        "print one parameter's gradient ∂C/∂θ (plus ∂R/∂θ under an L2 penalty)",
         ("derive grad examples/seed004.toml 'W1[1,2]'", "derive grad examples/seed003.toml 'b2[1]' --latex"),
         None,
         _grad_arguments,

@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import sympy
+from conftest import ROOT
 
 import derive
 from derive.check import check
@@ -518,3 +519,13 @@ def test_documents_write_the_penalty_in_the_readers_notation_and_in_html() -> No
     assert repr(d) == "<Derivation l2net: 3-4-2, tanh/sigmoid, binary_cross_entropy, L2 half λ = 0.05, 26 parameters>"
     html = d.render("html", "zh")
     assert "‖" in html and "权重衰减" in html and "λ" in html
+
+
+def test_grad_prints_the_penalty_term_with_the_per_sample_gradient() -> None:
+    """derive grad under form plain: ∂C/∂W + 2λW; a bias outside the penalty: ∂C/∂b alone; no penalty: ∂C/∂W."""
+    spec = ROOT / "examples" / "testing" / "cs231n_style.toml"
+    ran = run_cli("grad", str(spec), "W2[1,1]", "--latex")
+    assert ran.returncode == 0 and ran.stdout == "(a^{(2)}_{1} - y_{1}) a^{(1)}_{1} + 2 \\lambda W^{(2)}_{11}\n"
+    assert run_cli("grad", str(spec), "b2[1]", "--latex").stdout == "a^{(2)}_{1} - y_{1}\n"
+    plain = run_cli("grad", str(ROOT / "examples" / "seed003.toml"), "W2[1,1]").stdout
+    assert "lambda" not in plain and plain.strip()
