@@ -22,6 +22,7 @@ from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.findings import (
     BareLayer,
+    ChainLink,
     Convention,
     ElementwiseDivision,
     ElementwiseProduct,
@@ -199,6 +200,15 @@ MISTAKE_CASES = [
 
 SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
 OTHER_CASES = [
+    Case(
+        "seed003",
+        None,
+        r"\delta^{(2)}_1 = a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1",
+        ChainLink(2, 2, "a^{(2)}_1 - y_1", "y_1 - a^{(2)}_1"),
+        "in the chain of 2 equalities, link 2 is wrong: a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1"
+        " (the links before it are right)",
+        "在 2 个等式组成的连等式中，第 2 个等式错误：a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1（它之前的等式都正确）",
+    ),
     Case(
         "seed001",
         "delta2[1]",

@@ -197,7 +197,8 @@ EMPTY = [
     case("equals-only", "=", "expected a term"),
     case("no-right-side", "x_1 =", "expected a term"),
     case("no-left-side", "= x_1", "expected a term"),
-    case("two-equals", "x_1 = x_2 = x_3", "only one '='"),
+    # A chain A = B = C is read (issue 16): each link's left side must still name what the parameter names.
+    case("two-equals", "x_1 = x_2 = x_3", "the left side names x[1] but the parameter is W1[1,2]"),
     case("none", None, "expected text", where=False),
     case("bytes", b"x_1", "expected text", where=False),
 ]

@@ -112,6 +112,17 @@ class Shape(Diagnosis):
 
 
 @dataclass(frozen=True)
+class ChainLink(Diagnosis):
+    """In a chain A = B = C …, the link that is wrong: ``link`` of ``links``, ``left`` = ``right`` as written."""
+
+    code = "chain_link"
+    link: int
+    links: int
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
 class Convention(Diagnosis):
     """The formula is right under another convention: ``kind`` is what changes (delta, index_order,
     weight_shift), ``value`` what it becomes."""

@@ -127,6 +127,10 @@ class Reader(_Names, _Building, _Calls):
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
         if self._is_cost(node.of):
             return self.gradient(self.ref(node.wrt), node, closed=False)
+        if node.nabla:
+            raise self.error(
+                node, "∇ is read only of the cost, such as \\nabla_{a^{(L)}} C; write ∂f/∂v for a Jacobian"
+            )
         f, v = self.ref(node.of), self.ref(node.wrt)
         if f.index is None or v.index is None:
             fs = _elements(self, f)

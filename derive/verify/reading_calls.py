@@ -16,7 +16,7 @@ from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
-from derive.verify.reading_refs import FormulaShapeError, Value
+from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Value
 from derive.verify.syntax import Call
 
 
@@ -64,10 +64,11 @@ class _Calls:
         # and \max(x, \max(y, …)) flattens into one), while the numbers only need the larger value.
         return sympy.Max(a, b, evaluate=False)
 
-    def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
-        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
+    def _layer_values(self, node: Call, act: Activation, arg: Value, kind: type[ReadError] = ReadError) -> Value:
+        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative (g' of such a
+        layer is a LayerRangeError: a recursion over a free layer l does not exist there)."""
         if node.func.primes:
-            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z")
+            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z", kind)
         if not isinstance(arg, Matrix) or arg.cols != 1:
             raise self.error(node, f"{act.name} takes a vector", FormulaShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
@@ -86,7 +87,7 @@ class _Calls:
             layer = 1
         act = self.net.activation(self._check_layer(node, layer, "W"))
         if not act.elementwise:
-            return self._layer_values(node, act, arg)
+            return self._layer_values(node, act, arg, LayerRangeError)
         if func.primes > 1:
             raise self.error(node, "derive reads only a first derivative")
         fn = act.derivative if func.primes else act.formula

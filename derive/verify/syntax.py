@@ -157,10 +157,30 @@ class Transpose(Node):
 
 @dataclass(frozen=True)
 class PartialNode(Node):
-    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`)."""
+    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`);
+    ``nabla`` when written ∇_{wrt} of, which is read only of the cost."""
 
     of: Node
     wrt: Node
+    pos: int
+    nabla: bool = False
+
+
+@dataclass(frozen=True)
+class Entry(Node):
+    """One entry of a vector or matrix written as a whole: ``\\operatorname{softmax}(z)_1``, ``(W^T δ)_j``."""
+
+    body: Node
+    index: tuple[Node, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    """𝟙(left = right): 1 where the two are equal, else 0, as ``\\mathbb{1}(y = k)`` writes a one-hot target."""
+
+    left: Node
+    right: Node
     pos: int
 
 
@@ -175,11 +195,39 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed formula: the optional left side and the right side."""
+    """A parsed formula: the optional left side and the right side.
+
+    ``relations`` are the relations written between the sides, in order: ``=`` (also ``\\equiv``), ``:=`` (a
+    definition or an assignment) or ``<-`` (an update, ``\\leftarrow``); ``more`` the right sides after the first
+    in a chain A = B = C; ``spans`` where each side is in the text, (start, end), the left side first.
+    """
 
     lhs: Node | None
     rhs: Node
     text: str
+    relations: tuple[str, ...] = ()
+    more: tuple[Node, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def relation(self) -> str:
+        """The relation between the left side and the first right side ("=" without a left side)."""
+        return self.relations[0] if self.relations else "="
+
+    def side(self, k: int) -> str:
+        """The text of side ``k`` (0 the left side), as written."""
+        start, end = self.spans[k]
+        return self.text[start:end].strip()
+
+    def links(self) -> tuple[Formula, ...]:
+        """A chain A = B = C as the formulas A = B and A = C, each with its own spans; a plain formula as itself."""
+        if not self.more:
+            return (self,)
+        sides = (self.rhs, *self.more)
+        return tuple(
+            Formula(self.lhs, rhs, self.text, (self.relations[k],), (), (self.spans[0], self.spans[k + 1]))
+            for k, rhs in enumerate(sides)
+        )
 
 
 def visible(text: str) -> str:

@@ -25,7 +25,7 @@ correct form shown); the stages are its own modules, each importing only the one
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sympy import Expr, Symbol
@@ -39,11 +39,12 @@ from derive.present.latex import latex
 from derive.present.notebook import short
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
+from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
-from derive.verify.findings import Diagnosis, Note, Shape, Undefined
+from derive.verify.findings import ChainLink, Diagnosis, Note, Shape, Undefined
 from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
@@ -100,6 +101,7 @@ class Verdict:
     tolerance: float
     counterexample: Counterexample | None = None
     diagnoses: tuple[Diagnosis, ...] = ()
+    relation: str = "="  # as written between param and formula: =, := or ←
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -140,7 +142,27 @@ def verify(
 
 
 def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: int) -> Verdict:
+    """One formula, or a chain A = B = C as its links A = B and A = C: right when every link is, else the first
+    wrong link's verdict, which names the link (B = C when A = B held)."""
     parsed = parse(formula)
+    links = parsed.links()
+    if len(links) == 1:
+        return _verify_link(d, param, forms.statement(parsed), points, seed)
+    verdicts: list[Verdict] = []
+    for k, link in enumerate(links):
+        verdict = _verify_link(d, param, forms.statement(link), points, seed)
+        if not verdict:
+            wrong = ChainLink(k + 1, len(links), parsed.side(k), parsed.side(k + 1))
+            return replace(verdict, diagnoses=(wrong, *verdict.diagnoses))
+        verdicts.append(verdict)
+    method = "exact" if all(v.method == "exact" for v in verdicts) else "numeric"
+    rest = parsed.text[parsed.spans[1][0] :].strip()
+    return replace(
+        verdicts[0], formula=rest, method=method, notes=tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
+    )
+
+
+def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     param_formula = _parse_param(param) if param is not None else None
     if param_formula is None and parsed.lhs is None:
         raise FormulaError("formula: name what it is for: give the parameter, or a left side such as ∂C/∂w = …")
@@ -184,8 +206,9 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula, points: int) -> dict:
     return dict(
-        param=param if param is not None else parsed.text.split("=", 1)[0].rstrip(": "),
-        formula=parsed.text if parsed.lhs is None else parsed.text.split("=", 1)[1].strip(),
+        param=param if param is not None else parsed.side(0),
+        formula=parsed.text.strip() if parsed.lhs is None else parsed.side(1),
+        relation=forms.SHOWN[parsed.relation] if parsed.lhs is not None and param is None else "=",
         target=attempt.target_text,
         correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
         notes=tuple(attempt.notes),

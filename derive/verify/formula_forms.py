@@ -1,0 +1,240 @@
+"""The LaTeX people type beyond derive's own: one small definition each, in the tables the parser consults.
+
+:mod:`derive.verify.formula` reads the grammar (sums, fractions, scripts, products); what a textbook's construct
+means is said here once: ``\\nabla_{v} C`` is ∂C/∂v, the operator ``\\frac{\\partial}{\\partial v} C`` too,
+``\\mathbb{1}(y = k)`` an indicator, ``x_1 + \\cdots + x_n`` a sum, ``≡`` an equality, ``←`` an update. Each
+reader is a function of the parser (duck-typed: it calls the parser's ``take``, ``at``, ``factor``, ``expr``,
+``error``) and builds syntax nodes only; nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from derive.verify.syntax import (
+    BinOp,
+    Call,
+    Formula,
+    FormulaError,
+    Indicator,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    PartialNode,
+    walk,
+)
+from derive.verify.tokens import Token
+
+# The relations a formula may state between its sides, and what each is called in a Formula (the engine's
+# Equation spells them the same way): ≡ is tokenized as =, \coloneqq as :=, \leftarrow and \gets as <-.
+RELATIONS = {"=": "=", ":=": ":=", "<-": "<-"}
+
+# A command that starts a term, and the function that reads it (the parser at the command's token).
+TERMS: dict[str, Callable[[Any, Token], Node]] = {}
+
+
+def term(name: str) -> Callable[[Callable[[Any, Token], Node]], Callable[[Any, Token], Node]]:
+    def register(read: Callable[[Any, Token], Node]) -> Callable[[Any, Token], Node]:
+        TERMS[name] = read
+        return read
+
+    return register
+
+
+@term("nabla")
+def _nabla(p: Any, t: Token) -> Node:
+    """∇_{v} C: the gradient of the cost by v, in v's shape (∂C/∂v); ``\\nabla_{\\Theta} J(\\Theta)`` too."""
+    p.take()
+    if not p.at("op", "_"):
+        raise p.error("∇ needs what it differentiates by, such as \\nabla_{W^{(2)}} C", t.pos)
+    p.take()
+    wrt = p.script_argument()
+    if not p.starts_factor():
+        raise p.error("∇ needs what it differentiates, such as \\nabla_{a^{(L)}} C")
+    return PartialNode(operand(p), wrt, t.pos, nabla=True)
+
+
+@term("indicator")
+def _indicator(p: Any, t: Token) -> Node:
+    """𝟙(y = k), 𝟙\\{y = k\\}: 1 where y is class k; 𝟙(z > 0): the unit step."""
+    p.take()
+    if not (p.at("op", "(") or p.at("op", "{") or p.at("op", "[")):
+        raise p.error("𝟙 needs a condition in brackets, such as \\mathbb{1}(y = k)", t.pos)
+    close = {"(": ")", "{": "}", "[": "]"}[p.take().text]
+    left = p.expr()
+    if p.at("op", ">"):
+        p.take()
+        if not (p.at("num") and p.tok.text == "0"):
+            raise p.error("a comparison with > is read only as the unit step 𝟙(z > 0)")
+        p.take()
+        p.close_bracket(close, t)
+        return Call(Name("step", t.pos), (left,), t.pos)
+    if not p.at("op", "="):
+        raise p.error("𝟙 needs a condition, such as \\mathbb{1}(y = k) or \\mathbb{1}(z > 0)")
+    p.take()
+    right = p.expr()
+    p.close_bracket(close, t)
+    return Indicator(left, right, t.pos)
+
+
+def operator(p: Any, t: Token, wrt: Node) -> Node:
+    """The operator ∂/∂v (``\\frac{\\partial}{\\partial v}``) applied to what follows it: ∂(that)/∂v."""
+    if not p.starts_factor():
+        raise p.error("∂/∂v needs what it differentiates after it, such as \\frac{\\partial}{\\partial w} C")
+    return PartialNode(operand(p), wrt, t.pos)
+
+
+def operand(p: Any) -> Node:
+    """What ∇ or ∂/∂v differentiates: a factor, the cost written with its arguments (``J(\\Theta)``) too."""
+    node = p.factor()
+    if isinstance(node, Name) and p.at("op", "(") and not p.tok.space:
+        node = p.call(node)
+    return node
+
+
+# ---------------------------------------------------------------- x_1 + ⋯ + x_n
+@dataclass(frozen=True)
+class DotsTerm(Node):
+    """⋯ standing for the terms of a sum left out; the parser replaces it with the sum, or refuses."""
+
+    pos: int
+
+
+_FRESH = "kjipqrsuv"  # letters for the index of a sum written with ⋯ (one the formula does not use)
+
+
+def dotted_sum(
+    p: Any, first: tuple[int, int], last: tuple[int, int], dots: Token
+) -> tuple[str, int, int | None, list[Token]]:
+    """The index a sum ``T_a + ⋯ + T_b`` runs over: its two end terms (token ranges) differ in one index only.
+
+    Returns the index letter, the first value, the last (None: up to the index's range, as in ``w_n a_n``) and
+    the first term's tokens with that letter in place of the varying index, which the parser reads as the body.
+    Refused (a FormulaError naming ⋯) when the two ends differ otherwise: the sum would be a guess.
+    """
+    a = p.tokens[first[0] : first[1]]
+    b = p.tokens[last[0] : last[1]]
+    why = "the terms on either side of ⋯ must differ in one index only, such as w_1 a_1 + \\cdots + w_n a_n"
+    if len(a) != len(b):
+        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+    pairs: set[tuple[str, str]] = set()
+    places: list[tuple[int, int]] = []  # (token, digit) of the varying index in the first term
+    for k, (x, y) in enumerate(zip(a, b, strict=True)):
+        if (x.kind, x.text) == (y.kind, y.text):
+            continue
+        if x.kind == "num" and y.kind == "num" and len(x.text) == len(y.text) and x.text.isdigit():
+            diff = [d for d in range(len(x.text)) if x.text[d] != y.text[d]]
+            if len(diff) == 1 and y.text.isdigit():
+                pairs.add((x.text[diff[0]], y.text[diff[0]]))
+                places.append((k, diff[0]))
+                continue
+        if x.kind == "num" and len(x.text) == 1 and y.kind == "name" and len(y.text) == 1:
+            pairs.add((x.text, y.text))
+            places.append((k, 0))
+            continue
+        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+    if len(pairs) != 1:
+        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+    low, high = pairs.pop()
+    used = {t.text for t in p.tokens if t.kind == "name"}
+    letter = next((c for c in _FRESH if c not in used), None)
+    if letter is None or not low.isdigit() or (high.isdigit() and int(high) < int(low)):
+        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+    template: list[Token] = []
+    for k, tok in enumerate(a):
+        digits = [d for kk, d in places if kk == k]
+        if not digits:
+            template.append(tok)
+            continue
+        d = digits[0]
+        before, after = tok.text[:d], tok.text[d + 1 :]
+        if before:
+            template.append(Token("num", before, tok.pos, tok.space))
+        template.append(Token("name", letter, tok.pos + d, tok.space and not before))
+        if after:
+            template.append(Token("num", after, tok.pos + d + 1, False))
+    return letter, int(low), int(high) if high.isdigit() else None, template
+
+
+def bound(value: int | None, pos: int) -> Node | None:
+    return None if value is None else Num(str(value), pos)
+
+
+def unwrap(node: Node) -> Node:
+    """(g^{(l)})' is g^{(l)}': the prime of a bracketed function name."""
+    while isinstance(node, Paren) and isinstance(node.body, (Name, Paren)):
+        node = node.body
+    return node
+
+
+# ------------------------------------------------------------ updates and assignments
+def statement(formula: Formula) -> Formula:
+    """A formula whose relation is an update or an assignment, as the equality derive verifies.
+
+    ``θ ← θ − η ∂C/∂θ`` (and ``θ := θ − …``, Ng's assignment) is the update Δθ = −η ∂C/∂θ, which the reader
+    knows (the left side ``\\Delta θ``); ``A ← B`` where B does not use A, and a definition ``A := B``, say A = B.
+    What derive cannot check is refused, naming what it would need: an accumulator over a batch
+    (``\\Delta^{(l)} := \\Delta^{(l)} + …``), or a running variable updated in place (``g ← g \\odot f'(a)``).
+    """
+    if formula.lhs is None or formula.relation == "=":
+        return formula
+    lhs, rhs = formula.lhs, formula.rhs
+    first, rest = _first_term(rhs)
+    if first is not None and same(first, lhs):
+        if isinstance(lhs, Name) and lhs.base == "Delta" or _is_update(lhs):
+            raise FormulaError(
+                f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} + … accumulates over a batch"
+                " of samples, which derive does not verify yet (it verifies one sample's gradient): write the term"
+                " added, as ∂C/∂θ = …"
+            )
+        if rest is None:
+            raise FormulaError(
+                f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} changes nothing"
+            )
+        update = BinOp("*", Name("Delta", lhs.pos), lhs, lhs.pos)
+        return replace(formula, lhs=update, rhs=rest)
+    if any(same(node, lhs) for node in walk(rhs)):
+        raise FormulaError(
+            f"formula: {formula.side(0)} {SHOWN[formula.relation]} … updates {formula.side(0)} in place, which derive"
+            " reads only as a weight's or bias's update θ ← θ − η ∂C/∂θ; what the letter holds before and after"
+            " (a running gradient) would need a notation option derive does not have"
+        )
+    return formula
+
+
+SHOWN = {"=": "=", ":=": ":=", "<-": "←"}  # a relation as a verdict writes it
+
+
+def _is_update(node: Node) -> bool:
+    return isinstance(node, BinOp) and node.op == "*" and isinstance(node.left, Name) and node.left.base == "Delta"
+
+
+def _first_term(node: Node) -> tuple[Node | None, Node | None]:
+    """The first term of a sum and the rest as a value (θ − η g gives θ and −η g); (None, None) for no sum."""
+    terms: list[tuple[str, Node, int]] = []
+    while isinstance(node, BinOp) and node.op in "+-":
+        terms.append((node.op, node.right, node.pos))
+        node = node.left
+    if not terms:
+        return node, None
+    terms.reverse()
+    op, right, pos = terms[0]
+    rest: Node = right if op == "+" else Neg(right, pos)
+    for op, right, pos in terms[1:]:
+        rest = BinOp(op, rest, right, pos)
+    return node, rest
+
+
+def same(a: object, b: object) -> bool:
+    """Whether two syntax trees are written alike, wherever they are in the text."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if not isinstance(a, Node):
+        return a == b
+    return all(same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a) if f.name != "pos")
