@@ -27,6 +27,7 @@ from derive.verify.findings import (
     ElementwiseDivision,
     ElementwiseProduct,
     Finding,
+    RowVector,
     Shape,
     Undefined,
     UnlayeredHidden,
@@ -264,6 +265,14 @@ OTHER_CASES = [
 ]
 
 NOTE_CASES = [
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(1)} = \delta^{(2)} \frac{\partial z^{(2)}}{\partial z^{(1)}}",
+        RowVector("z^{(2)}"),
+        r"the vector before ∂z^{(2)}/∂… is read as a row: the chain rule's sum over the entries of z^{(2)}",
+        r"∂z^{(2)}/∂… 前面的向量按行向量读：即链式法则对 z^{(2)} 各分量求和",
+    ),
     Case(
         "seed004",
         "W1[1,2]",

@@ -94,6 +94,14 @@ class ElementwiseDivision(Note):
     code = "elementwise_division"
 
 
+@dataclass(frozen=True)
+class RowVector(Note):
+    """A vector before ∂f/∂v (δ ∂z/∂θ, as article 001's identities write it): the chain rule Σ_i δ_i ∂z_i/∂θ."""
+
+    code = "row_vector"
+    name: str
+
+
 # ------------------------------------------------- diagnoses that are not mistakes
 @dataclass(frozen=True)
 class Undefined(Diagnosis):

@@ -112,52 +112,60 @@ def dotted_sum(
 ) -> tuple[str, int, int | None, list[Token]]:
     """The index a sum ``T_a + ⋯ + T_b`` runs over: its two end terms (token ranges) differ in one index only.
 
-    Returns the index letter, the first value, the last (None: up to the index's range, as in ``w_n a_n``) and
-    the first term's tokens with that letter in place of the varying index, which the parser reads as the body.
-    Refused (a FormulaError naming ⋯) when the two ends differ otherwise: the sum would be a guess.
+    The terms are compared character by character in their indices (``W_{11}`` against ``W_{n1}``): every place
+    where they differ must go from the same digit to the same digit or letter. Returns the index letter, the first
+    value, the last (None: up to the index's range, as in ``w_n a_n``) and the first term's tokens with that letter
+    in place of the varying index, which the parser reads as the body. Refused (a FormulaError naming ⋯) when the
+    two ends differ otherwise: the sum would be a guess.
     """
-    a = p.tokens[first[0] : first[1]]
-    b = p.tokens[last[0] : last[1]]
-    why = "the terms on either side of ⋯ must differ in one index only, such as w_1 a_1 + \\cdots + w_n a_n"
+    why = "\\cdots is not understood here: the terms on either side of it must differ in one index only, such as"
+    why += " w_1 a_1 + \\cdots + w_n a_n; or write \\sum"
+    a, b = _units(p.tokens[first[0] : first[1]]), _units(p.tokens[last[0] : last[1]])
     if len(a) != len(b):
-        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+        raise p.error(why, dots.pos)
     pairs: set[tuple[str, str]] = set()
-    places: list[tuple[int, int]] = []  # (token, digit) of the varying index in the first term
-    for k, (x, y) in enumerate(zip(a, b, strict=True)):
-        if (x.kind, x.text) == (y.kind, y.text):
+    places: set[tuple[int, int]] = set()  # (token, character) of the varying index in the first term
+    for (k, c, x), (_, _, y) in zip(a, b, strict=True):
+        if x == y:
             continue
-        if x.kind == "num" and y.kind == "num" and len(x.text) == len(y.text) and x.text.isdigit():
-            diff = [d for d in range(len(x.text)) if x.text[d] != y.text[d]]
-            if len(diff) == 1 and y.text.isdigit():
-                pairs.add((x.text[diff[0]], y.text[diff[0]]))
-                places.append((k, diff[0]))
-                continue
-        if x.kind == "num" and len(x.text) == 1 and y.kind == "name" and len(y.text) == 1:
-            pairs.add((x.text, y.text))
-            places.append((k, 0))
-            continue
-        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+        if len(x) != 1 or not x.isdigit() or len(y) != 1 or not y.isalnum() or y.isalpha() and not y.isascii():
+            raise p.error(why, dots.pos)
+        pairs.add((x, y))
+        places.add((k, c))
     if len(pairs) != 1:
-        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+        raise p.error(why, dots.pos)
     low, high = pairs.pop()
     used = {t.text for t in p.tokens if t.kind == "name"}
     letter = next((c for c in _FRESH if c not in used), None)
-    if letter is None or not low.isdigit() or (high.isdigit() and int(high) < int(low)):
-        raise p.error(f"\\cdots is not understood here: {why}; or write \\sum", dots.pos)
+    if letter is None or (high.isdigit() and int(high) < int(low)):
+        raise p.error(why, dots.pos)
     template: list[Token] = []
-    for k, tok in enumerate(a):
-        digits = [d for kk, d in places if kk == k]
-        if not digits:
+    for k, tok in enumerate(p.tokens[first[0] : first[1]]):
+        varying = sorted(c for kk, c in places if kk == k)
+        if not varying:
             template.append(tok)
             continue
-        d = digits[0]
-        before, after = tok.text[:d], tok.text[d + 1 :]
-        if before:
-            template.append(Token("num", before, tok.pos, tok.space))
-        template.append(Token("name", letter, tok.pos + d, tok.space and not before))
-        if after:
-            template.append(Token("num", after, tok.pos + d + 1, False))
+        rest, at, space = tok.text, 0, tok.space
+        for c in varying:  # digits before, the letter, then on
+            if c > at:
+                template.append(Token("num", rest[at:c], tok.pos + at, space))
+                space = False
+            template.append(Token("name", letter, tok.pos + c, space))
+            space, at = False, c + 1
+        if at < len(rest):
+            template.append(Token("num", rest[at:], tok.pos + at, False))
     return letter, int(low), int(high) if high.isdigit() else None, template
+
+
+def _units(tokens: list[Token]) -> list[tuple[int, int, str]]:
+    """A term's tokens as (token, character, text): a whole number's digits one by one, every other token whole."""
+    out: list[tuple[int, int, str]] = []
+    for k, t in enumerate(tokens):
+        if t.kind == "num" and t.text.isdigit():
+            out += [(k, c, ch) for c, ch in enumerate(t.text)]
+        else:
+            out.append((k, 0, t.kind + ":" + t.text if t.kind != "name" or len(t.text) != 1 else t.text))
+    return out
 
 
 def bound(value: int | None, pos: int) -> Node | None:

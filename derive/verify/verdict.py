@@ -316,8 +316,9 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
         lhs = Partial(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
         forms = [d.gradient(name, "delta"), *([d.gradient(name, "closed")] if closed else [])]
-        if target.what == "update":
-            return show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
+        if target.what == "update":  # Δθ = −η ∂C/∂θ = …, which reads back as the update it states
+            update = rf"\Delta {latex(lhs.args[1], net)} = "
+            return update + show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
         return show(lhs, *forms)
     if ref.kind == "z":
         forms = [d.dC_dz(layer, i)] if closed else []
