@@ -396,6 +396,36 @@ def documents():
 @pytest.mark.parametrize("name", SEEDS)
 def test_every_equation_derive_prints_reads_back_as_right(name: str, documents) -> None:
     d, doc = documents[name]
+    assert not _read_back(d, doc)
+
+
+# Layers wider than derive.present.elision.WIDE: sums written with ⋯ and indices above 9 with commas (W_{10,1}).
+WIDE = """
+name = "wide"
+inputs = 3
+loss = "squared_error"
+[[layer]]
+units = 12
+activation = "sigmoid"
+[[layer]]
+units = 11
+activation = "tanh"
+[[layer]]
+units = 2
+activation = "sigmoid"
+"""
+
+
+def test_a_wide_networks_elided_sums_read_back_as_right() -> None:
+    d = derive(spec.loads(WIDE))
+    doc = document.build(d)
+    assert any(r"\cdots" in formula for _, formula in _stated(doc))
+    assert not _read_back(d, doc)
+
+
+def _read_back(d, doc: document.Document) -> list:
+    """Every equation of the document that states a gradient, δ or an update, and each one's verdict's correct
+    form, verified: those that are not right."""
     one = derive(neuron(d.network))  # article 002's warm-up derives one neuron, not the network
     stated = _stated(doc)
     assert len(stated) > 20
@@ -408,7 +438,7 @@ def test_every_equation_derive_prints_reads_back_as_right(name: str, documents) 
             again = verify(one if where.startswith("doc.warmup") else d, None, v.correct)
             if not again:
                 failures.append((where, "correct: " + v.correct, again.codes))
-    assert not failures, failures
+    return failures
 
 
 PARAMETERS = ("W{l}[1,1]", "b{l}[1]", "delta{l}[1]", "W{l}", "b{l}", "delta{l}")

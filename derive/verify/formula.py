@@ -105,22 +105,11 @@ class _FormulaParser:
             raise self.error("unexpected text")
         for side in sides:
             _validate(side, self)
-        ends = [*(self.tokens[k].pos for k, t in enumerate(self.tokens) if self._relation_at(k)), len(self.text)]
+        ends = [*(t.pos for t in forms.relations(self.tokens)), len(self.text)]
         spans = tuple(zip(starts, ends[: len(starts)], strict=True))
         if len(sides) == 1:
             return Formula(None, sides[0], self.text, (), (), spans)
         return Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans)
-
-    def _relation_at(self, k: int) -> bool:
-        """Whether token ``k`` is a relation between sides (at the top level: no bracket is open before it)."""
-        depth = 0
-        for t in self.tokens[:k]:
-            if t.kind == "op" and t.text in "([{":
-                depth += 1
-            elif t.kind == "op" and t.text in ")]}":
-                depth -= 1
-        t = self.tokens[k]
-        return depth == 0 and t.kind == "op" and t.text in forms.RELATIONS
 
     def expr(self) -> Node:
         """Terms joined by + and −, with an optional leading sign; ``T_1 + ⋯ + T_n`` is a sum."""
@@ -134,7 +123,7 @@ class _FormulaParser:
             t = self.take()
             terms.append((t.text, t.pos, *self.term()))
         while any(isinstance(term[2], forms.DotsTerm) for term in terms):
-            terms = self._dotted(terms)
+            terms = forms.dotted(self, terms)
         sign, _, node, _ = terms[0]
         node = Neg(node, pos) if sign == "-" else node
         for sign, at, term, _ in terms[1:]:
@@ -148,23 +137,9 @@ class _FormulaParser:
         node = forms.DotsTerm(self.take().pos) if self.at("cmd", "dots") else self.hadamard()
         return node, (start, self.i)
 
-    def _dotted(self, terms: list) -> list:
-        """``T_a + ⋯ + T_b`` as one sum over the index that varies between T_a and T_b."""
-        k = next(k for k, term in enumerate(terms) if isinstance(term[2], forms.DotsTerm))
-        dots = self.tokens[terms[k][3][0]]
-        ends = terms[k - 1 : k + 2] if 0 < k < len(terms) - 1 else []
-        if len(ends) < 3 or any(isinstance(e[2], forms.DotsTerm) for e in ends[::2]) or terms[k][0] != "+":
-            raise self.error("\\cdots is read only between two terms of a sum, such as x_1 + \\cdots + x_n", dots.pos)
-        if terms[k + 1][0] != "+":
-            raise self.error("\\cdots is read only as + \\cdots +, between two terms of a sum", dots.pos)
-        letter, low, high, template = forms.dotted_sum(self, terms[k - 1][3], terms[k + 1][3], dots)
-        sub = _FormulaParser(self.text, [*template, Token("end", "", dots.pos)], self.depth)
-        body = sub.hadamard()
-        if not sub.at("end"):
-            raise sub.error("unexpected text in the term before \\cdots")
-        total = Sum(letter, forms.bound(low, dots.pos), forms.bound(high, dots.pos), body, dots.pos)
-        sign, at, _, (start, _) = terms[k - 1]
-        return [*terms[: k - 1], (sign, at, total, (start, terms[k + 1][3][1])), *terms[k + 2 :]]
+    def over(self, tokens: list[Token]) -> _FormulaParser:
+        """A parser of some tokens of this text (the term a ⋯ repeats), at this depth."""
+        return _FormulaParser(self.text, tokens, self.depth)
 
     def hadamard(self) -> Node:
         node = self.product()
@@ -214,7 +189,7 @@ class _FormulaParser:
                     break
                 node = BinOp("*", node, right, t.pos)
             elif self.at("cmd", "dots"):
-                raise self.error("\\cdots is read only between two terms of a sum, such as x_1 + \\cdots + x_n", t.pos)
+                raise self.error(forms.DOTS_ALONE, t.pos)
             else:
                 break
         return _partials(node, self)

@@ -25,6 +25,7 @@ from derive.verify.syntax import (
     Num,
     Paren,
     PartialNode,
+    Sum,
     walk,
 )
 from derive.verify.tokens import Token
@@ -32,6 +33,20 @@ from derive.verify.tokens import Token
 # The relations a formula may state between its sides, and what each is called in a Formula (the engine's
 # Equation spells them the same way): ≡ is tokenized as =, \coloneqq as :=, \leftarrow and \gets as <-.
 RELATIONS = {"=": "=", ":=": ":=", "<-": "<-"}
+
+
+def relations(tokens: list[Token]) -> list[Token]:
+    """The relations between a formula's sides: those outside every bracket."""
+    out, depth = [], 0
+    for t in tokens:
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+        elif t.kind == "op" and t.text in ")]}":
+            depth -= 1
+        elif depth == 0 and t.kind == "op" and t.text in RELATIONS:
+            out.append(t)
+    return out
+
 
 # A command that starts a term, and the function that reads it (the parser at the command's token).
 TERMS: dict[str, Callable[[Any, Token], Node]] = {}
@@ -107,65 +122,130 @@ class DotsTerm(Node):
 _FRESH = "kjipqrsuv"  # letters for the index of a sum written with ⋯ (one the formula does not use)
 
 
+DOTS_ALONE = "\\cdots is read only between two terms of a sum, such as x_1 + \\cdots + x_n"
+
+
+def dotted(p: Any, terms: list) -> list:
+    """The terms of a sum (sign, where, term, its tokens' range) with the first ``T_a + ⋯ + T_b`` made one sum
+    over the index that varies between T_a and T_b (the terms before T_a and after T_b stay as written)."""
+    k = next(k for k, term in enumerate(terms) if isinstance(term[2], DotsTerm))
+    dots = p.tokens[terms[k][3][0]]
+    ends = terms[k - 1 : k + 2] if 0 < k < len(terms) - 1 else []
+    if len(ends) < 3 or any(isinstance(e[2], DotsTerm) for e in ends[::2]) or terms[k][0] != "+":
+        raise p.error(DOTS_ALONE, dots.pos)
+    if terms[k + 1][0] != "+":
+        raise p.error("\\cdots is read only as + \\cdots +, between two terms of a sum", dots.pos)
+    letter, low, high, template = dotted_sum(p, terms[k - 1][3], terms[k + 1][3], dots)
+    sub = p.over([*template, Token("end", "", dots.pos)])
+    body = sub.hadamard()
+    if not sub.at("end"):
+        raise sub.error("unexpected text in the term before \\cdots")
+    total = Sum(letter, bound(low, dots.pos), bound(high, dots.pos), body, dots.pos)
+    sign, at, _, (start, _) = terms[k - 1]
+    return [*terms[: k - 1], (sign, at, total, (start, terms[k + 1][3][1])), *terms[k + 2 :]]
+
+
 def dotted_sum(
     p: Any, first: tuple[int, int], last: tuple[int, int], dots: Token
 ) -> tuple[str, int, int | None, list[Token]]:
     """The index a sum ``T_a + ⋯ + T_b`` runs over: its two end terms (token ranges) differ in one index only.
 
-    The terms are compared character by character in their indices (``W_{11}`` against ``W_{n1}``): every place
-    where they differ must go from the same digit to the same digit or letter. Returns the index letter, the first
-    value, the last (None: up to the index's range, as in ``w_n a_n``) and the first term's tokens with that letter
-    in place of the varying index, which the parser reads as the body. Refused (a FormulaError naming ⋯) when the
-    two ends differ otherwise: the sum would be a guess.
+    The terms are compared token by token, their subscripts index by index (``W_{31}`` against ``W_{10,1}``
+    or ``W_{n1}``: derive writes indices above 9 with commas): every index where they differ must go from the
+    same number to the same number or letter. Returns the index letter, the first value, the last (None: up to
+    the index's range, as in ``w_n a_n``) and the first term's tokens with that letter in place of the varying
+    index, which the parser reads as the body. Refused (a FormulaError naming ⋯) when the two ends differ
+    otherwise: the sum would be a guess.
     """
     why = "\\cdots is not understood here: the terms on either side of it must differ in one index only, such as"
     why += " w_1 a_1 + \\cdots + w_n a_n; or write \\sum"
-    a, b = _units(p.tokens[first[0] : first[1]]), _units(p.tokens[last[0] : last[1]])
+    a, b = _segments(p.tokens[first[0] : first[1]]), _segments(p.tokens[last[0] : last[1]])
     if len(a) != len(b):
         raise p.error(why, dots.pos)
     pairs: set[tuple[str, str]] = set()
-    places: set[tuple[int, int]] = set()  # (token, character) of the varying index in the first term
-    for (k, c, x), (_, _, y) in zip(a, b, strict=True):
-        if x == y:
+    places: list[tuple[int, int, int]] = []  # (token, first character, end) of the varying index in T_a
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            if x != y:
+                raise p.error(why, dots.pos)
             continue
-        if len(x) != 1 or not x.isdigit() or len(y) != 1 or not y.isalnum() or y.isalpha() and not y.isascii():
+        matched = _match(x, y)
+        if matched is None:
             raise p.error(why, dots.pos)
-        pairs.add((x, y))
-        places.add((k, c))
+        for (k, c, text), other in matched:
+            if text != other:
+                pairs.add((text, other))
+                places.append((k, c, c + len(text)))
     if len(pairs) != 1:
         raise p.error(why, dots.pos)
     low, high = pairs.pop()
     used = {t.text for t in p.tokens if t.kind == "name"}
     letter = next((c for c in _FRESH if c not in used), None)
-    if letter is None or (high.isdigit() and int(high) < int(low)):
+    if letter is None or not low.isdigit() or not (high.isdigit() or high.isalpha() and len(high) == 1):
+        raise p.error(why, dots.pos)
+    if high.isdigit() and int(high) < int(low):
         raise p.error(why, dots.pos)
     template: list[Token] = []
     for k, tok in enumerate(p.tokens[first[0] : first[1]]):
-        varying = sorted(c for kk, c in places if kk == k)
-        if not varying:
-            template.append(tok)
-            continue
-        rest, at, space = tok.text, 0, tok.space
-        for c in varying:  # digits before, the letter, then on
+        cuts = sorted((c, e) for kk, c, e in places if kk == k)
+        at, space = 0, tok.space
+        for c, e in cuts:  # the number's digits before, the letter, then on
             if c > at:
-                template.append(Token("num", rest[at:c], tok.pos + at, space))
+                template.append(Token("num", tok.text[at:c], tok.pos + at, space))
                 space = False
             template.append(Token("name", letter, tok.pos + c, space))
-            space, at = False, c + 1
-        if at < len(rest):
-            template.append(Token("num", rest[at:], tok.pos + at, False))
+            space, at = False, e
+        if not cuts:
+            template.append(tok)
+        elif at < len(tok.text):
+            template.append(Token("num", tok.text[at:], tok.pos + at, False))
     return letter, int(low), int(high) if high.isdigit() else None, template
 
 
-def _units(tokens: list[Token]) -> list[tuple[int, int, str]]:
-    """A term's tokens as (token, character, text): a whole number's digits one by one, every other token whole."""
-    out: list[tuple[int, int, str]] = []
-    for k, t in enumerate(tokens):
-        if t.kind == "num" and t.text.isdigit():
-            out += [(k, c, ch) for c, ch in enumerate(t.text)]
-        else:
-            out.append((k, 0, t.kind + ":" + t.text if t.kind != "name" or len(t.text) != 1 else t.text))
+_Item = tuple[int, int, str]  # an index as written: (token, first character, text)
+
+
+def _segments(tokens: list[Token]) -> list[tuple[str, str] | list[_Item]]:
+    """A term as its tokens (kind, text), each subscript a list of its indices (``_{10,1}``, ``_{31}``, ``_k``)."""
+    out: list[tuple[str, str] | list[_Item]] = []
+    k = 0
+    while k < len(tokens):
+        t = tokens[k]
+        if t.kind == "op" and t.text == "_" and k + 1 < len(tokens):
+            nxt = tokens[k + 1]
+            if nxt.kind in ("num", "name"):
+                out.append([(k + 1, 0, nxt.text)])
+                k += 2
+                continue
+            end = k + 2
+            while end < len(tokens) and (tokens[end].kind in ("num", "name") or tokens[end].text == ","):
+                end += 1
+            if nxt.text == "{" and end < len(tokens) and tokens[end].text == "}" and end > k + 2:
+                out.append([(j, 0, tokens[j].text) for j in range(k + 2, end) if tokens[j].text != ","])
+                k = end + 1
+                continue
+        out.append((t.kind, t.text))
+        k += 1
     return out
+
+
+def _match(x: list[_Item], y: list[_Item]) -> list[tuple[_Item, str]] | None:
+    """The indices of two subscripts paired: as written, or a number's digits one index each (``31`` and ``10,1``)."""
+    if len(x) == 1 and len(y) == 1 and x[0][2].isdigit() and y[0][2].isdigit() and len(x[0][2]) == len(y[0][2]) > 1:
+        x = _digits(x[0])  # W_{31} and W_{91}: two indices each
+        y = _digits(y[0])
+    elif len(x) == 1 and len(y) > 1 and x[0][2].isdigit() and len(x[0][2]) == len(y):
+        x = _digits(x[0])
+    elif len(y) == 1 and len(x) > 1 and y[0][2].isdigit() and len(y[0][2]) == len(x):
+        y = _digits(y[0])
+    if len(x) != len(y):
+        return None
+    return [(item, other[2]) for item, other in zip(x, y, strict=True)]
+
+
+def _digits(item: _Item) -> list[_Item]:
+    k, c, text = item
+    return [(k, c + d, ch) for d, ch in enumerate(text)]
 
 
 def bound(value: int | None, pos: int) -> Node | None:
