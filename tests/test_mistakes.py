@@ -21,6 +21,7 @@ from derive.cli import main
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.findings import (
+    Accumulated,
     BareLayer,
     ChainLink,
     Convention,
@@ -265,6 +266,15 @@ OTHER_CASES = [
 ]
 
 NOTE_CASES = [
+    Case(
+        "seed001",
+        None,
+        r"\Delta^{(l)} := \Delta^{(l)} + \delta^{(l+1)} (a^{(l)})^T",
+        Accumulated(r"\Delta^{(l)}"),
+        r"\Delta^{(l)} sums a gradient over the samples: the term added is read as one sample's ∂C/∂θ, for the"
+        r" weights with \Delta^{(l)}'s layer",
+        r"\Delta^{(l)} 对各个样本的梯度求和：加上的那一项按单个样本的 ∂C/∂θ 理解（权重的层号与 \Delta^{(l)} 相同）",
+    ),
     Case(
         "seed001",
         None,

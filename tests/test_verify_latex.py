@@ -205,6 +205,16 @@ CONSTRUCTS = [
         r"\theta^{(1)}_{12} := \theta^{(1)}_{12} - \eta \delta^{(2)}_1 a^{(1)}_1",
     ),
     (
+        "accumulator", "seed001", None,
+        r"\Delta^{(l)} := \Delta^{(l)} + \delta^{(l+1)} (a^{(l)})^T",
+        r"\Delta^{(l)} := \Delta^{(l)} + \delta^{(l)} (a^{(l-1)})^T",
+    ),
+    (
+        "accumulator-element", "seed003", None,
+        r"\Delta^{(2)}_{ij} \leftarrow \Delta^{(2)}_{ij} + \delta^{(2)}_i a^{(1)}_j",
+        r"\Delta^{(2)}_{ij} \leftarrow \Delta^{(2)}_{ij} + \delta^{(2)}_j a^{(1)}_i",
+    ),
+    (
         "gets-unicode", "seed004", None,
         r"w_{11} ← w_{11} + η δ^{(1)}_1 x_1",
         r"w_{11} ← w_{11} - η δ^{(1)}_1 x_1",
@@ -300,9 +310,9 @@ NOT_UNDERSTOOD = [
         r"\cdots is read only between two terms",
     ),
     (
-        "accumulator", "seed001", None,
-        r"\Delta^{(l)} := \Delta^{(l)} + \delta^{(l+1)} (a^{(l)})^T",
-        r"accumulates over a batch",
+        "accumulator-minus", "seed003", None,
+        r"\Delta^{(2)} \leftarrow \Delta^{(2)} - \delta^{(2)} (a^{(1)})^T",
+        "is read only as Ng's accumulator",
     ),
     (
         "running-gradient", "seed003", None,

@@ -102,6 +102,14 @@ class RowVector(Note):
     name: str
 
 
+@dataclass(frozen=True)
+class Accumulated(Note):
+    """Ng's Δ^{(l)} := Δ^{(l)} + R: R read as one sample's gradient of the weights θ^{(l)} that Δ^{(l)} sums."""
+
+    code = "accumulated"
+    name: str
+
+
 # ------------------------------------------------- diagnoses that are not mistakes
 @dataclass(frozen=True)
 class Undefined(Diagnosis):

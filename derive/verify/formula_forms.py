@@ -264,24 +264,27 @@ def statement(formula: Formula) -> Formula:
     """A formula whose relation is an update or an assignment, as the equality derive verifies.
 
     ``θ ← θ − η ∂C/∂θ`` (and ``θ := θ − …``, Ng's assignment) is the update Δθ = −η ∂C/∂θ, which the reader
-    knows (the left side ``\\Delta θ``); ``A ← B`` where B does not use A, and a definition ``A := B``, say A = B.
-    What derive cannot check is refused, naming what it would need: an accumulator over a batch
-    (``\\Delta^{(l)} := \\Delta^{(l)} + …``), or a running variable updated in place (``g ← g \\odot f'(a)``).
+    knows (the left side ``\\Delta θ``); Ng's accumulator ``\\Delta^{(l)} := \\Delta^{(l)} + R`` sums each
+    sample's gradient of the weights θ^{(l)}, so R is read as one sample's ∂C/∂θ^{(l)} (:func:`accumulates`; the
+    verdict says so); ``A ← B`` where B does not use A, and a definition ``A := B``, say A = B. What derive cannot
+    check is refused, naming what it would need: a running variable updated in place (``g ← g \\odot f'(a)``).
     """
     if formula.lhs is None or formula.relation == "=":
         return formula
     lhs, rhs = formula.lhs, formula.rhs
     first, rest = _first_term(rhs)
+    said = f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)}"
     if first is not None and same(first, lhs):
+        if rest is None:
+            raise FormulaError(f"{said} changes nothing")
+        if accumulates(formula):
+            assert isinstance(lhs, Name) and isinstance(rest, Node)
+            weights = Name("W", lhs.pos, lhs.digits, lhs.sub, lhs.sup)  # the notation's weight letter and numbering
+            return replace(formula, lhs=PartialNode(Name("C", lhs.pos), weights, lhs.pos), rhs=rest)
         if isinstance(lhs, Name) and lhs.base == "Delta" or _is_update(lhs):
             raise FormulaError(
-                f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} + … accumulates over a batch"
-                " of samples, which derive does not verify yet (it verifies one sample's gradient): write the term"
-                " added, as ∂C/∂θ = …"
-            )
-        if rest is None:
-            raise FormulaError(
-                f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} changes nothing"
+                f"{said} ± … is read only as Ng's accumulator of one layer's weight gradients, \\Delta^{{(l)}} :="
+                " \\Delta^{(l)} + R with R the term one sample adds"
             )
         update = BinOp("*", Name("Delta", lhs.pos), lhs, lhs.pos)
         return replace(formula, lhs=update, rhs=rest)
@@ -292,6 +295,15 @@ def statement(formula: Formula) -> Formula:
             " (a running gradient) would need a notation option derive does not have"
         )
     return formula
+
+
+def accumulates(formula: Formula) -> bool:
+    """Whether a formula is an accumulator Δ^{(l)} := Δ^{(l)} + R (or ←): Δ with a layer, and a term added."""
+    lhs = formula.lhs
+    if formula.relation == "=" or not isinstance(lhs, Name) or lhs.base != "Delta" or lhs.sup is None:
+        return False
+    first, rest = _first_term(formula.rhs)
+    return first is not None and same(first, lhs) and rest is not None and not isinstance(rest, Neg)
 
 
 SHOWN = {"=": "=", ":=": ":=", "<-": "←"}  # a relation as a verdict writes it

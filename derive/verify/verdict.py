@@ -44,7 +44,7 @@ from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
-from derive.verify.findings import ChainLink, Diagnosis, Note, Shape, Undefined
+from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Note, Shape, Undefined
 from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
@@ -147,10 +147,10 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     parsed = parse(formula)
     links = parsed.links()
     if len(links) == 1:
-        return _verify_link(d, param, forms.statement(parsed), points, seed)
+        return _statement(d, param, parsed, points, seed)
     verdicts: list[Verdict] = []
     for k, link in enumerate(links):
-        verdict = _verify_link(d, param, forms.statement(link), points, seed)
+        verdict = _statement(d, param, link, points, seed)
         if not verdict:
             wrong = ChainLink(k + 1, len(links), parsed.side(k), parsed.side(k + 1))
             return replace(verdict, diagnoses=(wrong, *verdict.diagnoses))
@@ -160,6 +160,14 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     return replace(
         verdicts[0], formula=rest, method=method, notes=tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
     )
+
+
+def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
+    """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
+    verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
+    if forms.accumulates(parsed):
+        return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
+    return verdict
 
 
 def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
