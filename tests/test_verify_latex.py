@@ -24,7 +24,7 @@ from derive.model.network import neuron
 from derive.present import document
 from derive.present.document_data import Eq
 from derive.verify.formula import parse
-from derive.verify.syntax import FormulaError, PartialNode, Sum
+from derive.verify.syntax import FormulaError, LimitError, Limits, PartialNode, Sum
 from derive.verify.verdict import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,6 +358,13 @@ def test_what_cannot_be_read_is_not_understood_naming_the_construct(
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert out.stdout == "" and len(out.stderr.splitlines()) == 1 and out.stderr.startswith("derive: error: ")
     assert says in out.stderr, out.stderr
+
+
+def test_a_chain_longer_than_the_limit_is_refused_naming_it() -> None:
+    links = " = ".join([r"\delta^{(2)}_1"] * (Limits.LINKS + 1))
+    with pytest.raises(LimitError, match=f"a chain of more than {Limits.LINKS} equalities"):
+        parse(links + " = 0")
+    assert len(parse(links).links()) == Limits.LINKS
 
 
 def test_the_parser_never_evaluates() -> None:

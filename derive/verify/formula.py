@@ -11,8 +11,10 @@ It reads LaTeX as the articles write it (``w^{(2)}_{11}``, ``\\delta^{(2)}_1``,
 ``^{\\mathsf T}``, an optional left side) and a plain ASCII form
 (``delta2_1 * a1_2``, ``sigmoid(z1_2)``, ``W2[1,1]``).
 
-The tree's nodes and errors are in :mod:`derive.verify.syntax`, the tokenizer in
-:mod:`derive.verify.tokens`. Over 400 lines because the grammar is one recursive-descent class whose
+The textbooks' LaTeX (``\\nabla_{v} C``, the operator ``\\frac{\\partial}{\\partial v} C``, ``\\mathbb{1}(y = k)``,
+``x_1 + \\cdots + x_n``, relations ``\\equiv``, ``:=``, ``\\leftarrow`` and chains ``A = B = C``) is read by the
+small definitions of :mod:`derive.verify.formula_forms`, which this parser consults. The tree's nodes and errors
+are in :mod:`derive.verify.syntax`, the tokenizer in :mod:`derive.verify.tokens`. Over 400 lines because the grammar is one recursive-descent class whose
 methods call one another by precedence level; split across modules it would read worse.
 """
 
@@ -31,6 +33,7 @@ from derive.verify.syntax import (
     Formula,
     FormulaError,
     LimitError,
+    Limits,
     Name,
     Neg,
     Node,
@@ -98,6 +101,8 @@ class _FormulaParser:
         """Sides joined by relations: B, A = B, A := B, A ← B, or a chain A = B = C …"""
         starts, sides, relations = [0], [self.expr()], []
         while self.tok.kind == "op" and self.tok.text in forms.RELATIONS:
+            if len(relations) == Limits.LINKS:
+                raise self.error(f"a chain of more than {Limits.LINKS} equalities", self.tok.pos, LimitError)
             relations.append(forms.RELATIONS[self.take().text])
             starts.append(self.tok.pos)
             sides.append(self.expr())

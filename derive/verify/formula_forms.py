@@ -288,7 +288,7 @@ def statement(formula: Formula) -> Formula:
             )
         update = BinOp("*", Name("Delta", lhs.pos), lhs, lhs.pos)
         return replace(formula, lhs=update, rhs=rest)
-    if any(same(node, lhs) for node in walk(rhs)):
+    if isinstance(lhs, Name) and any(same(node, lhs) for node in walk(rhs)):
         raise FormulaError(
             f"formula: {formula.side(0)} {SHOWN[formula.relation]} … updates {formula.side(0)} in place, which derive"
             " reads only as a weight's or bias's update θ ← θ − η ∂C/∂θ; what the letter holds before and after"

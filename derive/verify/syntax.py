@@ -34,6 +34,7 @@ class Limits:
     LENGTH = 2000  # characters in one formula: what follows is bounded per character
     DEPTH = 40  # nested brackets, fractions, scripts and calls: bounds recursion in the parser and in sympy
     NUMBER = 30  # digits in one written number
+    LINKS = 20  # relations in one chain A = B = C …: each link is verified on its own
     POWER = 64  # largest exponent written as a number: x^{99999999} would be expanded term by term
     DIGITS = 5000  # decimal digits of a number computed on the way, such as (10^{30})^{64}: far beyond
     # float64 (10^{308}), and each further power costs time and memory without saying anything more
