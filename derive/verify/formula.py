@@ -14,8 +14,9 @@ It reads LaTeX as the articles write it (``w^{(2)}_{11}``, ``\\delta^{(2)}_1``,
 The textbooks' LaTeX (``\\nabla_{v} C``, the operator ``\\frac{\\partial}{\\partial v} C``, ``\\mathbb{1}(y = k)``,
 ``x_1 + \\cdots + x_n``, relations ``\\equiv``, ``:=``, ``\\leftarrow`` and chains ``A = B = C``) is read by the
 small definitions of :mod:`derive.verify.formula_forms`, which this parser consults. The tree's nodes and errors
-are in :mod:`derive.verify.syntax`, the tokenizer in :mod:`derive.verify.tokens`. Over 400 lines because the grammar is one recursive-descent class whose
-methods call one another by precedence level; split across modules it would read worse.
+are in :mod:`derive.verify.syntax`, the tokenizer in :mod:`derive.verify.tokens`. Over 400 lines because the
+grammar is one recursive-descent class whose methods call one another by precedence level; split across modules
+it would read worse.
 """
 
 from __future__ import annotations
