@@ -159,7 +159,7 @@ class _FormulaParser:
         if t.kind in ("num", "name", "word"):
             return True
         if t.kind == "op":
-            return t.text in "([{"
+            return t.text in "([{" or t.text == "[matrix"
         if t.kind == "cmd":
             return t.text not in ("cdot", "times", "odot", "circ", "ast", "top", "intercal", "prime", "dots")
         return False
@@ -259,6 +259,8 @@ class _FormulaParser:
         if t.kind == "word":
             self.take()
             return Name(t.text, t.pos)
+        if t.kind == "op" and t.text == "[matrix":
+            return forms.matrix(self, t)
         if t.kind == "op" and t.text in "([{":
             self.take()
             close = {"(": ")", "[": "]", "{": "}"}[t.text]

@@ -19,6 +19,7 @@ from derive.verify.syntax import (
     Formula,
     FormulaError,
     Indicator,
+    MatrixNode,
     Name,
     Neg,
     Node,
@@ -94,6 +95,29 @@ def _indicator(p: Any, t: Token) -> Node:
     right = p.expr()
     p.close_bracket(close, t)
     return Indicator(left, right, t.pos)
+
+
+def matrix(p: Any, t: Token) -> Node:
+    """A matrix written out: entries parted by & and rows by \\\\ (a last \\\\ before \\end is allowed)."""
+    p.take()
+    rows: list[list[Node]] = [[]]
+    while True:
+        if p.at("cmd", "dots"):
+            raise p.error("a matrix with entries left out (⋯, ⋮, ⋱) is not understood: write every entry", p.tok.pos)
+        rows[-1].append(p.expr())
+        if p.at("op", "&"):
+            p.take()
+        elif p.at("op", "\\\\"):
+            p.take()
+            if p.at("op", "matrix]"):
+                break
+            rows.append([])
+        else:
+            break
+    p.close_bracket("matrix]", t)
+    if len({len(row) for row in rows}) != 1:
+        raise p.error("the rows of a matrix must have as many entries each", t.pos)
+    return MatrixNode(tuple(e for row in rows for e in row), len(rows[0]), t.pos)
 
 
 def operator(p: Any, t: Token, wrt: Node) -> Node:

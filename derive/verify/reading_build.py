@@ -25,6 +25,7 @@ from derive.verify.syntax import (
     Indicator,
     LimitError,
     Limits,
+    MatrixNode,
     Name,
     Neg,
     Node,
@@ -111,6 +112,15 @@ class _Building:
                 self.index_value(atoms[0], value.rows, where) - 1, self.index_value(atoms[1], value.cols, where) - 1
             ]
         return value[self.index_value(atoms[0], len(value), where) - 1]
+
+    def _build_MatrixNode(self, node: MatrixNode) -> Value:
+        """A matrix written entry by entry: each entry a number (a matrix of matrices is not read)."""
+        rows = len(node.entries) // node.cols
+        self.charge_matrix(node, rows, node.cols)
+        values = [self.build(e) for e in node.entries]
+        if any(isinstance(v, Matrix) for v in values):
+            raise self.error(node, "an entry of a matrix must be a number, not a vector or a matrix", FormulaShapeError)
+        return Matrix(rows, node.cols, values)
 
     def _build_Indicator(self, node: Indicator) -> Value:
         """𝟙(y = k): the one-hot target y_k, for targets that are one-hot rows or class labels."""

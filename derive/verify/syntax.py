@@ -177,6 +177,15 @@ class Entry(Node):
 
 
 @dataclass(frozen=True)
+class MatrixNode(Node):
+    """``\\begin{matrix} a & b \\\\ c & d \\end{matrix}``: its entries row by row, ``cols`` to a row."""
+
+    entries: tuple[Node, ...]
+    cols: int
+    pos: int
+
+
+@dataclass(frozen=True)
 class Indicator(Node):
     """𝟙(left = right): 1 where the two are equal, else 0, as ``\\mathbb{1}(y = k)`` writes a one-hot target."""
 

@@ -43,6 +43,7 @@ SPELLINGS = {
     "leftarrow": ("op", "<-"), "gets": ("op", "<-"),  # an update θ ← θ − η ∂C/∂θ
     "ell": ("name", "l"),  # ℓ is the letter l (a layer)
     "cdots": ("cmd", "dots"), "dots": ("cmd", "dots"), "ldots": ("cmd", "dots"), "dotsb": ("cmd", "dots"),
+    "vdots": ("cmd", "dots"), "ddots": ("cmd", "dots"),  # in an elided matrix
     "nabla": ("cmd", "nabla"),  # ∇_{v} C, the gradient
     "cdotp": ("cmd", "cdot"),
 }  # fmt: skip
@@ -65,6 +66,7 @@ _STEP = re.compile(r"\s*\{\s*1\s*\}\s*_\s*\{\s*>\s*0\s*\}")
 _ONE = re.compile(r"\s*\{\s*1\s*\}")
 _BOLD_ONE = re.compile(r"\s*\{\s*1\s*\}\s*(?:\(|\\\{|\\left|\\[bB]ig)")  # \mathbf{1} is 𝟙 only before a condition
 _TWO = {":=": ("op", ":="), "<-": ("op", "<-"), ".*": ("cmd", "odot")}
+_ENVIRONMENT = re.compile(r"\s*\{\s*[bpv]?matrix\s*\}")
 _CLOSE = re.compile(r"\s*\}")
 _RM_WORD = re.compile(r"\s*()([A-Za-z]+)")  # {\rm softmax}: the rest of the group's word
 _BRACED_WORD = re.compile(r"\s*(?:\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\}|([A-Za-z]))")
@@ -74,6 +76,7 @@ def tokenize(text: str) -> list[Token]:
     """Split a formula into tokens; unknown commands and characters are errors."""
     tokens: list[Token] = []
     i, n, space = 0, len(text), False
+    matrices = 0  # environments open: inside one, & and \\ part its entries (elsewhere they only align)
 
     def add(kind: str, value: str, pos: int) -> None:
         nonlocal space
@@ -82,6 +85,10 @@ def tokenize(text: str) -> list[Token]:
 
     while i < n:
         c = text[i]
+        if c == "&" and matrices:
+            add("op", "&", i)
+            i += 1
+            continue
         if c.isspace() or c in "~&":
             space, i = True, i + 1
             continue
@@ -142,6 +149,18 @@ def tokenize(text: str) -> list[Token]:
                 if name == "rm" and len(tokens) > 1 and tokens[-2].text == "{" and _CLOSE.match(text, i):
                     del tokens[-2]  # {\rm softmax} is the word alone
                     i = _CLOSE.match(text, i).end()  # type: ignore[union-attr]
+                continue
+            if name in ("begin", "end"):  # \\begin{matrix} … \\end{matrix}, bmatrix and pmatrix too
+                env = _ENVIRONMENT.match(text, end)
+                if env is None:
+                    raise fail(text, i, f"\\{name} is read only for a matrix: \\{name}{{matrix}}, bmatrix or pmatrix")
+                matrices += 1 if name == "begin" else -1
+                add("op", "[matrix" if name == "begin" else "matrix]", i)
+                i = env.end()
+                continue
+            if name == "\\" and matrices:
+                add("op", "\\\\", i)
+                i = end
                 continue
             if name in ("{", "}"):
                 add("op", "(" if name == "{" else ")", i)

@@ -33,6 +33,7 @@ from sympy import Expr, Symbol
 from derive import progress
 from derive.engine import matrixform
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.engine.forms import Kind, matrix
 from derive.model.network import Network
 from derive.present import notebook
 from derive.present.latex import latex
@@ -302,10 +303,12 @@ def _correct_latex(d: Derivation, target: Target) -> str:
 
     if ref.index is None:  # the one equation of the matrix form asked for, not the whole form
         conv = matrixform.convention(d)
-        if ref.kind == "W" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[0]))
-        if ref.kind == "b" and target.what == "grad":
-            return show(*_sides(matrixform.gradients(d, ref.layer, conv)[1]))
+        if ref.kind in ("W", "b"):
+            sides = _sides(matrixform.gradients(d, ref.layer, conv)[0 if ref.kind == "W" else 1])
+            if target.what == "grad":
+                return show(*sides)
+            named = latex(matrix(Kind.W if ref.kind == "W" else Kind.B, ref.layer), net)
+            return rf"\Delta {named} = " + show(*(-sym.LEARNING_RATE * side for side in sides))
         if ref.kind == "delta":
             if ref.layer == d.L:
                 return show(*_sides(matrixform.output_delta(d, conv)[-1]))
