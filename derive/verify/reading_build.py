@@ -20,12 +20,9 @@ from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.syntax import (
     BinOp,
     Call,
-    Entry,
     FormulaError,
-    Indicator,
     LimitError,
     Limits,
-    MatrixNode,
     Name,
     Neg,
     Node,
@@ -97,51 +94,6 @@ class _Building:
 
     def _build_PartialNode(self, node: PartialNode) -> Value:
         return self.partial(node)
-
-    def _build_Entry(self, node: Entry) -> Value:
-        """softmax(z)_1, (W^T δ)_j: one entry of a vector (one index) or of a matrix (two)."""
-        value = self.build(node.body)
-        atoms = self._index_atoms(Name("", node.pos, sub=node.index))
-        if not isinstance(value, Matrix) or len(atoms) > 2 or (len(atoms) == 1 and 1 not in value.shape):
-            raise self.error(
-                node, "a subscript after a bracket takes one entry of a vector or a matrix", FormulaShapeError
-            )
-        where = self.describe(node.body) if isinstance(node.body, Name) else "this entry"
-        if len(atoms) == 2:
-            return value[
-                self.index_value(atoms[0], value.rows, where) - 1, self.index_value(atoms[1], value.cols, where) - 1
-            ]
-        return value[self.index_value(atoms[0], len(value), where) - 1]
-
-    def _build_MatrixNode(self, node: MatrixNode) -> Value:
-        """A matrix written entry by entry: each entry a number (a matrix of matrices is not read)."""
-        rows = len(node.entries) // node.cols
-        self.charge_matrix(node, rows, node.cols)
-        values = [self.build(e) for e in node.entries]
-        if any(isinstance(v, Matrix) for v in values):
-            raise self.error(node, "an entry of a matrix must be a number, not a vector or a matrix", FormulaShapeError)
-        return Matrix(rows, node.cols, values)
-
-    def _build_Indicator(self, node: Indicator) -> Value:
-        """𝟙(y = k): the one-hot target y_k, for targets that are one-hot rows or class labels."""
-        sides = [node.left, node.right]
-        y = next((s for s in sides if isinstance(s, Name) and self.kind(s) == "y"), None)
-        k = sides[1] if y is node.left else sides[0]
-        if y is None or y.sup is not None or not isinstance(k, (Num, Name)) or isinstance(k, Name) and k.sub:
-            raise self.error(node, "𝟙( = ) is read only as 𝟙(y = k), the target of class k")
-        if y.sub:
-            raise self.error(
-                node,
-                f"𝟙({self.describe(y)} = …) compares one sample's label among many: derive verifies one"
-                " sample's cost, written 𝟙(y = k) or y_k (per-example costs need a notation option derive lacks)",
-            )
-        if not self.net.target_kind.one_hot:
-            raise self.error(
-                node,
-                f"𝟙(y = k) means one-hot targets, but this network's targets are {self.net.target_kind.name}"
-                ' (the spec\'s key targets = "one_hot" or "labels")',
-            )
-        return self.build(Name(y.base, y.pos, sub=(k,)))
 
     def _build_Name(self, node: Name) -> Value:
         kind = self.kind(node)
