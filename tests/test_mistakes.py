@@ -21,11 +21,14 @@ from derive.cli import main
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.findings import (
+    Accumulated,
     BareLayer,
+    ChainLink,
     Convention,
     ElementwiseDivision,
     ElementwiseProduct,
     Finding,
+    RowVector,
     Shape,
     Undefined,
     UnlayeredHidden,
@@ -213,6 +216,15 @@ MISTAKE_CASES = [
 SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
 OTHER_CASES = [
     Case(
+        "seed003",
+        None,
+        r"\delta^{(2)}_1 = a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1",
+        ChainLink(2, 2, "a^{(2)}_1 - y_1", "y_1 - a^{(2)}_1"),
+        "in the chain of 2 equalities, link 2 is wrong: a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1"
+        " (the links before it are right)",
+        "在 2 个等式组成的连等式中，第 2 个等式错误：a^{(2)}_1 - y_1 = y_1 - a^{(2)}_1（它之前的等式都正确）",
+    ),
+    Case(
         "seed001",
         "delta2[1]",
         r"\log(y_1 - 5)",
@@ -267,6 +279,23 @@ OTHER_CASES = [
 ]
 
 NOTE_CASES = [
+    Case(
+        "seed001",
+        None,
+        r"\Delta^{(l)} := \Delta^{(l)} + \delta^{(l+1)} (a^{(l)})^T",
+        Accumulated(r"\Delta^{(l)}"),
+        r"\Delta^{(l)} sums a gradient over the samples: the term added is read as one sample's ∂C/∂θ, for the"
+        r" weights with \Delta^{(l)}'s layer",
+        r"\Delta^{(l)} 对各个样本的梯度求和：加上的那一项按单个样本的 ∂C/∂θ 理解（权重的层号与 \Delta^{(l)} 相同）",
+    ),
+    Case(
+        "seed001",
+        None,
+        r"\delta^{(1)} = \delta^{(2)} \frac{\partial z^{(2)}}{\partial z^{(1)}}",
+        RowVector("z^{(2)}"),
+        r"the vector before ∂z^{(2)}/∂… is read as a row: the chain rule's sum over the entries of z^{(2)}",
+        r"∂z^{(2)}/∂… 前面的向量按行向量读：即链式法则对 z^{(2)} 各分量求和",
+    ),
     Case(
         "seed004",
         "W1[1,2]",

@@ -94,6 +94,22 @@ class ElementwiseDivision(Note):
     code = "elementwise_division"
 
 
+@dataclass(frozen=True)
+class RowVector(Note):
+    """A vector before ∂f/∂v (δ ∂z/∂θ, as article 001's identities write it): the chain rule Σ_i δ_i ∂z_i/∂θ."""
+
+    code = "row_vector"
+    name: str
+
+
+@dataclass(frozen=True)
+class Accumulated(Note):
+    """Ng's Δ^{(l)} := Δ^{(l)} + R: R read as one sample's gradient of the weights θ^{(l)} that Δ^{(l)} sums."""
+
+    code = "accumulated"
+    name: str
+
+
 # ------------------------------------------------- diagnoses that are not mistakes
 @dataclass(frozen=True)
 class Undefined(Diagnosis):
@@ -109,6 +125,17 @@ class Shape(Diagnosis):
 
     code = "shape"
     message: str
+
+
+@dataclass(frozen=True)
+class ChainLink(Diagnosis):
+    """In a chain A = B = C …, the link that is wrong: ``link`` of ``links``, ``left`` = ``right`` as written."""
+
+    code = "chain_link"
+    link: int
+    links: int
+    left: str
+    right: str
 
 
 @dataclass(frozen=True)

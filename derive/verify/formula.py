@@ -11,9 +11,12 @@ It reads LaTeX as the articles write it (``w^{(2)}_{11}``, ``\\delta^{(2)}_1``,
 ``^{\\mathsf T}``, an optional left side) and a plain ASCII form
 (``delta2_1 * a1_2``, ``sigmoid(z1_2)``, ``W2[1,1]``).
 
-The tree's nodes and errors are in :mod:`derive.verify.syntax`, the tokenizer in
-:mod:`derive.verify.tokens`. Over 400 lines because the grammar is one recursive-descent class whose
-methods call one another by precedence level; split across modules it would read worse.
+The textbooks' LaTeX (``\\nabla_{v} C``, the operator ``\\frac{\\partial}{\\partial v} C``, ``\\mathbb{1}(y = k)``,
+``x_1 + \\cdots + x_n``, relations ``\\equiv``, ``:=``, ``\\leftarrow`` and chains ``A = B = C``) is read by the
+small definitions of :mod:`derive.verify.formula_forms`, which this parser consults. The tree's nodes and errors
+are in :mod:`derive.verify.syntax`, the tokenizer in :mod:`derive.verify.tokens`. Over 400 lines because the
+grammar is one recursive-descent class whose methods call one another by precedence level; split across modules
+it would read worse.
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from derive.rules import activations
+from derive.verify import formula_forms as forms
 from derive.verify.syntax import (
     MAX_DEPTH,
     MAX_LENGTH,
     BinOp,
     Call,
+    Entry,
     Formula,
     FormulaError,
     LimitError,
+    Limits,
     Name,
     Neg,
     Node,
@@ -48,11 +54,11 @@ FUNCTION_NAMES = {"exp", "log", "ln", "max", "step"}  # and every activation's (
 
 
 class _FormulaParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tokens: list[Token] | None = None, depth: int = 0) -> None:
         self.text = text
-        self.tokens = tokenize(text)
+        self.tokens = tokenize(text) if tokens is None else tokens
         self.i = 0
-        self.depth = 0
+        self.depth = depth
 
     # -------------------------------------------------------------- helpers
     @property
@@ -93,35 +99,53 @@ class _FormulaParser:
 
     # -------------------------------------------------------------- grammar
     def formula(self) -> Formula:
-        first = self.expr()
-        lhs = None
-        if self.at("op", "="):
-            self.take()
-            lhs, first = first, self.expr()
-            if self.at("op", "="):
-                raise self.error("only one '=' is allowed (left side = right side)", self.tok.pos)
+        """Sides joined by relations: B, A = B, A := B, A ← B, or a chain A = B = C …"""
+        starts, sides, relations = [0], [self.expr()], []
+        while self.tok.kind == "op" and self.tok.text in forms.RELATIONS:
+            if len(relations) == Limits.LINKS:
+                raise self.error(f"a chain of more than {Limits.LINKS} equalities", self.tok.pos, LimitError)
+            relations.append(forms.RELATIONS[self.take().text])
+            starts.append(self.tok.pos)
+            sides.append(self.expr())
         if not self.at("end"):
             raise self.error("unexpected text")
-        for side in (lhs, first):
-            if side is not None:
-                _validate(side, self)
-        return Formula(lhs, first, self.text)
+        for side in sides:
+            _validate(side, self)
+        ends = [*(t.pos for t in forms.relations(self.tokens)), len(self.text)]
+        spans = tuple(zip(starts, ends[: len(starts)], strict=True))
+        if len(sides) == 1:
+            return Formula(None, sides[0], self.text, (), (), spans)
+        return Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans)
 
     def expr(self) -> Node:
-        """Terms joined by + and −, with an optional leading sign."""
+        """Terms joined by + and −, with an optional leading sign; ``T_1 + ⋯ + T_n`` is a sum."""
         self.enter()
         pos = self.tok.pos
-        sign = None
+        op = "+"
         if self.at("op", "-") or self.at("op", "+"):
-            sign = self.take().text
-        node = self.hadamard()
-        if sign == "-":
-            node = Neg(node, pos)
+            op = self.take().text
+        terms = [(op, pos, *self.term())]  # (sign, where, term, its tokens' range)
         while self.at("op", "+") or self.at("op", "-"):
-            op = self.take()
-            node = BinOp(op.text, node, self.hadamard(), op.pos)
+            t = self.take()
+            terms.append((t.text, t.pos, *self.term()))
+        while any(isinstance(term[2], forms.DotsTerm) for term in terms):
+            terms = forms.dotted(self, terms)
+        sign, _, node, _ = terms[0]
+        node = Neg(node, pos) if sign == "-" else node
+        for sign, at, term, _ in terms[1:]:
+            node = BinOp(sign, node, term, at)
         self.leave()
         return node
+
+    def term(self) -> tuple[Node, tuple[int, int]]:
+        """One term of a sum and its tokens' range (for ⋯), or ⋯ itself."""
+        start = self.i
+        node = forms.DotsTerm(self.take().pos) if self.at("cmd", "dots") else self.hadamard()
+        return node, (start, self.i)
+
+    def over(self, tokens: list[Token]) -> _FormulaParser:
+        """A parser of some tokens of this text (the term a ⋯ repeats), at this depth."""
+        return _FormulaParser(self.text, tokens, self.depth)
 
     def hadamard(self) -> Node:
         node = self.product()
@@ -135,10 +159,15 @@ class _FormulaParser:
         if t.kind in ("num", "name", "word"):
             return True
         if t.kind == "op":
-            return t.text in "([{"
+            return t.text in "([{" or t.text == "[matrix"
         if t.kind == "cmd":
-            return t.text not in ("cdot", "times", "odot", "circ", "ast", "top", "intercal", "prime")
+            return t.text not in ("cdot", "times", "odot", "circ", "ast", "top", "intercal", "prime", "dots")
         return False
+
+    starts_factor = _starts_factor  # as formula_forms' readers call it
+
+    def close_bracket(self, close: str, opening: Token) -> None:
+        self.expect("op", close, f"'{close}' to match the bracket at character {opening.pos + 1}")
 
     def product(self) -> Node:
         """Factors side by side or joined by ·, ×, * and /; a Σ takes the rest of the product."""
@@ -165,6 +194,8 @@ class _FormulaParser:
                     node = BinOp("*", node, self._sum(right, self.product()), t.pos)
                     break
                 node = BinOp("*", node, right, t.pos)
+            elif self.at("cmd", "dots"):
+                raise self.error(forms.DOTS_ALONE, t.pos)
             else:
                 break
         return _partials(node, self)
@@ -228,6 +259,8 @@ class _FormulaParser:
         if t.kind == "word":
             self.take()
             return Name(t.text, t.pos)
+        if t.kind == "op" and t.text == "[matrix":
+            return forms.matrix(self, t)
         if t.kind == "op" and t.text in "([{":
             self.take()
             close = {"(": ")", "[": "]", "{": "}"}[t.text]
@@ -283,20 +316,26 @@ class _FormulaParser:
 
     def _command(self, t: Token) -> Node:
         name = t.text
+        if name in forms.TERMS:
+            return forms.TERMS[name](self, t)
         if name in ("frac", "dfrac", "tfrac"):
             self.take()
             num = self._argument()
             den = self._argument()
-            if isinstance(num, _PartialHead) and isinstance(den, _PartialHead):
+            if isinstance(num, _PartialHead) and num.body is None and isinstance(den, _PartialHead):
+                return forms.operator(self, t, den.body)  # \frac{\partial}{\partial v} C
+            if isinstance(num, _PartialHead) and isinstance(den, _PartialHead) and den.body is not None:
                 return PartialNode(num.body, den.body, t.pos)
             if isinstance(num, _PartialHead) or isinstance(den, _PartialHead):
                 raise self.error("a fraction of ∂ needs ∂ above and below", t.pos)
             return BinOp("/", num, den, t.pos)
         if name == "partial":
             self.take()
+            if self.at("op", "}"):  # the operator \frac{\partial}{\partial v}
+                return _PartialHead(None, t.pos)
             if not self._starts_factor():
                 raise self.error("∂ needs something to differentiate")
-            return _PartialHead(self.factor(), t.pos)
+            return _PartialHead(forms.operand(self), t.pos)
         if name == "sum":
             self.take()
             return self._sum_head(t.pos)
@@ -347,6 +386,10 @@ class _FormulaParser:
             return Paren(body, t.pos)
         raise self.error("expected an argument")
 
+    def script_argument(self) -> Node:
+        """As formula_forms' readers call it."""
+        return self._script_argument()
+
     def _script_argument(self) -> Node:
         """A subscript or superscript: a group (possibly a comma list), one token, or (…)."""
         t = self.tok
@@ -391,9 +434,12 @@ class _FormulaParser:
             elif t.kind == "op" and t.text == "_":
                 self.take()
                 arg = self._script_argument()
+                parts = arg.items if isinstance(arg, _Items) else (arg,)
+                if isinstance(node, (Call, Paren)):  # softmax(z)_1, (W^T δ)_j: an entry of a vector's value
+                    node = Entry(node, parts, t.pos)
+                    continue
                 if not isinstance(node, Name) or node.sub is not None:
                     raise self.error("a subscript needs a name before it, such as x_1", t.pos)
-                parts = arg.items if isinstance(arg, _Items) else (arg,)
                 node = Name(node.base, node.pos, node.digits, parts, node.sup, node.primes, node.hat)
             elif t.kind == "op" and t.text == "^":
                 self.take()
@@ -410,6 +456,12 @@ class _FormulaParser:
                 arg = self._script_argument()
                 if isinstance(arg, _Items):
                     raise self.error("a superscript cannot be a list", t.pos)
+                if isinstance(arg, Transpose) and isinstance(node, Name) and node.sup is None:  # h^{(l-1)\top}
+                    node = Name(
+                        node.base, node.pos, node.digits, node.sub, arg.body, node.primes, node.hat, node.bracket
+                    )
+                    node = Transpose(node, arg.pos)
+                    continue
                 if isinstance(node, Name) and node.sup is None and not node.primes:
                     node = Name(node.base, node.pos, node.digits, node.sub, arg, node.primes, node.hat, node.bracket)
                 else:
@@ -476,9 +528,9 @@ class _SumHead(Node):
 
 @dataclass(frozen=True)
 class _PartialHead(Node):
-    """∂X, waiting to be the numerator or denominator of a derivative."""
+    """∂X, waiting to be the numerator or denominator of a derivative (None: the operator's bare ∂)."""
 
-    body: Node
+    body: Node | None
     pos: int
 
 
@@ -489,6 +541,7 @@ class _Items(Node):
 
 
 def _prime(node: Node, pos: int, parser: _FormulaParser) -> Node:
+    node = forms.unwrap(node)  # (g^{(l)})'
     if not isinstance(node, Name):
         raise parser.error("a prime needs a function before it, such as \\sigma'", pos)
     return Name(node.base, node.pos, node.digits, node.sub, node.sup, node.primes + 1, node.hat, node.bracket)

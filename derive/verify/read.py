@@ -31,7 +31,7 @@ from derive.verify.reading_refs import (
     Ref,
     Target,
 )
-from derive.verify.syntax import Formula, FormulaError, LimitError, Limits, Node
+from derive.verify.syntax import Formula, FormulaError, LimitError, Limits, Node, fail
 from derive.verify.work import Work, WorkExhaustedError
 
 SEED = 0
@@ -135,7 +135,8 @@ def _read(
         if param is not None and parsed.lhs is not None:
             other = reader.target(parsed.lhs)
             if other != target:
-                raise FormulaError(f"formula: the left side names {other.name} but the parameter is {target.name}")
+                message = f"the left side names {other.name} but the parameter is {target.name}"
+                raise fail(parsed.text, getattr(parsed.lhs, "pos", 0), message)
         try:
             try:
                 given = reader.build(parsed.rhs)

@@ -22,13 +22,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import sympy
 from sympy import Expr, Matrix
 
 from derive.engine import chain
 from derive.engine.chain import InDelta
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
-from derive.verify.findings import Note
+from derive.verify.findings import Note, RowVector
 from derive.verify.reading_build import _Building
 from derive.verify.reading_calls import _Calls
 from derive.verify.reading_names import _Names
@@ -127,6 +128,10 @@ class Reader(_Names, _Building, _Calls):
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
         if self._is_cost(node.of):
             return self.gradient(self.ref(node.wrt), node, closed=False)
+        if node.nabla:
+            raise self.error(
+                node, "∇ is read only of the cost, such as \\nabla_{a^{(L)}} C; write ∂f/∂v for a Jacobian"
+            )
         f, v = self.ref(node.of), self.ref(node.wrt)
         if f.index is None or v.index is None:
             fs = _elements(self, f)
@@ -134,6 +139,32 @@ class Reader(_Names, _Building, _Calls):
             self.charge_matrix(node, len(fs), len(vs))
             return Matrix(len(fs), len(vs), lambda r, c: self._factor(node, fs[r], vs[c]))
         return self._factor(node, f, v)
+
+    def contract(self, node: PartialNode, left: Matrix) -> Value | None:
+        """v ∂f/∂w with v a vector as long as f: the chain rule Σ_i v_i ∂f_i/∂w, in w's shape (v read as a row).
+
+        How article 001's identities write it (δ^{(l+1)} ∂z^{(l+1)}/∂θ^{(l)}, δ^{(l+1)} ∂z^{(l+1)}/∂z^{(l)});
+        None when it is not that (the cost, a single element, lengths that differ): the product as usual.
+        """
+        if node.nabla or self._is_cost(node.of) or 1 not in left.shape:
+            return None
+        f, w = self.ref(node.of), self.ref(node.wrt)
+        if f.index is not None or f.kind == "W" or len(_elements(self, f)) != len(left):
+            return None
+        fs = _elements(self, f)
+        self.note(RowVector(self.describe(node.of)))
+        if w.kind == "W" and w.index is None:
+            rows, cols = self.d.size(w.layer), self.d.size(w.layer - 1)
+            self.charge_matrix(node, rows, cols, per_entry=len(fs))
+            m = Matrix(rows, cols, lambda i, j: self._contracted(node, left, fs, Ref("W", w.layer, (i + 1, j + 1))))
+            return m.T if self.reading.notation.index_order == "from_to" else m
+        ws = _elements(self, w) if w.kind != "W" else [w]
+        self.charge_matrix(node, len(ws), 1, per_entry=len(fs))
+        out = Matrix([self._contracted(node, left, fs, v) for v in ws])
+        return out[0, 0] if w.index is not None else out
+
+    def _contracted(self, node: PartialNode, left: Matrix, fs: list[Ref], v: Ref) -> Expr:
+        return sympy.Add(*(left[k] * self._factor(node, fi, v) for k, fi in enumerate(fs)))
 
     def _factor(self, node: PartialNode, f: Ref, v: Ref) -> Expr:
         value = chain.factor(self.d, f.element, v.element)

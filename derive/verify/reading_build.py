@@ -210,6 +210,11 @@ class _Building:
             chain.append(chain[-1].left)
         value = self.build(chain[-1].left)
         for link in reversed(chain):
+            if link.op == "*" and isinstance(link.right, PartialNode) and isinstance(value, Matrix):
+                contracted = self.contract(link.right, value)  # δ^{(l+1)} ∂z^{(l+1)}/∂θ^{(l)}: the chain rule
+                if contracted is not None:
+                    value = self._bounded(link, contracted)
+                    continue
             value = self._bounded(link, self._combine(link, value, self.build(link.right)))
         return value
 

@@ -1,4 +1,5 @@
-"""Building a formula's function calls: activations and their derivatives, f and g of a layer, exp, log, max.
+"""Building a formula's function calls: activations and their derivatives, f and g of a layer, exp, log, max;
+an entry of a call's value (softmax(z)_1), the indicator 𝟙(y = k) and a matrix written out.
 
 A mixin of :class:`derive.verify.reading.Reader`, beside :mod:`derive.verify.reading_build` (which builds
 the rest and enforces the limits); it uses the Reader's ``build``, ``_raise``, ``charge_matrix`` and
@@ -16,8 +17,8 @@ from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
-from derive.verify.reading_refs import FormulaShapeError, Value
-from derive.verify.syntax import Call
+from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Value
+from derive.verify.syntax import Call, Entry, Indicator, MatrixNode, Name, Num
 
 
 class _Calls:
@@ -97,10 +98,11 @@ class _Calls:
         except ValueError as exc:
             raise self.error(node, f"{node.func.base}: its subscript is its {key}, which {exc}") from None
 
-    def _layer_values(self, node: Call, act: Activation, arg: Value) -> Value:
-        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative."""
+    def _layer_values(self, node: Call, act: Activation, arg: Value, kind: type[ReadError] = ReadError) -> Value:
+        """A layer-valued activation (softmax) of a vector: it has a Jacobian, not a derivative (g' of such a
+        layer is a LayerRangeError: a recursion over a free layer l does not exist there)."""
         if node.func.primes:
-            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z")
+            raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z", kind)
         if not isinstance(arg, Matrix) or arg.cols != 1:
             raise self.error(node, f"{act.name} takes a vector", FormulaShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
@@ -119,13 +121,59 @@ class _Calls:
             layer = 1
         act = self.net.activation(self._check_layer(node, layer, "W"))
         if not act.elementwise:
-            return self._layer_values(node, act, arg)
+            return self._layer_values(node, act, arg, LayerRangeError)
         if func.primes > 1:
             raise self.error(node, "derive reads only a first derivative")
         fn = act.derivative if func.primes else act.formula
         if isinstance(arg, Matrix):
             self.charge_matrix(node, *arg.shape)
         return _apply(fn, arg)
+
+    # ------------------------------------------- entries, indicators and matrices written out
+    def _build_Entry(self, node: Entry) -> Value:
+        """softmax(z)_1, (W^T δ)_j: one entry of a vector (one index) or of a matrix (two)."""
+        value = self.build(node.body)
+        atoms = self._index_atoms(Name("", node.pos, sub=node.index))
+        if not isinstance(value, Matrix) or len(atoms) > 2 or (len(atoms) == 1 and 1 not in value.shape):
+            raise self.error(
+                node, "a subscript after a bracket takes one entry of a vector or a matrix", FormulaShapeError
+            )
+        where = self.describe(node.body) if isinstance(node.body, Name) else "this entry"
+        if len(atoms) == 2:
+            return value[
+                self.index_value(atoms[0], value.rows, where) - 1, self.index_value(atoms[1], value.cols, where) - 1
+            ]
+        return value[self.index_value(atoms[0], len(value), where) - 1]
+
+    def _build_MatrixNode(self, node: MatrixNode) -> Value:
+        """A matrix written entry by entry: each entry a number (a matrix of matrices is not read)."""
+        rows = len(node.entries) // node.cols
+        self.charge_matrix(node, rows, node.cols)
+        values = [self.build(e) for e in node.entries]
+        if any(isinstance(v, Matrix) for v in values):
+            raise self.error(node, "an entry of a matrix must be a number, not a vector or a matrix", FormulaShapeError)
+        return Matrix(rows, node.cols, values)
+
+    def _build_Indicator(self, node: Indicator) -> Value:
+        """𝟙(y = k): the one-hot target y_k, for targets that are one-hot rows or class labels."""
+        sides = [node.left, node.right]
+        y = next((s for s in sides if isinstance(s, Name) and self.kind(s) == "y"), None)
+        k = sides[1] if y is node.left else sides[0]
+        if y is None or y.sup is not None or not isinstance(k, (Num, Name)) or isinstance(k, Name) and k.sub:
+            raise self.error(node, "𝟙( = ) is read only as 𝟙(y = k), the target of class k")
+        if y.sub:
+            raise self.error(
+                node,
+                f"𝟙({self.describe(y)} = …) compares one sample's label among many: derive verifies one"
+                " sample's cost, written 𝟙(y = k) or y_k (per-example costs need a notation option derive lacks)",
+            )
+        if not self.net.target_kind.one_hot:
+            raise self.error(
+                node,
+                f"𝟙(y = k) means one-hot targets, but this network's targets are {self.net.target_kind.name}"
+                ' (the spec\'s key targets = "one_hot" or "labels")',
+            )
+        return self.build(Name(y.base, y.pos, sub=(k,)))
 
 
 # Functions read by name that are no activation (each activation's by activations.read), and their derivatives.

@@ -12,7 +12,7 @@ import re
 from derive.model.notation import QUANTITY_SPELLINGS
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
 from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
-from derive.verify.syntax import BinOp, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
+from derive.verify.syntax import BinOp, Call, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_GROUP}|\\?[A-Za-z]+|\d)|\[[^\]]*\]|'))*")
@@ -52,6 +52,9 @@ class _Names:
         )
 
     def _is_cost(self, node: Node) -> bool:
+        """C, J, E, L; written with its arguments too, J(\\Theta) (what it depends on says nothing more)."""
+        if isinstance(node, Call) and not node.func.primes:
+            node = node.func
         return isinstance(node, Name) and node.base in (self.reading.notation.cost, *COST_LETTERS) and not node.sub
 
     def ref(self, node: Node) -> Ref:

@@ -34,6 +34,7 @@ class Limits:
     LENGTH = 2000  # characters in one formula: what follows is bounded per character
     DEPTH = 40  # nested brackets, fractions, scripts and calls: bounds recursion in the parser and in sympy
     NUMBER = 30  # digits in one written number
+    LINKS = 20  # relations in one chain A = B = C …: each link is verified on its own
     POWER = 64  # largest exponent written as a number: x^{99999999} would be expanded term by term
     DIGITS = 5000  # decimal digits of a number computed on the way, such as (10^{30})^{64}: far beyond
     # float64 (10^{308}), and each further power costs time and memory without saying anything more
@@ -157,10 +158,39 @@ class Transpose(Node):
 
 @dataclass(frozen=True)
 class PartialNode(Node):
-    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`)."""
+    """A written ∂of/∂wrt (the sympy factor it becomes in a chain is :class:`derive.rules.functions.Partial`);
+    ``nabla`` when written ∇_{wrt} of, which is read only of the cost."""
 
     of: Node
     wrt: Node
+    pos: int
+    nabla: bool = False
+
+
+@dataclass(frozen=True)
+class Entry(Node):
+    """One entry of a vector or matrix written as a whole: ``\\operatorname{softmax}(z)_1``, ``(W^T δ)_j``."""
+
+    body: Node
+    index: tuple[Node, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class MatrixNode(Node):
+    """``\\begin{matrix} a & b \\\\ c & d \\end{matrix}``: its entries row by row, ``cols`` to a row."""
+
+    entries: tuple[Node, ...]
+    cols: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    """𝟙(left = right): 1 where the two are equal, else 0, as ``\\mathbb{1}(y = k)`` writes a one-hot target."""
+
+    left: Node
+    right: Node
     pos: int
 
 
@@ -175,11 +205,39 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed formula: the optional left side and the right side."""
+    """A parsed formula: the optional left side and the right side.
+
+    ``relations`` are the relations written between the sides, in order: ``=`` (also ``\\equiv``), ``:=`` (a
+    definition or an assignment) or ``<-`` (an update, ``\\leftarrow``); ``more`` the right sides after the first
+    in a chain A = B = C; ``spans`` where each side is in the text, (start, end), the left side first.
+    """
 
     lhs: Node | None
     rhs: Node
     text: str
+    relations: tuple[str, ...] = ()
+    more: tuple[Node, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def relation(self) -> str:
+        """The relation between the left side and the first right side ("=" without a left side)."""
+        return self.relations[0] if self.relations else "="
+
+    def side(self, k: int) -> str:
+        """The text of side ``k`` (0 the left side), as written."""
+        start, end = self.spans[k]
+        return self.text[start:end].strip()
+
+    def links(self) -> tuple[Formula, ...]:
+        """A chain A = B = C as the formulas A = B and A = C, each with its own spans; a plain formula as itself."""
+        if not self.more:
+            return (self,)
+        sides = (self.rhs, *self.more)
+        return tuple(
+            Formula(self.lhs, rhs, self.text, (self.relations[k],), (), (self.spans[0], self.spans[k + 1]))
+            for k, rhs in enumerate(sides)
+        )
 
 
 def visible(text: str) -> str:

@@ -35,7 +35,18 @@ _COMMANDS = {
     "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
     "top", "intercal", "prime", "ast",
 } | GREEK | FUNCTIONS  # fmt: skip
-_WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt")
+_WORD_COMMANDS = ("operatorname", "mathrm", "text", "mathsf", "textrm", "mathtt", "rm")  # {\\rm softmax} too
+# Commands that spell a token the grammar reads already, one line each: what they mean, not how they look.
+SPELLINGS = {
+    "equiv": ("op", "="),  # A ≡ B, read as A = B
+    "coloneqq": ("op", ":="),  # a definition or an assignment
+    "leftarrow": ("op", "<-"), "gets": ("op", "<-"),  # an update θ ← θ − η ∂C/∂θ
+    "ell": ("name", "l"),  # ℓ is the letter l (a layer)
+    "cdots": ("cmd", "dots"), "dots": ("cmd", "dots"), "ldots": ("cmd", "dots"), "dotsb": ("cmd", "dots"),
+    "vdots": ("cmd", "dots"), "ddots": ("cmd", "dots"),  # in an elided matrix
+    "nabla": ("cmd", "nabla"),  # ∇_{v} C, the gradient
+    "cdotp": ("cmd", "cdot"),
+}  # fmt: skip
 # ASCII words read as one name; anything else made of letters is letters side by side.
 ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "beta", "sum", "yhat", "max", "step"}
 ASCII_WORDS |= {"lambda"}
@@ -46,12 +57,20 @@ _UNICODE = {
     "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
+    "≡": ("op", "="), "≔": ("op", ":="), "←": ("op", "<-"), "ℓ": ("name", "l"), "⋯": ("cmd", "dots"),
+    "…": ("cmd", "dots"), "∇": ("cmd", "nabla"), "𝟙": ("cmd", "indicator"),
 }  # fmt: skip
-_OPS = set("+-*/=()[]{}_^',>")  # '>' only in the unit step [z > 0]
+_OPS = set("+-*/=()[]{}_^',>")  # '>' only in the unit step [z > 0] and 𝟙(z > 0)
 _WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _STEP = re.compile(r"\s*\{\s*1\s*\}\s*_\s*\{\s*>\s*0\s*\}")
+_ONE = re.compile(r"\s*\{\s*1\s*\}")
+_BOLD_ONE = re.compile(r"\s*\{\s*1\s*\}\s*(?:\(|\\\{|\\left|\\[bB]ig)")  # \mathbf{1} is 𝟙 only before a condition
+_TWO = {":=": ("op", ":="), "<-": ("op", "<-"), ".*": ("cmd", "odot")}
+_ENVIRONMENT = re.compile(r"\s*\{\s*[bpv]?matrix\s*\}")
+_CLOSE = re.compile(r"\s*\}")
+_RM_WORD = re.compile(r"\s*()([A-Za-z]+)")  # {\rm softmax}: the rest of the group's word
 _BRACED_WORD = re.compile(r"\s*(?:\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\}|([A-Za-z]))")
 
 
@@ -59,6 +78,7 @@ def tokenize(text: str) -> list[Token]:
     """Split a formula into tokens; unknown commands and characters are errors."""
     tokens: list[Token] = []
     i, n, space = 0, len(text), False
+    matrices = 0  # environments open: inside one, & and \\ part its entries (elsewhere they only align)
 
     def add(kind: str, value: str, pos: int) -> None:
         nonlocal space
@@ -67,11 +87,16 @@ def tokenize(text: str) -> list[Token]:
 
     while i < n:
         c = text[i]
+        if c == "&" and matrices:
+            add("op", "&", i)
+            i += 1
+            continue
         if c.isspace() or c in "~&":
             space, i = True, i + 1
             continue
-        if c == ":" and text.startswith(":=", i):
-            add("op", "=", i)
+        if c in ":<." and text.startswith((":=", "<-", ".*"), i):  # a definition, an update, Octave's .*
+            kind, value = _TWO[text[i : i + 2]]
+            add(kind, value, i)
             i += 2
             continue
         if c in _UNICODE:
@@ -98,19 +123,46 @@ def tokenize(text: str) -> list[Token]:
                     end += 1
                 space, i = True, end
                 continue
-            if name == "mathbb":  # 𝟙_{>0}(z), the unit step as derive printed it before [z > 0]
+            if (
+                name == "mathbb" and _ONE.match(text, end) or name == "mathbf" and _BOLD_ONE.match(text, end)
+            ):  # 𝟙: the unit step or an indicator
                 w = _STEP.match(text, end)
-                if w is None:
-                    raise fail(text, i, "\\mathbb is read only as the unit step \\mathbb{1}_{>0}(z), or write [z > 0]")
-                add("word", "step", i)
-                i = w.end()
+                if w is not None:  # 𝟙_{>0}(z), the unit step as derive printed it before [z > 0]
+                    add("word", "step", i)
+                    i = w.end()
+                else:  # 𝟙(y = k), 𝟙{y = k}
+                    add("cmd", "indicator", i)
+                    i = _ONE.match(text, end).end()  # type: ignore[union-attr]
+                continue
+            if name == "mathbb":
+                raise fail(
+                    text, i, "\\mathbb is read only as 𝟙: \\mathbb{1}(y = k) or the unit step \\mathbb{1}_{>0}(z)"
+                )
+            if name in SPELLINGS:
+                add(*SPELLINGS[name], i)
+                i = end
                 continue
             if name in _WORD_COMMANDS:
-                w = _BRACED_WORD.match(text, end)
+                w = (_RM_WORD if name == "rm" else _BRACED_WORD).match(text, end)
                 if w is None:
                     raise fail(text, end, f"\\{name} needs a word in braces, such as \\{name}{{ReLU}}")
                 add("word", (w.group(1) or w.group(2)).replace(" ", ""), i)
                 i = w.end()
+                if name == "rm" and len(tokens) > 1 and tokens[-2].text == "{" and _CLOSE.match(text, i):
+                    del tokens[-2]  # {\rm softmax} is the word alone
+                    i = _CLOSE.match(text, i).end()  # type: ignore[union-attr]
+                continue
+            if name in ("begin", "end"):  # \\begin{matrix} … \\end{matrix}, bmatrix and pmatrix too
+                env = _ENVIRONMENT.match(text, end)
+                if env is None:
+                    raise fail(text, i, f"\\{name} is read only for a matrix: \\{name}{{matrix}}, bmatrix or pmatrix")
+                matrices += 1 if name == "begin" else -1
+                add("op", "[matrix" if name == "begin" else "matrix]", i)
+                i = env.end()
+                continue
+            if name == "\\" and matrices:
+                add("op", "\\\\", i)
+                i = end
                 continue
             if name in ("{", "}"):
                 add("op", "(" if name == "{" else ")", i)

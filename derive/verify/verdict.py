@@ -25,7 +25,7 @@ correct form shown); the stages are its own modules, each importing only the one
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sympy import Expr, Symbol
@@ -41,11 +41,12 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
+from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
-from derive.verify.findings import Diagnosis, Note, Shape, Undefined
+from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Note, Shape, Undefined
 from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
@@ -102,6 +103,7 @@ class Verdict:
     tolerance: float
     counterexample: Counterexample | None = None
     diagnoses: tuple[Diagnosis, ...] = ()
+    relation: str = "="  # as written between param and formula: =, := or ←
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -142,7 +144,35 @@ def verify(
 
 
 def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: int) -> Verdict:
+    """One formula, or a chain A = B = C as its links A = B and A = C: right when every link is, else the first
+    wrong link's verdict, which names the link (B = C when A = B held)."""
     parsed = parse(formula)
+    links = parsed.links()
+    if len(links) == 1:
+        return _statement(d, param, parsed, points, seed)
+    verdicts: list[Verdict] = []
+    for k, link in enumerate(links):
+        verdict = _statement(d, param, link, points, seed)
+        if not verdict:
+            wrong = ChainLink(k + 1, len(links), parsed.side(k), parsed.side(k + 1))
+            return replace(verdict, diagnoses=(wrong, *verdict.diagnoses))
+        verdicts.append(verdict)
+    method = "exact" if all(v.method == "exact" for v in verdicts) else "numeric"
+    rest = parsed.text[parsed.spans[1][0] :].strip()
+    return replace(
+        verdicts[0], formula=rest, method=method, notes=tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
+    )
+
+
+def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
+    """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
+    verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
+    if forms.accumulates(parsed):
+        return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
+    return verdict
+
+
+def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     param_formula = _parse_param(param) if param is not None else None
     if param_formula is None and parsed.lhs is None:
         raise FormulaError("formula: name what it is for: give the parameter, or a left side such as ∂C/∂w = …")
@@ -186,8 +216,9 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula, points: int) -> dict:
     return dict(
-        param=param if param is not None else parsed.text.split("=", 1)[0].rstrip(": "),
-        formula=parsed.text if parsed.lhs is None else parsed.text.split("=", 1)[1].strip(),
+        param=param if param is not None else parsed.side(0),
+        formula=parsed.text.strip() if parsed.lhs is None else parsed.side(1),
+        relation=forms.SHOWN[parsed.relation] if parsed.lhs is not None and param is None else "=",
         target=attempt.target_text,
         correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
         notes=tuple(attempt.notes),
@@ -276,11 +307,16 @@ def _correct_latex(d: Derivation, target: Target) -> str:
 
     if ref.index is None:  # the one equation of the matrix form asked for, not the whole form
         conv = matrixform.convention(d)
-        if ref.kind in ("W", "b") and target.what == "grad":
+        if ref.kind in ("W", "b"):
             eq = matrixform.gradients(d, ref.layer, conv)[0 if ref.kind == "W" else 1]
             if target.objective and d.network.regularized(ref.kind):  # ∂J/∂W = ∂C/∂W + coefficient · W
-                return show(*_penalized_matrix(d, eq, ref.kind, ref.layer))
-            return show(*_sides(eq))
+                sides = _penalized_matrix(d, eq, ref.kind, ref.layer)
+            else:
+                sides = _sides(eq)
+            if target.what == "grad":
+                return show(*sides)
+            named = latex(matrix(Kind.W if ref.kind == "W" else Kind.B, ref.layer), net)
+            return rf"\Delta {named} = " + show(*(-sym.LEARNING_RATE * side for side in sides))
         if ref.kind == "delta":
             if ref.layer == d.L:
                 return show(*_sides(matrixform.output_delta(d, conv)[-1]))
@@ -302,8 +338,9 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         if target.objective:  # the gradient of J = (1/m) Σ C + R: ∂C/∂θ + ∂R/∂θ
             lhs = Partial(Symbol("J", real=True), lhs.args[1])
             forms = [form + d.penalty_gradient(name) for form in forms]
-        if target.what == "update":
-            return show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
+        if target.what == "update":  # Δθ = −η ∂J/∂θ = …, which reads back as the update it states
+            update = rf"\Delta {latex(lhs.args[1], net)} = "
+            return update + show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
         return show(lhs, *forms)
     if ref.kind == "z":
         forms = [d.dC_dz(layer, i)] if closed else []
