@@ -166,44 +166,47 @@ PRESETS: dict[str, Preset] = {
             "Nielsen, Neural Networks and Deep Learning, ch. 2",
             (("weight", "w"), ("index_order", "to_from"), ("input_layer", 1), ("layer_marker", "bare"))
             + (("cost", "C"), ("delta", "gradient")),
-            ("per-example cost C_x and the batch mean",),
+            ("the per-example cost C_x and the batch mean",),
         ),
         Preset(
             "ng",
             "Ng, Machine Learning (Coursera)",
             (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient")),
-            ("activation function letter g", "the bias unit a_0 inside Θ", "accumulators Δ over a batch"),
+            ("Octave's `.*`", "the bias unit a_0 inside Θ", "the accumulators Δ over a batch"),
         ),
         Preset(
             "goodfellow",
             "Goodfellow, Bengio, Courville, Deep Learning, §6.5",
             (("weight", "W"), ("index_order", "to_from"), ("cost", "J"), ("output", "yhat"), ("delta", "gradient")),
-            ("layer letter k", "pre-activation letter a", "activation letter h", "activation function letter f")
-            + ("the gradient g instead of δ",),
+            ("the layer letter k", "a for the pre-activation and h for the activation", "the gradient g instead of δ"),
         ),
         Preset(
             "bishop",
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
             + (("delta", "gradient"),),
-            ("pre-activation letter a", "activation letter z", "activation function letter h")
-            + ("layers by index letter (δ_k output, δ_j hidden)", "per-example cost E_n"),
+            ("a for the pre-activation, z for the activation, h", "layers by index letter (δ_k output, δ_j hidden)")
+            + ("E_n",),
         ),
         Preset(
             "cs231n",
             "Stanford CS231n notes",
             (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient")),
-            ("row-vector layout (X W, weights (in, out))", "per-example cost L_i and the batch mean")
-            + ("gradient names dW, dscores",),
+            ("the row-vector layout (X W)", "L_i and the batch mean", "the names dW, dscores"),
         ),
         Preset(
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
             + (("delta", "gradient"),),
-            ("activation letter o for every neuron", "pre-activation letter net", "layers by neuron role"),
+            ("o for every neuron's output, net for its input", "layers by the neuron's role"),
         ),
-        Preset("article000", "derive's article 000", (("weight", "w"), ("cost", "E"))),
+        Preset(
+            "article000",
+            "derive's article 000",
+            (("weight", "w"), ("cost", "E")),
+            ("the node letters, which depend on the network (`letters`)",),
+        ),
         Preset("article001", "derive's article 001", (("weight", "theta"), ("weight_layer", "source"))),
         Preset(
             "article002",
