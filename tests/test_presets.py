@@ -16,6 +16,7 @@ from inprocess import run_cli
 
 import derive
 from derive import Notation, SpecError
+from derive.model.document import SECTIONS
 from derive.model.notation import PRESETS
 from derive.verify import verify
 
@@ -180,8 +181,25 @@ def test_a_nielsen_document_reads_like_nielsen() -> None:
     assert "the input, which is layer 1" in md and "a bare superscript" in md
     zh = NIELSEN.render("md", "zh")
     assert "输入层是第 1 层" in zh and "上标总是层号" in zh
+    for text in (md, zh):
+        assert not re.search(r"(?<!C)\^\{\((\d|l|L)", text), re.findall(r".{30}\^\{\(.{20}", text)
     # a formula the document prints reads back right under the same notation
     assert verify(NIELSEN, None, r"\delta^{3} = ((w^{4})^{\mathsf T} \delta^{4}) \odot \sigma'(z^{3})").right
+
+
+def test_every_section_numbers_layers_as_nielsen_does() -> None:
+    """The articles' own sections too: the layer by layer backward pass, the Jacobians, the procedures, the counts."""
+    sections = ", ".join(f'"{key}"' for key in SECTIONS if key != "warmup")  # warmup: one neuron, no layers
+    text = spec(3, 2, notation='preset = "nielsen"\n') + f"[document]\nsections = [{sections}]\nappendix = []\n"
+    d = derive.derive(derive.loads(text))
+    for lang in ("en", "zh"):
+        md = d.render("md", lang)
+        assert not re.search(r"(?<!C)\^\{\((\d|l|L)", md), re.findall(r".{30}\^\{\(.{20}", md)
+        body = re.sub(r"The layers are numbered from the input[^\n]*|层从输入层开始编号[^。]*。", "", md)
+        assert not re.search(r"[Ll]ayer 1\b|第 1 层", body), lang  # layer 1 is the input: only that sentence says it
+    md = d.render("md")
+    assert "### The weights and biases of layer 3" in md and "### The output $a^{2}$ of hidden layer 2" in md
+    assert r"\sum_{l=2}^{L} n^{l} n^{l-1}" in md
 
 
 def test_verdicts_speak_the_notation() -> None:
