@@ -239,3 +239,13 @@ def test_each_readme_example_is_right_under_its_preset(name: str, formula: str, 
     d = derive.derive(derive.loads(spec(*units, loss=loss, act=act, notation=f'preset = "{name}"\n')))
     v = verify(d, None, formula)
     assert v.right, v.text()
+
+
+def test_bare_marker_keeps_powers_of_what_has_no_layer() -> None:
+    """x², y² and ŷ² are powers under the bare marker: only a, z, w, b and δ carry a layer."""
+    d = derive.derive(derive.loads(spec(2, 1, notation='layer_marker = "bare"\noutput = "yhat"\n')))
+    assert verify(
+        d, "W1[1,1]", r"(\hat{y}^2 - \hat{y}^2 + \hat{y} - y) \hat{y} (1 - \hat{y}) W^2_{11} x_1 a^1_1 (1 - a^1_1)"
+    ).right
+    assert not verify(d, "W1[1,1]", r"(\hat{y} - y) \hat{y} (1 - \hat{y}) W^2_{11} x_1^2 a^1_1 (1 - a^1_1)").right
+    assert not verify(d, "W1[1,1]", r"(\hat{y} - y^2) \hat{y} (1 - \hat{y}) W^2_{11} x_1 a^1_1 (1 - a^1_1)").right

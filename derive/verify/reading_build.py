@@ -124,7 +124,7 @@ class _Building:
             raise self.unknown(node)
         ref = self._locate(node, kind)
         value = self.value(ref, node)
-        if node.sup is not None and not self._is_layer_script(node.sup, kind if kind != "out" else "a"):
+        if node.sup is not None and not self._is_layer_script(node.sup, kind):
             return self._power(node, value)
         return value
 

@@ -168,7 +168,8 @@ class _Names:
         letters = _letters(sup)
         if letters and letters <= {"l", "L", "o", "h", "m"} and not isinstance(sup, Pow):
             return True
-        bare = self.reading.notation.layer_marker == "bare"  # Nielsen's a^2: on a and z too, never a power
+        # Nielsen's a^2: under the bare marker a number on a and z is a layer too (never on x, y or ŷ: a power there)
+        bare = self.reading.notation.layer_marker == "bare" and kind in ("a", "z")
         return isinstance(sup, Num) and sup.text.isdigit() and (bare or kind in ("W", "b", "delta"))
 
     def _check_layer(self, node: Node, layer: int, kind: str) -> int:
