@@ -213,8 +213,8 @@ def test_verdicts_speak_the_notation() -> None:
 
 # --------------------------------------------------------------------------- the README's table of presets
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-# | `preset` | source | `example` | network | still needs |: each row's example and the network it is verified on
-ROWS = re.findall(r"^\| `(\w+)` \| [^|]+ \| `([^`]+)` \| ([^|]+) \|(.*)\|$", README, re.M)
+# | `"preset"` | source | `example` | network | still needs |: each row's example and the network it is verified on
+ROWS = re.findall(r"^\| `\"(\w+)\"` \| [^|]+ \| `([^`]+)` \| ([^|]+) \|(.*)\|$", README, re.M)
 NETWORKS = {  # (hidden and output sizes, their activations, the loss); two inputs
     "3 sigmoid layers, quadratic cost": ((3, 2, 2), "sigmoid", "squared_error"),
     "2 sigmoid layers, quadratic cost": ((3, 2), "sigmoid", "squared_error"),
