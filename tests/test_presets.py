@@ -207,6 +207,10 @@ def test_verdicts_speak_the_notation() -> None:
     assert "w^l_{ij}" in text and "layers 2 to 4 (the input is layer 1)" in text
     wrong = verify(NIELSEN, None, r"\delta^4 = (a^4 - y)").text()
     assert r"correct: \delta^{4}" in wrong
+    assert "the derivative of layer 4's activation is missing" in wrong  # Nielsen's output layer is layer 4
+    shifted = verify(NG, None, r"\delta^{(2)} = (\Theta^{(2)})^T \delta^{(3)} \odot g'(z^{(3)})")
+    assert "taken in the wrong place: layer 3, neuron 1" in shifted.text()  # Ng's z^{(3)}: derive's layer 2
+    assert "用了第 3 层" in shifted.text("zh")
     zh = verify(NG, None, r"\delta^{(3)} = a^{(3)} - y").text("zh")
     assert "层号 2 到 3（输入层为第 1 层）" in zh
 

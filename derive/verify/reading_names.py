@@ -182,18 +182,17 @@ class _Names:
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
         """The layer of a name written without one."""
-        first = self.reading.notation.input_layer  # the notes say a layer as the notation numbers it
         if kind == "W" and self.L == 2 and node.base in ("w", "W"):
             layer = 1 if node.base == "w" else 2
-            self.note(WeightCase(node.base, layer + first))
+            self.note(WeightCase(node.base, layer))
             return layer
         if self.L == 1:
             return 1
         if not indexed:
-            self.note(UnlayeredOutput(self.describe(node), self.L + first))
+            self.note(UnlayeredOutput(self.describe(node), self.L))
             return self.L
         if self.L == 2 and kind != "W":
-            self.note(UnlayeredHidden(self.describe(node), 1 + first))
+            self.note(UnlayeredHidden(self.describe(node), 1))
             return 1
         raise self.error(node, f"{self.describe(node)} needs a layer, such as ^{{(1)}}: this network has {self.L}")
 
