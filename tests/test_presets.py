@@ -16,8 +16,10 @@ from inprocess import run_cli
 
 import derive
 from derive import Notation, SpecError
+from derive.check import check
 from derive.model.document import SECTIONS
 from derive.model.notation import PRESETS
+from derive.present.document import build
 from derive.verify import verify
 
 HEAD = 'inputs = 2\nloss = "{loss}"\n'
@@ -253,3 +255,12 @@ def test_bare_marker_keeps_powers_of_what_has_no_layer() -> None:
     ).right
     assert not verify(d, "W1[1,1]", r"(\hat{y} - y) \hat{y} (1 - \hat{y}) W^2_{11} x_1^2 a^1_1 (1 - a^1_1)").right
     assert not verify(d, "W1[1,1]", r"(\hat{y} - y^2) \hat{y} (1 - \hat{y}) W^2_{11} x_1 a^1_1 (1 - a^1_1)").right
+
+
+@pytest.mark.parametrize("d", [NIELSEN, NG], ids=["nielsen", "ng"])
+def test_the_documents_exercise_answers_read_back_under_the_preset(d) -> None:
+    """An exercise's kept answer is printed in the notation (w^{4}_{11}, θ^{(2)}_{11}) and verifies right in it."""
+    doc = build(d, check(d))
+    assert len(doc.exercises) == 3
+    for e in doc.exercises:
+        assert verify(d, e.param, e.answer).right, e.answer
