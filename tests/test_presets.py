@@ -21,6 +21,7 @@ from derive.model.document import SECTIONS
 from derive.model.notation import PRESETS
 from derive.present.document import build
 from derive.verify import verify
+from derive.verify.findings import Convention
 
 HEAD = 'inputs = 2\nloss = "{loss}"\n'
 LAYER = '[[layer]]\nunits = {units}\nactivation = "{act}"\n'
@@ -264,3 +265,16 @@ def test_the_documents_exercise_answers_read_back_under_the_preset(d) -> None:
     assert len(doc.exercises) == 3
     for e in doc.exercises:
         assert verify(d, e.param, e.answer).right, e.answer
+
+
+def test_a_formula_right_with_the_other_input_layer_number_says_so() -> None:
+    """Ng's δ⁽³⁾ under derive's numbering (input layer 0) and derive's δ⁽²⁾ under Nielsen's: each is wrong, and the
+    verdict says under which numbering it would be right instead of misreading it silently."""
+    own = derive.derive(derive.loads(spec(3, 1, loss="binary_cross_entropy")))
+    v = verify(own, None, r"\delta^{(3)} = a^{(3)} - y")
+    assert not v.right and Convention("input_layer", 1) in v.diagnoses
+    assert "it would be right with the input layer numbered 1" in v.text()
+    assert "输入层编号为 1" in v.text("zh")
+    w = verify(NIELSEN, None, r"\delta^{3} = (a^{3} - y) \odot \sigma'(z^{3})")
+    assert not w.right and Convention("input_layer", 0) in w.diagnoses
+    assert "it would be right with the input layer numbered 0" in w.text()
