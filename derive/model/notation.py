@@ -37,7 +37,7 @@ INDEX_LETTERS: dict[str, dict[str, str]] = {
 # The output choices written as one plain letter (a follows the activation's spelling; ŷ is decorated).
 OUTPUT_LETTERS = {"y": "y", "o": "o"}
 
-CHOICES: dict[str, tuple[str, ...]] = {
+CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "weight": tuple(WEIGHT_SPELLINGS),
     "index_order": ("to_from", "from_to"),
     "delta": ("gradient", "error"),
@@ -45,6 +45,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "target": ("y", "t"),
     "output": ("a", "yhat", "y", "o"),
     "weight_layer": ("target", "source"),
+    "input_layer": (0, 1),
+    "layer_marker": ("parenthesized", "bare"),
 }
 
 
@@ -66,6 +68,11 @@ class Notation:
     layer it feeds, W^{(l)} from layer l − 1 to layer l; ``source`` by the layer it leaves, θ^{(l)} from
     layer l to layer l + 1, so that z^{(l+1)} = θ^{(l)} a^{(l)} (article 001). Only the printed and read
     layer of a weight changes: the canonical name W1[i,j] is the same, and biases keep their neuron's layer.
+    input_layer: the number of the input layer, 0 (derive's own: x = a^{(0)}) or 1 (Nielsen, Ng: a^1 = x, and the
+    output of a net of three layers is a^{(3)}). Every layer number a reader sees, in documents and in formulas, is
+    shifted by it; derive's own names (W1, a1[2]) and the symbolic L (the output layer) are not.
+    layer_marker: how a layer is written on a name: ``parenthesized`` a^{(l)}, or ``bare`` a^l (Nielsen), where a
+    superscript on a, z, w, b or δ is always its layer, never a power.
     """
 
     weight: str = "W"
@@ -76,12 +83,14 @@ class Notation:
     output: str = "a"
     letters: tuple[str, ...] = ()
     weight_layer: str = "target"
+    input_layer: int = 0
+    layer_marker: str = "parenthesized"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
             value = getattr(self, key)
-            if value not in allowed:
-                raise SpecError(f"notation.{key}: {value!r} is not one of {', '.join(allowed)}")
+            if isinstance(value, bool) or value not in allowed:
+                raise SpecError(f"notation.{key}: {value!r} is not one of {', '.join(map(str, allowed))}")
         for k, letter in enumerate(self.letters, start=1):
             if not (isinstance(letter, str) and _LETTER.match(letter)):
                 raise SpecError(f"notation.letters[{k}]: {letter!r} must be 1 to 3 ASCII letters (a-z, A-Z)")
@@ -121,7 +130,105 @@ class Notation:
         """How much lower a weight's printed layer is than derive's: 1 under ``source`` (W^{(l)} is θ^{(l−1)})."""
         return 1 if self.weight_layer == "source" else 0
 
+    def shown_layer(self, layer: int) -> int:
+        """A layer as the reader numbers it: derive's layer l is l + 1 when the input layer is numbered 1."""
+        return layer + self.input_layer
+
+    def layer_script(self, layer: object) -> str:
+        """A layer as a superscript in LaTeX: ^{(2)}, or ^{2} under the bare marker (already shifted)."""
+        return f"^{{{layer}}}" if self.layer_marker == "bare" else f"^{{({layer})}}"
+
     @property
     def delta_sign(self) -> int:
         """+1 when δ = ∂C/∂z, −1 under the error-term convention."""
         return 1 if self.delta == "gradient" else -1
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A source's notation as one bundle of options: ``[notation] preset = name`` sets them, any key beside it wins.
+
+    ``options``: the Notation fields it sets. ``missing``: what of the source's notation no option expresses yet,
+    named as the options it would need (the README's table of presets lists them).
+    """
+
+    name: str
+    source: str
+    options: tuple[tuple[str, object], ...]
+    missing: tuple[str, ...] = ()
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "nielsen",
+            "Nielsen, Neural Networks and Deep Learning, ch. 2",
+            (("weight", "w"), ("index_order", "to_from"), ("input_layer", 1), ("layer_marker", "bare"))
+            + (("cost", "C"), ("delta", "gradient")),
+            ("the per-example cost C_x and the batch mean",),
+        ),
+        Preset(
+            "ng",
+            "Ng, Machine Learning (Coursera)",
+            (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient")),
+            ("Octave's `.*`", "the bias unit a_0 inside Θ", "the accumulators Δ over a batch"),
+        ),
+        Preset(
+            "goodfellow",
+            "Goodfellow, Bengio, Courville, Deep Learning, §6.5",
+            (("weight", "W"), ("index_order", "to_from"), ("cost", "J"), ("output", "yhat"), ("delta", "gradient")),
+            ("the layer letter k", "a for the pre-activation and h for the activation", "the gradient g instead of δ"),
+        ),
+        Preset(
+            "bishop",
+            "Bishop, Pattern Recognition and Machine Learning, §5.3",
+            (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
+            + (("delta", "gradient"),),
+            ("a for the pre-activation, z for the activation, h", "layers by index letter (δ_k output, δ_j hidden)")
+            + ("E_n",),
+        ),
+        Preset(
+            "cs231n",
+            "Stanford CS231n notes",
+            (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient")),
+            ("the row-vector layout (X W)", "L_i and the batch mean", "the names dW, dscores"),
+        ),
+        Preset(
+            "wikipedia",
+            'Wikipedia, "Backpropagation"',
+            (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
+            + (("delta", "gradient"),),
+            ("o for every neuron's output, net for its input", "layers by the neuron's role"),
+        ),
+        Preset(
+            "article000",
+            "derive's article 000",
+            (("weight", "w"), ("cost", "E")),
+            ("the node letters, which depend on the network (`letters`)",),
+        ),
+        Preset("article001", "derive's article 001", (("weight", "theta"), ("weight_layer", "source"))),
+        Preset(
+            "article002",
+            "derive's article 002",
+            (("weight", "theta"), ("target", "t"), ("output", "y"), ("cost", "J")),
+        ),
+        Preset("article003", "derive's article 003", (("cost", "J"),)),
+        Preset(
+            "article004",
+            "derive's article 004",
+            (("weight", "w"), ("index_order", "from_to"), ("delta", "error"), ("cost", "E"), ("output", "yhat")),
+        ),
+    )
+}
+
+
+def with_preset(values: dict[str, object]) -> dict[str, object]:
+    """A notation table's values with its ``preset`` expanded: the preset's options, then every key beside it."""
+    if "preset" not in values:
+        return values
+    rest = {k: v for k, v in values.items() if k != "preset"}
+    name = values["preset"]
+    if name not in PRESETS:
+        raise SpecError(f"notation.preset: {name!r} is not one of {', '.join(PRESETS)}")
+    return {**dict(PRESETS[name].options), **rest}

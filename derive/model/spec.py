@@ -16,7 +16,7 @@ from derive.errors import SpecError
 from derive.files import read_text
 from derive.model.document import DocumentOptions
 from derive.model.network import OPTIONS, Example, Layer, Network, Regularization
-from derive.model.notation import Notation
+from derive.model.notation import CHOICES, Notation, with_preset
 from derive.model.samples import forward, target_problem
 from derive.rules import regularizers
 from derive.rules.targets import one_hot
@@ -28,7 +28,10 @@ TOP_KEYS = {
 DOCUMENT_KEYS = {"sections", "appendix", "detail"}
 LAYER_KEYS = {"units", "activation", "slope", "alpha"}
 REGULARIZATION_KEYS = {"l2", "form", "biases"}
-NOTATION_KEYS = {"weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"}
+NOTATION_KEYS = {
+    *("weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"),
+    *("input_layer", "layer_marker", "preset"),
+}
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 
 
@@ -168,10 +171,12 @@ def _notation(table: dict[str, Any]) -> Notation:
             for k, letter in enumerate(letters, start=1):
                 _typed(letter, str, f"notation.letters[{k}]")
             values[key] = tuple(letters)
+        elif all(isinstance(choice, int) for choice in CHOICES.get(key, ("",))):
+            values[key] = _typed(value, int, f"notation.{key}")
         else:
             text = _typed(value, str, f"notation.{key}")
             values[key] = ALIASES.get(text, text)
-    return Notation(**values)
+    return Notation(**with_preset(values))
 
 
 def _example(table: dict[str, Any], net: Network) -> Example:

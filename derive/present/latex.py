@@ -42,7 +42,10 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         return self.notation.spelled(letter) if letter in QUANTITY_SPELLINGS else letter
 
     def _layer(self, layer: Layer | None) -> str:
-        return "" if layer is None else f"^{{({layer})}}"
+        """A layer as the notation writes it: ^{(2)} or bare ^{2}, numbered from its input layer (0 or 1)."""
+        if layer is None:
+            return ""
+        return self.notation.layer_script(self.notation.shown_layer(layer) if isinstance(layer, int) else layer)
 
     def _weight_layer(self, layer: Layer | None) -> str:
         """A weight's layer as the notation numbers it: derive's W^{(l)} is θ^{(l−1)} under ``source``."""

@@ -6,11 +6,13 @@ work); activations, their derivatives, the biases and the cost add a few operati
 
 from __future__ import annotations
 
+from derive.model.notation import Notation
 from derive.present.document_data import Eq, OpCount
 
 
-def count(sizes: tuple[int, ...], bias: bool) -> OpCount:
-    """The counts for a network of these sizes (input first), with or without biases, and their equations."""
+def count(sizes: tuple[int, ...], bias: bool, notation: Notation = Notation()) -> OpCount:  # noqa: B008 - frozen
+    """The counts for a network of these sizes (input first), with or without biases, and their equations (their
+    layers written and numbered as the notation does)."""
     products = list(zip(sizes[1:], sizes[:-1], strict=True))  # (n^{(l)}, n^{(l-1)}) for l = 1 … L
     forward = sum(n * m for n, m in products)
     recursion = sum(n * m for n, m in products[1:])
@@ -19,12 +21,14 @@ def count(sizes: tuple[int, ...], bias: bool) -> OpCount:
     def terms(pairs: list[tuple[int, int]]) -> str:
         return " + ".join(rf"{n} \cdot {m}" for n, m in pairs) if pairs else "0"
 
-    each = r"\sum_{l=1}^{L} n^{(l)} n^{(l-1)}"
-    later = r"\sum_{l=2}^{L} n^{(l)} n^{(l-1)}"
+    n, n_below = (f"n{notation.layer_script(layer)}" for layer in ("l", "l-1"))
+    first = notation.shown_layer(1)
+    each = rf"\sum_{{l={first}}}^{{L}} {n} {n_below}"
+    later = rf"\sum_{{l={first + 1}}}^{{L}} {n} {n_below}"
     equations = [Eq("F", "=", rf"{each} = {terms(products)} = {forward}")]
     if bias:
         with_bias = [(n, m + 1) for n, m in products]
-        sum_p = r"\sum_{l=1}^{L} n^{(l)} \left(n^{(l-1)} + 1\right)"
+        sum_p = rf"\sum_{{l={first}}}^{{L}} {n} \left({n_below} + 1\right)"
         equations.append(Eq("P", "=", rf"{sum_p} = {terms(with_bias)} = {parameters}"))
     else:
         equations.append(Eq("P", "=", rf"F = {parameters}"))

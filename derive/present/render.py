@@ -15,6 +15,7 @@ from derive import progress
 from derive.engine.derivation import Derivation
 from derive.errors import RenderError
 from derive.files import write_atomic
+from derive.model.notation import Notation
 from derive.present import mathml, picture
 from derive.present.document import Document, Eq, ExampleRow, build
 from derive.present.document_data import check_summary
@@ -63,7 +64,15 @@ def _add_filters() -> None:
         loss_words=lambda name, lang: losses.LOSSES[name].words[lang],
         check_summary=check_summary,
         max_code_error=lambda checks: max((p.code_error for p in checks), default=0.0),
+        layer_tex=_layer_tex,
     )
+
+
+def _layer_tex(layer: int | str, notation: dict) -> str:
+    """A layer as a superscript in the document's notation (``doc.notation``): ^{(2)} or ^{2}, a number shifted
+    when the input layer is numbered 1; prose writes its own layers through this, the formulas through the printer."""
+    n = Notation(input_layer=notation["input_layer"], layer_marker=notation["layer_marker"])
+    return n.layer_script(n.shown_layer(layer) if isinstance(layer, int) else layer)
 
 
 def one_line(text: object) -> str:

@@ -101,6 +101,8 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     if depth >= 2:
         other = 1 - primary.weight_shift
         yield Reading(n, weight_shift=other), (Convention("weight_shift", other),)
+        first = 1 - n.input_layer  # Nielsen's and Ng's a^1 = x, or derive's x = a^{(0)}
+        yield Reading(replace(n, input_layer=first)), (Convention("input_layer", first),)
 
 
 def _reading_of(diagnoses: list[Diagnosis], primary: Reading) -> Reading:

@@ -141,7 +141,7 @@ class ChainLink(Diagnosis):
 @dataclass(frozen=True)
 class Convention(Diagnosis):
     """The formula is right under another convention: ``kind`` is what changes (delta, index_order,
-    weight_shift), ``value`` what it becomes."""
+    weight_shift, input_layer), ``value`` what it becomes."""
 
     code = "convention"
     kind: str

@@ -304,7 +304,8 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> _Envs:
         if not exc.layer:
             raise
         envs = _Envs([], letter=exc.letter)
-        for layer in range(0, d.L + 1):
+        first = reader.reading.notation.input_layer  # the free layer's values, as the notation numbers layers
+        for layer in range(first, d.L + 1 + first):
             try:
                 envs.blocks.append(({exc.letter: layer}, _ranges(reader, node, {exc.letter: layer})))
             except LayerRangeError:

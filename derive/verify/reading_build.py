@@ -112,7 +112,7 @@ class _Building:
         if kind == "n":
             layer = self._layer_from(node, "W") if node.sup is not None or node.digits else None
             if layer is None and node.sub:
-                layer = self.layer_value(node.sub[0])
+                layer = self.written_layer(node.sub[0])
             if layer is None:
                 raise self.error(node, "n needs a layer, such as n^{(2)}")
             return Rational(self.net.sizes[self._check_layer(node, layer, "a")])
@@ -124,7 +124,7 @@ class _Building:
             raise self.unknown(node)
         ref = self._locate(node, kind)
         value = self.value(ref, node)
-        if node.sup is not None and not self._is_layer_script(node.sup, kind if kind != "out" else "a"):
+        if node.sup is not None and not self._is_layer_script(node.sup, kind):
             return self._power(node, value)
         return value
 

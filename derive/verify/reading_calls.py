@@ -111,7 +111,7 @@ class _Calls:
     def _layer_function(self, node: Call, arg: Value) -> Value:
         """f or g: the activation of the layer given by ^{(l)} or by the argument z^{(l)}."""
         func = node.func
-        layer = self.layer_value(func.sup) if func.sup is not None else _layer_of(arg)
+        layer = self.written_layer(func.sup) if func.sup is not None else _layer_of(arg)
         if layer is None:
             used = {layer.activation for layer in self.net.layers}
             if len(used) != 1:

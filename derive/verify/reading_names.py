@@ -105,7 +105,8 @@ class _Names:
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
         a, b, z, x = (n.spelled(q) for q in "abzx")
         out = {"a": f"{a}^{{(L)}}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
-        leaving = f"; l = 0 to {self.L - 1}, the layer it leaves" if self.reading.weight_shift else ""
+        first = n.input_layer
+        leaving = f"; l = {first} to {self.L - 1 + first}, the layer it leaves" if self.reading.weight_shift else ""
         parts = [
             f"{w}^{{(l)}}_{{ij}} ({order}{leaving})",
             *([f"{b}^{{(l)}}_i"] if self.net.bias else []),
@@ -115,7 +116,7 @@ class _Names:
             f"{x}_j",
             f"{n.target}_k",
             f"{out} (outputs)",
-            f"layers 1 to {self.L}",
+            f"layers {1 + first} to {self.L + first}",
         ]
         if n.letters:
             parts.append("node letters " + ", ".join(n.letters))
@@ -129,8 +130,13 @@ class _Names:
         return self.error(node, f"unknown name '{shown}' (this network has {self.known_names()})")
 
     # ----------------------------------------------------------------- layers
+    def written_layer(self, node: Node) -> int:
+        """Derive's layer of a layer written in the notation's numbering (input layer 0 or 1)."""
+        return self.layer_value(node) - self.reading.notation.input_layer
+
     def layer_value(self, node: Node) -> int:
-        """A layer written as 2, (2), l, l+1, L, L-1, o (output) or h (the hidden layer)."""
+        """A layer written as 2, (2), l, l+1, L, L-1, o (output) or h (the hidden layer), as the notation numbers
+        it (a bound layer letter holds a number of that numbering too)."""
         if isinstance(node, Paren):
             return self.layer_value(node.body)
         if isinstance(node, Num):
@@ -138,14 +144,13 @@ class _Names:
                 raise self.error(node, f"layer {node.text} is not a whole number")
             return int(node.text)
         if isinstance(node, Name) and not node.sub and not node.sup and not node.digits:
-            if node.base == "L":
-                return self.L
-            if node.base == "o":
-                return self.L
+            first = self.reading.notation.input_layer
+            if node.base in ("L", "o"):
+                return self.L + first
             if node.base == "h":
                 if self.L != 2:
                     raise self.error(node, "^h means the hidden layer, but this network does not have exactly one")
-                return 1
+                return 1 + first
             if node.base in ("l", "m"):
                 value = self.env.get(node.base)
                 if isinstance(value, int):
@@ -166,12 +171,16 @@ class _Names:
         letters = _letters(sup)
         if letters and letters <= {"l", "L", "o", "h", "m"} and not isinstance(sup, Pow):
             return True
-        return isinstance(sup, Num) and sup.text.isdigit() and kind in ("W", "b", "delta")
+        # Nielsen's a^2: under the bare marker a number on a and z is a layer too (never on x, y or ŷ: a power there)
+        bare = self.reading.notation.layer_marker == "bare" and kind in ("a", "z")
+        return isinstance(sup, Num) and sup.text.isdigit() and (bare or kind in ("W", "b", "delta"))
 
     def _check_layer(self, node: Node, layer: int, kind: str) -> int:
         low = 0 if kind == "a" else 1
         if not low <= layer <= self.L:
-            raise self.error(node, f"layer {layer} does not exist (layers are 1 to {self.L})", LayerRangeError)
+            first = self.reading.notation.input_layer
+            message = f"layer {layer + first} does not exist (layers are {1 + first} to {self.L + first})"
+            raise self.error(node, message, LayerRangeError)
         return layer
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
@@ -263,9 +272,9 @@ class _Names:
         if node.sup is not None:
             if not self._is_layer_script(node.sup, kind):
                 return None
-            if isinstance(node.sup, Num) and not isinstance(node.sup, Paren):
+            if isinstance(node.sup, Num) and self.reading.notation.layer_marker != "bare":
                 self.note(BareLayer(self.describe(node)))
-            return self.layer_value(node.sup)
+            return self.written_layer(node.sup)
         if node.digits and (node.sub is not None or kind != "W" or len(node.digits) == 1):
             return int(node.digits)
         return None
@@ -293,10 +302,11 @@ class _Names:
             # Only a layer written as a superscript is in the notation's numbering; W1, W1[i,j] are derive's names.
             shift = self.reading.weight_shift if node.sup is not None and not node.bracket else 0
             if shift and not 0 <= written < self.L:
+                first = self.reading.notation.input_layer
                 raise self.error(
                     node,
-                    f"no weights leave layer {written}"
-                    f" (weights are numbered by the layer they leave: 0 to {self.L - 1})",
+                    f"no weights leave layer {written + first}"
+                    f" (weights are numbered by the layer they leave: {first} to {self.L - 1 + first})",
                     LayerRangeError,
                 )
             layer = written + shift
@@ -329,7 +339,7 @@ class _Names:
         layer = written if written is not None else self._default_layer(node, kind, bool(atoms))
         layer = self._check_layer(node, layer, kind)
         if layer == 0 and kind != "a":
-            raise self.error(node, "layer 0 is the input x", LayerRangeError)
+            raise self.error(node, f"layer {self.reading.notation.input_layer} is the input x", LayerRangeError)
         if not atoms:
             return Ref(kind, layer, (1,) if self.d.size(layer) == 1 else None)
         return Ref(kind, layer, (self.index_value(atoms[0], self.d.size(layer), self.describe(node)),))

@@ -52,6 +52,8 @@ def _notation(net: Network) -> dict[str, object]:
         "cost": notation.cost,
         "depth": net.depth,
         "weight_layer": notation.weight_layer,
+        "input_layer": notation.input_layer,
+        "layer_l": "^l" if notation.layer_marker == "bare" else "^{(l)}",
     }
 
 
