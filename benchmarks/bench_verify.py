@@ -18,8 +18,8 @@ Run as ``python benchmarks/bench_verify.py [--budget SECONDS] [--repeat N]``.
    start included) and in this process on a fresh derivation with sympy's cache cleared (as the command
    line has them; sympy's deferred imports are warm after the first call), with the length of the answer.
    Against the old path, measured in the same run: the numbers of one sample point made as sympy Floats
-   for every one of the 79,510 parameters and δ by substitution (``model.samples.sample_values`` and
-   ``Derivation.dC_dz_numbers``), times the 4 points a verdict uses.
+   for every one of the 79,510 parameters and δ by substituting them into each neuron's closed form
+   (``model.samples.sample_values`` and ``xreplace``), times the 4 points a verdict uses.
    Goal: 2 s per formula from the command line.
 
 Each call of sections 1–3 runs after a warm-up (so imports and caches are not counted) under a
@@ -114,7 +114,10 @@ def old_path_one_point(net: derive.Network) -> float:
     d = derive.derive(net)
     params, x, y = samples.random_point(net, np.random.default_rng(0))
     start = time.perf_counter()
-    d.dC_dz_numbers(samples.sample_values(net, params, x, y))
+    values = samples.sample_values(net, params, x, y)
+    for layer in range(1, d.L + 1):  # δ of every neuron by substituting the Floats into its closed form
+        for i in range(1, d.size(layer) + 1):
+            d.dC_dz(layer, i).xreplace(values)
     return time.perf_counter() - start
 
 
