@@ -33,29 +33,41 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagno
     negative of the formula is named with the sign mistake before it.
     """
     sign = attempt.reading.sign
+    letter = attempt.layer_letter  # a general-layer formula: its mistakes are said in the layer l
     kinds = ranked()
     numbers = [_numbers(d, attempt, pts, p) for p in range(len(pts))]
     backward = [Backward(d, _with_delta(point, sign)) for point in pts]
     matched: set[tuple[Mistake, bool]] | None = None  # (mistake, together with the wrong sign)
+    values: dict[tuple[Mistake, bool], list[float]] = {}  # what each gives, element by element and point by point
     tried = 0
     for e, el in enumerate(attempt.elements[: Limits.DIAGNOSED]):
         if matched is not None and (not matched or tried > Limits.DIAGNOSES):
             break
+        layer = el.target.ref.layer
         for p, nums in enumerate(backward):
             given, correct = numbers[p][e]
             at = Site(d, el.target, nums, sign, correct)
             fits: set[tuple[Mistake, bool]] = set()
             for kind in kinds:
-                fitted = None if matched is None else [m for m, _ in matched if type(m) is kind]
+                fitted = None if matched is None else [m.at(layer) for m, _ in matched if type(m) is kind]
                 for mistake, value in kind.gives(at, fitted):
                     tried += 1
+                    said = mistake.general(layer, letter) if letter is not None else mistake
                     if close(given, value):
-                        fits.add((mistake, False))
+                        fits.add((said, False))
                     elif mistake.with_sign and close(given, -value):
-                        fits.add((mistake, True))
+                        fits.add((said, True))
+                    else:
+                        continue
+                    values.setdefault((said, close(given, value)), []).append(value)
             matched = fits if matched is None else matched & fits
     out: list[Diagnosis] = []
+    shown: list[list[float]] = []  # the values of the mistakes named so far
     for mistake, signed in sorted(matched or (), key=lambda m: (m[1], m[0].rank, m[0].tie_break())):
+        gave = values.get((mistake, not signed), [])
+        if any(len(gave) == len(other) and all(map(close, gave, other)) for other in shown):
+            continue  # the same numbers as a reason already given (σ′ of a linear layer is 1): not another reason
+        shown.append(gave)
         if signed and Sign() not in out:
             out.append(Sign())
         if mistake.code not in {m.code for m in out}:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import ClassVar, Self
 
@@ -32,6 +32,7 @@ from derive.verify.findings import Diagnosis
 from derive.verify.points import close
 from derive.verify.read import _Element
 from derive.verify.reading_refs import Target
+from derive.verify.syntax import Limits
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
 
@@ -114,6 +115,7 @@ class Mistake(Diagnosis):
 
     rank: ClassVar[int]
     with_sign: ClassVar[bool] = True  # whether it is also looked for together with the wrong sign
+    layered: ClassVar[tuple[str, ...]] = ()  # the fields that are layers (and a field ``letter`` for them)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,6 +135,19 @@ class Mistake(Diagnosis):
     def seen(cls, formula: Evidence) -> Self | None:
         """This mistake, when the formula as a whole shows it."""
         return None
+
+    def general(self, layer: int, letter: str) -> Self:
+        """This mistake, found at an element of ``layer``, said in the general layer ``letter`` (l): its layers
+        become offsets from l, so that the same mistake found in layer 1 and in layer 2 is one."""
+        if not self.layered:
+            return self
+        return replace(self, letter=letter, **{f: getattr(self, f) - layer for f in self.layered})
+
+    def at(self, layer: int) -> Self:
+        """A mistake said in the general layer, at an element of ``layer``: its layers as numbers again."""
+        if not self.layered or getattr(self, "letter", None) is None:
+            return self
+        return replace(self, letter=None, **{f: getattr(self, f) + layer for f in self.layered})
 
 
 # ------------------------------------------------------- per element and point
@@ -192,11 +207,14 @@ class Penalty(Mistake):
 
 @dataclass(frozen=True)
 class MissingDerivative(Mistake):
-    """The activation derivative of ``layer`` (the element's own or one above it) left out."""
+    """The activation derivative of ``layer`` (the element's own or one above it) left out; with ``letter``,
+    ``layer`` is an offset from that general layer (0: layer l's own)."""
 
     code = "missing_derivative"
     rank = 30
+    layered = ("layer",)
     layer: int
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -219,7 +237,9 @@ class ExtraDerivative(Mistake):
 
     code = "extra_derivative"
     rank = 40
+    layered = ("layer",)
     layer: int
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -233,12 +253,15 @@ class ExtraDerivative(Mistake):
 
 @dataclass(frozen=True)
 class WrongLayerDerivative(Mistake):
-    """The activation derivative of another ``layer`` (``neuron``, None for the element's own index)."""
+    """The activation derivative of another ``layer`` (``neuron``, None for the element's own index); with
+    ``letter``, ``layer`` is an offset from that general layer (1: layer l + 1's where layer l's belongs)."""
 
     code = "wrong_layer_derivative"
     rank = 50
+    layered = ("layer",)
     layer: int
     neuron: int | None
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -251,7 +274,7 @@ class WrongLayerDerivative(Mistake):
         else:
             pairs = [(m.layer, i if m.neuron is None else m.neuron) for m in fitted]
         for other, k in dict.fromkeys(pairs):
-            if other == layer or k > sizes[other] or nums.derivatives(other) is None:
+            if other == layer or not 1 <= other <= d.L or k > sizes[other] or nums.derivatives(other) is None:
                 continue
             value = scale * at.back * nums.derivative(other, k) * local
             yield cls(other, k), value
@@ -300,6 +323,43 @@ class Transposed(Mistake):
         sizes = at.nums.sizes
         if i <= sizes[layer - 1] and j <= sizes[layer]:
             yield cls(), scale * at.point.dz[(layer, j)] * at.values[sym.a(layer - 1, i)]
+
+
+@dataclass(frozen=True)
+class OtherGradient(Mistake):
+    """The gradient of another weight or bias of the same layer: ``name`` (canonical, W1[1,1]) for the element
+    verified, ``wrong`` the index that differs: ``input`` (the neuron of the layer below), ``output`` (the
+    neuron the weight or bias feeds) or ``both``. The transposed weight is :class:`Transposed`'s.
+
+    Candidates differ from the element in one index (a few thousand on the widest layer derive verifies),
+    in both only while the layer has at most Limits.CHECKED weights, so the cost stays bounded."""
+
+    code = "other_gradient"
+    rank = 75
+    name: str
+    wrong: str
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        ref = at.target.ref
+        if at.factors is None or ref.kind not in ("W", "b") or at.target.objective or fitted == []:
+            return
+        scale, sizes, layer, i = at.factors[0], at.nums.sizes, at.layer, at.i
+        rows = range(1, sizes[layer] + 1)
+        if ref.kind == "b":
+            places = [(k, None) for k in rows if k != i]
+        else:
+            j, cols = ref.index[1], range(1, sizes[layer - 1] + 1)
+            places = [(i, m) for m in cols if m != j] + [(k, j) for k in rows if k != i]
+            if len(rows) * len(cols) <= Limits.CHECKED:
+                places += [(k, m) for k in rows for m in cols if k != i and m != j and (k, m) != (j, i)]
+        if fitted is not None:
+            wanted = {m.name for m in fitted}
+            places = [p for p in places if sym.parameter_name(layer, *p) in wanted]
+        for k, m in places:
+            local = 1.0 if m is None else at.values[sym.a(layer - 1, m)]
+            wrong = "output" if m is None or m == ref.index[1] else "input" if k == i else "both"
+            yield cls(sym.parameter_name(layer, k, m), wrong), scale * at.point.dz[(layer, k)] * local
 
 
 # ------------------------------------------------------------- the whole formula

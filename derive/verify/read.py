@@ -68,6 +68,7 @@ class _Attempt:
     target_text: str
     free: str | None = None  # an index letter left free (the sum is missing)
     first: Target | None = None  # the first target as named (a whole matrix or one element)
+    layer_letter: str | None = None  # the layer letter the parameter leaves free (l), taking every value
     numbers: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # by point: (formula, correct)
 
 
@@ -183,7 +184,16 @@ def _read(
     name = head.name if len(ends) < 2 or ends[0] == ends[-1] else f"{ends[0].name} … {ends[-1].name}"
     if shape is not None:
         message = shape.removeprefix("formula: ")
-        return _Shape(reading, [el for _, el in elements], total, notes, name, first=head, message=message)
+        return _Shape(
+            reading,
+            [el for _, el in elements],
+            total,
+            notes,
+            name,
+            first=head,
+            layer_letter=envs.letter,
+            message=message,
+        )
     if len(elements) > MAX_CHECKED:  # a whole matrix: a seeded sample of its elements, in the sample's order
         keep = np.random.default_rng(SEED).choice(len(elements), MAX_CHECKED, replace=False)
         elements = [elements[k] for k in keep]
@@ -195,7 +205,7 @@ def _read(
         checked.append((key, el))
         size += grow
     checked.sort(key=lambda pair: pair[0])
-    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head)
+    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head, layer_letter=envs.letter)
 
 
 def _build_order(envs: _Envs, targets: list[tuple[dict[str, int], Target]]) -> list[int]:

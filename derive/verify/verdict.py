@@ -189,7 +189,7 @@ def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula
         param=param if param is not None else parsed.text.split("=", 1)[0].rstrip(": "),
         formula=parsed.text if parsed.lhs is None else parsed.text.split("=", 1)[1].strip(),
         target=attempt.target_text,
-        correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
+        correct=_general_latex(d, attempt) or (_correct_latex(d, attempt.first) if attempt.first is not None else ""),
         notes=tuple(attempt.notes),
         points=points,
         elements=len(attempt.elements),
@@ -309,6 +309,27 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         forms = [d.dC_dz(layer, i)] if closed else []
         return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
     return ""
+
+
+def _general_latex(d: Derivation, attempt: _Attempt) -> str:
+    """The derived result for a general-layer target (a free layer letter l), in the layer l: the general form of
+    the matrix form or of the element level; "" where there is none (an update, a gradient of J, z)."""
+    target = attempt.first
+    if attempt.layer_letter is None or target is None or target.what == "update" or target.objective:
+        return ""
+    kind, whole = target.ref.kind, target.ref.index is None
+    layers = {el.target.ref.layer for el in attempt.elements}
+    if kind == "b" and not d.network.bias:
+        return ""
+    if whole:  # δ^{(L)}, δ^{(l)}, [∂C/∂b], ∂C/∂W
+        eqs = matrixform.general(d)
+        chosen = {"delta": eqs[0] if layers == {d.L} else eqs[1], "b": eqs[2], "W": eqs[-1]}.get(kind)
+    else:  # δ := ∂C/∂z, ∂C/∂W (chain), ∂C/∂W, [∂C/∂b], δ^{(L)}, δ^{(l)} (chain), δ^{(l)}
+        eqs = matrixform.general_index(d)
+        chosen = {"delta": eqs[-3] if layers == {d.L} else eqs[-1], "b": eqs[3], "W": eqs[2]}.get(kind)
+    if chosen is None:
+        return ""
+    return " = ".join(latex(side, d.network) for side in _sides(chosen))
 
 
 def _penalized_matrix(d: Derivation, eq, kind: str, layer: int) -> tuple:
