@@ -26,6 +26,7 @@ from derive.verify.findings import (
     ElementwiseDivision,
     ElementwiseProduct,
     Finding,
+    IndexClash,
     Shape,
     Undefined,
     UnlayeredHidden,
@@ -240,6 +241,15 @@ MISTAKE_CASES = [
 
 SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
 OTHER_CASES = [
+    Case(  # i runs over the 4 neurons of layer 1, x has 3 entries: the elements with i ≤ 3 are compared
+        "seed003",
+        None,
+        r"\frac{\partial J}{\partial W^{(1)}_{ij}} = \delta^{(1)}_i x_i",
+        IndexClash("i", "x_i", 3, 4),
+        "the indices do not match the parameter's: i runs from 1 to 4, but x_i has only 3;"
+        " the formula is compared where it can be read",
+        "指标与参数的不一致：i 从 1 取到 4，但 x_i 只有 3 个；公式只在能读出的元素上比较",
+    ),
     Case(
         "seed001",
         "delta2[1]",

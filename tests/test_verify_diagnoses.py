@@ -54,11 +54,11 @@ def test_a_formula_whose_indices_clash_is_wrong_not_unreadable() -> None:
     assert "指标与参数的不一致" in why(v, "zh")[0]
 
 
-def test_where_the_clashing_formula_reads_it_is_diagnosed_too() -> None:
-    # δ^{(1)}_i x_i is ∂J/∂W^{(1)}_{ii}: for every element that can be read, the input index is wrong
+def test_where_the_clashing_formula_reads_it_is_compared() -> None:
+    # i = 1, 2, 3 can be read (x_1 … x_3): the counterexample is one of them, W^{(1)}_{ij} with i ≤ 3
     v = verify(seed("seed003"), None, r"\frac{\partial J}{\partial W^{(1)}_{ij}} = \delta^{(1)}_i x_i")
-    assert v.counterexample is not None
-    assert "other_gradient" in v.codes
+    assert v.counterexample is not None and v.counterexample.element == "W1[1,2]"
+    assert v.elements == 3 * 3
 
 
 def test_a_sum_over_too_many_terms_is_still_not_understood() -> None:
@@ -118,11 +118,19 @@ def test_a_derivative_of_the_next_layer_is_named_where_some_layers_read() -> Non
 
 
 def test_a_derivative_of_the_next_layer_is_named_where_no_layer_reads() -> None:
-    # seed003: (W^{(2)})^T δ^{(2)} is 4×1 and σ'(z^{(2)}) is 2×1: a shape clash for the only value of l
-    v = verify(seed("seed003"), None, r"\delta^{(l)} = (W^{(l+1)})^T \delta^{(l+1)} \odot \sigma'(z^{(l+1)})")
+    # seed001 (2-3-2, θ^{(l)} leaving layer l): (θ^{(1)})^T δ^{(2)} is 3×1 and σ'(z^{(2)}) 2×1, for the only l
+    formula = r"\delta^{(l)} = (\theta^{(l)})^T \delta^{(l+1)} \odot \sigma'(z^{(l+1)})"
+    v = verify(seed("seed001"), None, formula)
     assert not v
-    assert "wrong_layer_derivative" in v.codes, v.diagnoses
-    assert WRONG_LAYER_EN in why(v)
+    assert v.codes == ("shape", "wrong_layer_derivative"), v.diagnoses
+    assert WrongLayerDerivative(1, None, "l") in v.diagnoses
+    assert WRONG_LAYER_EN in why(v) and WRONG_LAYER_ZH in why(v, "zh")
+    # seed003: ReLU' of the softmax layer 2 (4×1 against 2×1) where ReLU' of layer 1 belongs
+    relu = verify(seed("seed003"), None, r"\delta^{(1)} = (W^{(2)})^T \delta^{(2)} \odot \operatorname{ReLU}'(z^{(2)})")
+    assert WrongLayerDerivative(2, None) in relu.diagnoses, relu.diagnoses
+    # σ' of the right layer but the wrong function (seed003's layer 1 is ReLU): no edit of the layer makes it right
+    sigma = verify(seed("seed003"), None, r"\delta^{(l)} = (W^{(l+1)})^T \delta^{(l+1)} \odot \sigma'(z^{(l+1)})")
+    assert sigma.codes == ("shape",), sigma.diagnoses
 
 
 def test_a_derivative_of_the_next_layer_element_by_element() -> None:

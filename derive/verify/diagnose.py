@@ -8,18 +8,21 @@ other conventions, each bounded by Limits.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.verify.backward import Backward, Point
 from derive.verify.findings import Convention, Diagnosis
-from derive.verify.mistakes import Evidence, Mistake, Sign, Site, Transposed, ranked
+from derive.verify.mistakes import Evidence, Mistake, Sign, Site, Sketch, Transposed, ranked
 from derive.verify.points import _first_mismatch, _numbers, _with_delta, close
 from derive.verify.read import _Attempt, _read, _Shape
+from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading
-from derive.verify.syntax import Formula, Limits
+from derive.verify.syntax import Formula, Limits, Node
 from derive.verify.work import Work
+
+EDITS = 8  # edits of a formula tried for each registered mistake, when its shapes clash
 
 
 def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagnosis]:
@@ -80,6 +83,56 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagno
     return out
 
 
+def _edited(
+    d: Derivation, param: Formula | None, parsed: Formula, attempt: _Attempt, pts: list[Point], work: Work
+) -> list[Diagnosis]:
+    """The registered mistakes whose edit of the formula makes it right, for a formula whose shapes clash (its
+    numbers cannot be compared): at most Limits.EDITS edits of each, each read with ``work`` (shared)."""
+    if attempt.first is None:
+        return []
+    reader = Reader(d, attempt.reading, parsed.text, env=dict(attempt.env))
+
+    def layer(node: Node) -> int | None:
+        try:
+            return reader.layer_value(node)
+        except DeriveError:
+            return None
+
+    sides = tuple(n for n in (parsed.lhs, parsed.rhs, param.rhs if param is not None else None) if n is not None)
+    sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter)
+    out: list[Diagnosis] = []
+    for kind in ranked():
+        for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
+            if n >= EDITS:
+                break
+            edited = Formula(_swap(parsed.lhs, old, new), _swap(parsed.rhs, old, new), parsed.text)
+            try:
+                if _fits(d, _read(d, attempt.reading, param, edited, work), pts):
+                    out.append(mistake)
+                    break
+            except DeriveError:
+                continue
+    return out
+
+
+def _swap(node: Node | None, old: Node, new: Node) -> Node | None:
+    """The syntax tree with the node ``old`` (that very node) replaced by ``new``."""
+    if node is None or node is old:
+        return new if node is old else None
+    changes = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Node):
+            swapped = _swap(value, old, new)
+            if swapped is not value:
+                changes[f.name] = swapped
+        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+            swapped = tuple(_swap(v, old, new) if isinstance(v, Node) else v for v in value)
+            if any(a is not b for a, b in zip(swapped, value, strict=True)):
+                changes[f.name] = swapped
+    return replace(node, **changes) if changes else node
+
+
 def _alternative_readings(
     d: Derivation, param: Formula | None, parsed: Formula, pts: list[Point], primary: Reading, work: Work
 ) -> list[Diagnosis]:
@@ -100,7 +153,9 @@ def _alternative_readings(
 
 def _fits(d: Derivation, attempt: _Attempt, pts: list[Point]) -> bool:
     """Whether the formula, read this way, gives the derived values at every point and element."""
-    return not isinstance(attempt, _Shape) and attempt.free is None and _first_mismatch(d, attempt, pts) is None
+    if isinstance(attempt, _Shape) or attempt.free is not None or attempt.clash is not None:
+        return False
+    return _first_mismatch(d, attempt, pts) is None
 
 
 def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple[Diagnosis, ...]]]:

@@ -16,7 +16,7 @@ mistake is one record here and its two macros; :mod:`derive.verify.diagnose` run
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import ClassVar, Self
@@ -32,7 +32,7 @@ from derive.verify.findings import Diagnosis
 from derive.verify.points import close
 from derive.verify.read import _Element
 from derive.verify.reading_refs import Target
-from derive.verify.syntax import Limits
+from derive.verify.syntax import Call, Limits, Name, Node, walk
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
 
@@ -100,6 +100,20 @@ class Site:
 
 
 @dataclass
+class Sketch:
+    """A formula that cannot be compared (its shapes clash for every element): what a mistake may edit in it.
+
+    ``nodes`` are its sides (and the parameter); ``layer`` is the layer a superscript names at the first element
+    (None when it names none); ``target`` the first element's layer; ``letter`` the general layer's letter.
+    """
+
+    nodes: tuple[Node, ...]
+    layer: Callable[[Node], int | None]
+    target: int
+    letter: str | None
+
+
+@dataclass
 class Evidence:
     """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
     and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
@@ -135,6 +149,12 @@ class Mistake(Diagnosis):
     def seen(cls, formula: Evidence) -> Self | None:
         """This mistake, when the formula as a whole shows it."""
         return None
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        """(this mistake, a node of the formula, the node without the mistake): for a formula whose shapes clash,
+        so that no number can be compared, the mistake is named when the formula so edited is right."""
+        return iter(())
 
     def general(self, layer: int, letter: str) -> Self:
         """This mistake, found at an element of ``layer``, said in the general layer ``letter`` (l): its layers
@@ -280,6 +300,26 @@ class WrongLayerDerivative(Mistake):
             yield cls(other, k), value
             if k == i:
                 yield cls(other, None), value
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        """σ'(z^{(l+1)}) made σ'(z^{(l)}): the argument of a derivative given the layer of the element."""
+        names = [n for node in formula.nodes for n in walk(node) if isinstance(n, Name) and n.sup is not None]
+        own = next((n.sup for n in names if formula.layer(n.sup) == formula.target), None)
+        if own is None:
+            return
+        for node in formula.nodes:
+            for call in walk(node):
+                if not isinstance(call, Call) or not call.func.primes or len(call.args) != 1:
+                    continue
+                arg = call.args[0]
+                other = formula.layer(arg.sup) if isinstance(arg, Name) and arg.sup is not None else None
+                if other is None or other == formula.target:
+                    continue
+                if formula.letter is not None:
+                    yield cls(other - formula.target, None, formula.letter), arg, replace(arg, sup=own)
+                else:
+                    yield cls(other, None), arg, replace(arg, sup=own)
 
 
 @dataclass(frozen=True)

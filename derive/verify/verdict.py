@@ -42,7 +42,7 @@ from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 from derive.verify.backward import Point
-from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
+from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
 from derive.verify.findings import Diagnosis, Note, Shape, Undefined
@@ -162,16 +162,18 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
         return Verdict(False, method="", diagnoses=tuple(found), **_common(d, attempt, param, parsed, points))
     common = _common(d, attempt, param, parsed, points)
     if isinstance(attempt, _Shape):
+        with progress.phase("mistakes"):
+            edited = _edited(d, param_formula, parsed, attempt, pts, others)
         with progress.phase("conventions"):
             diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
-        return Verdict(False, method="", diagnoses=(Shape(attempt.message), *diagnoses), **common)
+        return Verdict(False, method="", diagnoses=(Shape(attempt.message), *edited, *diagnoses), **common)
     with progress.phase("comparing"):
         mismatch = _first_mismatch(d, attempt, pts)
-    if mismatch is None and attempt.free is None:
+    if mismatch is None and attempt.free is None and attempt.clash is None:
         with progress.phase("exact"):
             method = "exact" if _symbolically_equal(d, attempt) else "numeric"
         return Verdict(True, method=method, **common)
-    diagnoses: list[Diagnosis] = []
+    diagnoses: list[Diagnosis] = [attempt.clash] if attempt.clash is not None else []
     if mismatch is not None and not math.isfinite(mismatch[2]):  # undefined at a point, as 1/(a − σ(z)) is
         diagnoses.append(Undefined(f"{mismatch[2]:g}"))
     if attempt.free is not None:
