@@ -1,8 +1,9 @@
 """Why a formula is wrong: the common mistakes it matches, and the conventions under which it would be right.
 
 Separate from :mod:`derive.verify.verdict` because it only runs for a wrong formula: it runs every mistake
-registered in :mod:`derive.verify.mistakes` (knowing none of them by name) and reads the formula again under
-other conventions, each bounded by Limits.
+registered in :mod:`derive.verify.mistakes` (knowing none of them by name), or, for a formula whose shapes clash,
+tries their edits of it, and reads the formula again under other conventions, each bounded by Limits. Two mistakes
+that give the same numbers everywhere are one reason: the lower-ranked is named.
 """
 
 from __future__ import annotations

@@ -7,7 +7,12 @@ how to compute what the mistake gives in one of two ways:
 - :meth:`Mistake.gives`: for one element at one sample point (a :class:`Site`), the value a person who
   made the mistake would have written. A formula that matches the value at every checked point and
   element is diagnosed with it;
-- :meth:`Mistake.seen`: from the formula as a whole (its numbers, its expression).
+- :meth:`Mistake.seen`: from the formula as a whole (its numbers, its expression);
+- :meth:`Mistake.edits`: for a formula whose shapes clash (no number to compare), the edits of its syntax tree
+  that would undo the mistake; it is named when the edited formula is right.
+
+A mistake whose fields name layers lists them in ``layered``: for a formula in a general layer l, they are said
+as offsets from l (``letter``), so that the same mistake found in layer 1 and in layer 2 is one.
 
 Its words are the macro named ``code`` in ``templates/verdict/words_en.j2`` and ``words_zh.j2``. Adding a
 mistake is one record here and its two macros; :mod:`derive.verify.diagnose` runs every registered one.

@@ -129,7 +129,8 @@ def _read(
     used: list[tuple[int, Target]] = []
     skipped: set[int] = set()  # the free layer's values the formula does not exist for
     clash: IndexRangeError | None = None  # the first binding where a parameter's index letter does not fit
-    misfit: str | None = None  # the first value of the free layer where the shapes do not fit
+    misfit: str | None = None  # the shapes that do not fit at the first value of the free layer where they do not
+    misfit_at = 0
     summed = {n.index for n in walk(parsed.rhs) if isinstance(n, Sum)}
     first_env: dict[str, int] = {}
     built = 0  # operations in the values built so far, while every binding is one element
@@ -164,7 +165,8 @@ def _read(
             if envs.letter is None:
                 shape = str(exc)
                 break
-            misfit = misfit or str(exc)  # this value of l: the other values are read
+            if misfit is None:  # this value of l: the others are read
+                misfit, misfit_at = str(exc), env[envs.letter]
             continue
         except WorkExhaustedError:
             if not elements:
@@ -189,7 +191,9 @@ def _read(
         if clash is not None:
             raise clash
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
-    why = _clash(envs, clash) if clash is not None else Shape(misfit.removeprefix("formula: ")) if misfit else None
+    why: Diagnosis | None = _clash(envs, clash) if clash is not None else None
+    if why is None and misfit is not None:
+        why = Shape(f"for {envs.letter} = {misfit_at}, {misfit.removeprefix('formula: ')}")
     used.sort(key=lambda pair: pair[0])
     if envs.sampled:  # one element per binding
         total = envs.total(skipped)
