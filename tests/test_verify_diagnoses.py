@@ -59,6 +59,16 @@ def test_where_the_clashing_formula_reads_it_is_compared() -> None:
     v = verify(seed("seed003"), None, r"\frac{\partial J}{\partial W^{(1)}_{ij}} = \delta^{(1)}_i x_i")
     assert v.counterexample is not None and v.counterexample.element == "W1[1,2]"
     assert v.elements == 3 * 3
+    # and each of them is ∂J/∂W^{(1)}_{ii}: the output index written for the input index
+    assert OtherGradient("W1[i,i]", "input") in v.diagnoses, v.diagnoses
+    assert "this is the gradient of W1[i,i]: the input index is wrong" in why(v)
+
+
+def test_a_whole_matrix_of_other_gradients() -> None:
+    # (a_j − y_j) x_j is ∂C/∂W1[j,j] for every W1[i,j]: the input's index written where the output's belongs
+    square = Network(inputs=2, layers=(Layer(2, "sigmoid"),), loss="binary_cross_entropy")
+    v = verify(square, "W1[i,j]", "(a_j - y_j) x_j")
+    assert OtherGradient("W1[j,j]", "output") in v.diagnoses, v.diagnoses
 
 
 def test_a_sum_over_too_many_terms_is_still_not_understood() -> None:

@@ -374,7 +374,9 @@ class Transposed(Mistake):
 class OtherGradient(Mistake):
     """The gradient of another weight or bias of the same layer: ``name`` (canonical, W1[1,1]) for the element
     verified, ``wrong`` the index that differs: ``input`` (the neuron of the layer below), ``output`` (the
-    neuron the weight or bias feeds) or ``both``. The transposed weight is :class:`Transposed`'s.
+    neuron the weight or bias feeds) or ``both``. The transposed weight is :class:`Transposed`'s. For many
+    elements (W1[i,j], a whole W1) the name is one written with the element's own letters: W1[i,i] (the input
+    index is the output index), W1[j,j] (the reverse).
 
     Candidates differ from the element in one index (a few thousand on the widest layer derive verifies),
     in both only while the layer has at most Limits.CHECKED weights, so the cost stays bounded."""
@@ -392,19 +394,27 @@ class OtherGradient(Mistake):
         scale, sizes, layer, i = at.factors[0], at.nums.sizes, at.layer, at.i
         rows = range(1, sizes[layer] + 1)
         if ref.kind == "b":
-            places = [(k, None) for k in rows if k != i]
+            said = [(cls(sym.parameter_name(layer, k), "output"), k, None) for k in rows if k != i]
         else:
             j, cols = ref.index[1], range(1, sizes[layer - 1] + 1)
             places = [(i, m) for m in cols if m != j] + [(k, j) for k in rows if k != i]
             if len(rows) * len(cols) <= Limits.CHECKED:
                 places += [(k, m) for k in rows for m in cols if k != i and m != j and (k, m) != (j, i)]
+            said = [(cls(sym.parameter_name(layer, k, m), _which(k, m, i, j)), k, m) for k, m in places]
+            if i in cols:  # the same for every element: the output index written for the input index
+                said.append((cls(f"W{layer}[i,i]", "input"), i, i))
+            if j in rows:
+                said.append((cls(f"W{layer}[j,j]", "output"), j, j))
         if fitted is not None:
-            wanted = {m.name for m in fitted}
-            places = [p for p in places if sym.parameter_name(layer, *p) in wanted]
-        for k, m in places:
+            said = [entry for entry in said if entry[0] in fitted]
+        for mistake, k, m in said:
             local = 1.0 if m is None else at.values[sym.a(layer - 1, m)]
-            wrong = "output" if m is None or m == ref.index[1] else "input" if k == i else "both"
-            yield cls(sym.parameter_name(layer, k, m), wrong), scale * at.point.dz[(layer, k)] * local
+            yield mistake, scale * at.point.dz[(layer, k)] * local
+
+
+def _which(k: int, m: int, i: int, j: int) -> str:
+    """The index of W_{km} that differs from the element W_{ij}'s: input, output or both."""
+    return "output" if m == j else "input" if k == i else "both"
 
 
 # ------------------------------------------------------------- the whole formula
