@@ -248,7 +248,7 @@ OTHER_CASES = [
         IndexClash("i", "x_i", 3, 4),
         "the indices do not match the parameter's: i runs from 1 to 4, but x_i has only 3;"
         " the formula is compared where it can be read",
-        "指标与参数的不一致：i 从 1 取到 4，但 x_i 只有 3 个；公式只在能读出的元素上比较",
+        "指标与参数的指标不一致：i 从 1 取到 4，但 x_i 只有 3 个；公式只在能读出的元素上比较",
     ),
     Case(
         "seed001",

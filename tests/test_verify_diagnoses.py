@@ -16,7 +16,7 @@ import pytest
 from derive import Layer, Network, load
 from derive.errors import DeriveError
 from derive.verify import verify
-from derive.verify.findings import IndexClash
+from derive.verify.findings import IndexClash, Shape
 from derive.verify.mistakes import MissingDerivative, OtherGradient, WrongLayerDerivative
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def test_a_formula_whose_indices_clash_is_wrong_not_unreadable() -> None:
     clash = next(d for d in v.diagnoses if isinstance(d, IndexClash))
     assert (clash.letter, clash.name, clash.size, clash.runs) == ("i", "x_i", 3, 4)
     assert "the indices do not match the parameter's: i runs from 1 to 4, but x_i has only 3" in why(v)[0]
-    assert "指标与参数的不一致" in why(v, "zh")[0]
+    assert "指标与参数的指标不一致" in why(v, "zh")[0]
 
 
 def test_where_the_clashing_formula_reads_it_is_compared() -> None:
@@ -111,6 +111,14 @@ def test_a_right_general_layer_formula_stays_right() -> None:
     assert verify(DEEP, None, r"\delta^{(l)} = (W^{(l+1)})^T \delta^{(l+1)} \odot \sigma'(z^{(l)})")
     assert verify(DEEP, None, r"\delta^{(l)}_j = \sum_k W^{(l+1)}_{kj} \delta^{(l+1)}_k \sigma'(z^{(l)}_j)")
     assert verify(DEEP, None, r"\frac{\partial C}{\partial W^{(l)}_{ij}} = \delta^{(l)}_i a^{(l-1)}_j")
+
+
+def test_a_shape_clash_for_one_value_of_l_leaves_the_others_compared() -> None:
+    # δ^{(l+1)} for ∂C/∂b^{(l)}: for l = 1 both are 3×1 (and the numbers differ), for l = 2 δ^{(3)} is 2×1
+    v = verify(DEEP, None, r"\frac{\partial C}{\partial b^{(l)}} = \delta^{(l+1)}")
+    assert not v and v.counterexample is not None and v.counterexample.element == "b1[1]"
+    assert Shape("for l = 2, the formula is 2×1 but b2 is 3×1") in v.diagnoses, v.diagnoses
+    assert correct_line(v) == r"\frac{\partial C}{\partial b^{(l)}} = \delta^{(l)}"
 
 
 # ------------------------------------------------------------------ 3. σ′ of the wrong layer

@@ -34,7 +34,9 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagno
     happen), fewer when their candidates pass Limits.DIAGNOSES values in all (a 100-layer network has a
     thousand places for a misplaced σ'); once none fits, the rest are not computed. The backward pass
     with each mistake is computed once per point, not once per element. A mistake that matches the
-    negative of the formula is named with the sign mistake before it.
+    negative of the formula is named with the sign mistake before it. Mistakes that give the formula's numbers
+    give each other's: only the first of those is a reason (a σ' of a linear layer is 1, so "σ' missing" and
+    "σ' of that layer in its place" give the same numbers, and only the first is true of the formula).
     """
     sign = attempt.reading.sign
     letter = attempt.layer_letter  # a general-layer formula: its mistakes are said in the layer l
@@ -42,7 +44,7 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagno
     numbers = [_numbers(d, attempt, pts, p) for p in range(len(pts))]
     backward = [Backward(d, _with_delta(point, sign)) for point in pts]
     matched: set[tuple[Mistake, bool]] | None = None  # (mistake, together with the wrong sign)
-    values: dict[tuple[Mistake, bool], list[float]] = {}  # what each gives, element by element and point by point
+    values: dict[tuple[Mistake, bool], list[float]] = {}  # what each gives (with the sign), element by element
     tried = 0
     for e, el in enumerate(attempt.elements[: Limits.DIAGNOSED]):
         if matched is not None and (not matched or tried > Limits.DIAGNOSES):
@@ -58,19 +60,20 @@ def _mistakes(d: Derivation, attempt: _Attempt, pts: list[Point]) -> list[Diagno
                     tried += 1
                     said = mistake.general(layer, letter) if letter is not None else mistake
                     if close(given, value):
-                        fits.add((said, False))
+                        found = (said, False)
                     elif mistake.with_sign and close(given, -value):
-                        fits.add((said, True))
+                        found = (said, True)
                     else:
                         continue
-                    values.setdefault((said, close(given, value)), []).append(value)
+                    fits.add(found)
+                    values.setdefault(found, []).append(-value if found[1] else value)
             matched = fits if matched is None else matched & fits
     out: list[Diagnosis] = []
     shown: list[list[float]] = []  # the values of the mistakes named so far
     for mistake, signed in sorted(matched or (), key=lambda m: (m[1], m[0].rank, m[0].tie_break())):
-        gave = values.get((mistake, not signed), [])
+        gave = values.get((mistake, signed), [])
         if any(len(gave) == len(other) and all(map(close, gave, other)) for other in shown):
-            continue  # the same numbers as a reason already given (σ′ of a linear layer is 1): not another reason
+            continue  # the numbers of a reason already given (σ′ of a linear layer is 1): a guess, not a reason
         shown.append(gave)
         if signed and Sign() not in out:
             out.append(Sign())
@@ -88,7 +91,7 @@ def _edited(
     d: Derivation, param: Formula | None, parsed: Formula, attempt: _Attempt, pts: list[Point], work: Work
 ) -> list[Diagnosis]:
     """The registered mistakes whose edit of the formula makes it right, for a formula whose shapes clash (its
-    numbers cannot be compared): at most Limits.EDITS edits of each, each read with ``work`` (shared)."""
+    numbers cannot be compared): at most EDITS edits of each, each read with ``work`` (shared)."""
     if attempt.first is None:
         return []
     reader = Reader(d, attempt.reading, parsed.text, env=dict(attempt.env))

@@ -179,7 +179,12 @@ def _read(
         if pairs is None:
             correct = _target_shape(d, reading, target)
             shape = f"the formula is {_shape_of(given)} but {target.name} is {_shape_of(correct)}"
-            break
+            if envs.letter is None:
+                break
+            if misfit is None:  # this value of l: the others are read
+                misfit, misfit_at = shape, env[envs.letter]
+            shape = None
+            continue
         total += len(pairs)
         elements += [((key, n), el) for n, el in enumerate(pairs)]
         built = built + work.size(given) if len(pairs) == 1 and built >= 0 else -1
