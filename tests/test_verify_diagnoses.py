@@ -151,6 +151,17 @@ def test_a_derivative_of_the_next_layer_is_named_where_no_layer_reads() -> None:
     assert sigma.codes == ("shape",), sigma.diagnoses
 
 
+def test_a_derivative_of_the_next_layer_in_a_named_layer() -> None:
+    # the same mistake without the letter l: δ^{(1)} with σ'(z^{(2)}) on seed001, 3×1 against 2×1
+    v = verify(seed("seed001"), None, r"\delta^{(1)} = (\theta^{(1)})^T \delta^{(2)} \odot \sigma'(z^{(2)})")
+    assert v.codes == ("shape", "wrong_layer_derivative") and WrongLayerDerivative(2, None) in v.diagnoses
+    # element by element, j runs over layer 1's 3 neurons and z^{(2)} has 2: j = 1, 2 are compared
+    element = verify(
+        seed("seed001"), None, r"\delta^{(1)}_j = \sum_k \theta^{(1)}_{kj} \delta^{(2)}_k \sigma'(z^{(2)}_j)"
+    )
+    assert element.codes == ("index_clash", "wrong_layer_derivative"), element.diagnoses
+
+
 def test_a_derivative_of_the_next_layer_element_by_element() -> None:
     # σ'(z^{(l+1)}_j): j runs over layer l's 3 neurons, layer l + 1 = 3 (the output) has 2
     v = verify(DEEP, None, r"\delta^{(l)}_j = \sum_k W^{(l+1)}_{kj} \delta^{(l+1)}_k \sigma'(z^{(l+1)}_j)")

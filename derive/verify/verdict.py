@@ -162,10 +162,10 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
         return Verdict(False, method="", diagnoses=tuple(found), **_common(d, attempt, param, parsed, points))
     common = _common(d, attempt, param, parsed, points)
     if isinstance(attempt, _Shape):
-        with progress.phase("mistakes"):
-            edited = _edited(d, param_formula, parsed, attempt, pts, others)
         with progress.phase("conventions"):
             diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+        with progress.phase("mistakes"):  # right under no other convention: a mistake that an edit undoes
+            edited = [] if diagnoses else _edited(d, param_formula, parsed, attempt, pts, others)
         return Verdict(False, method="", diagnoses=(Shape(attempt.message), *edited, *diagnoses), **common)
     with progress.phase("comparing"):
         mismatch = _first_mismatch(d, attempt, pts)
