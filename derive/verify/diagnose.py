@@ -15,11 +15,12 @@ from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.verify.backward import Backward, Point
 from derive.verify.findings import Convention, Diagnosis
-from derive.verify.mistakes import Evidence, Mistake, Sign, Site, Sketch, Transposed, ranked
+from derive.verify.mistakes import Mistake, Sign, Transposed, ranked
 from derive.verify.points import _first_mismatch, _numbers, _with_delta, close
 from derive.verify.read import _Attempt, _read, _Shape
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading
+from derive.verify.sites import Evidence, Site, Sketch
 from derive.verify.syntax import Formula, Limits, Node
 from derive.verify.work import Work
 

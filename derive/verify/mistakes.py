@@ -21,22 +21,19 @@ mistake is one record here and its two macros; :mod:`derive.verify.diagnose` run
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import ClassVar, Self
 
 import sympy
-from sympy import Expr, Symbol
+from sympy import Expr
 
-from derive.engine.derivation import Derivation
 from derive.rules import regularizers
 from derive.rules import symbols as sym
-from derive.verify.backward import Backward, Point, weight_symbol
+from derive.verify.backward import weight_symbol
 from derive.verify.findings import Diagnosis
 from derive.verify.points import close
-from derive.verify.read import _Element
-from derive.verify.reading_refs import Target
+from derive.verify.sites import Evidence, Site, Sketch
 from derive.verify.syntax import Call, Limits, Name, Node, walk
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
@@ -45,87 +42,6 @@ MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives t
 def ranked() -> list[type[Mistake]]:
     """The registered mistakes, lowest rank first."""
     return sorted(MISTAKES, key=lambda kind: kind.rank)
-
-
-@dataclass
-class Site:
-    """One element of what is verified (a weight's ∂C/∂w, a bias's, a δ) at one point: what values are made of.
-
-    Every number is computed when a mistake first asks for it, from the point's :class:`Backward`, which
-    the elements at the point share.
-    """
-
-    d: Derivation
-    target: Target
-    nums: Backward
-    sign: int
-    correct: float  # the derived value of the element at the point
-
-    @property
-    def point(self) -> Point:
-        return self.nums.point
-
-    @property
-    def values(self) -> Mapping[Symbol, float]:
-        return self.nums.point.values
-
-    @property
-    def layer(self) -> int:
-        return self.target.ref.layer
-
-    @property
-    def i(self) -> int:
-        """The element's neuron (the row of a weight)."""
-        return self.target.ref.index[0]
-
-    @cached_property
-    def factors(self) -> tuple[float, float] | None:
-        """(scale, local) with value = scale · ∂C/∂z_i · local, or None when the element is not W, b, z or δ."""
-        ref = self.target.ref
-        if ref.kind not in ("W", "b", "z", "delta") or ref.index is None:
-            return None
-        local = self.values[sym.a(ref.layer - 1, ref.index[1])] if ref.kind == "W" else 1.0
-        scale = {"grad": 1.0, "delta": float(self.sign), "update": -self.values[sym.LEARNING_RATE]}[self.target.what]
-        return scale, local
-
-    @cached_property
-    def own(self) -> float | None:
-        """g'(z_i) of the element's own neuron, None for softmax (not element-wise)."""
-        return self.nums.derivative(self.layer, self.i)
-
-    @cached_property
-    def back(self) -> float:
-        """∂C/∂a_i of the element's neuron: δ before the activation's derivative."""
-        return self.nums.back(self.layer, self.i)
-
-    @cached_property
-    def matching(self) -> bool:
-        """Whether the loss cancels the output activation's derivative (δ of the outputs is a − y)."""
-        return self.d.output_matching()
-
-
-@dataclass
-class Sketch:
-    """A formula that cannot be compared (its shapes clash for every element): what a mistake may edit in it.
-
-    ``nodes`` are its sides (and the parameter); ``layer`` is the layer a superscript names at the first element
-    (None when it names none); ``target`` the first element's layer; ``letter`` the general layer's letter.
-    """
-
-    nodes: tuple[Node, ...]
-    layer: Callable[[Node], int | None]
-    target: int
-    letter: str | None
-
-
-@dataclass
-class Evidence:
-    """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
-    and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
-
-    elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
-    pairs: list[tuple[float, float]]
-    found: list[Diagnosis]
 
 
 @dataclass(frozen=True)
