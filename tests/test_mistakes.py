@@ -28,6 +28,7 @@ from derive.verify.findings import (
     ElementwiseDivision,
     ElementwiseProduct,
     Finding,
+    IndexClash,
     RowVector,
     Shape,
     Undefined,
@@ -41,6 +42,7 @@ from derive.verify.mistakes import (
     MissingDerivative,
     MissingSum,
     Mistake,
+    OtherGradient,
     Penalty,
     Proportional,
     SharedError,
@@ -57,7 +59,10 @@ READING = {"en": "  reading: ", "zh": "  读法："}
 
 
 def seed(name: str) -> Network:
-    """An example spec; ``<seed>+l2`` with the plain L2 penalty λ Σ W² added ([regularization] form = "plain")."""
+    """An example spec; ``<seed>+l2`` with the plain L2 penalty λ Σ W² added ([regularization] form = "plain");
+    ``deep``: three sigmoid layers, 2-3-3-2, for formulas in a general layer l."""
+    if name == "deep":
+        return Network(2, (Layer(3, "sigmoid"), Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error")
     base, _, penalty = name.partition("+")
     net = load(ROOT / "examples" / f"{base}.toml")
     return replace(net, regularization=Regularization(0.1, "plain")) if penalty else net
@@ -185,6 +190,30 @@ MISTAKE_CASES = [
         "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i",
         "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i",
     ),
+    Case(  # ∂C/∂W1[1,1] for W1[1,2]: the input index is wrong
+        "seed001",
+        "W1[1,2]",
+        r"\delta^{(1)}_1 x_1",
+        OtherGradient("W1[1,1]", "input"),
+        "this is the gradient of W1[1,1]: the input index is wrong",
+        "这是 W1[1,1] 的梯度：输入端的指标错了",
+    ),
+    Case(  # δ^{(l)} without σ'(z^{(l)}) for every layer l of a 2-3-3-2 network: said in the general layer
+        "deep",
+        None,
+        r"\delta^{(l)} = (W^{(l+1)})^T \delta^{(l+1)}",
+        MissingDerivative(0, "l"),
+        "the derivative of layer l's activation is missing (a factor such as σ'(z) = a(1 − a))",
+        "缺少第 l 层激活函数的导数（例如 σ'(z) = a(1 − a) 这一因子）",
+    ),
+    Case(  # σ'(z^{(l+1)}) where σ'(z^{(l)}) belongs (l = 1 reads; for l = 2 the shapes clash)
+        "deep",
+        None,
+        r"\delta^{(l)} = (W^{(l+1)})^T \delta^{(l+1)} \odot \sigma'(z^{(l+1)})",
+        WrongLayerDerivative(1, None, "l"),
+        "the derivative of layer l+1's activation is taken where layer l's belongs",
+        "用了第 l+1 层激活函数的导数，应为第 l 层的",
+    ),
     Case(
         "seed004",
         "W1[1,2]",
@@ -215,6 +244,15 @@ MISTAKE_CASES = [
 
 SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
 OTHER_CASES = [
+    Case(  # i runs over the 4 neurons of layer 1, x has 3 entries: the elements with i ≤ 3 are compared
+        "seed003",
+        None,
+        r"\frac{\partial J}{\partial W^{(1)}_{ij}} = \delta^{(1)}_i x_i",
+        IndexClash("i", "x_i", 3, 4),
+        "the indices do not match the parameter's: i runs from 1 to 4, but x_i has only 3;"
+        " the formula is compared where it can be read",
+        "指标与参数的指标不一致：i 从 1 取到 4，但 x_i 只有 3 个；公式只在能读出的元素上比较",
+    ),
     Case(
         "seed003",
         None,
@@ -425,16 +463,16 @@ LINEAR = Network(
 
 
 def test_ranks_order_the_diagnoses(monkeypatch) -> None:
-    """Behind an identity layer (g' = 1), δ^{(1)} without ReLU' is also ReLU' taken from layer 2: both fit.
+    """Behind an identity layer (g' = 1), δ^{(1)} without ReLU' gives the same numbers as ReLU' taken from layer 2.
 
-    They are named in rank order, whatever their codes; swapping the ranks swaps them.
+    That is one reason, not two (issue 16: a linear layer gives no false extra reason); the rank decides which is
+    named, whatever their codes: swapping the ranks swaps it.
     """
-    both = (MissingDerivative(1), WrongLayerDerivative(2, None))
     v = verify(LINEAR, "delta1[1]", SUM_1)
-    assert v.diagnoses == both
+    assert v.diagnoses == (MissingDerivative(1),)
     assert MissingDerivative.rank < WrongLayerDerivative.rank
     monkeypatch.setattr(MissingDerivative, "rank", WrongLayerDerivative.rank + 1)
-    assert verify(LINEAR, "delta1[1]", SUM_1).diagnoses == both[::-1]
+    assert verify(LINEAR, "delta1[1]", SUM_1).diagnoses == (WrongLayerDerivative(2, None),)
 
 
 def test_a_mistake_with_the_wrong_sign_is_named_after_the_sign() -> None:
@@ -493,6 +531,7 @@ def test_the_registry_is_as_it_was_after_the_test() -> None:
         "wrong_layer_derivative",
         "missing_sum",
         "transposed",
+        "other_gradient",
         "proportional",
         "shared_error",
     ]

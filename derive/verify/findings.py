@@ -120,6 +120,19 @@ class Undefined(Diagnosis):
 
 
 @dataclass(frozen=True)
+class IndexClash(Diagnosis):
+    """An index letter of the parameter used where it does not fit: ``letter`` runs from 1 to ``runs`` in the
+    parameter, but ``name`` (the formula's name, as written) has only ``size``; the formula is compared where it
+    can be read."""
+
+    code = "index_clash"
+    letter: str
+    name: str
+    size: int
+    runs: int
+
+
+@dataclass(frozen=True)
 class Shape(Diagnosis):
     """The formula's shape does not fit what it is for; ``message`` says how."""
 

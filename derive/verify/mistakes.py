@@ -7,7 +7,12 @@ how to compute what the mistake gives in one of two ways:
 - :meth:`Mistake.gives`: for one element at one sample point (a :class:`Site`), the value a person who
   made the mistake would have written. A formula that matches the value at every checked point and
   element is diagnosed with it;
-- :meth:`Mistake.seen`: from the formula as a whole (its numbers, its expression).
+- :meth:`Mistake.seen`: from the formula as a whole (its numbers, its expression);
+- :meth:`Mistake.edits`: for a formula whose shapes clash (no number to compare), the edits of its syntax tree
+  that would undo the mistake; it is named when the edited formula is right.
+
+A mistake whose fields name layers lists them in ``layered``: for a formula in a general layer l, they are said
+as offsets from l (``letter``), so that the same mistake found in layer 1 and in layer 2 is one.
 
 Its words are the macro named ``code`` in ``templates/verdict/words_en.j2`` and ``words_zh.j2``. Adding a
 mistake is one record here and its two macros; :mod:`derive.verify.diagnose` runs every registered one.
@@ -16,22 +21,20 @@ mistake is one record here and its two macros; :mod:`derive.verify.diagnose` run
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 
 import sympy
-from sympy import Expr, Symbol
+from sympy import Expr
 
-from derive.engine.derivation import Derivation
 from derive.rules import regularizers
 from derive.rules import symbols as sym
-from derive.verify.backward import Backward, Point, weight_symbol
+from derive.verify.backward import weight_symbol
 from derive.verify.findings import Diagnosis
 from derive.verify.points import close
-from derive.verify.read import _Element
-from derive.verify.reading_refs import Target
+from derive.verify.sites import Evidence, Site, Sketch
+from derive.verify.syntax import Call, Limits, Name, Node, walk
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
 
@@ -41,79 +44,13 @@ def ranked() -> list[type[Mistake]]:
     return sorted(MISTAKES, key=lambda kind: kind.rank)
 
 
-@dataclass
-class Site:
-    """One element of what is verified (a weight's ∂C/∂w, a bias's, a δ) at one point: what values are made of.
-
-    Every number is computed when a mistake first asks for it, from the point's :class:`Backward`, which
-    the elements at the point share.
-    """
-
-    d: Derivation
-    target: Target
-    nums: Backward
-    sign: int
-    correct: float  # the derived value of the element at the point
-
-    @property
-    def point(self) -> Point:
-        return self.nums.point
-
-    @property
-    def values(self) -> Mapping[Symbol, float]:
-        return self.nums.point.values
-
-    @property
-    def layer(self) -> int:
-        return self.target.ref.layer
-
-    @property
-    def i(self) -> int:
-        """The element's neuron (the row of a weight)."""
-        return self.target.ref.index[0]
-
-    @cached_property
-    def factors(self) -> tuple[float, float] | None:
-        """(scale, local) with value = scale · ∂C/∂z_i · local, or None when the element is not W, b, z or δ."""
-        ref = self.target.ref
-        if ref.kind not in ("W", "b", "z", "delta") or ref.index is None:
-            return None
-        local = self.values[sym.a(ref.layer - 1, ref.index[1])] if ref.kind == "W" else 1.0
-        scale = {"grad": 1.0, "delta": float(self.sign), "update": -self.values[sym.LEARNING_RATE]}[self.target.what]
-        return scale, local
-
-    @cached_property
-    def own(self) -> float | None:
-        """g'(z_i) of the element's own neuron, None for softmax (not element-wise)."""
-        return self.nums.derivative(self.layer, self.i)
-
-    @cached_property
-    def back(self) -> float:
-        """∂C/∂a_i of the element's neuron: δ before the activation's derivative."""
-        return self.nums.back(self.layer, self.i)
-
-    @cached_property
-    def matching(self) -> bool:
-        """Whether the loss cancels the output activation's derivative (δ of the outputs is a − y)."""
-        return self.d.output_matching()
-
-
-@dataclass
-class Evidence:
-    """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
-    and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
-
-    elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
-    pairs: list[tuple[float, float]]
-    found: list[Diagnosis]
-
-
 @dataclass(frozen=True)
 class Mistake(Diagnosis):
     """A common mistake; subclasses are registered when defined (those that set a ``rank``)."""
 
     rank: ClassVar[int]
     with_sign: ClassVar[bool] = True  # whether it is also looked for together with the wrong sign
+    layered: ClassVar[tuple[str, ...]] = ()  # the fields that are layers (and a field ``letter`` for them)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,6 +70,25 @@ class Mistake(Diagnosis):
     def seen(cls, formula: Evidence) -> Self | None:
         """This mistake, when the formula as a whole shows it."""
         return None
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        """(this mistake, a node of the formula, the node without the mistake): for a formula whose shapes clash,
+        so that no number can be compared, the mistake is named when the formula so edited is right."""
+        return iter(())
+
+    def general(self, layer: int, letter: str) -> Self:
+        """This mistake, found at an element of ``layer``, said in the general layer ``letter`` (l): its layers
+        become offsets from l, so that the same mistake found in layer 1 and in layer 2 is one."""
+        if not self.layered:
+            return self
+        return replace(self, letter=letter, **{f: getattr(self, f) - layer for f in self.layered})
+
+    def at(self, layer: int) -> Self:
+        """A mistake said in the general layer, at an element of ``layer``: its layers as numbers again."""
+        if not self.layered or getattr(self, "letter", None) is None:
+            return self
+        return replace(self, letter=None, **{f: getattr(self, f) + layer for f in self.layered})
 
 
 # ------------------------------------------------------- per element and point
@@ -192,11 +148,14 @@ class Penalty(Mistake):
 
 @dataclass(frozen=True)
 class MissingDerivative(Mistake):
-    """The activation derivative of ``layer`` (the element's own or one above it) left out."""
+    """The activation derivative of ``layer`` (the element's own or one above it) left out; with ``letter``,
+    ``layer`` is an offset from that general layer (0: layer l's own)."""
 
     code = "missing_derivative"
     rank = 30
+    layered = ("layer",)
     layer: int
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -219,7 +178,9 @@ class ExtraDerivative(Mistake):
 
     code = "extra_derivative"
     rank = 40
+    layered = ("layer",)
     layer: int
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -233,12 +194,15 @@ class ExtraDerivative(Mistake):
 
 @dataclass(frozen=True)
 class WrongLayerDerivative(Mistake):
-    """The activation derivative of another ``layer`` (``neuron``, None for the element's own index)."""
+    """The activation derivative of another ``layer`` (``neuron``, None for the element's own index); with
+    ``letter``, ``layer`` is an offset from that general layer (1: layer l + 1's where layer l's belongs)."""
 
     code = "wrong_layer_derivative"
     rank = 50
+    layered = ("layer",)
     layer: int
     neuron: int | None
+    letter: str | None = None
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -251,12 +215,32 @@ class WrongLayerDerivative(Mistake):
         else:
             pairs = [(m.layer, i if m.neuron is None else m.neuron) for m in fitted]
         for other, k in dict.fromkeys(pairs):
-            if other == layer or k > sizes[other] or nums.derivatives(other) is None:
+            if other == layer or not 1 <= other <= d.L or k > sizes[other] or nums.derivatives(other) is None:
                 continue
             value = scale * at.back * nums.derivative(other, k) * local
             yield cls(other, k), value
             if k == i:
                 yield cls(other, None), value
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        """σ'(z^{(l+1)}) made σ'(z^{(l)}): the argument of a derivative given the layer of the element."""
+        names = [n for node in formula.nodes for n in walk(node) if isinstance(n, Name) and n.sup is not None]
+        own = next((n.sup for n in names if formula.layer(n.sup) == formula.target), None)
+        if own is None:
+            return
+        for node in formula.nodes:
+            for call in walk(node):
+                if not isinstance(call, Call) or not call.func.primes or len(call.args) != 1:
+                    continue
+                arg = call.args[0]
+                other = formula.layer(arg.sup) if isinstance(arg, Name) and arg.sup is not None else None
+                if other is None or other == formula.target:
+                    continue
+                if formula.letter is not None:
+                    yield cls(other - formula.target, None, formula.letter), arg, replace(arg, sup=own)
+                else:
+                    yield cls(other, None), arg, replace(arg, sup=own)
 
 
 @dataclass(frozen=True)
@@ -300,6 +284,53 @@ class Transposed(Mistake):
         sizes = at.nums.sizes
         if i <= sizes[layer - 1] and j <= sizes[layer]:
             yield cls(), scale * at.point.dz[(layer, j)] * at.values[sym.a(layer - 1, i)]
+
+
+@dataclass(frozen=True)
+class OtherGradient(Mistake):
+    """The gradient of another weight or bias of the same layer: ``name`` (canonical, W1[1,1]) for the element
+    verified, ``wrong`` the index that differs: ``input`` (the neuron of the layer below), ``output`` (the
+    neuron the weight or bias feeds) or ``both``. The transposed weight is :class:`Transposed`'s. For many
+    elements (W1[i,j], a whole W1) the name is one written with the element's own letters: W1[i,i] (the input
+    index is the output index), W1[j,j] (the reverse).
+
+    Candidates differ from the element in one index (a few thousand on the widest layer derive verifies),
+    in both only while the layer has at most Limits.CHECKED weights, so the cost stays bounded."""
+
+    code = "other_gradient"
+    rank = 75
+    name: str
+    wrong: str
+
+    @classmethod
+    def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
+        ref = at.target.ref
+        if at.factors is None or ref.kind not in ("W", "b") or at.target.objective or fitted == []:
+            return
+        scale, sizes, layer, i = at.factors[0], at.nums.sizes, at.layer, at.i
+        rows = range(1, sizes[layer] + 1)
+        if ref.kind == "b":
+            said = [(cls(sym.parameter_name(layer, k), "output"), k, None) for k in rows if k != i]
+        else:
+            j, cols = ref.index[1], range(1, sizes[layer - 1] + 1)
+            places = [(i, m) for m in cols if m != j] + [(k, j) for k in rows if k != i]
+            if len(rows) * len(cols) <= Limits.CHECKED:
+                places += [(k, m) for k in rows for m in cols if k != i and m != j and (k, m) != (j, i)]
+            said = [(cls(sym.parameter_name(layer, k, m), _which(k, m, i, j)), k, m) for k, m in places]
+            if i in cols:  # the same for every element: the output index written for the input index
+                said.append((cls(f"W{layer}[i,i]", "input"), i, i))
+            if j in rows:
+                said.append((cls(f"W{layer}[j,j]", "output"), j, j))
+        if fitted is not None:
+            said = [entry for entry in said if entry[0] in fitted]
+        for mistake, k, m in said:
+            local = 1.0 if m is None else at.values[sym.a(layer - 1, m)]
+            yield mistake, scale * at.point.dz[(layer, k)] * local
+
+
+def _which(k: int, m: int, i: int, j: int) -> str:
+    """The index of W_{km} that differs from the element W_{ij}'s: input, output or both."""
+    return "output" if m == j else "input" if k == i else "both"
 
 
 # ------------------------------------------------------------- the whole formula

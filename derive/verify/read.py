@@ -18,12 +18,13 @@ from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.rules import regularizers
 from derive.rules import symbols as sym
-from derive.verify.findings import Note
+from derive.verify.findings import Diagnosis, IndexClash, Note, Shape
 from derive.verify.formula import parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
     FormulaShapeError,
     FreeIndexError,
+    IndexRangeError,
     LayerRangeError,
     Probe,
     ReadError,
@@ -31,7 +32,7 @@ from derive.verify.reading_refs import (
     Ref,
     Target,
 )
-from derive.verify.syntax import Formula, FormulaError, LimitError, Limits, Node, fail
+from derive.verify.syntax import Formula, FormulaError, LimitError, Limits, Node, Sum, fail, walk
 from derive.verify.work import Work, WorkExhaustedError
 
 SEED = 0
@@ -68,6 +69,9 @@ class _Attempt:
     target_text: str
     free: str | None = None  # an index letter left free (the sum is missing)
     first: Target | None = None  # the first target as named (a whole matrix or one element)
+    layer_letter: str | None = None  # the layer letter the parameter leaves free (l), taking every value
+    clash: Diagnosis | None = None  # why some elements could not be read (an index or shape clash): compared without
+    env: dict[str, int] = field(default_factory=dict)  # the letters' values of the first element read
     numbers: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # by point: (formula, correct)
 
 
@@ -124,6 +128,11 @@ def _read(
     total, free, shape, stopped = 0, None, None, False
     used: list[tuple[int, Target]] = []
     skipped: set[int] = set()  # the free layer's values the formula does not exist for
+    clash: IndexRangeError | None = None  # the first binding where a parameter's index letter does not fit
+    misfit: str | None = None  # the shapes that do not fit at the first value of the free layer where they do not
+    misfit_at = 0
+    summed = {n.index for n in walk(parsed.rhs) if isinstance(n, Sum)}
+    first_env: dict[str, int] = {}
     built = 0  # operations in the values built so far, while every binding is one element
     for index in _build_order(envs, targets)[: 1 if first else None]:
         if built > Limits.EVALUATE and envs.letter is None:  # the later ones would not be evaluated
@@ -148,9 +157,18 @@ def _read(
                 skipped.add(env[envs.letter])
                 continue
             raise
+        except IndexRangeError as exc:  # j of W_{ij} where it does not fit (x_j of a wider layer): the others are read
+            if exc.letter is None or exc.letter not in env or exc.letter in summed or exc.letter == envs.letter:
+                raise
+            clash = clash or exc
+            continue
         except FormulaShapeError as exc:
-            shape = str(exc)
-            break
+            if envs.letter is None:
+                shape = str(exc)
+                break
+            if misfit is None:  # this value of l: the others are read
+                misfit, misfit_at = str(exc), env[envs.letter]
+            continue
         except WorkExhaustedError:
             if not elements:
                 raise
@@ -162,13 +180,26 @@ def _read(
         if pairs is None:
             correct = _target_shape(d, reading, target)
             shape = f"the formula is {_shape_of(given)} but {target.name} is {_shape_of(correct)}"
-            break
+            if envs.letter is None:
+                break
+            if misfit is None:  # this value of l: the others are read
+                misfit, misfit_at = shape, env[envs.letter]
+            shape = None
+            continue
         total += len(pairs)
         elements += [((key, n), el) for n, el in enumerate(pairs)]
         built = built + work.size(given) if len(pairs) == 1 and built >= 0 else -1
         used.append((key, target))
-    if not used and shape is None:
+        first_env = first_env or dict(env)
+    if not used and shape is None and misfit is not None:
+        shape = misfit
+    elif not used and shape is None:
+        if clash is not None:
+            raise clash
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
+    why: Diagnosis | None = _clash(envs, clash) if clash is not None else None
+    if why is None and misfit is not None:
+        why = Shape(f"for {envs.letter} = {misfit_at}, {misfit.removeprefix('formula: ')}")
     used.sort(key=lambda pair: pair[0])
     if envs.sampled:  # one element per binding
         total = envs.total(skipped)
@@ -184,7 +215,17 @@ def _read(
     name = head.name if len(ends) < 2 or ends[0] == ends[-1] else f"{ends[0].name} … {ends[-1].name}"
     if shape is not None:
         message = shape.removeprefix("formula: ")
-        return _Shape(reading, [el for _, el in elements], total, notes, name, first=head, message=message)
+        return _Shape(
+            reading,
+            [el for _, el in elements],
+            total,
+            notes,
+            name,
+            first=head,
+            layer_letter=envs.letter,
+            env=first_env or (envs.envs[0] if envs.keys else {}),
+            message=message,
+        )
     if len(elements) > MAX_CHECKED:  # a whole matrix: a seeded sample of its elements, in the sample's order
         keep = np.random.default_rng(SEED).choice(len(elements), MAX_CHECKED, replace=False)
         elements = [elements[k] for k in keep]
@@ -196,7 +237,14 @@ def _read(
         checked.append((key, el))
         size += grow
     checked.sort(key=lambda pair: pair[0])
-    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head)
+    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head, envs.letter, why, first_env)
+
+
+def _clash(envs: _Envs, exc: IndexRangeError) -> IndexClash:
+    """What a parameter's index letter that does not fit is: its range, and the name that has fewer."""
+    letter = exc.letter or ""
+    runs = max(ranges.get(letter, 0) for _, ranges in envs.blocks)
+    return IndexClash(letter, exc.name, exc.size, runs)
 
 
 def _build_order(envs: _Envs, targets: list[tuple[dict[str, int], Target]]) -> list[int]:

@@ -11,7 +11,7 @@ import re
 
 from derive.model.notation import QUANTITY_SPELLINGS
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
-from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Probe, Ref, Target
+from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
 from derive.verify.syntax import BinOp, Call, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
@@ -240,7 +240,10 @@ class _Names:
         else:
             raise self.error(atom, "an index must be a number or a letter")
         if not 1 <= value <= size:
-            raise self.error(atom, f"index {value} is out of range in {where} (1 to {size})")
+            err = self.error(atom, f"index {value} is out of range in {where} (1 to {size})", IndexRangeError)
+            if isinstance(atom, Name) and isinstance(err, IndexRangeError):
+                err.letter, err.name, err.size = atom.base, where, size
+            raise err
         return value
 
     def _letter_node(self, atom: Node) -> tuple[int, int] | None:

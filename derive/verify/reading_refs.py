@@ -25,6 +25,15 @@ class LayerRangeError(ReadError):
     """A layer outside 1 … L (a free layer l takes only the values where everything exists)."""
 
 
+class IndexRangeError(ReadError):
+    """An index out of range; ``letter`` (a bare index letter, else None) ran to a value that ``name`` (as
+    written) with ``size`` entries does not have. The verifier tells a parameter's letter that clashes so."""
+
+    letter: str | None = None
+    name: str = ""
+    size: int = 0
+
+
 class FormulaShapeError(FormulaError):
     """Vectors and matrices of a formula whose shapes do not fit together.
 

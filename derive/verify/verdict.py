@@ -43,7 +43,7 @@ from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
-from derive.verify.diagnose import _alternative_readings, _mistakes, _reading_of
+from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
 from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Note, Shape, Undefined
@@ -194,14 +194,16 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
     if isinstance(attempt, _Shape):
         with progress.phase("conventions"):
             diagnoses = _alternative_readings(d, param_formula, parsed, pts, primary, others)
-        return Verdict(False, method="", diagnoses=(Shape(attempt.message), *diagnoses), **common)
+        with progress.phase("mistakes"):  # right under no other convention: a mistake that an edit undoes
+            edited = [] if diagnoses else _edited(d, param_formula, parsed, attempt, pts, others)
+        return Verdict(False, method="", diagnoses=(Shape(attempt.message), *edited, *diagnoses), **common)
     with progress.phase("comparing"):
         mismatch = _first_mismatch(d, attempt, pts)
-    if mismatch is None and attempt.free is None:
+    if mismatch is None and attempt.free is None and attempt.clash is None:
         with progress.phase("exact"):
             method = "exact" if _symbolically_equal(d, attempt) else "numeric"
         return Verdict(True, method=method, **common)
-    diagnoses: list[Diagnosis] = []
+    diagnoses: list[Diagnosis] = [attempt.clash] if attempt.clash is not None else []
     if mismatch is not None and not math.isfinite(mismatch[2]):  # undefined at a point, as 1/(a − σ(z)) is
         diagnoses.append(Undefined(f"{mismatch[2]:g}"))
     if attempt.free is not None:
@@ -220,7 +222,7 @@ def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula
         formula=parsed.text.strip() if parsed.lhs is None else parsed.side(1),
         relation=forms.SHOWN[parsed.relation] if parsed.lhs is not None and param is None else "=",
         target=attempt.target_text,
-        correct=_correct_latex(d, attempt.first) if attempt.first is not None else "",
+        correct=_general_latex(d, attempt) or (_correct_latex(d, attempt.first) if attempt.first is not None else ""),
         notes=tuple(attempt.notes),
         points=points,
         elements=len(attempt.elements),
@@ -346,6 +348,27 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         forms = [d.dC_dz(layer, i)] if closed else []
         return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
     return ""
+
+
+def _general_latex(d: Derivation, attempt: _Attempt) -> str:
+    """The derived result for a general-layer target (a free layer letter l), in the layer l: the general form of
+    the matrix form or of the element level; "" where there is none (an update, a gradient of J, z)."""
+    target = attempt.first
+    if attempt.layer_letter is None or target is None or target.what == "update" or target.objective:
+        return ""
+    kind, whole = target.ref.kind, target.ref.index is None
+    layers = {el.target.ref.layer for el in attempt.elements}
+    if kind == "b" and not d.network.bias:
+        return ""
+    if whole:  # δ^{(L)}, δ^{(l)}, [∂C/∂b], ∂C/∂W
+        eqs = matrixform.general(d)
+        chosen = {"delta": eqs[0] if layers == {d.L} else eqs[1], "b": eqs[2], "W": eqs[-1]}.get(kind)
+    else:  # δ := ∂C/∂z, ∂C/∂W (chain), ∂C/∂W, [∂C/∂b], δ^{(L)}, δ^{(l)} (chain), δ^{(l)}
+        eqs = matrixform.general_index(d)
+        chosen = {"delta": eqs[-3] if layers == {d.L} else eqs[-1], "b": eqs[3], "W": eqs[2]}.get(kind)
+    if chosen is None:
+        return ""
+    return " = ".join(latex(side, d.network) for side in _sides(chosen))
 
 
 def _penalized_matrix(d: Derivation, eq, kind: str, layer: int) -> tuple:

@@ -1,0 +1,102 @@
+"""What a mistake's values are computed from: one element at one sample point (:class:`Site`), the formula as a
+whole (:class:`Evidence`), and a formula whose shapes clash, which a mistake may edit (:class:`Sketch`).
+
+Separate from :mod:`derive.verify.mistakes`, which holds the registry and one record per mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from sympy import Symbol
+
+from derive.engine.derivation import Derivation
+from derive.rules import symbols as sym
+from derive.verify.backward import Backward, Point
+from derive.verify.findings import Diagnosis
+from derive.verify.read import _Element
+from derive.verify.reading_refs import Target
+from derive.verify.syntax import Node
+
+
+@dataclass
+class Site:
+    """One element of what is verified (a weight's ∂C/∂w, a bias's, a δ) at one point: what values are made of.
+
+    Every number is computed when a mistake first asks for it, from the point's :class:`Backward`, which
+    the elements at the point share.
+    """
+
+    d: Derivation
+    target: Target
+    nums: Backward
+    sign: int
+    correct: float  # the derived value of the element at the point
+
+    @property
+    def point(self) -> Point:
+        return self.nums.point
+
+    @property
+    def values(self) -> Mapping[Symbol, float]:
+        return self.nums.point.values
+
+    @property
+    def layer(self) -> int:
+        return self.target.ref.layer
+
+    @property
+    def i(self) -> int:
+        """The element's neuron (the row of a weight)."""
+        return self.target.ref.index[0]
+
+    @cached_property
+    def factors(self) -> tuple[float, float] | None:
+        """(scale, local) with value = scale · ∂C/∂z_i · local, or None when the element is not W, b, z or δ."""
+        ref = self.target.ref
+        if ref.kind not in ("W", "b", "z", "delta") or ref.index is None:
+            return None
+        local = self.values[sym.a(ref.layer - 1, ref.index[1])] if ref.kind == "W" else 1.0
+        scale = {"grad": 1.0, "delta": float(self.sign), "update": -self.values[sym.LEARNING_RATE]}[self.target.what]
+        return scale, local
+
+    @cached_property
+    def own(self) -> float | None:
+        """g'(z_i) of the element's own neuron, None for softmax (not element-wise)."""
+        return self.nums.derivative(self.layer, self.i)
+
+    @cached_property
+    def back(self) -> float:
+        """∂C/∂a_i of the element's neuron: δ before the activation's derivative."""
+        return self.nums.back(self.layer, self.i)
+
+    @cached_property
+    def matching(self) -> bool:
+        """Whether the loss cancels the output activation's derivative (δ of the outputs is a − y)."""
+        return self.d.output_matching()
+
+
+@dataclass
+class Sketch:
+    """A formula that cannot be compared (its shapes clash for every element): what a mistake may edit in it.
+
+    ``nodes`` are its sides (and the parameter); ``layer`` is the layer a superscript names at the first element
+    (None when it names none); ``target`` the first element's layer; ``letter`` the general layer's letter.
+    """
+
+    nodes: tuple[Node, ...]
+    layer: Callable[[Node], int | None]
+    target: int
+    letter: str | None
+
+
+@dataclass
+class Evidence:
+    """The formula as a whole: its elements, the (formula, correct) numbers of every element at every point,
+    and the mistakes found so far (per element, then the whole-formula ones of lower rank)."""
+
+    elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
+    pairs: list[tuple[float, float]]
+    found: list[Diagnosis]
