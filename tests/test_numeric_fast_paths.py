@@ -13,6 +13,7 @@ from conftest import net
 from test_numeric_stability import ref_sample, strict
 
 import derive
+from derive import Layer, Network
 from derive.model.samples import random_batch
 
 SIG_SOFTMAX_CE = net((3, 4, 2), ("sigmoid", "softmax"), "cross_entropy")
@@ -149,7 +150,7 @@ def test_one_sample_path_at_huge_z_warns_of_nothing(z):
 # ----------------------------------------------------------- δ = a − y when Σₖ yₖ = 1
 def test_softmax_cross_entropy_writes_its_delta_through_the_one_helper():
     source = derive.derive(SIG_SOFTMAX_CE).lambdify().source
-    assert "D2 = _softmax_ce_delta(A2, Y) / m" in source
+    assert "D2 = _softmax_ce_delta(A2, Y)\n    D2 /= m" in source
     assert "d2 = _softmax_ce_delta(a2, y)" in source
 
 
@@ -233,3 +234,38 @@ def test_other_losses_and_outputs_do_not_take_the_softmax_cross_entropy_delta(ne
             for name, value in one.items():
                 want[name] += value / m
         assert_same(fn.gradients(params, x, y), want, rtol=1e-10, atol=1e-13)
+
+
+# ----------------------------------------------------------- in place where a new array is made
+def test_a_batch_adds_biases_and_scales_deltas_in_place_and_sums_wide_layers_transposed():
+    """Z = X Wᵀ then Z += b, D = D Wᵀ... then D *= g′, D⁽ᴸ⁾ /= m: no second array of the batch's size; a layer of
+    many inputs sums δ aᵀ as (Aᵀ D)ᵀ. The numbers are a hand-written backprop's."""
+    network = Network(120, (Layer(30, "tanh"), Layer(4, "relu"), Layer(3, "softmax")), "cross_entropy")
+    fn = derive.derive(network).lambdify()
+    source = fn.source
+    assert "    Z1 = X @ W1.T\n    Z1 += b1\n" in source and "    D2 = D3 @ W3\n    D2 *= " in source
+    assert "    D3 /= m\n" in source
+    assert "dW1 = (X.T @ D1).T" in source and "dW2 = D2.T @ A1" in source  # 120 inputs to 30 units; 30 to 4
+    rng = np.random.default_rng(3)
+    params = {name: rng.uniform(-0.5, 0.5, shape) for name, shape in network.shapes().items()}
+    x, y = rng.uniform(-1, 1, (9, 120)), rng.dirichlet(np.ones(3), 9)
+    kept = {name: value.copy() for name, value in params.items()}, x.copy(), y.copy()
+    got = fn.gradients(params, x, y)
+    m = x.shape[0]
+    a1 = np.tanh(x @ params["W1"].T + params["b1"])
+    z2 = a1 @ params["W2"].T + params["b2"]
+    a2 = np.maximum(z2, 0)
+    z3 = a2 @ params["W3"].T + params["b3"]
+    p = np.exp(z3 - z3.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    d3 = (p * y.sum(1, keepdims=True) - y) / m
+    d2 = (d3 @ params["W3"]) * (z2 > 0)
+    d1 = (d2 @ params["W2"]) * (1 - a1**2)
+    want = {"W1": d1.T @ x, "b1": d1.sum(0), "W2": d2.T @ a1, "b2": d2.sum(0), "W3": d3.T @ a2, "b3": d3.sum(0)}
+    for name, value in want.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-11, atol=1e-14, err_msg=name)
+    for before, after in zip(kept, (params, x, y), strict=True):  # nothing the caller passed is changed
+        if isinstance(before, dict):
+            assert all(np.array_equal(before[k], after[k]) for k in before)
+        else:
+            assert np.array_equal(before, after)

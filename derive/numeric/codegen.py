@@ -98,7 +98,13 @@ def helper_sources(names: Iterable[str]) -> list[str]:
 
 def _commented(line: Line, notes: object) -> dict[str, str]:
     remark = getattr(notes, line.note) if line.note else ""
-    return {"target": line.target, "code": line.code, "comment": _comment(line.formula + remark)}
+    statements = "\n".join(f"    {statement}" for statement in line.statements)
+    return {
+        "target": line.target,
+        "code": line.code,
+        "statements": statements,
+        "comment": _comment(line.formula + remark),
+    }
 
 
 def module_source(net: Network | Plan, standalone: bool = True, embedded: bool = False) -> str:

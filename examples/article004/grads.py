@@ -76,9 +76,11 @@ def gradients(params, x, y):
     A2 = _sigmoid(Z2)
     # δ⁽²⁾ = σ'(z⁽²⁾) ⊙ ∇ₐC = a⁽²⁾ ⊙ (1 − a⁽²⁾) ⊙ (a⁽²⁾ − y); each row is divided by m here, so the
     #   sums below are batch means
-    D2 = (A2 * (1 - A2) * (A2 - Y)) / m
+    D2 = A2 * (1 - A2) * (A2 - Y)
+    D2 /= m
     # δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ σ'(z⁽¹⁾), σ'(z⁽¹⁾) = a⁽¹⁾ ⊙ (1 − a⁽¹⁾)
-    D1 = (D2 @ W2) * (A1 * (1 - A1))
+    D1 = D2 @ W2
+    D1 *= A1 * (1 - A1)
     # ∂J/∂W⁽²⁾ = (1/m) Σₛ δ⁽²⁾ a⁽¹⁾ᵀ
     dW2 = D2.T @ A1
     # ∂J/∂W⁽¹⁾ = (1/m) Σₛ δ⁽¹⁾ xᵀ
