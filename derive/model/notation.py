@@ -47,7 +47,16 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "weight_layer": ("target", "source"),
     "input_layer": (0, 1),
     "layer_marker": ("parenthesized", "bare"),
+    "pre_activation": ("z", "a", "net", "h"),
+    "activation": ("a", "h", "z", "o", "y"),
+    "function": ("sigma", "g", "f", "h"),
 }
+
+# The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
+LETTER_LATEX = {"net": r"\mathrm{net}"}
+# What each letter means in derive's own notation, where it has a meaning: a letter the notation gives another
+# meaning is read under the notation, and the verdict says so (never a silent misreading).
+DEFAULT_MEANINGS = {"a": "activation", "z": "pre_activation", "h": "pre_activation", "o": "output", "y": "target"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,10 @@ class Notation:
     shifted by it; derive's own names (W1, a1[2]) and the symbolic L (the output layer) are not.
     layer_marker: how a layer is written on a name: ``parenthesized`` a^{(l)}, or ``bare`` a^l (Nielsen), where a
     superscript on a, z, w, b or δ is always its layer, never a power.
+    pre_activation, activation: the letters of a neuron's weighted input z (z, a, net or h) and of its output a
+    (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
+    letter. function: the letter of the activation function where a formula writes it generically: ``sigma``
+    (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
     """
 
     weight: str = "W"
@@ -85,6 +98,9 @@ class Notation:
     weight_layer: str = "target"
     input_layer: int = 0
     layer_marker: str = "parenthesized"
+    pre_activation: str = "z"
+    activation: str = "a"
+    function: str = "sigma"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -96,6 +112,7 @@ class Notation:
                 raise SpecError(f"notation.letters[{k}]: {letter!r} must be 1 to 3 ASCII letters (a-z, A-Z)")
         if self.output == "y" and self.target == "y":
             raise SpecError('notation.output: "y" needs another target letter (target = "t")')
+        self._check_letters()
         if len(set(self.letters)) != len(self.letters):
             raise SpecError("notation.letters: each node needs its own letter")
         # Letters with a meaning of their own: a node's letter would stand beside them, as a subscript like an index.
@@ -105,6 +122,28 @@ class Notation:
         for letter in self.letters:
             if letter in taken:
                 raise SpecError(f"notation.letters: {letter!r} already names {taken[letter]}; give the node another")
+
+    def _check_letters(self) -> None:
+        """Two quantities never share a letter: the pre-activation, the activation, its function and the target."""
+        named = [("pre_activation", self.pre_activation), ("activation", self.activation)]
+        named += [("function", self.function), ("target", self.target)]
+        seen: dict[str, str] = {}
+        for key, letter in named:
+            if letter in seen:
+                raise SpecError(f"notation.{key}: {letter!r} is already the letter of notation.{seen[letter]}")
+            seen[letter] = key
+
+    def meaning(self, letter: str) -> str | None:
+        """What a letter of the quantities means in this notation (pre_activation, activation, function), or None."""
+        own = {self.pre_activation: "pre_activation", self.activation: "activation"}
+        if self.function != "sigma":
+            own[self.function] = "function"
+        return own.get(letter)
+
+    @property
+    def function_latex(self) -> str:
+        """The letter of a general layer's activation function: g unless the notation names it f or h."""
+        return "g" if self.function == "sigma" else self.function
 
     @property
     def weight_latex(self) -> str:
@@ -119,6 +158,11 @@ class Notation:
     def spelled(self, quantity: str) -> str:
         """How a quantity of QUANTITY_SPELLINGS is written in LaTeX: its first spelling no node letter uses."""
         spellings = QUANTITY_SPELLINGS[quantity]
+        own = {"z": self.pre_activation, "a": self.activation}
+        if quantity in own:  # the notation's letter first; never the other quantity's
+            other = own["a" if quantity == "z" else "z"]
+            first = LETTER_LATEX.get(own[quantity], own[quantity])
+            spellings = (first, *(s for s in spellings if s not in (own[quantity], other)))
         return next((s for s in spellings if s not in self.letters), spellings[-1])
 
     def index_letter(self, role: str) -> str:
@@ -177,16 +221,16 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "goodfellow",
             "Goodfellow, Bengio, Courville, Deep Learning, §6.5",
-            (("weight", "W"), ("index_order", "to_from"), ("cost", "J"), ("output", "yhat"), ("delta", "gradient")),
-            ("the layer letter k", "a for the pre-activation and h for the activation", "the gradient g instead of δ"),
+            (("weight", "W"), ("index_order", "to_from"), ("cost", "J"), ("output", "yhat"), ("delta", "gradient"))
+            + (("pre_activation", "a"), ("activation", "h"), ("function", "f")),
+            ("the layer letter k", "the gradient g instead of δ"),
         ),
         Preset(
             "bishop",
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
-            + (("delta", "gradient"),),
-            ("a for the pre-activation, z for the activation, h", "layers by index letter (δ_k output, δ_j hidden)")
-            + ("E_n",),
+            + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h")),
+            ("layers by index letter (δ_k output, δ_j hidden)", "E_n"),
         ),
         Preset(
             "cs231n",
@@ -198,8 +242,8 @@ PRESETS: dict[str, Preset] = {
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
-            + (("delta", "gradient"),),
-            ("o for every neuron's output, net for its input", "layers by the neuron's role"),
+            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o")),
+            ("layers by the neuron's role where no weight on the left side gives it",),
         ),
         Preset(
             "article000",

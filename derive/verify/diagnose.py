@@ -24,6 +24,10 @@ from derive.verify.sites import Evidence, Site, Sketch
 from derive.verify.syntax import Formula, Limits, Node
 from derive.verify.work import Work
 
+# The letters of the pre-activation and the activation: derive's own, and the textbooks' that swap their meanings
+# (Bishop's a and z, Goodfellow's a and h), tried when a formula is wrong under the notation's.
+DEFAULT_LETTERS = ("z", "a")
+SWAPPED_LETTERS = (("a", "z"), ("a", "h"))
 EDITS = 8  # edits of a formula tried for each registered mistake, when its shapes clash
 
 
@@ -170,6 +174,13 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     flip_order = "to_from" if n.index_order == "from_to" else "from_to"
     yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
     yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
+    own = (n.pre_activation, n.activation)
+    for pre, act in [DEFAULT_LETTERS] if own != DEFAULT_LETTERS else SWAPPED_LETTERS:
+        try:  # a textbook's letter could clash with another option of the notation (the target y)
+            letters = replace(n, pre_activation=pre, activation=act, function="sigma")
+        except DeriveError:
+            continue
+        yield Reading(letters), (Convention("letters", f"{pre},{act}"),)
     if depth >= 2:
         other = 1 - primary.weight_shift
         yield Reading(n, weight_shift=other), (Convention("weight_shift", other),)

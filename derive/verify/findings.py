@@ -73,6 +73,26 @@ class WeightCase(Note):
 
 
 @dataclass(frozen=True)
+class UnlayeredRole(Note):
+    """A name without a layer whose index is one of the weight's on the left side (Wikipedia's o_i δ_j for
+    ∂E/∂w_{ij}): read in the layer of that index's neuron."""
+
+    code = "unlayered_role"
+    name: str
+    layer: int
+
+
+@dataclass(frozen=True)
+class LetterMeaning(Note):
+    """A letter read with the meaning the notation declares, which is not derive's own (Bishop's a, the
+    pre-activation): ``meaning`` is pre_activation, activation or function."""
+
+    code = "letter_meaning"
+    letter: str
+    meaning: str
+
+
+@dataclass(frozen=True)
 class BareLayer(Note):
     """A plain superscript number on W, b or δ, read as the layer rather than a power."""
 

@@ -226,6 +226,8 @@ class _FormulaParser:
             return True
         if name.base in ("f", "g") and not name.digits and self.at("op", "(") and not self.tok.space:
             return True
+        if name.base == "h" and name.primes and not name.digits and self.at("op", "("):  # Bishop's h'(a_j)
+            return True
         return False
 
     def call(self, func: Name) -> Node:

@@ -139,7 +139,7 @@ def _read(
             stopped = True
             break
         key, (env, target) = envs.keys[index], targets[index]
-        reader = replace(formula_reader, env=env)
+        reader = replace(formula_reader, env=env, roles=target_reader.weight_roles(node, target))
         _target_shape(d, reading, target)  # derive has no gradient for the targets y: say so before anything
         if param is not None and parsed.lhs is not None:
             other = reader.target(parsed.lhs)

@@ -51,6 +51,7 @@ class Reader(_Names, _Building, _Calls):
     sums: tuple[int, ...] = ()  # the ranges of the sums around the node being built
     free: dict[str, Probe] | None = None  # when given, an unbound index letter is a Probe kept here
     built: dict = field(default_factory=dict, repr=False)  # parts built and their cost; each part's letters
+    roles: dict[str, int] = field(default_factory=dict)  # index letter → layer, from the weight on the left side
 
     # ----------------------------------------------------------------- helpers
     @property

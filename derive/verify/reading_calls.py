@@ -33,8 +33,11 @@ class _Calls:
         if len(args) != 1:
             raise self.error(node, f"{name} takes one argument")
         arg = args[0]
-        if name in ("f", "g"):
+        if name in ("f", "g") or name == self.reading.notation.function:
+            self.letter_meaning(name, "function")
             return self._layer_function(node, arg)
+        if name == "h":
+            raise self.error(node, "h' is the activation function's derivative only with [notation] function = \"h\"")
         act = activations.read(name)
         if act is not None and act.options:
             act = self._declared(node, act, arg)

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import re
 
-from derive.model.notation import QUANTITY_SPELLINGS
-from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, WeightCase
+from derive.model.notation import DEFAULT_MEANINGS, LETTER_LATEX, QUANTITY_SPELLINGS
+from derive.verify.findings import (
+    BareLayer,
+    LetterMeaning,
+    UnlayeredHidden,
+    UnlayeredOutput,
+    UnlayeredRole,
+    WeightCase,
+)
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
 from derive.verify.syntax import BinOp, Call, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
@@ -75,7 +82,18 @@ class _Names:
             return "out" if base in ("y", "a", "o") else "unknown"
         if base == "yhat":
             return "out"
-        renamed = {n.spelled(q).lstrip("\\"): q for q in QUANTITY_SPELLINGS if n.spelled(q) != q and q != "e"}
+        meaning = n.meaning(base)
+        if meaning in ("pre_activation", "activation") and not self._letter_is_node(base):
+            self.letter_meaning(base, meaning)
+            return "z" if meaning == "pre_activation" else "a"
+        if meaning == "function":  # Bishop's h is the activation function, never a quantity
+            return "unknown"
+        own = {LETTER_LATEX.get(n.pre_activation, n.pre_activation), LETTER_LATEX.get(n.activation, n.activation)}
+        renamed = {
+            n.spelled(q).lstrip("\\"): q
+            for q in QUANTITY_SPELLINGS
+            if n.spelled(q) != q and q != "e" and n.spelled(q) not in own
+        }
         if base in renamed:  # a quantity spelled otherwise because a node has its letter: o_c, \beta_c
             return renamed[base]
         if base in WEIGHT_LETTERS:
@@ -93,6 +111,15 @@ class _Names:
         if base in COST_LETTERS or base == n.cost:
             return "cost"
         return "unknown"
+
+    def _letter_is_node(self, base: str) -> bool:
+        """Whether a node letter takes the quantity's letter (then the quantity is spelled otherwise)."""
+        return base in self.reading.notation.letters
+
+    def letter_meaning(self, letter: str, meaning: str) -> None:
+        """Say how a letter with a meaning of its own in derive's notation was read, when the notation differs."""
+        if DEFAULT_MEANINGS.get(letter, meaning) != meaning:
+            self.note(LetterMeaning(letter, meaning))
 
     def describe(self, node: Node) -> str:
         """The name as the user wrote it (its first characters)."""
@@ -183,8 +210,28 @@ class _Names:
             raise self.error(node, message, LayerRangeError)
         return layer
 
+    def weight_roles(self, node: Node, target: Target) -> dict[str, int]:
+        """The layers of the index letters of the weight a left side names: w_{ij} (from i to j) of layer l puts
+        i in layer l − 1 and j in layer l, which is how a formula without layers says where o_i and δ_j are."""
+        while isinstance(node, (PartialNode, Paren, BinOp)):
+            node = node.wrt if isinstance(node, PartialNode) else node.body if isinstance(node, Paren) else node.right
+        if target.ref.kind != "W" or not isinstance(node, Name) or node.bracket:
+            return {}
+        atoms = self._index_atoms(node)
+        letters = [a.base for a in atoms if isinstance(a, Name) and len(a.base) == 1 and not a.sub and not a.sup]
+        if len(atoms) != 2 or len(set(letters)) != 2 or set(letters) & set(self.reading.notation.letters):
+            return {}
+        current, previous = letters if self.reading.notation.index_order == "to_from" else letters[::-1]
+        return {current: target.ref.layer, previous: target.ref.layer - 1}
+
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
         """The layer of a name written without one."""
+        atoms = self._index_atoms(node) if indexed and kind != "W" else []
+        if len(atoms) == 1 and isinstance(atoms[0], Name) and atoms[0].base in self.roles:
+            layer = self.roles[atoms[0].base]
+            if layer > 0 or kind == "a":
+                self.note(UnlayeredRole(self.describe(node), layer))
+                return layer
         if kind == "W" and self.L == 2 and node.base in ("w", "W"):
             layer = 1 if node.base == "w" else 2
             self.note(WeightCase(node.base, layer))

@@ -54,6 +54,8 @@ def _notation(net: Network) -> dict[str, object]:
         "weight_layer": notation.weight_layer,
         "input_layer": notation.input_layer,
         "layer_l": "^l" if notation.layer_marker == "bare" else "^{(l)}",
+        "pre_activation": notation.pre_activation,
+        "activation": notation.activation,
     }
 
 
