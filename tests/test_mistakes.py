@@ -18,6 +18,7 @@ import pytest
 
 from derive import Layer, Network, Notation, Regularization, load
 from derive.cli import main
+from derive.model.notation import PRESETS
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.findings import (
@@ -29,11 +30,13 @@ from derive.verify.findings import (
     ElementwiseProduct,
     Finding,
     IndexClash,
+    LetterMeaning,
     RowVector,
     Shape,
     Undefined,
     UnlayeredHidden,
     UnlayeredOutput,
+    UnlayeredRole,
     WeightCase,
 )
 from derive.verify.mistakes import (
@@ -63,6 +66,9 @@ def seed(name: str) -> Network:
     ``deep``: three sigmoid layers, 2-3-3-2, for formulas in a general layer l."""
     if name == "deep":
         return Network(2, (Layer(3, "sigmoid"), Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error")
+    if name in ("bishop", "wikipedia"):  # a textbook's letters: 2-3-2 sigmoid under its preset
+        notation = Notation(**dict(PRESETS[name].options))
+        return Network(2, (Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error", notation=notation)
     base, _, penalty = name.partition("+")
     net = load(ROOT / "examples" / f"{base}.toml")
     return replace(net, regularization=Regularization(0.1, "plain")) if penalty else net
@@ -317,6 +323,22 @@ OTHER_CASES = [
 ]
 
 NOTE_CASES = [
+    Case(
+        "bishop",
+        None,
+        r"\delta^{(1)}_j = h'(a^{(1)}_j) \sum_k w^{(2)}_{kj} \delta^{(2)}_k",
+        LetterMeaning("a", "pre_activation"),
+        "a read as the pre-activation (the weighted input), as the notation declares",
+        "a 按记号的声明理解为激活前的值（加权输入）",
+    ),
+    Case(
+        "wikipedia",
+        None,
+        r"\frac{\partial E}{\partial w^{(2)}_{ij}} = o_i \delta_j",
+        UnlayeredRole("o_i", 1),
+        "o_i has no layer: read in layer 1, the layer its index has on the weight of the left side",
+        "o_i 没有写层号：按左边权重上同一下标所在的第 1 层理解",
+    ),
     Case(
         "seed001",
         None,

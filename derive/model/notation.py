@@ -49,7 +49,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "layer_marker": ("parenthesized", "bare"),
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
-    "function": ("sigma", "g", "f", "h"),
+    "function": ("named", "g", "f", "h"),
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -84,7 +84,7 @@ class Notation:
     superscript on a, z, w, b or δ is always its layer, never a power.
     pre_activation, activation: the letters of a neuron's weighted input z (z, a, net or h) and of its output a
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
-    letter. function: the letter of the activation function where a formula writes it generically: ``sigma``
+    letter. function: the letter of the activation function where a formula writes it generically: ``named``
     (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
     """
 
@@ -100,7 +100,7 @@ class Notation:
     layer_marker: str = "parenthesized"
     pre_activation: str = "z"
     activation: str = "a"
-    function: str = "sigma"
+    function: str = "named"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -136,14 +136,14 @@ class Notation:
     def meaning(self, letter: str) -> str | None:
         """What a letter of the quantities means in this notation (pre_activation, activation, function), or None."""
         own = {self.pre_activation: "pre_activation", self.activation: "activation"}
-        if self.function != "sigma":
+        if self.function != "named":
             own[self.function] = "function"
         return own.get(letter)
 
     @property
     def function_latex(self) -> str:
         """The letter of a general layer's activation function: g unless the notation names it f or h."""
-        return "g" if self.function == "sigma" else self.function
+        return "g" if self.function == "named" else self.function
 
     @property
     def weight_latex(self) -> str:

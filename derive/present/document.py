@@ -132,6 +132,7 @@ class _Builder:
         return {
             **{letter: q(letter) for letter in ("a", "b", "e", "z")},
             "W": n.weight_latex,
+            "g": n.function_latex,
             "layer_product": f"{self.tex(matrix(Kind.Z, 'l'))} = {product}{bias}",
             **{f"index_{role}": n.index_letter(role) for role in Index.ROLES},
         }
@@ -332,6 +333,9 @@ class _Builder:
                 "weight_layer": net.notation.weight_layer,
                 "input_layer": net.notation.input_layer,
                 "layer_marker": net.notation.layer_marker,
+                "pre_activation": net.notation.pre_activation,
+                "activation": net.notation.activation,
+                "function": net.notation.function,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

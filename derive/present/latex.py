@@ -197,7 +197,7 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
     def _activation_latex(self, layer: Layer) -> str:
         if self.network is not None and isinstance(layer, int):
             return self.network.activation(layer).latex
-        return "g"
+        return self.notation.function_latex
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         inner = self._print(expr.arg)

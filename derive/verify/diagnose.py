@@ -177,7 +177,7 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     own = (n.pre_activation, n.activation)
     for pre, act in [DEFAULT_LETTERS] if own != DEFAULT_LETTERS else SWAPPED_LETTERS:
         try:  # a textbook's letter could clash with another option of the notation (the target y)
-            letters = replace(n, pre_activation=pre, activation=act, function="sigma")
+            letters = replace(n, pre_activation=pre, activation=act, function="named")
         except DeriveError:
             continue
         yield Reading(letters), (Convention("letters", f"{pre},{act}"),)
