@@ -32,6 +32,7 @@ from derive.rules import symbols as sym
 from derive.verify.findings import Note, RowVector
 from derive.verify.reading_build import _Building
 from derive.verify.reading_calls import _Calls
+from derive.verify.reading_letters import _Letters
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
 from derive.verify.syntax import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
@@ -39,7 +40,7 @@ from derive.verify.work import Work
 
 
 @dataclass
-class Reader(_Names, _Building, _Calls):
+class Reader(_Names, _Letters, _Building, _Calls):
     """Builds sympy values from syntax trees for one derivation, reading and index binding."""
 
     d: Derivation

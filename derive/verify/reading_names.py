@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import re
 
-from derive.model.notation import DEFAULT_MEANINGS, LETTER_LATEX, QUANTITY_SPELLINGS
-from derive.verify.findings import (
-    BareLayer,
-    LetterMeaning,
-    UnlayeredHidden,
-    UnlayeredOutput,
-    UnlayeredRole,
-    WeightCase,
-)
+from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
+from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
 from derive.verify.syntax import BinOp, Call, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 _WRITTEN = re.compile(rf"(?:\\hat\s*{_GROUP}|\\?[A-Za-z]+\d*)(?:\s*(?:[_^](?:{_GROUP}|\\?[A-Za-z]+|\d)|\[[^\]]*\]|'))*")
 
-WEIGHT_LETTERS = ("W", "w", "theta", "Theta")
-COST_LETTERS = ("C", "J", "E", "L")
 OBJECTIVE = "J"  # with an L2 penalty, ∂J/∂w is the gradient of J = (1/m) Σ C + R
 
 
@@ -74,53 +65,6 @@ class _Names:
         raise self.error(node, f"{self.describe(node)} is not a weight, bias, z, a, δ, input or target")
 
     # ------------------------------------------------------------------ names
-    def kind(self, node: Name) -> str:
-        """The kind of quantity a name is, in this reading's notation."""
-        n = self.reading.notation
-        base = node.base
-        if node.hat:
-            return "out" if base in ("y", "a", "o") else "unknown"
-        if base == "yhat":
-            return "out"
-        meaning = n.meaning(base)
-        if meaning in ("pre_activation", "activation") and not self._letter_is_node(base):
-            self.letter_meaning(base, meaning)
-            return "z" if meaning == "pre_activation" else "a"
-        if meaning == "function":  # Bishop's h is the activation function, never a quantity
-            return "unknown"
-        own = {LETTER_LATEX.get(n.pre_activation, n.pre_activation), LETTER_LATEX.get(n.activation, n.activation)}
-        renamed = {
-            n.spelled(q).lstrip("\\"): q
-            for q in QUANTITY_SPELLINGS
-            if n.spelled(q) != q and q != "e" and n.spelled(q) not in own
-        }
-        if base in renamed:  # a quantity spelled otherwise because a node has its letter: o_c, \beta_c
-            return renamed[base]
-        if base in WEIGHT_LETTERS:
-            return "W"
-        if base in ("z", "h"):
-            return "z"
-        if base == "o":
-            return "out"
-        if base == "y" and n.output == "y":
-            return "out"
-        if base == n.target:
-            return "y"
-        if base in ("a", "b", "x", "delta", "eta", "n", "Delta", "e", "lambda"):
-            return base
-        if base in COST_LETTERS or base == n.cost:
-            return "cost"
-        return "unknown"
-
-    def _letter_is_node(self, base: str) -> bool:
-        """Whether a node letter takes the quantity's letter (then the quantity is spelled otherwise)."""
-        return base in self.reading.notation.letters
-
-    def letter_meaning(self, letter: str, meaning: str) -> None:
-        """Say how a letter with a meaning of its own in derive's notation was read, when the notation differs."""
-        if DEFAULT_MEANINGS.get(letter, meaning) != meaning:
-            self.note(LetterMeaning(letter, meaning))
-
     def describe(self, node: Node) -> str:
         """The name as the user wrote it (its first characters)."""
         m = _WRITTEN.match(self.text, getattr(node, "pos", 0))
@@ -209,20 +153,6 @@ class _Names:
             message = f"layer {layer + first} does not exist (layers are {1 + first} to {self.L + first})"
             raise self.error(node, message, LayerRangeError)
         return layer
-
-    def weight_roles(self, node: Node, target: Target) -> dict[str, int]:
-        """The layers of the index letters of the weight a left side names: w_{ij} (from i to j) of layer l puts
-        i in layer l − 1 and j in layer l, which is how a formula without layers says where o_i and δ_j are."""
-        while isinstance(node, (PartialNode, Paren, BinOp)):
-            node = node.wrt if isinstance(node, PartialNode) else node.body if isinstance(node, Paren) else node.right
-        if target.ref.kind != "W" or not isinstance(node, Name) or node.bracket:
-            return {}
-        atoms = self._index_atoms(node)
-        letters = [a.base for a in atoms if isinstance(a, Name) and len(a.base) == 1 and not a.sub and not a.sup]
-        if len(atoms) != 2 or len(set(letters)) != 2 or set(letters) & set(self.reading.notation.letters):
-            return {}
-        current, previous = letters if self.reading.notation.index_order == "to_from" else letters[::-1]
-        return {current: target.ref.layer, previous: target.ref.layer - 1}
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
         """The layer of a name written without one."""

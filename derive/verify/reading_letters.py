@@ -1,0 +1,80 @@
+"""What a letter stands for under the notation: a name's kind of quantity, and the layers of a weight's index letters.
+
+A mixin of :class:`derive.verify.reading.Reader`. A letter is read with the notation's meaning (Bishop's a the
+pre-activation, Wikipedia's o every neuron's output), and the verdict says so wherever that is not derive's own.
+"""
+
+from __future__ import annotations
+
+from derive.model.notation import DEFAULT_MEANINGS, LETTER_LATEX, QUANTITY_SPELLINGS
+from derive.verify.findings import LetterMeaning
+from derive.verify.reading_refs import Target
+from derive.verify.syntax import BinOp, Name, Node, Paren, PartialNode
+
+WEIGHT_LETTERS = ("W", "w", "theta", "Theta")
+COST_LETTERS = ("C", "J", "E", "L")
+
+
+class _Letters:
+    """The Reader's methods that say what a letter means in its notation."""
+
+    def kind(self, node: Name) -> str:
+        """The kind of quantity a name is, in this reading's notation."""
+        n = self.reading.notation
+        base = node.base
+        if node.hat:
+            return "out" if base in ("y", "a", "o") else "unknown"
+        if base == "yhat":
+            return "out"
+        meaning = n.meaning(base)
+        if meaning in ("pre_activation", "activation") and not self._letter_is_node(base):
+            self.letter_meaning(base, meaning)
+            return "z" if meaning == "pre_activation" else "a"
+        if meaning == "function":  # Bishop's h is the activation function, never a quantity
+            return "unknown"
+        own = {LETTER_LATEX.get(n.pre_activation, n.pre_activation), LETTER_LATEX.get(n.activation, n.activation)}
+        renamed = {
+            n.spelled(q).lstrip("\\"): q
+            for q in QUANTITY_SPELLINGS
+            if n.spelled(q) != q and q != "e" and n.spelled(q) not in own
+        }
+        if base in renamed:  # a quantity spelled otherwise because a node has its letter: o_c, \beta_c
+            return renamed[base]
+        if base in WEIGHT_LETTERS:
+            return "W"
+        if base in ("z", "h"):
+            return "z"
+        if base == "o":
+            return "out"
+        if base == "y" and n.output == "y":
+            return "out"
+        if base == n.target:
+            return "y"
+        if base in ("a", "b", "x", "delta", "eta", "n", "Delta", "e", "lambda"):
+            return base
+        if base in COST_LETTERS or base == n.cost:
+            return "cost"
+        return "unknown"
+
+    def _letter_is_node(self, base: str) -> bool:
+        """Whether a node letter takes the quantity's letter (then the quantity is spelled otherwise)."""
+        return base in self.reading.notation.letters
+
+    def letter_meaning(self, letter: str, meaning: str) -> None:
+        """Say how a letter with a meaning of its own in derive's notation was read, when the notation differs."""
+        if DEFAULT_MEANINGS.get(letter, meaning) != meaning:
+            self.note(LetterMeaning(letter, meaning))
+
+    def weight_roles(self, node: Node, target: Target) -> dict[str, int]:
+        """The layers of the index letters of the weight a left side names: w_{ij} (from i to j) of layer l puts
+        i in layer l − 1 and j in layer l, which is how a formula without layers says where o_i and δ_j are."""
+        while isinstance(node, (PartialNode, Paren, BinOp)):
+            node = node.wrt if isinstance(node, PartialNode) else node.body if isinstance(node, Paren) else node.right
+        if target.ref.kind != "W" or not isinstance(node, Name) or node.bracket:
+            return {}
+        atoms = self._index_atoms(node)
+        letters = [a.base for a in atoms if isinstance(a, Name) and len(a.base) == 1 and not a.sub and not a.sup]
+        if len(atoms) != 2 or len(set(letters)) != 2 or set(letters) & set(self.reading.notation.letters):
+            return {}
+        current, previous = letters if self.reading.notation.index_order == "to_from" else letters[::-1]
+        return {current: target.ref.layer, previous: target.ref.layer - 1}
