@@ -199,3 +199,14 @@ def test_default_letters_leave_documents_unchanged() -> None:
     md = DEFAULT.render("md")
     assert "In this notation" not in md and "applies its activation function $g$ to get its output $a$" in md
     assert "在这个记号里" not in DEFAULT.render("md", "zh")
+
+
+def test_a_verdict_writes_its_own_words_in_the_notations_letters() -> None:
+    """The notation line and a reason's example factor: δ = ∂E/∂a and σ'(a) = z(1 − z) under Bishop's letters."""
+    v = verify(BISHOP, None, r"\delta^{(2)}_k = y_k - t_k")
+    assert not v.right and "missing_derivative" in v.codes
+    assert "δ = ∂E/∂a;" in v.text() and "δ = ∂E/∂a；" in v.text("zh")
+    assert "(a factor such as σ'(a) = z(1 − z))" in v.text()
+    assert "σ'(\\mathrm" not in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
+    assert "δ = ∂E/∂net;" in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
+    assert "(a factor such as σ'(z) = a(1 − a))" in verify(DEFAULT, None, r"\delta^{(2)}_1 = a^{(2)}_1 - y_1").text()
