@@ -16,6 +16,8 @@ from inprocess import run_cli
 
 import derive
 from derive import Notation, SpecError
+from derive.check import check
+from derive.present.document import build
 from derive.verify import verify
 from derive.verify.findings import Convention, LetterMeaning
 
@@ -210,3 +212,13 @@ def test_a_verdict_writes_its_own_words_in_the_notations_letters() -> None:
     assert "σ'(\\mathrm" not in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
     assert "δ = ∂E/∂net;" in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
     assert "(a factor such as σ'(z) = a(1 − a))" in verify(DEFAULT, None, r"\delta^{(2)}_1 = a^{(2)}_1 - y_1").text()
+
+
+@pytest.mark.parametrize("preset", ["bishop", "wikipedia", "goodfellow"])
+def test_the_documents_exercise_answers_read_back_in_the_textbooks_letters(preset: str) -> None:
+    """A hidden layer's o^{(1)}_1 and the output's unlayered o_1 (Wikipedia prints both with o) read back as printed."""
+    d = net(3, 2, act="tanh", notation=f'preset = "{preset}"\n')
+    doc = build(d, check(d))
+    assert len(doc.exercises) == 3
+    for e in doc.exercises:
+        assert verify(d, e.param, e.answer).right, e.answer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from derive.model.notation import OUTPUT_LETTERS
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
 from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
@@ -162,6 +163,8 @@ class _Names:
             if layer > 0 or kind == "a":
                 self.note(UnlayeredRole(self.describe(node), layer))
                 return layer
+        if kind == "a" and node.base == OUTPUT_LETTERS.get(self.reading.notation.output):
+            return self.L  # Wikipedia's o is every neuron's output, and o_k without a layer the network's (as printed)
         if kind == "W" and self.L == 2 and node.base in ("w", "W"):
             layer = 1 if node.base == "w" else 2
             self.note(WeightCase(node.base, layer))
