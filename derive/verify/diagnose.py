@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
+from derive.model.notation import Notation
 from derive.verify.backward import Backward, Point
 from derive.verify.findings import Convention, Diagnosis
 from derive.verify.mistakes import Mistake, Sign, Transposed, ranked
@@ -21,7 +22,7 @@ from derive.verify.read import _Attempt, _read, _Shape
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading
 from derive.verify.sites import Evidence, Site, Sketch
-from derive.verify.syntax import Formula, Limits, Node
+from derive.verify.syntax import Formula, Limits, Name, Node, walk
 from derive.verify.work import Work
 
 # The letters of the pre-activation and the activation: derive's own, and the textbooks' that swap their meanings
@@ -147,7 +148,11 @@ def _alternative_readings(
 ) -> list[Diagnosis]:
     """The conventions under which the formula would be right (as many as ``work`` allows: it is shared)."""
     out: list[Diagnosis] = []
+    sides = [side for side in (parsed.lhs, parsed.rhs) if side is not None]
+    written = {n.base for side in sides for n in walk(side) if isinstance(n, Name)}
     for reading, says in _readings(primary, d.L):
+        if reading.notation != primary.notation and not _letters_used(primary.notation, reading.notation, written):
+            continue
         try:  # the first element decides most readings; the others are read only if it fits
             attempt = _read(d, reading, param, parsed, work, first=True)
             if _fits(d, attempt, pts):
@@ -158,6 +163,12 @@ def _alternative_readings(
             continue
         out += says
     return out
+
+
+def _letters_used(n: Notation, other: Notation, written: set[str]) -> bool:
+    """Whether the formula writes a letter the other notation reads otherwise (only then can the readings differ)."""
+    own, others = (n.pre_activation, n.activation, n.function), (other.pre_activation, other.activation, other.function)
+    return own == others or bool(written & {*own, *others})
 
 
 def _fits(d: Derivation, attempt: _Attempt, pts: list[Point]) -> bool:
