@@ -222,3 +222,13 @@ def test_the_documents_exercise_answers_read_back_in_the_textbooks_letters(prese
     assert len(doc.exercises) == 3
     for e in doc.exercises:
         assert verify(d, e.param, e.answer).right, e.answer
+
+
+def test_net_is_read_as_typed_and_needs_its_option_elsewhere() -> None:
+    for typed in (r"net_j", r"\mathrm{net}_j", r"\text{net}_j"):
+        v = verify(WIKIPEDIA, None, rf"\frac{{\partial E}}{{\partial {typed}}} = (o_j - t_j) o_j (1 - o_j)")
+        assert v.right and LetterMeaning("net", "pre_activation") not in v.notes, v.text()  # net means nothing else
+    with pytest.raises(
+        derive.DeriveError, match=r'net is the pre-activation only with \[notation\] pre_activation = "net"'
+    ):
+        verify(DEFAULT, None, r"\delta^{(2)}_1 = \frac{\partial C}{\partial net^{(2)}_1}")

@@ -63,6 +63,8 @@ class _Names:
         kind = self.kind(node)
         if kind in ("W", "b", "z", "a", "delta", "x", "y", "out"):
             return self._locate(node, kind)
+        if node.base == "net":
+            raise self.unknown(node)
         raise self.error(node, f"{self.describe(node)} is not a weight, bias, z, a, δ, input or target")
 
     # ------------------------------------------------------------------ names
@@ -99,6 +101,8 @@ class _Names:
             node.base if self.text.startswith(("\\operatorname", "\\mathrm", "\\text", "\\mathsf"), node.pos) else None
         )
         shown = written or self.describe(node)
+        if node.base == "net":  # Wikipedia's net_j: a letter of the quantities this notation does not declare
+            return self.error(node, 'net is the pre-activation only with [notation] pre_activation = "net"')
         return self.error(node, f"unknown name '{shown}' (this network has {self.known_names()})")
 
     # ----------------------------------------------------------------- layers

@@ -49,7 +49,7 @@ SPELLINGS = {
 }  # fmt: skip
 # ASCII words read as one name; anything else made of letters is letters side by side.
 ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "beta", "sum", "yhat", "max", "step"}
-ASCII_WORDS |= {"lambda"}
+ASCII_WORDS |= {"lambda", "net"}  # net: Wikipedia's pre-activation net_j (notation.pre_activation)
 _UNICODE = {
     "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
     "α": ("cmd", "alpha"), "β": ("cmd", "beta"), "ξ": ("cmd", "xi"), "ζ": ("cmd", "zeta"), "ε": ("cmd", "varepsilon"),
