@@ -42,6 +42,7 @@ from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
 from derive.verify import formula_forms as forms
+from derive.verify import identity
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
@@ -104,6 +105,7 @@ class Verdict:
     counterexample: Counterexample | None = None
     diagnoses: tuple[Diagnosis, ...] = ()
     relation: str = "="  # as written between param and formula: =, := or ←
+    variable: str = ""  # an identity about an activation (σ'(z) = …): its variable, compared over the real line
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -166,6 +168,8 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
+    if identity.recognize(parsed, d.network):
+        return _identity(d, parsed, seed)
     verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
     if forms.accumulates(parsed):
         return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
@@ -214,6 +218,37 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
         diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
     counter = _counterexample(d, attempt, pts, mismatch) if mismatch is not None else None
     return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
+
+
+def _identity(d: Derivation, parsed: Formula, seed: int) -> Verdict:
+    """An identity about an activation: right when both sides agree at every seeded value of its variable."""
+    found = identity.read(parsed, d.network)
+    z = found.variable
+    values = identity.values(seed)
+    mismatch = None
+    for value in values:
+        left, right = identity.evaluate(found.left, z, value), identity.evaluate(found.right, z, value)
+        if not close(right, left):
+            mismatch = Counterexample(z.name, {z.name: value}, {}, {}, right, left, frozenset({z.name}))
+            break
+    function = found.act.formula(z)  # type: ignore[misc]
+    correct = f"{found.act.latex}'({z.name}) = {latex(found.left, d.network)}"
+    return Verdict(
+        mismatch is None,
+        param=parsed.side(0),
+        formula=parsed.side(1),
+        target=latex(function, d.network),
+        correct=correct,
+        notes=(found.note,),
+        method="numeric" if mismatch is None else "",
+        points=len(values),
+        elements=1,
+        total_elements=1,
+        tolerance=RTOL,
+        counterexample=mismatch,
+        variable=z.name,
+        network=d.network,
+    )
 
 
 def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula, points: int) -> dict:
