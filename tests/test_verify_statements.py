@@ -20,7 +20,8 @@ EXAMPLES = ROOT / "examples"
 
 
 def run(spec_name: str, formula: str, *more: str) -> Ran:
-    path = spec_name if spec_name.endswith(".toml") else str(EXAMPLES / f"{spec_name}.toml")
+    path = spec_name if spec_name.startswith("/") else str(EXAMPLES / spec_name)
+    path = path if path.endswith(".toml") else f"{path}.toml"
     return run_cli("verify", path, formula, *more, cwd=ROOT)
 
 
@@ -128,4 +129,131 @@ def test_identity_not_understood(spec_name: str, formula: str, says: str, tmp_pa
     ran = run(spec_name, formula)
     assert ran.returncode == 2, ran.stdout + ran.stderr
     assert ran.stderr.count("\n") == 1
+    assert says in ran.stderr
+
+
+# ------------------------------------------------------------------ the batch cost and its gradient
+BATCH_LINE = re.compile(
+    r"counterexample for a batch of m = (\d+): the formula gives (\S+), the objective is (\S+), at\n(.*)"
+)
+CS231N = "testing/cs231n_style.toml"  # [regularization] l2 = 0.05, form = "plain": R = λ Σ θ², ∂R/∂θ = 2λθ
+
+
+def batch_values(out: str) -> tuple[int, float, float, dict[str, float]]:
+    """The counterexample's batch size, the formula's value, the objective's and the numbers it lists."""
+    found = BATCH_LINE.search(out)
+    assert found is not None, out
+    pairs = dict(item.split(" = ") for item in found[4].strip().split(", "))
+    return int(found[1]), float(found[2]), float(found[3]), {k: float(v) for k, v in pairs.items()}
+
+
+RIGHT_BATCH = [
+    ("seed003", r"J = \frac{1}{m}\sum_{s} C^{(s)}", "cost"),
+    ("seed003", r"J = \frac{1}{m}\sum_{s=1}^{m} C^{(s)}", "cost"),
+    ("seed001", r"C = \frac{1}{n}\sum_x C_x", "cost"),  # Nielsen's
+    ("seed004", r"E = \frac{1}{N}\sum_n E_n", "cost"),  # Bishop's
+    ("seed001", r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W}", "gradient"),
+    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda\sum_l \lVert W^{(l)} \rVert^2", "cost"),
+    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda \|W\|_F^2", "cost"),
+    (
+        CS231N,
+        r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W} + 2\lambda W",
+        "gradient",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec_name", "formula", "what"), RIGHT_BATCH)
+def test_right_batch_statement(spec_name: str, formula: str, what: str) -> None:
+    ran = run(spec_name, formula)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"the batch {what}: equal to derive's objective, the mean over the batch" in ran.stdout
+    assert ("plus the spec's L2 penalty" in ran.stdout) == (spec_name == CS231N)
+
+
+def test_sum_instead_of_mean() -> None:
+    ran = run("seed003", r"J = \sum_s C^{(s)}")
+    assert ran.returncode == 1
+    assert "why: a sum where the mean belongs: J is the mean of the per-example costs" in ran.stdout
+    m, given, objective, numbers = batch_values(ran.stdout)
+    costs = [numbers[f"C^({s})"] for s in range(1, m + 1)]
+    assert numbers["m"] == m and len(numbers) == m + 1  # no λ: the spec has no penalty
+    assert given == pytest.approx(sum(costs), rel=1e-5)
+    assert objective == pytest.approx(sum(costs) / m, rel=1e-5)
+    assert r"correct: J = \frac{1}{m} \sum_{s=1}^{m} C^{(s)}" in ran.stdout
+    zh = run("seed003", r"J = \sum_s C^{(s)}", "--lang", "zh")
+    assert "原因：该取平均的地方用了求和" in zh.stdout and "反例（批量大小 m = 3）" in zh.stdout
+
+
+def test_gradient_sum_instead_of_mean() -> None:
+    ran = run("seed001", r"\frac{\partial J}{\partial W} = \sum_i \frac{\partial L_i}{\partial W}")
+    assert ran.returncode == 1
+    assert "the gradient of J is the mean of the per-example gradients" in ran.stdout
+    m, given, objective, numbers = batch_values(ran.stdout)
+    grads = [numbers[f"g^({s})"] for s in range(1, m + 1)]
+    assert given == pytest.approx(sum(grads), rel=1e-5)
+    assert objective == pytest.approx(sum(grads) / m, rel=1e-5)
+
+
+def test_a_fixed_size_is_not_the_mean() -> None:
+    """1/3 is 1/m for a batch of 3 only: the second batch, of 5, tells them apart."""
+    ran = run("seed001", r"C = \frac{1}{3}\sum_x C_x")
+    assert ran.returncode == 1
+    m, given, objective, numbers = batch_values(ran.stdout)
+    costs = [numbers[f"C^({s})"] for s in range(1, m + 1)]
+    assert m == 5
+    assert given == pytest.approx(sum(costs) / 3, rel=1e-5)
+    assert objective == pytest.approx(sum(costs) / 5, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("formula", "why", "scale"),
+    [
+        (  # the textbook's λ/2 where cs231n's plain form has λ
+            r"J = \frac{1}{m}\sum_s C^{(s)} + \frac{\lambda}{2}\sum_l \lVert W^{(l)} \rVert^2",
+            "the penalty's factor is not the spec's: the form plain gives λ Σ θ²",
+            0.5,
+        ),
+        (r"J = \frac{1}{m}\sum_s C^{(s)}", "the spec's L2 penalty is missing: the form plain gives λ Σ θ²", 0.0),
+    ],
+)
+def test_penalty_against_the_spec(formula: str, why: str, scale: float) -> None:
+    ran = run(CS231N, formula)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert f"why: {why}" in ran.stdout
+    m, given, objective, numbers = batch_values(ran.stdout)
+    mean = sum(numbers[f"C^({s})"] for s in range(1, m + 1)) / m
+    squares = sum(v for k, v in numbers.items() if k.startswith("‖W"))
+    assert objective == pytest.approx(mean + numbers["λ"] * squares, rel=1e-5)
+    assert given == pytest.approx(mean + scale * numbers["λ"] * squares, rel=1e-5)
+
+
+def test_penalty_gradient_against_the_spec() -> None:
+    ran = run(CS231N, r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W} + \lambda W")
+    assert ran.returncode == 1
+    assert "why: the penalty's term is not the spec's: the form plain gives 2λ θ" in ran.stdout
+    m, given, objective, numbers = batch_values(ran.stdout)
+    mean = sum(numbers[f"g^({s})"] for s in range(1, m + 1)) / m
+    assert objective == pytest.approx(mean + 2 * numbers["λ"] * numbers["θ"], rel=1e-5)
+    assert given == pytest.approx(mean + numbers["λ"] * numbers["θ"], rel=1e-5)
+
+
+def test_penalty_without_regularization() -> None:
+    ran = run("seed003", r"J = \frac{1}{m}\sum_s C^{(s)} + \frac{\lambda}{2}\sum \lVert W \rVert^2")
+    assert ran.returncode == 1
+    assert "but the spec declares no [regularization]" in ran.stdout
+
+
+@pytest.mark.parametrize(
+    ("formula", "says"),
+    [
+        (r"J = \frac{1}{m}\sum_s C^{(s)} + x", "x is not the batch size m, λ or what the left side differentiates by"),
+        (r"J = \frac{1}{m}\sum_{s=2}^{m} C^{(s)}", "a sum over the samples runs from 1 to m"),
+        (r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial b}", "per-example gradients"),
+        (r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda \lVert W", "a norm ‖ needs its closing ‖"),
+    ],
+)
+def test_batch_not_understood(formula: str, says: str) -> None:
+    ran = run(CS231N, formula)
+    assert ran.returncode == 2, ran.stdout + ran.stderr
     assert says in ran.stderr

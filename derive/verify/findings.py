@@ -44,6 +44,23 @@ class Diagnosis(Finding):
     """Why a formula is wrong, or the convention under which it would be right."""
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A statement that is not one gradient, judged (an identity about an activation, the batch cost): whether it
+    holds, the correct form, and where it fails: ``counter`` is (what is compared, the values it is compared at, the
+    formula's value, the correct value). ``variable`` names an identity's variable, ``batch`` a batch statement."""
+
+    right: bool
+    target: str
+    correct: str
+    points: int
+    counter: tuple[str, dict[str, float], float, float] | None = None
+    notes: tuple[Note, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
+    variable: str = ""
+    batch: bool = False
+
+
 # ------------------------------------------------------------------- notes
 @dataclass(frozen=True)
 class UnlayeredHidden(Note):

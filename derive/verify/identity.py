@@ -17,10 +17,12 @@ import sympy
 from sympy import Expr, Symbol
 
 from derive.model.network import Network
+from derive.present.latex import latex
 from derive.rules import activations, floats
 from derive.rules.faces import Activation
 from derive.rules.functions import step
-from derive.verify.findings import Note
+from derive.verify.findings import Judged, Note
+from derive.verify.points import close
 from derive.verify.syntax import BinOp, Call, Formula, FormulaError, Name, Neg, Node, Num, Paren, Pow, fail
 
 VARIABLES = ("z", "x", "u", "t", "s", "v")  # the letters an identity's variable is written with
@@ -94,6 +96,23 @@ def read(formula: Formula, net: Network) -> Identity:
     right = _Builder(formula, net, act, variable).build(formula.rhs)
     note = IdentityFunction(act.name, layers, SPAN)
     return Identity(act, variable, act.derivative(variable), right, note)
+
+
+def judge(formula: Formula, net: Network, seed: int) -> Judged:
+    """Right when both sides agree at every seeded value of the variable; else the first value where they differ."""
+    found = read(formula, net)
+    z = found.variable
+    drawn = values(seed)
+    counter = None
+    for value in drawn:
+        left, right = evaluate(found.left, z, value), evaluate(found.right, z, value)
+        if not close(right, left):
+            counter = (z.name, {z.name: value}, right, left)
+            break
+    function = found.act.formula(z)  # type: ignore[misc]
+    correct = f"{found.act.latex}'({z.name}) = {latex(found.left, net)}"
+    target = latex(function, net)
+    return Judged(counter is None, target, correct, len(drawn), counter, (found.note,), variable=z.name)
 
 
 def values(seed: int) -> list[float]:

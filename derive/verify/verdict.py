@@ -41,13 +41,13 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
+from derive.verify import batch, identity
 from derive.verify import formula_forms as forms
-from derive.verify import identity
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
-from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Note, Shape, Undefined
+from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Judged, Note, Shape, Undefined
 from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
@@ -106,6 +106,7 @@ class Verdict:
     diagnoses: tuple[Diagnosis, ...] = ()
     relation: str = "="  # as written between param and formula: =, := or ←
     variable: str = ""  # an identity about an activation (σ'(z) = …): its variable, compared over the real line
+    batch: bool = False  # the batch cost J = (1/m) Σ_s C^{(s)} (+ R) or its gradient, compared at seeded batches
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -169,7 +170,9 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
     if identity.recognize(parsed, d.network):
-        return _identity(d, parsed, seed)
+        return _judged(d, parsed, identity.judge(parsed, d.network, seed))
+    if batch.recognize(parsed, d.network):
+        return _judged(d, parsed, batch.judge(parsed, d.network, seed))
     verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
     if forms.accumulates(parsed):
         return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
@@ -220,33 +223,28 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
     return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
 
 
-def _identity(d: Derivation, parsed: Formula, seed: int) -> Verdict:
-    """An identity about an activation: right when both sides agree at every seeded value of its variable."""
-    found = identity.read(parsed, d.network)
-    z = found.variable
-    values = identity.values(seed)
-    mismatch = None
-    for value in values:
-        left, right = identity.evaluate(found.left, z, value), identity.evaluate(found.right, z, value)
-        if not close(right, left):
-            mismatch = Counterexample(z.name, {z.name: value}, {}, {}, right, left, frozenset({z.name}))
-            break
-    function = found.act.formula(z)  # type: ignore[misc]
-    correct = f"{found.act.latex}'({z.name}) = {latex(found.left, d.network)}"
+def _judged(d: Derivation, parsed: Formula, judged: Judged) -> Verdict:
+    """The verdict on a statement that is not one gradient: an identity (σ'(z) = …) or the batch cost."""
+    counter = None
+    if judged.counter is not None:
+        element, values, given, correct = judged.counter
+        counter = Counterexample(element, values, {}, {}, given, correct, frozenset(values))
     return Verdict(
-        mismatch is None,
+        judged.right,
         param=parsed.side(0),
         formula=parsed.side(1),
-        target=latex(function, d.network),
-        correct=correct,
-        notes=(found.note,),
-        method="numeric" if mismatch is None else "",
-        points=len(values),
+        target=judged.target,
+        correct=judged.correct,
+        notes=judged.notes,
+        method="numeric" if judged.right else "",
+        points=judged.points,
         elements=1,
         total_elements=1,
         tolerance=RTOL,
-        counterexample=mismatch,
-        variable=z.name,
+        counterexample=counter,
+        diagnoses=judged.diagnoses,
+        variable=judged.variable,
+        batch=judged.batch,
         network=d.network,
     )
 
