@@ -41,6 +41,7 @@ from derive.verify.syntax import (
 
 COSTS = ("C", "J", "E", "L", "l")  # the letters of a per-example cost (ℓ is read as l)
 BATCH = ("m", "n", "N")  # the batch size
+WEIGHTS = ("W", "w", "theta", "Theta")  # the weights' letters, whatever the notation
 SIZES = (3, 5)  # the batch sizes compared at
 POWER = 4
 
@@ -77,6 +78,7 @@ class Batch:
     """A batch statement read: the objective's value and the formula's, at each seeded batch, and what is missing."""
 
     gradient: bool  # ∂J/∂θ (else J)
+    wrt: Node | None  # what ∂J/∂θ differentiates by
     values: tuple[tuple[dict[str, float], float, float], ...]  # (the batch's numbers, the formula, the objective)
     diagnoses: tuple[Diagnosis, ...]
     correct: str
@@ -98,7 +100,8 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     counter = next(((formula.side(0), n, g, c) for n, g, c in found.values if not close(g, c)), None)
     diagnoses = found.diagnoses if counter is not None else ()
     target = "gradient" if found.gradient else "cost"
-    return Judged(counter is None, target, found.correct, len(found.values), counter, diagnoses=diagnoses, batch=True)
+    batch = "penalty" if _penalized(net, found.wrt) else "mean"
+    return Judged(counter is None, target, found.correct, len(found.values), counter, diagnoses=diagnoses, batch=batch)
 
 
 def read(formula: Formula, net: Network, seed: int) -> Batch:
@@ -106,7 +109,7 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     lhs = formula.lhs
     assert lhs is not None
     wrt = lhs.wrt if isinstance(lhs, PartialNode) else None
-    bias = wrt is not None and isinstance(wrt, Name) and wrt.base == "b"
+    penalized = _penalized(net, wrt)
     reg = net.regularization
     rule = reg.rule if reg is not None else None
     rng = np.random.default_rng(seed)
@@ -124,7 +127,7 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
         given = floats.evaluate(builder.build(formula.rhs), {})
         mean = sum(items) / m
         lam, batch = regularizers.LAMBDA, regularizers.BATCH
-        if rule is None or (bias and not reg.biases):  # type: ignore[union-attr]
+        if rule is None or not penalized:
             penalty = 0.0
         elif wrt is not None:
             penalty = regularizers.value(rule.coefficient(lam, batch), numbers["λ"], m) * theta
@@ -153,7 +156,7 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
         shown = sympy.sstr(factor(regularizers.LAMBDA, regularizers.BATCH)).replace("lambda", "λ").replace("*", "")
         diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
     values = tuple((numbers, given, correct) for numbers, given, correct, *_ in rows)
-    return Batch(wrt is not None, values, tuple(diagnoses), _correct(net, formula, wrt))
+    return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
 
 
 def _close(a: float, b: float) -> bool:
@@ -172,10 +175,18 @@ def _correct(net: Network, formula: Formula, wrt: Node | None) -> str:
         return text
     name = _wrt_text(formula, wrt)
     text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}{{\partial {name}}}"
-    bias = isinstance(wrt, Name) and wrt.base == "b"
-    if reg is not None and (reg.biases or not bias):
+    if reg is not None and _penalized(net, wrt):
         text += f" + {sympy.latex(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {name}"
     return text
+
+
+def _penalized(net: Network, wrt: Node | None) -> bool:
+    """Whether the penalty has a part in the statement: the cost, a weight's gradient, a bias's when biases are."""
+    reg = net.regularization
+    if reg is None or wrt is None:
+        return reg is not None
+    base = wrt.base if isinstance(wrt, Name) else ""
+    return base in WEIGHTS or base == "b" and reg.biases
 
 
 def _wrt_text(formula: Formula, wrt: Node) -> str:
@@ -279,7 +290,7 @@ class _Builder:
 
     def squares(self, node: Node, letter: str | None) -> Expr:
         """Σ θ² of what a norm names: W^{(l)} summed over l, or W without a layer (all of them); b likewise."""
-        if not isinstance(node, Name) or node.sub or node.base not in ("W", "w", "theta", "Theta", "b"):
+        if not isinstance(node, Name) or node.sub or node.base not in (*WEIGHTS, "b"):
             raise self.error(node, "a norm in a batch statement is of the weights, ‖W‖ or ‖W^{(l)}‖, or biases ‖b‖")
         sup = node.sup.body if isinstance(node.sup, Paren) else node.sup
         if sup is None or letter and isinstance(sup, Name) and sup.base == letter:

@@ -48,7 +48,8 @@ class Diagnosis(Finding):
 class Judged:
     """A statement that is not one gradient, judged (an identity about an activation, the batch cost): whether it
     holds, the correct form, and where it fails: ``counter`` is (what is compared, the values it is compared at, the
-    formula's value, the correct value). ``variable`` names an identity's variable, ``batch`` a batch statement."""
+    formula's value, the correct value). ``variable`` names an identity's variable; ``batch`` is "mean" for a batch
+    statement, "penalty" when the spec's L2 penalty has a part in it."""
 
     right: bool
     target: str
@@ -58,7 +59,7 @@ class Judged:
     notes: tuple[Note, ...] = ()
     diagnoses: tuple[Diagnosis, ...] = ()
     variable: str = ""
-    batch: bool = False
+    batch: str = ""
 
 
 # ------------------------------------------------------------------- notes

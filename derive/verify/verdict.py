@@ -106,7 +106,7 @@ class Verdict:
     diagnoses: tuple[Diagnosis, ...] = ()
     relation: str = "="  # as written between param and formula: =, := or ←
     variable: str = ""  # an identity about an activation (σ'(z) = …): its variable, compared over the real line
-    batch: bool = False  # the batch cost J = (1/m) Σ_s C^{(s)} (+ R) or its gradient, compared at seeded batches
+    batch: str = ""  # the batch cost J = (1/m) Σ_s C^{(s)} or its gradient: "mean", "penalty" (+ R); seeded batches
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
