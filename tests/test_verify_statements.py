@@ -147,28 +147,50 @@ def batch_values(out: str) -> tuple[int, float, float, dict[str, float]]:
     return int(found[1]), float(found[2]), float(found[3]), {k: float(v) for k, v in pairs.items()}
 
 
-RIGHT_BATCH = [
-    ("seed003", r"J = \frac{1}{m}\sum_{s} C^{(s)}", "cost"),
-    ("seed003", r"J = \frac{1}{m}\sum_{s=1}^{m} C^{(s)}", "cost"),
-    ("seed001", r"C = \frac{1}{n}\sum_x C_x", "cost"),  # Nielsen's
-    ("seed004", r"E = \frac{1}{N}\sum_n E_n", "cost"),  # Bishop's
-    ("seed001", r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W}", "gradient"),
-    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda\sum_l \lVert W^{(l)} \rVert^2", "cost"),
-    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda \|W\|_F^2", "cost"),
+RIGHT_BATCH = [  # (spec, statement, cost or gradient, whether the spec's penalty has a part in it)
+    ("seed003", r"J = \frac{1}{m}\sum_{s} C^{(s)}", "cost", False),
+    ("seed003", r"J = \frac{1}{m}\sum_{s=1}^{m} C^{(s)}", "cost", False),
+    ("seed001", r"C = \frac{1}{n}\sum_x C_x", "cost", False),  # Nielsen's
+    ("seed004", r"E = \frac{1}{N}\sum_n E_n", "cost", False),  # Bishop's
+    (
+        "seed001",
+        r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W}",
+        "gradient",
+        False,
+    ),
+    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda\sum_l \lVert W^{(l)} \rVert^2", "cost", True),
+    (CS231N, r"J = \frac{1}{m}\sum_s C^{(s)} + \lambda \|W\|_F^2", "cost", True),
     (
         CS231N,
         r"\frac{\partial J}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W} + 2\lambda W",
         "gradient",
+        True,
+    ),
+    # the biases are not regularised in this spec, nor is z a parameter: no penalty term
+    (CS231N, r"\frac{\partial J}{\partial b} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial b}", "gradient", False),
+    (
+        CS231N,
+        r"\frac{\partial J}{\partial z^{(1)}} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial z^{(1)}}",
+        "gradient",
+        False,
     ),
 ]
 
 
-@pytest.mark.parametrize(("spec_name", "formula", "what"), RIGHT_BATCH)
-def test_right_batch_statement(spec_name: str, formula: str, what: str) -> None:
+@pytest.mark.parametrize(("spec_name", "formula", "what", "penalty"), RIGHT_BATCH)
+def test_right_batch_statement(spec_name: str, formula: str, what: str, penalty: bool) -> None:
     ran = run(spec_name, formula)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert f"the batch {what}: equal to derive's objective, the mean over the batch" in ran.stdout
-    assert ("plus the spec's L2 penalty" in ran.stdout) == (spec_name == CS231N)
+    assert ("plus the spec's L2 penalty" in ran.stdout) == penalty
+
+
+def test_unregularised_bias_gets_no_penalty_term() -> None:
+    ran = run(CS231N, r"\frac{\partial J}{\partial b} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial b} + 2\lambda b")
+    assert ran.returncode == 1
+    m, given, objective, numbers = batch_values(ran.stdout)
+    mean = sum(numbers[f"g^({s})"] for s in range(1, m + 1)) / m
+    assert objective == pytest.approx(mean, rel=1e-5)
 
 
 def test_sum_instead_of_mean() -> None:
@@ -257,3 +279,16 @@ def test_batch_not_understood(formula: str, says: str) -> None:
     ran = run(CS231N, formula)
     assert ran.returncode == 2, ran.stdout + ran.stderr
     assert says in ran.stderr
+
+
+# ------------------------------------------------------------------ Goodfellow's running gradient
+def test_running_gradient_names_the_equation_to_verify() -> None:
+    """g ← g ⊙ f'(a^{(k)}) cannot be checked on its own (what g holds is the algorithm's state): not understood,
+    naming the equation it states, which verifies right in derive's letters."""
+    ran = run("seed003", r"g \leftarrow g \odot f'(a^{(k)})")
+    assert ran.returncode == 2
+    assert "updates g in place: a running gradient" in ran.stderr
+    stated = re.search(r"such as (.*)$", ran.stderr.strip())
+    assert stated is not None
+    for spec_name in ("seed001", "seed003"):
+        assert run(spec_name, stated[1]).returncode == 0

@@ -339,6 +339,13 @@ def statement(formula: Formula) -> Formula:
             )
         update = BinOp("*", Name("Delta", lhs.pos), lhs, lhs.pos)
         return replace(formula, lhs=update, rhs=rest)
+    if isinstance(lhs, Name) and isinstance(rhs, BinOp) and rhs.op in ("odot", "*") and same(rhs.left, lhs):
+        raise FormulaError(  # Goodfellow's algorithm 6.4: g ← g ⊙ f'(a^{(k)})
+            f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} ⊙ … updates g in place: a running"
+            " gradient, ∂C by the activation before the line and by the pre-activation after, which no notation"
+            " option of derive says; verify the equation the line states, such as"
+            " \\frac{\\partial C}{\\partial z^{(l)}} = \\frac{\\partial C}{\\partial a^{(l)}} \\odot f'(z^{(l)})"
+        )
     if isinstance(lhs, Name) and any(same(node, lhs) for node in walk(rhs)):
         raise FormulaError(
             f"formula: {formula.side(0)} {SHOWN[formula.relation]} … updates {formula.side(0)} in place, which derive"
