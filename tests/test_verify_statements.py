@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from inprocess import Ran, run_cli
 
+from derive.model import spec
+from derive.verify.verdict import verify
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -292,3 +295,39 @@ def test_running_gradient_names_the_equation_to_verify() -> None:
     assert stated is not None
     for spec_name in ("seed001", "seed003"):
         assert run(spec_name, stated[1]).returncode == 0
+
+
+# ------------------------------------------------------------------ in a formula list, with a parameter, in Python
+def test_nielsen_sum_names_his_letter() -> None:
+    ran = run("seed001", r"C = \sum_x C_x")
+    assert ran.returncode == 1
+    assert "why: a sum where the mean belongs: C is the mean of the per-example costs" in ran.stdout
+
+
+def test_statements_in_a_formula_list(tmp_path: Path) -> None:
+    listing = tmp_path / "statements.md"
+    listing.write_text(
+        "$$\\sigma'(z) = \\sigma(z)(1-\\sigma(z))$$\n\n$$\\sigma'(z) = \\sigma(z)(1+\\sigma(z))$$\n\n"
+        "$$C = \\frac{1}{n}\\sum_x C_x$$\n\n$$C = \\sum_x C_x$$\n"
+    )
+    ran = run_cli("verify", str(EXAMPLES / "seed001.toml"), "--file", str(listing), cwd=ROOT)
+    assert ran.returncode == 1
+    assert "2 passed, 2 failed" in ran.stdout
+    assert "why: a sum where the mean belongs" in ran.stdout
+
+
+def test_a_statement_takes_no_parameter() -> None:
+    ran = run_cli("verify", str(EXAMPLES / "seed001.toml"), "W1", r"\sigma'(z) = \sigma(z)(1-\sigma(z))", cwd=ROOT)
+    assert ran.returncode == 2
+    assert "parameter: an identity is about no parameter of the network" in ran.stderr
+
+
+def test_python_api() -> None:
+    net = spec.load(EXAMPLES / "seed001.toml")
+    wrong = verify(net, None, r"\sigma'(z) = \sigma(z)(1+\sigma(z))")
+    assert not wrong and wrong.counterexample is not None
+    z = wrong.counterexample.inputs["z"]
+    assert wrong.counterexample.given == pytest.approx(sigmoid(z) * (1 + sigmoid(z)))
+    assert wrong.counterexample.correct == pytest.approx(sigmoid(z) * (1 - sigmoid(z)))
+    summed = verify(net, None, r"C = \sum_x C_x")
+    assert summed.codes == ("batch_sum",)

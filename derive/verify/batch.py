@@ -52,6 +52,7 @@ class BatchSum(Diagnosis):
 
     code = "batch_sum"
     gradient: bool
+    cost: str = "J"  # the batch cost's letter, as the statement writes it
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     if builder.penalty and reg is None:
         diagnoses.append(PenaltyWithout())
     elif all(_close(given, total) for _, given, _, total, _, _ in rows):
-        diagnoses.append(BatchSum(wrt is not None))
+        cost = lhs.of if isinstance(lhs, PartialNode) else lhs
+        diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J"))
     elif rule is not None and all(_close(without, mean) for *_, without, mean in rows):  # the mean is right
         which = "coefficient" if wrt is not None else "scale"
         factor = rule.coefficient if wrt is not None else rule.scale

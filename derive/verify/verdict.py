@@ -169,10 +169,11 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
-    if identity.recognize(parsed, d.network):
-        return _judged(d, parsed, identity.judge(parsed, d.network, seed))
-    if batch.recognize(parsed, d.network):
-        return _judged(d, parsed, batch.judge(parsed, d.network, seed))
+    for kind, judge in (("an identity", identity), ("the batch cost", batch)):
+        if judge.recognize(parsed, d.network):
+            if param is not None:
+                raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
+            return _judged(d, parsed, judge.judge(parsed, d.network, seed))
     verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
     if forms.accumulates(parsed):
         return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
