@@ -331,3 +331,21 @@ def test_python_api() -> None:
     assert wrong.counterexample.correct == pytest.approx(sigmoid(z) * (1 - sigmoid(z)))
     summed = verify(net, None, r"C = \sum_x C_x")
     assert summed.codes == ("batch_sum",)
+
+
+def test_identity_with_the_layers_option() -> None:
+    """examples/elu.toml's ELU has α = 0.5: its derivative below 0 is α e^z, so the α = 1 form is wrong there."""
+    right = run("elu", r"\mathrm{ELU}'(z) = [z > 0] + \frac{1}{2}(1 - [z > 0]) e^{z}")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert "the function is elu with alpha = 0.5, the activation of layer 1" in right.stdout
+    wrong = run("elu", r"\mathrm{ELU}'(z) = [z > 0] + (1 - [z > 0]) e^{z}")
+    assert wrong.returncode == 1
+    found = COUNTER.search(wrong.stdout)
+    assert found is not None
+    z = float(found[2])
+    assert z < 0
+    assert float(found[3]) == pytest.approx(math.exp(z), rel=1e-5)
+    assert float(found[4]) == pytest.approx(0.5 * math.exp(z), rel=1e-5)
+    assert "函数为 elu（alpha = 0.5）" in run("elu", r"\mathrm{ELU}'(z) = 1", "--lang", "zh").stdout
+    silu = run("silu", r"\mathrm{SiLU}'(z) = \sigma(z)(1 + z(1-\sigma(z)))")
+    assert silu.returncode == 0, silu.stdout + silu.stderr

@@ -41,6 +41,7 @@ class IdentityFunction(Note):
     name: str
     layers: tuple[int, ...]
     span: float = 0.0  # the variable's values were drawn from [−span, span]
+    options: str = ""  # the network's options of the function, such as "alpha = 0.5"
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def read(formula: Formula, net: Network) -> Identity:
         act, layers = _network_function(formula, net, lhs)
     assert act.derivative is not None and act.formula is not None
     right = _Builder(formula, net, act, variable).build(formula.rhs)
-    note = IdentityFunction(act.name, layers, SPAN)
+    options = ", ".join(f"{key} = {float(value):g}" for key, value in act.options.items()) if layers else ""
+    note = IdentityFunction(act.name, layers, SPAN, options)
     return Identity(act, variable, act.derivative(variable), right, note)
 
 
@@ -117,8 +119,10 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
 
 def values(seed: int) -> list[float]:
     """The seeded values of z both sides are compared at: over [−SPAN, SPAN], both signs, none at a kink (0)."""
-    drawn = np.random.default_rng(seed).uniform(-SPAN, SPAN, VALUES)
-    return [float(v) if abs(v) > 1e-3 else 0.5 for v in drawn]
+    drawn = [float(v) if abs(v) > 1e-3 else 0.5 for v in np.random.default_rng(seed).uniform(-SPAN, SPAN, VALUES)]
+    if all(v > 0 for v in drawn) or all(v < 0 for v in drawn):  # ReLU' = 1 is wrong only below 0
+        drawn[0] = -drawn[0]
+    return drawn
 
 
 def evaluate(expr: Expr, variable: Symbol, value: float) -> float:
