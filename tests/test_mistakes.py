@@ -337,7 +337,7 @@ OTHER_CASES = [
         "seed003",
         None,
         r"J = \frac{1}{m}\sum_s C^{(s)} + \frac{\lambda}{2} \sum_l \lVert W^{(l)} \rVert^2",
-        PenaltyWithout(),
+        PenaltyWithout(False),
         "the formula has an L2 penalty (λ), but the spec declares no [regularization]: derive's objective is the mean"
         " cost alone",
         "公式含 L2 惩罚项（λ），但规格没有声明 [regularization]：derive 的目标函数只是平均代价",

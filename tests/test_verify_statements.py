@@ -194,6 +194,17 @@ def test_unregularised_bias_gets_no_penalty_term() -> None:
     m, given, objective, numbers = batch_values(ran.stdout)
     mean = sum(numbers[f"g^({s})"] for s in range(1, m + 1)) / m
     assert objective == pytest.approx(mean, rel=1e-5)
+    assert "why: the formula has an L2 penalty term (λ), but the spec's penalty does not reach" in ran.stdout
+
+
+def test_sum_and_missing_penalty_both_named() -> None:
+    ran = run(CS231N, r"J = \sum_s C^{(s)}")
+    assert ran.returncode == 1
+    assert "why: a sum where the mean belongs" in ran.stdout
+    assert "why: the spec's L2 penalty is missing" in ran.stdout
+    with_penalty = run(CS231N, r"J = \sum_s C^{(s)} + \lambda\sum_l \lVert W^{(l)} \rVert^2")
+    assert "why: a sum where the mean belongs" in with_penalty.stdout
+    assert "penalty" not in with_penalty.stdout.split("why:", 1)[1]  # the penalty is right
 
 
 def test_sum_instead_of_mean() -> None:

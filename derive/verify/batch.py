@@ -57,9 +57,12 @@ class BatchSum(Diagnosis):
 
 @dataclass(frozen=True)
 class PenaltyWithout(Diagnosis):
-    """A penalty term (λ) in a statement about a network whose spec declares no [regularization]."""
+    """A penalty term (λ) where the spec's penalty has no part: it declares no [regularization] (``declared`` False),
+    or the gradient is by what it does not regularise (a bias, with ``biases = false``; z or a)."""
 
     code = "penalty_without"
+    declared: bool = False
+    biases: bool = False  # the spec's penalty is on the biases too
 
 
 @dataclass(frozen=True)
@@ -145,18 +148,20 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
             numbers |= {f"‖W^({k + 1})‖²": v for k, v in enumerate(layers)}
             if reg is not None and reg.biases:
                 numbers |= {f"‖b^({k + 1})‖²": v for k, v in enumerate(biases)}
-        rows.append((numbers, given, mean + penalty, sum(items) + penalty, without, mean))
+        rows.append((numbers, given, mean + penalty, without, sum(items), mean, penalty))
     diagnoses: list[Diagnosis] = []
-    if builder.penalty and reg is None:
-        diagnoses.append(PenaltyWithout())
-    elif all(_close(given, total) for _, given, _, total, _, _ in rows):
+    summed = all(_close(without, total) for _, _, _, without, total, _, _ in rows)  # λ's terms aside
+    if summed:
         cost = lhs.of if isinstance(lhs, PartialNode) else lhs
         diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J"))
-    elif rule is not None and all(_close(without, mean) for *_, without, mean in rows):  # the mean is right
-        which = "coefficient" if wrt is not None else "scale"
-        factor = rule.coefficient if wrt is not None else rule.scale
-        shown = sympy.sstr(factor(regularizers.LAMBDA, regularizers.BATCH)).replace("lambda", "λ").replace("*", "")
-        diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
+    if builder.penalty and not penalized:
+        diagnoses.append(PenaltyWithout(reg is not None, reg is not None and reg.biases))
+    elif penalized and (summed or all(_close(without, mean) for _, _, _, without, _, mean, _ in rows)):
+        if not all(_close(given - without, penalty) for _, given, _, without, _, _, penalty in rows):
+            which = "coefficient" if wrt is not None else "scale"
+            factor = rule.coefficient if wrt is not None else rule.scale  # type: ignore[union-attr]
+            shown = sympy.sstr(factor(regularizers.LAMBDA, regularizers.BATCH)).replace("lambda", "λ").replace("*", "")
+            diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
     values = tuple((numbers, given, correct) for numbers, given, correct, *_ in rows)
     return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
 
