@@ -360,3 +360,18 @@ def test_identity_with_the_layers_option() -> None:
     assert "函数为 elu（alpha = 0.5）" in run("elu", r"\mathrm{ELU}'(z) = 1", "--lang", "zh").stdout
     silu = run("silu", r"\mathrm{SiLU}'(z) = \sigma(z)(1 + z(1-\sigma(z)))")
     assert silu.returncode == 0, silu.stdout + silu.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec_name", "formula", "code", "says"),
+    [
+        ("seed001", r"\sigma'(z) = \frac{1}{0}", 2, "the right side has no value for any z tried"),
+        ("seed001", r"\sigma'(z) = \log(-1 - z^2)", 2, "the right side has no value for any z tried"),
+        ("seed003", r"J = \frac{1}{m}\sum_s C^{(s)} + \frac{1}{0}", 2, "the right side has no value for any batch"),
+        ("seed003", r"J = \frac{1}{m-3}\sum_s C^{(s)}", 1, "the formula gives nan"),  # undefined for m = 3 only
+    ],
+)
+def test_undefined_statements(spec_name: str, formula: str, code: int, says: str) -> None:
+    ran = run(spec_name, formula)
+    assert ran.returncode == code, ran.stdout + ran.stderr
+    assert says in (ran.stderr if code == 2 else ran.stdout)

@@ -11,6 +11,7 @@ gradients), λ and the weights' squared norms by layer drawn at random, for two 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from derive.verify.syntax import (
     PartialNode,
     Pow,
     Sum,
+    UndefinedError,
     fail,
     walk,
 )
@@ -126,9 +128,9 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
         biases = [float(v) for v in rng.uniform(0.1, 1.0, net.depth)]
         theta = float(rng.uniform(-2.0, 2.0))
         builder.bind(m, items, (layers, biases), theta, 0.0)
-        without = floats.evaluate(builder.build(formula.rhs), {})  # the formula with λ = 0: its terms without λ
+        without = _value(builder.build(formula.rhs))  # the formula with λ = 0: its terms without λ
         builder.bind(m, items, (layers, biases), theta, numbers["λ"])
-        given = floats.evaluate(builder.build(formula.rhs), {})
+        given = _value(builder.build(formula.rhs))
         mean = sum(items) / m
         lam, batch = regularizers.LAMBDA, regularizers.BATCH
         if rule is None or not penalized:
@@ -149,6 +151,8 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
             if reg is not None and reg.biases:
                 numbers |= {f"‖b^({k + 1})‖²": v for k, v in enumerate(biases)}
         rows.append((numbers, given, mean + penalty, without, sum(items), mean, penalty))
+    if not any(math.isfinite(given) for _, given, *_ in rows):
+        raise fail(formula.text, formula.spans[1][0], "the right side has no value for any batch tried", UndefinedError)
     diagnoses: list[Diagnosis] = []
     summed = all(_close(without, total) for _, _, _, without, total, _, _ in rows)  # λ's terms aside
     if summed:
@@ -164,6 +168,14 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
             diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
     values = tuple((numbers, given, correct) for numbers, given, correct, *_ in rows)
     return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
+
+
+def _value(expr: Expr) -> float:
+    """A value of the right side in float64; nan where it has none (1/(m − 3) for a batch of 3)."""
+    try:
+        return floats.evaluate(expr, {})
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):  # TypeError: sympy's zoo
+        return float("nan")
 
 
 def _close(a: float, b: float) -> bool:

@@ -10,6 +10,7 @@ with the registry's derivative at seeded values of z over the real line. The fun
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,20 @@ from derive.rules.faces import Activation
 from derive.rules.functions import step
 from derive.verify.findings import Judged, Note
 from derive.verify.points import close
-from derive.verify.syntax import BinOp, Call, Formula, FormulaError, Name, Neg, Node, Num, Paren, Pow, fail
+from derive.verify.syntax import (
+    BinOp,
+    Call,
+    Formula,
+    FormulaError,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    Pow,
+    UndefinedError,
+    fail,
+)
 
 VARIABLES = ("z", "x", "u", "t", "s", "v")  # the letters an identity's variable is written with
 SPAN = 6.0  # the values of z drawn from [−SPAN, SPAN]
@@ -106,8 +120,11 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     z = found.variable
     drawn = values(seed)
     counter = None
-    for value in drawn:
-        left, right = evaluate(found.left, z, value), evaluate(found.right, z, value)
+    rights = [evaluate(found.right, z, value) for value in drawn]
+    if not any(math.isfinite(right) for right in rights):
+        raise fail(formula.text, formula.spans[1][0], f"the right side has no value for any {z} tried", UndefinedError)
+    for value, right in zip(drawn, rights, strict=True):
+        left = evaluate(found.left, z, value)
         if not close(right, left):
             counter = (z.name, {z.name: value}, right, left)
             break
@@ -129,7 +146,7 @@ def evaluate(expr: Expr, variable: Symbol, value: float) -> float:
     """One side at one value of the variable, in float64 (nan where it is undefined)."""
     try:
         return floats.evaluate(expr, {variable: value})
-    except (ValueError, ZeroDivisionError, OverflowError):
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):  # TypeError: sympy's zoo (1/0)
         return float("nan")
 
 
