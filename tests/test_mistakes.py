@@ -21,6 +21,7 @@ from derive.cli import main
 from derive.model.notation import PRESETS
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
+from derive.verify.batch import BatchSum, PenaltyScale, PenaltyWithout
 from derive.verify.findings import (
     Accumulated,
     BareLayer,
@@ -39,6 +40,7 @@ from derive.verify.findings import (
     UnlayeredRole,
     WeightCase,
 )
+from derive.verify.identity import IdentityFunction
 from derive.verify.mistakes import (
     ExtraDerivative,
     FactorTwo,
@@ -320,9 +322,43 @@ OTHER_CASES = [
         " the weights into layer l",
         "如果 θ^{(l)} 表示离开第 l 层的权重（如文章 001），公式就是对的；derive 的 W^{(l)} 是进入第 l 层的权重",
     ),
+    Case(  # the per-example costs summed where J is their mean (issue 16, point 4)
+        "seed003",
+        None,
+        r"J = \sum_s C^{(s)}",
+        BatchSum(False, "J"),
+        "a sum where the mean belongs: J is the mean of the per-example costs, (1/m) Σ_s C^{(s)}, so the sum is m"
+        " times too large",
+        "该取平均的地方用了求和：J 是各样本代价的平均 (1/m) Σ_s C^{(s)}，求和大了 m 倍",
+    ),
+    Case(
+        "seed001+l2",
+        None,
+        r"\frac{\partial C}{\partial W} = \frac{1}{m}\sum_i \frac{\partial L_i}{\partial W} + \lambda W",
+        PenaltyScale("coefficient", "plain", "2λ"),
+        "the penalty's term is not the spec's: the form plain gives 2λ θ",
+        "惩罚项的梯度项与规格不符：形式 plain 给出 2λ θ",
+    ),
+    Case(
+        "seed003",
+        None,
+        r"J = \frac{1}{m}\sum_s C^{(s)} + \frac{\lambda}{2} \sum_l \lVert W^{(l)} \rVert^2",
+        PenaltyWithout(False),
+        "the formula has an L2 penalty (λ), but the spec declares no [regularization]: derive's objective is the mean"
+        " cost alone",
+        "公式含 L2 惩罚项（λ），但规格没有声明 [regularization]：derive 的目标函数只是平均代价",
+    ),
 ]
 
 NOTE_CASES = [
+    Case(  # an identity about an activation the network does not use: read from the registry
+        "seed001",
+        None,
+        r"\tanh'(z) = 1 + \tanh^2(z)",
+        IdentityFunction("tanh", (), 6.0),
+        "the function is tanh, read from derive's registry of activations (this network does not use it)",
+        "函数为 tanh，取自 derive 的激活函数登记表（本网络未使用它）",
+    ),
     Case(
         "bishop",
         None,

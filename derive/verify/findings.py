@@ -44,6 +44,24 @@ class Diagnosis(Finding):
     """Why a formula is wrong, or the convention under which it would be right."""
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A statement that is not one gradient, judged (an identity about an activation, the batch cost): whether it
+    holds, the correct form, and where it fails: ``counter`` is (what is compared, the values it is compared at, the
+    formula's value, the correct value). ``variable`` names an identity's variable; ``batch`` is "mean" for a batch
+    statement, "penalty" when the spec's L2 penalty has a part in it."""
+
+    right: bool
+    target: str
+    correct: str
+    points: int
+    counter: tuple[str, dict[str, float], float, float] | None = None
+    notes: tuple[Note, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
+    variable: str = ""
+    batch: str = ""
+
+
 # ------------------------------------------------------------------- notes
 @dataclass(frozen=True)
 class UnlayeredHidden(Note):

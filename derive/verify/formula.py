@@ -491,7 +491,9 @@ class _FormulaParser:
         return False
 
     def _sum_head(self, pos: int) -> _SumHead:
-        """\\sum_k, \\sum_{k}, \\sum_{k=1}^{n}; ASCII sum_k."""
+        """\\sum_k, \\sum_{k}, \\sum_{k=1}^{n}; ASCII sum_k; \\sum ‖W‖^2 (index "": every layer's W)."""
+        if not self.at("op", "_") and self.at("cmd", "norm"):
+            return _SumHead("", None, None, pos)
         if not self.at("op", "_"):
             raise self.error("a sum needs its index, such as \\sum_k or \\sum_{k=1}^{n}", pos)
         self.take()

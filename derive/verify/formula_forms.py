@@ -97,6 +97,33 @@ def _indicator(p: Any, t: Token) -> Node:
     return Indicator(left, right, t.pos)
 
 
+@term("norm")
+def _norm(p: Any, t: Token) -> Node:
+    """‖W‖ (``\\lVert W \\rVert``, ``\\|W\\|``), ‖W‖_F and ‖W‖_2 too: the square root of the sum of its squared
+    entries, as the L2 penalty writes it (``\\frac{\\lambda}{2} \\sum_l \\lVert W^{(l)} \\rVert^2``)."""
+    p.take()
+    start, depth = p.i, 0
+    for k in range(start, len(p.tokens)):  # the closing ‖: the first at the opening's depth (‖ opens and closes)
+        tok = p.tokens[k]
+        if tok.kind == "op" and tok.text in "([{":
+            depth += 1
+        elif tok.kind == "op" and tok.text in ")]}":
+            depth -= 1
+        elif depth == 0 and (tok.kind == "op" and tok.text == "‖" or tok.kind == "cmd" and tok.text == "norm"):
+            break
+        if depth < 0 or tok.kind == "end":
+            raise p.error("a norm ‖ needs its closing ‖ (\\rVert or \\|)", t.pos)
+    sub = p.over([*p.tokens[start:k], Token("end", "", p.tokens[k].pos)])
+    body = sub.expr()
+    if not sub.at("end"):
+        raise sub.error("unexpected text in a norm ‖…‖")
+    p.i = k + 1
+    if p.at("op", "_") and p.peek().text in ("F", "2"):  # the Frobenius norm, the entries' 2-norm
+        p.take()
+        p.take()
+    return Call(Name("norm", t.pos), (body,), t.pos)
+
+
 def matrix(p: Any, t: Token) -> Node:
     """A matrix written out: entries parted by & and rows by \\\\ (a last \\\\ before \\end is allowed)."""
     p.take()
@@ -312,6 +339,13 @@ def statement(formula: Formula) -> Formula:
             )
         update = BinOp("*", Name("Delta", lhs.pos), lhs, lhs.pos)
         return replace(formula, lhs=update, rhs=rest)
+    if isinstance(lhs, Name) and isinstance(rhs, BinOp) and rhs.op in ("odot", "*") and same(rhs.left, lhs):
+        raise FormulaError(  # Goodfellow's algorithm 6.4: g ← g ⊙ f'(a^{(k)})
+            f"formula: {formula.side(0)} {SHOWN[formula.relation]} {formula.side(0)} ⊙ … updates g in place: a running"
+            " gradient, ∂C by the activation before the line and by the pre-activation after, which no notation"
+            " option of derive says; verify the equation the line states, such as"
+            " \\frac{\\partial C}{\\partial z^{(l)}} = \\frac{\\partial C}{\\partial a^{(l)}} \\odot f'(z^{(l)})"
+        )
     if isinstance(lhs, Name) and any(same(node, lhs) for node in walk(rhs)):
         raise FormulaError(
             f"formula: {formula.side(0)} {SHOWN[formula.relation]} … updates {formula.side(0)} in place, which derive"

@@ -46,6 +46,7 @@ SPELLINGS = {
     "vdots": ("cmd", "dots"), "ddots": ("cmd", "dots"),  # in an elided matrix
     "nabla": ("cmd", "nabla"),  # ∇_{v} C, the gradient
     "cdotp": ("cmd", "cdot"),
+    "lVert": ("cmd", "norm"), "|": ("cmd", "norm"), "Vert": ("cmd", "norm"), "rVert": ("op", "‖"),  # ‖W‖, a norm
 }  # fmt: skip
 # ASCII words read as one name; anything else made of letters is letters side by side.
 ASCII_WORDS = {"delta", "Delta", "theta", "Theta", "exp", "log", "ln", "eta", "beta", "sum", "yhat", "max", "step"}
@@ -58,7 +59,7 @@ _UNICODE = {
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
     "≡": ("op", "="), "≔": ("op", ":="), "←": ("op", "<-"), "ℓ": ("name", "l"), "⋯": ("cmd", "dots"),
-    "…": ("cmd", "dots"), "∇": ("cmd", "nabla"), "𝟙": ("cmd", "indicator"),
+    "…": ("cmd", "dots"), "∇": ("cmd", "nabla"), "𝟙": ("cmd", "indicator"), "‖": ("cmd", "norm"),
 }  # fmt: skip
 _OPS = set("+-*/=()[]{}_^',>")  # '>' only in the unit step [z > 0] and 𝟙(z > 0)
 _WORD = re.compile(r"[A-Za-z]+")

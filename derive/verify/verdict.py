@@ -41,12 +41,13 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
+from derive.verify import batch, identity
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
-from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Note, Shape, Undefined
+from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Judged, Note, Shape, Undefined
 from derive.verify.formula import parse
 from derive.verify.mistakes import MissingSum
 from derive.verify.points import ATOL as ATOL
@@ -104,6 +105,8 @@ class Verdict:
     counterexample: Counterexample | None = None
     diagnoses: tuple[Diagnosis, ...] = ()
     relation: str = "="  # as written between param and formula: =, := or ←
+    variable: str = ""  # an identity about an activation (σ'(z) = …): its variable, compared over the real line
+    batch: str = ""  # the batch cost J = (1/m) Σ_s C^{(s)} or its gradient: "mean", "penalty" (+ R); seeded batches
     network: Network | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -166,6 +169,11 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
+    for kind, judge in (("an identity", identity), ("the batch cost", batch)):
+        if judge.recognize(parsed, d.network):
+            if param is not None:
+                raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
+            return _judged(d, parsed, judge.judge(parsed, d.network, seed))
     verdict = _verify_link(d, param, forms.statement(parsed), points, seed)
     if forms.accumulates(parsed):
         return replace(verdict, notes=(Accumulated(parsed.side(0)), *verdict.notes))
@@ -214,6 +222,32 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
         diagnoses += _alternative_readings(d, param_formula, parsed, pts, primary, others)
     counter = _counterexample(d, attempt, pts, mismatch) if mismatch is not None else None
     return Verdict(False, method="", counterexample=counter, diagnoses=tuple(dict.fromkeys(diagnoses)), **common)
+
+
+def _judged(d: Derivation, parsed: Formula, judged: Judged) -> Verdict:
+    """The verdict on a statement that is not one gradient: an identity (σ'(z) = …) or the batch cost."""
+    counter = None
+    if judged.counter is not None:
+        element, values, given, correct = judged.counter
+        counter = Counterexample(element, values, {}, {}, given, correct, frozenset(values))
+    return Verdict(
+        judged.right,
+        param=parsed.side(0),
+        formula=parsed.side(1),
+        target=judged.target,
+        correct=judged.correct,
+        notes=judged.notes,
+        method="numeric" if judged.right else "",
+        points=judged.points,
+        elements=1,
+        total_elements=1,
+        tolerance=RTOL,
+        counterexample=counter,
+        diagnoses=judged.diagnoses,
+        variable=judged.variable,
+        batch=judged.batch,
+        network=d.network,
+    )
 
 
 def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula, points: int) -> dict:

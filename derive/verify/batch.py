@@ -1,0 +1,331 @@
+"""The batch cost and its gradient as statements: J = (1/m) Σ_s C^{(s)} (+ the L2 penalty), ∂J/∂W = (1/m) Σ_i ∂L_i/∂W.
+
+derive's objective over a batch of m samples is the mean of the per-example costs plus the spec's penalty,
+J = (1/m) Σ_s C^{(s)} + R with R = scale(λ, m) Σ θ² (:mod:`derive.rules.regularizers`), and its gradient is the mean
+of the per-example gradients plus coefficient(λ, m) θ. A statement about it names the per-example cost by a cost
+letter with the sample's index (``C^{(s)}``, ``C_x``, ``L_i``, ``E_n``) summed by Σ over that index, the batch size
+m (or n, N), λ, and the squared norms of the weights (``\\sum_l \\lVert W^{(l)} \\rVert^2``, ``\\lVert W \\rVert^2``
+for all of them). Its value is compared with the objective at seeded batches: m samples with their own costs (or
+gradients), λ and the weights' squared norms by layer drawn at random, for two sizes m, so that 1/3 is not 1/m.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+from sympy import Expr
+
+from derive.model.network import Network
+from derive.rules import floats, regularizers
+from derive.verify.findings import Diagnosis, Judged
+from derive.verify.formula_forms import same
+from derive.verify.points import close
+from derive.verify.syntax import (
+    BinOp,
+    Call,
+    Formula,
+    FormulaError,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    PartialNode,
+    Pow,
+    Sum,
+    UndefinedError,
+    fail,
+    walk,
+)
+
+COSTS = ("C", "J", "E", "L", "l")  # the letters of a per-example cost (ℓ is read as l)
+BATCH = ("m", "n", "N")  # the batch size
+WEIGHTS = ("W", "w", "theta", "Theta")  # the weights' letters, whatever the notation
+SIZES = (3, 5)  # the batch sizes compared at
+POWER = 4
+
+
+@dataclass(frozen=True)
+class BatchSum(Diagnosis):
+    """The per-example costs (or gradients) summed where J is their mean: m times too large."""
+
+    code = "batch_sum"
+    gradient: bool
+    cost: str = "J"  # the batch cost's letter, as the statement writes it
+
+
+@dataclass(frozen=True)
+class PenaltyWithout(Diagnosis):
+    """A penalty term (λ) where the spec's penalty has no part: it declares no [regularization] (``declared`` False),
+    or the gradient is by what it does not regularise (a bias, with ``biases = false``; z or a)."""
+
+    code = "penalty_without"
+    declared: bool = False
+    biases: bool = False  # the spec's penalty is on the biases too
+
+
+@dataclass(frozen=True)
+class PenaltyScale(Diagnosis):
+    """The penalty's factor differs from the spec's form: ``written`` (text) where the form gives ``form_scale``;
+    ``which`` is "scale" for the cost's R, "coefficient" for the gradient's ∂R/∂θ."""
+
+    code = "penalty_scale"
+    which: str
+    form: str
+    form_scale: str
+    missing: bool = False  # no λ term at all
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch statement read: the objective's value and the formula's, at each seeded batch, and what is missing."""
+
+    gradient: bool  # ∂J/∂θ (else J)
+    wrt: Node | None  # what ∂J/∂θ differentiates by
+    values: tuple[tuple[dict[str, float], float, float], ...]  # (the batch's numbers, the formula, the objective)
+    diagnoses: tuple[Diagnosis, ...]
+    correct: str
+
+
+def recognize(formula: Formula, net: Network) -> bool:
+    """Whether a formula states the batch cost or its gradient: a Σ over a per-example cost (or its ∂) on the right."""
+    lhs = formula.lhs
+    if lhs is None or formula.relation != "=":
+        return False
+    if not (_cost_name(lhs) or isinstance(lhs, PartialNode) and _cost_name(lhs.of)):
+        return False
+    return any(isinstance(n, Sum) and _per_example(n.body, n.index) is not None for n in walk(formula.rhs))
+
+
+def judge(formula: Formula, net: Network, seed: int) -> Judged:
+    """Right when the formula equals the objective at every seeded batch; else the first batch where it does not."""
+    found = read(formula, net, seed)
+    counter = next(((formula.side(0), n, g, c) for n, g, c in found.values if not close(g, c)), None)
+    diagnoses = found.diagnoses if counter is not None else ()
+    target = "gradient" if found.gradient else "cost"
+    batch = "penalty" if _penalized(net, found.wrt) else "mean"
+    return Judged(counter is None, target, found.correct, len(found.values), counter, diagnoses=diagnoses, batch=batch)
+
+
+def read(formula: Formula, net: Network, seed: int) -> Batch:
+    """The formula's value and the objective's at seeded batches; FormulaError for what a statement cannot hold."""
+    lhs = formula.lhs
+    assert lhs is not None
+    wrt = lhs.wrt if isinstance(lhs, PartialNode) else None
+    penalized = _penalized(net, wrt)
+    reg = net.regularization
+    rule = reg.rule if reg is not None else None
+    rng = np.random.default_rng(seed)
+    rows = []
+    builder = _Builder(formula, net, wrt)
+    for m in SIZES:
+        numbers = {"m": float(m), "λ": float(rng.uniform(0.1, 1.0))}
+        items = [float(v) for v in rng.uniform(0.1, 2.0, m)]
+        layers = [float(v) for v in rng.uniform(0.5, 3.0, net.depth)]
+        biases = [float(v) for v in rng.uniform(0.1, 1.0, net.depth)]
+        theta = float(rng.uniform(-2.0, 2.0))
+        builder.bind(m, items, (layers, biases), theta, 0.0)
+        without = _value(builder.build(formula.rhs))  # the formula with λ = 0: its terms without λ
+        builder.bind(m, items, (layers, biases), theta, numbers["λ"])
+        given = _value(builder.build(formula.rhs))
+        mean = sum(items) / m
+        lam, batch = regularizers.LAMBDA, regularizers.BATCH
+        if rule is None or not penalized:
+            penalty = 0.0
+        elif wrt is not None:
+            penalty = regularizers.value(rule.coefficient(lam, batch), numbers["λ"], m) * theta
+        else:
+            squares = sum(layers) + (sum(biases) if reg.biases else 0.0)  # type: ignore[union-attr]
+            penalty = regularizers.value(rule.scale(lam, batch), numbers["λ"], m) * squares
+        letter = "C" if wrt is None else "g"
+        numbers |= {f"{letter}^({s + 1})": v for s, v in enumerate(items)}
+        if reg is None and not builder.penalty:  # nothing of a penalty to show
+            del numbers["λ"]
+        elif wrt is not None:
+            numbers["θ"] = theta
+        else:
+            numbers |= {f"‖W^({k + 1})‖²": v for k, v in enumerate(layers)}
+            if reg is not None and reg.biases:
+                numbers |= {f"‖b^({k + 1})‖²": v for k, v in enumerate(biases)}
+        rows.append((numbers, given, mean + penalty, without, sum(items), mean, penalty))
+    if not any(math.isfinite(given) for _, given, *_ in rows):
+        raise fail(formula.text, formula.spans[1][0], "the right side has no value for any batch tried", UndefinedError)
+    diagnoses: list[Diagnosis] = []
+    summed = all(_close(without, total) for _, _, _, without, total, _, _ in rows)  # λ's terms aside
+    if summed:
+        cost = lhs.of if isinstance(lhs, PartialNode) else lhs
+        diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J"))
+    if builder.penalty and not penalized:
+        diagnoses.append(PenaltyWithout(reg is not None, reg is not None and reg.biases))
+    elif penalized and (summed or all(_close(without, mean) for _, _, _, without, _, mean, _ in rows)):
+        if not all(_close(given - without, penalty) for _, given, _, without, _, _, penalty in rows):
+            which = "coefficient" if wrt is not None else "scale"
+            factor = rule.coefficient if wrt is not None else rule.scale  # type: ignore[union-attr]
+            shown = sympy.sstr(factor(regularizers.LAMBDA, regularizers.BATCH)).replace("lambda", "λ").replace("*", "")
+            diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
+    values = tuple((numbers, given, correct) for numbers, given, correct, *_ in rows)
+    return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
+
+
+def _value(expr: Expr) -> float:
+    """A value of the right side in float64; nan where it has none (1/(m − 3) for a batch of 3)."""
+    try:
+        return floats.evaluate(expr, {})
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):  # TypeError: sympy's zoo
+        return float("nan")
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _correct(net: Network, formula: Formula, wrt: Node | None) -> str:
+    """The objective as derive defines it, in the statement's own letters."""
+    reg = net.regularization
+    left = formula.side(0)
+    if wrt is None:
+        text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} C^{{(s)}}"
+        if reg is not None:
+            scale = sympy.latex(reg.rule.scale(regularizers.LAMBDA, regularizers.BATCH))
+            text += rf" + {scale} \sum_{{l}} \lVert W^{{(l)}} \rVert^2"
+        return text
+    name = _wrt_text(formula, wrt)
+    text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}{{\partial {name}}}"
+    if reg is not None and _penalized(net, wrt):
+        text += f" + {sympy.latex(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {name}"
+    return text
+
+
+def _penalized(net: Network, wrt: Node | None) -> bool:
+    """Whether the penalty has a part in the statement: the cost, a weight's gradient, a bias's when biases are."""
+    reg = net.regularization
+    if reg is None or wrt is None:
+        return reg is not None
+    base = wrt.base if isinstance(wrt, Name) else ""
+    return base in WEIGHTS or base == "b" and reg.biases
+
+
+def _wrt_text(formula: Formula, wrt: Node) -> str:
+    """How the statement writes what it differentiates by (the text between ∂ and the fraction's end)."""
+    left = formula.side(0)
+    for mark in (r"\partial ", r"\partial"):
+        at = left.rfind(mark)
+        if at >= 0:
+            return left[at + len(mark) :].rstrip("}").strip() or "W"
+    return "W"
+
+
+def _cost_name(node: Node) -> bool:
+    return isinstance(node, Name) and node.base in COSTS and not (node.sub or node.sup or node.digits or node.primes)
+
+
+def _sample_index(node: Node) -> str | None:
+    """The sample index of a per-example cost: C^{(s)}, C^s, C_x, L_i, E_n."""
+    if not isinstance(node, Name) or node.base not in COSTS or node.digits or node.primes:
+        return None
+    sup = node.sup.body if isinstance(node.sup, Paren) else node.sup
+    if node.sub is None and isinstance(sup, Name) and len(sup.base) == 1 and not sup.sub:
+        return sup.base
+    if node.sup is None and node.sub is not None and len(node.sub) == 1 and isinstance(node.sub[0], Name):
+        return node.sub[0].base
+    return None
+
+
+def _per_example(node: Node, index: str) -> str | None:
+    """What a Σ over ``index`` sums: "cost" (C^{(s)}), "gradient" (∂C^{(s)}/∂θ), else None."""
+    if _sample_index(node) == index:
+        return "cost"
+    if isinstance(node, PartialNode) and _sample_index(node.of) == index:
+        return "gradient"
+    return None
+
+
+class _Builder:
+    """The right side's value at one batch: nothing but the batch's numbers is a name in a batch statement."""
+
+    def __init__(self, formula: Formula, net: Network, wrt: Node | None) -> None:
+        self.formula, self.net, self.wrt = formula, net, wrt
+        self.penalty = False  # λ was met
+        self.items: list[float] = []
+        self.layers: list[float] = []
+        self.biases: list[float] = []
+
+    def bind(
+        self, m: int, items: list[float], squares: tuple[list[float], list[float]], theta: float, lam: float
+    ) -> None:
+        """One batch: its size, the per-example values, each layer's Σ W² and Σ b², the parameter θ, λ."""
+        self.m, self.items, self.theta, self.lam = m, items, theta, lam
+        self.layers, self.biases = squares
+
+    def error(self, node: Node, message: str) -> FormulaError:
+        return fail(self.formula.text, getattr(node, "pos", 0), message)
+
+    def build(self, node: Node) -> Expr:
+        if isinstance(node, Num):
+            return sympy.Rational(node.text)
+        if isinstance(node, Paren):
+            return self.build(node.body)
+        if isinstance(node, Neg):
+            return -self.build(node.body)
+        if isinstance(node, BinOp) and node.op in "+-*/":
+            left, right = self.build(node.left), self.build(node.right)
+            if node.op == "+":
+                return left + right
+            if node.op == "-":
+                return left - right
+            return left * right if node.op == "*" else left / right
+        if isinstance(node, Pow):
+            exp = self.build(node.exp)
+            if not exp.is_Integer or abs(int(exp)) > POWER:
+                raise self.error(node, f"a power in a batch statement is a whole number up to {POWER}")
+            return self.build(node.base) ** int(exp)
+        if isinstance(node, Sum):
+            return self.sum(node)
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, Call) and node.func.base == "norm":
+            return sympy.sqrt(self.squares(node.args[0], None))
+        raise self.error(node, "a batch statement is read in the per-example costs, m, λ and the weights' norms")
+
+    def sum(self, node: Sum) -> Expr:
+        kind = _per_example(node.body, node.index)
+        if kind is not None:
+            if kind == "gradient" and (self.wrt is None or not same(node.body.wrt, self.wrt)):  # type: ignore[union-attr]
+                raise self.error(node, "the per-example gradients must be by what the left side differentiates by")
+            if kind == "cost" and self.wrt is not None:
+                raise self.error(node, "a gradient is the mean of per-example gradients ∂C^{(s)}/∂θ, not of costs")
+            if node.lower is not None and not (isinstance(node.lower, Num) and node.lower.text == "1"):
+                raise self.error(node, "a sum over the samples runs from 1 to m")
+            if node.upper is not None and not (isinstance(node.upper, Name) and node.upper.base in BATCH):
+                raise self.error(node, "a sum over the samples runs from 1 to m, the batch's size")
+            return sympy.Float(sum(self.items))
+        body = node.body.base if isinstance(node.body, Pow) else None
+        if isinstance(body, Call) and body.func.base == "norm" and self.build(node.body.exp) == 2:  # type: ignore[union-attr]
+            return self.squares(body.args[0], node.index)
+        raise self.error(node, "a Σ in a batch statement sums the per-example costs or the layers' ‖W^{(l)}‖²")
+
+    def squares(self, node: Node, letter: str | None) -> Expr:
+        """Σ θ² of what a norm names: W^{(l)} summed over l, or W without a layer (all of them); b likewise."""
+        if not isinstance(node, Name) or node.sub or node.base not in (*WEIGHTS, "b"):
+            raise self.error(node, "a norm in a batch statement is of the weights, ‖W‖ or ‖W^{(l)}‖, or biases ‖b‖")
+        sup = node.sup.body if isinstance(node.sup, Paren) else node.sup
+        if sup is None or letter and isinstance(sup, Name) and sup.base == letter:
+            return sympy.Float(sum(self.biases if node.base == "b" else self.layers))
+        raise self.error(
+            node, "the norm of one layer's weights: sum it over every layer, \\sum_l \\lVert W^{(l)} \\rVert^2"
+        )
+
+    def name(self, node: Name) -> Expr:
+        if node.sub or node.digits or node.primes:
+            raise self.error(node, f"{node.base} is not read in a batch statement")
+        if node.base in BATCH and node.sup is None:
+            return sympy.Integer(self.m)
+        if node.base == "lambda" and node.sup is None:
+            self.penalty = True
+            return sympy.Float(self.lam)
+        if self.wrt is not None and same(node, self.wrt):
+            return sympy.Float(self.theta)
+        raise self.error(node, f"{node.base} is not the batch size m, λ or what the left side differentiates by")
