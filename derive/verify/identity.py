@@ -160,9 +160,10 @@ def _bare(node: Name) -> bool:
 
 
 def _output_letters(net: Network) -> set[str]:
-    """The letters of an activation's output in the notation: a, and the output's own letter when it is one."""
+    """The letters of an activation's output in the notation: its activation letter (a, or h, o … as declared),
+    and the output's own letter when it is one."""
     output = net.notation.output
-    return {"a", "y" if output == "yhat" else output}
+    return {net.notation.activation, "y" if output == "yhat" else output}
 
 
 def _is_output(node: Name, net: Network) -> bool:
@@ -188,7 +189,7 @@ def _named(net: Network, base: str) -> tuple[Activation, tuple[int, ...]]:
 
 def _network_function(formula: Formula, net: Network, node: Node) -> tuple[Activation, tuple[int, ...]]:
     """f, g or a primed output letter: the one per-neuron activation of the network (the output's, for its letter)."""
-    if isinstance(node, Name) and node.base != "a":  # ŷ, y, o: the output layer's
+    if isinstance(node, Name) and node.base != net.notation.activation:  # ŷ, y, o: the output layer's
         layers: tuple[int, ...] = (net.depth,)
     else:
         layers = tuple(range(1, net.depth + 1))
