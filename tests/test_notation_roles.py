@@ -36,6 +36,8 @@ RIGHT = [
     r"\delta_j = (1 - z_j^2) \sum_k w_{kj} \delta_k",  # (5.60) with tanh written out
     r"\frac{\partial E_n}{\partial w_{ji}} = \delta_j z_i",  # z_i of the input layer is x_i
     r"\delta^{(1)}_j = h'(a^{(1)}_j) \sum_k w^{(2)}_{kj} \delta^{(2)}_k",  # a written layer still wins
+    r"\frac{\partial E_n}{\partial w_{k2}} = \delta_k z^{(1)}_2",  # one letter says where the weight is
+    r"\frac{\partial E_n}{\partial b_j} = \delta_j",
 ]
 
 
@@ -58,6 +60,8 @@ def test_the_verdict_states_the_layer_each_index_letter_gave() -> None:
     assert r"\delta_j 按下标字母 j 理解为隐藏单元的误差（第 1 层）" in v.text("zh")
     w = verify(BISHOP, None, r"\frac{\partial E_n}{\partial w_{ji}} = \delta_j x_i")
     assert "w_{ji} read as a weight into a hidden unit from an input, by its index letters j,i (layer 1)" in w.text()
+    u = verify(BISHOP, None, r"\frac{\partial E_n}{\partial w_{2i}} = \delta^{(1)}_2 x_i")
+    assert u.right and "w_{2i} read as a weight into a hidden unit from an input, by its index letter i" in u.text()
 
 
 def test_a_written_layer_needs_no_reading() -> None:

@@ -96,11 +96,18 @@ class _Letters:
             )
         if None in layers:
             raise self.error(node, f"{need}, hidden and input units, and {letters[layers.index(None)]} is none of them")
-        if kind == "W":
-            to, frm = (layers if n.index_order == "to_from" else layers[::-1]) if len(layers) == 2 else (0, 0)
-            if to != frm + 1:
+        if kind == "W":  # each letter says where the weight is (w_{k1}: into an output unit)
+            atoms = self._index_atoms(node)
+            if len(atoms) == 2 and n.index_order != "to_from":
+                atoms = atoms[::-1]
+            said = {
+                n.role_layer(a.base, self.L) + k
+                for k, a in enumerate(atoms)
+                if isinstance(a, Name) and a.base in letters
+            }
+            if len(atoms) != 2 or len(said) != 1 or not 1 <= min(said) <= 2:
                 raise self.error(node, f"{need}, hidden and input units, and its indices join no two adjacent layers")
-            layer = to
+            layer = min(said)
         else:
             layer = layers[0]
         self.note(IndexLayer(self.describe(node), kind, ",".join(letters), layer))
