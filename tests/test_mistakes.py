@@ -31,6 +31,7 @@ from derive.verify.findings import (
     ElementwiseProduct,
     Finding,
     IndexClash,
+    IndexLayer,
     LetterMeaning,
     RowVector,
     Shape,
@@ -366,6 +367,14 @@ NOTE_CASES = [
         LetterMeaning("a", "pre_activation"),
         "a read as the pre-activation (the weighted input), as the notation declares",
         "a 按记号的声明理解为激活前的值（加权输入）",
+    ),
+    Case(  # Bishop's layer by index letter (layer_marker = "index"): j a hidden unit
+        "bishop",
+        None,
+        r"\delta_j = h'(a_j) \sum_k w_{kj} \delta_k",
+        IndexLayer(r"\delta_j", "delta", "j", 1),
+        r"\delta_j read as a hidden unit's error, by its index letter j (layer 1)",
+        r"\delta_j 按下标字母 j 理解为隐藏单元的误差（第 1 层）",
     ),
     Case(
         "wikipedia",

@@ -157,7 +157,7 @@ def test_every_preset_makes_a_valid_notation(name: str) -> None:
         ("input_layer = 2\n", r"notation\.input_layer: 2 is not one of 0, 1$"),
         ('input_layer = "1"\n', r"notation\.input_layer: must be a whole number, got '1'$"),
         ("input_layer = true\n", r"notation\.input_layer: must be a whole number, got True$"),
-        ('layer_marker = "plain"\n', r"notation\.layer_marker: 'plain' is not one of parenthesized, bare$"),
+        ('layer_marker = "plain"\n', r"notation\.layer_marker: 'plain' is not one of parenthesized, bare, index$"),
         ('preset = "nielsen"\nlayer_marker = "naked"\n', r"notation\.layer_marker: 'naked' is not one of"),
         ("preset = 1\n", r"notation\.preset: must be a string, got 1$"),
     ],

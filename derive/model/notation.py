@@ -34,6 +34,10 @@ INDEX_LETTERS: dict[str, dict[str, str]] = {
     "from_to": {"current": "j", "previous": "i", "next": "k", "other": "r"},
 }
 
+# layer_marker = "index" (Bishop's PRML §5.3): in a network with one hidden layer a quantity written without a layer
+# takes it from its index letter, k the output units, j the hidden units, i the inputs (δ_k, δ_j, w_{kj}, w_{ji}, x_i).
+ROLE_LETTERS: dict[str, str] = {"k": "output", "j": "hidden", "i": "input"}
+
 # The output choices written as one plain letter (a follows the activation's spelling; ŷ is decorated).
 OUTPUT_LETTERS = {"y": "y", "o": "o"}
 
@@ -46,7 +50,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "output": ("a", "yhat", "y", "o"),
     "weight_layer": ("target", "source"),
     "input_layer": (0, 1),
-    "layer_marker": ("parenthesized", "bare"),
+    "layer_marker": ("parenthesized", "bare", "index"),
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
     "function": ("named", "g", "f", "h"),
@@ -81,7 +85,9 @@ class Notation:
     output of a net of three layers is a^{(3)}). Every layer number a reader sees, in documents and in formulas, is
     shifted by it; derive's own names (W1, a1[2]) and the symbolic L (the output layer) are not.
     layer_marker: how a layer is written on a name: ``parenthesized`` a^{(l)}, or ``bare`` a^l (Nielsen), where a
-    superscript on a, z, w, b or δ is always its layer, never a power.
+    superscript on a, z, w, b or δ is always its layer, never a power; or ``index`` (Bishop): a name written without a
+    layer takes it from its index letter (ROLE_LETTERS: δ_k an output unit's, δ_j a hidden unit's, w_{kj} into the
+    output from the hidden layer), in a network with one hidden layer only; a written layer is read as parenthesized.
     pre_activation, activation: the letters of a neuron's weighted input z (z, a, net or h) and of its output a
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
     letter. function: the letter of the activation function where a formula writes it generically: ``named``
@@ -178,6 +184,11 @@ class Notation:
         """A layer as the reader numbers it: derive's layer l is l + 1 when the input layer is numbered 1."""
         return layer + self.input_layer
 
+    def role_layer(self, letter: str, layers: int) -> int | None:
+        """The layer an index letter names under the ``index`` marker (k → 2, j → 1, i → 0 with two layers), or None."""
+        role = ROLE_LETTERS.get(letter) if self.layer_marker == "index" and layers == 2 else None
+        return None if role is None else {"output": 2, "hidden": 1, "input": 0}[role]
+
     def layer_script(self, layer: object) -> str:
         """A layer as a superscript in LaTeX: ^{(2)}, or ^{2} under the bare marker (already shifted)."""
         return f"^{{{layer}}}" if self.layer_marker == "bare" else f"^{{({layer})}}"
@@ -229,8 +240,9 @@ PRESETS: dict[str, Preset] = {
             "bishop",
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
-            + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h")),
-            ("layers by index letter (δ_k output, δ_j hidden)", "E_n"),
+            + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h"))
+            + (("layer_marker", "index"),),
+            ("the sum over the data points, E = Σ_n E_n",),
         ),
         Preset(
             "cs231n",

@@ -101,6 +101,18 @@ class UnlayeredRole(Note):
 
 
 @dataclass(frozen=True)
+class IndexLayer(Note):
+    """A name without a layer read in the layer its index letter names under layer_marker = "index" (Bishop's δ_j a
+    hidden unit's error): ``kind`` the quantity (W, b, z, a, delta), ``letters`` its index letters."""
+
+    code = "index_layer"
+    name: str
+    kind: str
+    letters: str
+    layer: int
+
+
+@dataclass(frozen=True)
 class LetterMeaning(Note):
     """A letter read with the meaning the notation declares, which is not derive's own (Bishop's a, the
     pre-activation): ``meaning`` is pre_activation, activation or function."""

@@ -7,7 +7,7 @@ pre-activation, Wikipedia's o every neuron's output), and the verdict says so wh
 from __future__ import annotations
 
 from derive.model.notation import DEFAULT_MEANINGS, LETTER_LATEX, QUANTITY_SPELLINGS
-from derive.verify.findings import LetterMeaning
+from derive.verify.findings import IndexLayer, LetterMeaning
 from derive.verify.reading_refs import Target
 from derive.verify.syntax import BinOp, Name, Node, Paren, PartialNode
 
@@ -78,3 +78,37 @@ class _Letters:
             return {}
         current, previous = letters if self.reading.notation.index_order == "to_from" else letters[::-1]
         return {current: target.ref.layer, previous: target.ref.layer - 1}
+
+    def _index_layer(self, node: Name, kind: str) -> int | None:
+        """Under layer_marker = "index", the layer a name's index letters name (Bishop's δ_k the output's, δ_j the
+        hidden layer's, w_{kj} into the output from the hidden layer), or None when it has no index letter."""
+        n = self.reading.notation
+        letters = [a.base for a in self._index_atoms(node) if isinstance(a, Name) and len(a.base) == 1 and not a.sub]
+        if not letters or set(letters) & set(n.letters):
+            return None  # numbers (δ_1) and node letters keep their own readings
+        layers = [n.role_layer(letter, self.L) for letter in letters]
+        need = (
+            f'{self.describe(node)} needs a layer, such as ^{{(1)}}: layer_marker = "index" reads k, j, i as the output'
+        )
+        if self.L != 2:
+            raise self.error(
+                node, f"{need}, hidden and input units of a network with one hidden layer, not of {self.L}"
+            )
+        if None in layers:
+            raise self.error(node, f"{need}, hidden and input units, and {letters[layers.index(None)]} is none of them")
+        if kind == "W":  # each letter says where the weight is (w_{k1}: into an output unit)
+            atoms = self._index_atoms(node)
+            if len(atoms) == 2 and n.index_order != "to_from":
+                atoms = atoms[::-1]
+            said = {
+                n.role_layer(a.base, self.L) + k
+                for k, a in enumerate(atoms)
+                if isinstance(a, Name) and a.base in letters
+            }
+            if len(atoms) != 2 or len(said) != 1 or not 1 <= min(said) <= 2:
+                raise self.error(node, f"{need}, hidden and input units, and its indices join no two adjacent layers")
+            layer = min(said)
+        else:
+            layer = layers[0]
+        self.note(IndexLayer(self.describe(node), kind, ",".join(letters), layer))
+        return layer

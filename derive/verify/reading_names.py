@@ -51,10 +51,13 @@ class _Names:
         )
 
     def _is_cost(self, node: Node) -> bool:
-        """C, J, E, L; written with its arguments too, J(\\Theta) (what it depends on says nothing more)."""
+        """C, J, E, L, or E_n; written with its arguments too, J(\\Theta) (what it depends on says nothing more)."""
         if isinstance(node, Call) and not node.func.primes:
             node = node.func
-        return isinstance(node, Name) and node.base in (self.reading.notation.cost, *COST_LETTERS) and not node.sub
+        if not isinstance(node, Name) or node.base not in (self.reading.notation.cost, *COST_LETTERS):
+            return False
+        # Bishop's E_n: the cost of one example n, which is the cost derive differentiates
+        return not node.sub or (len(node.sub) == 1 and isinstance(node.sub[0], Name) and node.sub[0].base == "n")
 
     def ref(self, node: Node) -> Ref:
         """The canonical quantity a name stands for (raises for anything that is not a plain name)."""
@@ -161,6 +164,10 @@ class _Names:
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
         """The layer of a name written without one."""
+        if self.reading.notation.layer_marker == "index" and indexed:
+            layer = self._index_layer(node, kind)
+            if layer is not None:
+                return layer
         atoms = self._index_atoms(node) if indexed and kind != "W" else []
         if len(atoms) == 1 and isinstance(atoms[0], Name) and atoms[0].base in self.roles:
             layer = self.roles[atoms[0].base]
