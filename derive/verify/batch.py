@@ -23,13 +23,11 @@ from derive.rules import floats, regularizers
 from derive.verify.findings import Diagnosis, Judged
 from derive.verify.formula_forms import same
 from derive.verify.points import close
+from derive.verify.scalars import Arithmetic
 from derive.verify.syntax import (
-    BinOp,
     Call,
     Formula,
-    FormulaError,
     Name,
-    Neg,
     Node,
     Num,
     Paren,
@@ -243,7 +241,7 @@ def _per_example(node: Node, index: str) -> str | None:
     return None
 
 
-class _Builder:
+class _Builder(Arithmetic):
     """The right side's value at one batch: nothing but the batch's numbers is a name in a batch statement."""
 
     def __init__(self, formula: Formula, net: Network, wrt: Node | None) -> None:
@@ -260,23 +258,7 @@ class _Builder:
         self.m, self.items, self.theta, self.lam = m, items, theta, lam
         self.layers, self.biases = squares
 
-    def error(self, node: Node, message: str) -> FormulaError:
-        return fail(self.formula.text, getattr(node, "pos", 0), message)
-
-    def build(self, node: Node) -> Expr:
-        if isinstance(node, Num):
-            return sympy.Rational(node.text)
-        if isinstance(node, Paren):
-            return self.build(node.body)
-        if isinstance(node, Neg):
-            return -self.build(node.body)
-        if isinstance(node, BinOp) and node.op in "+-*/":
-            left, right = self.build(node.left), self.build(node.right)
-            if node.op == "+":
-                return left + right
-            if node.op == "-":
-                return left - right
-            return left * right if node.op == "*" else left / right
+    def other(self, node: Node) -> Expr:
         if isinstance(node, Pow):
             exp = self.build(node.exp)
             if not exp.is_Integer or abs(int(exp)) > POWER:

@@ -24,16 +24,13 @@ from derive.rules.faces import Activation
 from derive.rules.functions import step
 from derive.verify.findings import Judged, Note
 from derive.verify.points import close
+from derive.verify.scalars import Arithmetic
 from derive.verify.syntax import (
     BinOp,
     Call,
     Formula,
-    FormulaError,
     Name,
-    Neg,
     Node,
-    Num,
-    Paren,
     Pow,
     UndefinedError,
     fail,
@@ -206,32 +203,17 @@ def _network_function(formula: Formula, net: Network, node: Node) -> tuple[Activ
     return net.activation(own[0]), own
 
 
-class _Builder:
+class _Builder(Arithmetic):
     """The right side as a sympy expression in the variable: nothing else is a name in an identity."""
 
     def __init__(self, formula: Formula, net: Network, act: Activation, variable: Symbol) -> None:
         self.formula, self.net, self.act, self.variable = formula, net, act, variable
 
-    def error(self, node: Node, message: str) -> FormulaError:
-        return fail(self.formula.text, getattr(node, "pos", 0), message)
+    PRODUCTS = ("*", "odot")
 
-    def build(self, node: Node) -> Expr:
-        if isinstance(node, Num):
-            return sympy.Rational(node.text)
-        if isinstance(node, Paren):
-            return self.build(node.body)
-        if isinstance(node, Neg):
-            return -self.build(node.body)
-        if isinstance(node, BinOp):
-            left, right = self.build(node.left), self.build(node.right)
-            if node.op == "+":
-                return left + right
-            if node.op == "-":
-                return left - right
-            if node.op in ("*", "odot"):
-                return left * right
-            if node.op == "/":
-                return left / right
+    def other(self, node: Node) -> Expr:
+        if isinstance(node, BinOp):  # its sides are read first, as for any operator, then the operator refused
+            self.build(node.left), self.build(node.right)
             raise self.error(node, f"{node.op} is not read in an identity")
         if isinstance(node, Pow):
             return self.power(node, self.build(node.base), node.exp)
