@@ -12,22 +12,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from inprocess import run_cli
+from test_presets import assert_one_line_error, spec
 
 import derive
-from derive import Notation, SpecError
+from derive import Notation
 from derive.check import check
 from derive.present.document import build
 from derive.verify import verify
 from derive.verify.findings import Convention, LetterMeaning
-
-HEAD = 'inputs = 2\nloss = "{loss}"\n'
-LAYER = '[[layer]]\nunits = {units}\nactivation = "{act}"\n'
-
-
-def spec(*units: int, loss: str = "squared_error", act: str = "sigmoid", notation: str = "") -> str:
-    body = HEAD.format(loss=loss) + "".join(LAYER.format(units=n, act=act) for n in units)
-    return body + "[notation]\n" + notation
 
 
 def net(*units: int, notation: str = "", **kw) -> derive.Derivation:
@@ -154,14 +146,7 @@ def test_h_prime_needs_the_function_option() -> None:
     ],
 )
 def test_two_quantities_never_share_a_letter(tmp_path, notation: str, message: str) -> None:
-    with pytest.raises(SpecError, match=message) as info:
-        derive.loads(spec(2, 1, notation=notation))
-    assert "\n" not in str(info.value)
-    path = tmp_path / "clash.toml"
-    path.write_text(spec(2, 1, notation=notation), encoding="utf-8")
-    result = run_cli("check", str(path))
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.count("\n") == 1 and re.search(message.rstrip("$"), result.stderr), result.stderr
+    assert_one_line_error(tmp_path, notation, message)
 
 
 def test_the_presets_set_the_letters() -> None:

@@ -163,10 +163,15 @@ def test_every_preset_makes_a_valid_notation(name: str) -> None:
     ],
 )
 def test_spec_errors_are_one_line(tmp_path, notation: str, message: str) -> None:
+    assert_one_line_error(tmp_path, notation, message)
+
+
+def assert_one_line_error(folder, notation: str, message: str) -> None:
+    """A [notation] table that is refused: one line matching ``message``, from Python and as exit 2 of check."""
     with pytest.raises(SpecError, match=message) as info:
         derive.loads(spec(2, 1, notation=notation))
     assert "\n" not in str(info.value)
-    path = tmp_path / "bad.toml"
+    path = folder / "bad.toml"
     path.write_text(spec(2, 1, notation=notation), encoding="utf-8")
     result = run_cli("check", str(path))
     assert result.returncode == 2 and result.stdout == ""
