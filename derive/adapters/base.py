@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from derive.model.network import Network
+from derive.rules.targets import one_hot
 
 
 class Adapted:
@@ -32,7 +33,7 @@ def targets(y: np.ndarray, outputs: int) -> np.ndarray:
     """y as (m, outputs) floats: integer class labels of shape (m,) become one-hot rows."""
     y = np.asarray(y)
     if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
-        return np.eye(outputs)[y]
+        return one_hot(y, outputs)
     return np.asarray(y, dtype=np.float64)
 
 

@@ -24,6 +24,7 @@ from derive.numeric.codeplan import layer_text
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.floats import evaluate
+from derive.rules.targets import one_hot
 
 Arrays = dict[str, np.ndarray]
 # Multiply-adds the versions of the mistakes may take in all (a pass costs m × the number of weights): a few
@@ -39,7 +40,7 @@ class Pass:
         self.d, self.net, self.L = d, d.network, d.L
         y = np.asarray(y)
         if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):  # integer labels: their one-hot rows
-            y = np.eye(self.net.outputs)[y]
+            y = one_hot(y, self.net.outputs)
         self.params = {name: np.asarray(value, dtype=float) for name, value in params.items()}
         self.x, self.y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
         self.numbers = numbers.at_batch(d, self.params, self.x, self.y)
