@@ -5,26 +5,24 @@ file that cannot be read or written (one line on stderr); 3 an internal error, a
 line; ``--debug`` shows the traceback); 130 interrupted; 141, silently, when the reader of the output
 went away (``derive check … | head -1``).
 
-A little over 400 lines: each verb is one entry of ``VERBS`` (its arguments, examples and run function
-side by side), and splitting the verbs from the parser that reads them would split what one verb is.
+Each verb is one entry of ``VERBS``: its arguments, examples and run function side by side. How the
+command line is read (argparse, one-line usage errors, a verb's help) is :mod:`derive.cli_parse`.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
-import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from derive import check as checking
 from derive import progress
-from derive.about import DISTRIBUTION, __version__
+from derive.about import __version__
 from derive.api import derive
+from derive.cli_parse import UsageError, Verb, choices, formulas_last, one, one_lang, parse, parser
 from derive.engine.derivation import FORMS
 from derive.errors import DeriveError
 from derive.files import write_atomic
@@ -37,56 +35,10 @@ from derive.present import render
 from derive.present.latex import latex
 from derive.present.pdf import require_engines
 from derive.rules import targets
-from derive.templating import LANGS
 from derive.verify import formula_file, verdict_text
 from derive.verify.verdict import verify
 
 OK, FAILED, BAD_INPUT, INTERNAL, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
-
-
-def _exit_codes(failed: str | None) -> str:
-    """The exit-code line of a help text; ``failed`` says what 1 means (None: the verb never exits 1)."""
-    one = f"1 {failed}, " if failed else ""
-    return f"exit codes: 0 success, {one}2 bad input (one line on stderr), 3 internal error (a bug; --debug shows it)"
-
-
-class UsageError(DeriveError):
-    """A command line that cannot be run; exit 2 like any bad input."""
-
-
-def _suggestion(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean 'check'?)`` for a near miss, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)  # 0.5: one letter of two
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors that name the verb and suggest the nearest choice."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        choice = re.search(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
-        if choice:
-            where, word, options = choice.group(1), choice.group(2), re.findall(r"'([^']*)'", choice.group(3))
-            what = "unknown verb" if where == "VERB" else f"{where}: unknown value"
-            message = f"{what} {word!r}{_suggestion(word, options)}; choose from {', '.join(options)}"
-        raise UsageError(f"{_verb_of(self.prog)}{message}")
-
-
-def _verb_of(prog: str) -> str:
-    """``check: `` for the parser of ``derive check``; nothing for ``derive`` itself."""
-    words = prog.split()
-    return f"{words[1]}: " if len(words) > 1 else ""
-
-
-@dataclass(frozen=True)
-class Verb:
-    """One verb: what it does, how it is called, what exit code 1 means for it, and what runs it."""
-
-    summary: str
-    examples: tuple[str, ...]
-    failed: str | None
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
 
 
 def _load(spec: str, verb: str, closed_forms: bool = True) -> Network:
@@ -98,34 +50,6 @@ def _load(spec: str, verb: str, closed_forms: bool = True) -> Network:
     except DeriveError as exc:
         raise DeriveError(f"{spec}: {exc}") from None
     return net
-
-
-def _list(option: str, text: str, allowed: Sequence[str]) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    for item in items:
-        if item not in allowed:
-            raise UsageError(
-                f"{option}: unknown value {item!r}{_suggestion(item, allowed)}; choose from {', '.join(allowed)}"
-            )
-    if not items:
-        raise UsageError(f"{option}: give at least one of {', '.join(allowed)}")
-    return items
-
-
-def _one(option: str, text: str, allowed: Sequence[str]) -> str:
-    """The one value of an option that takes a single choice."""
-    items = _list(option, text, allowed)
-    if len(items) > 1:
-        raise UsageError(f"{option}: give one of {', '.join(allowed)}")
-    return items[0]
-
-
-def _one_lang(text: str) -> str:
-    """The one language of an answer on the terminal (check, verify): en or zh."""
-    langs = _list("--lang", text, LANGS)
-    if len(langs) > 1:
-        raise UsageError("--lang: give one language, en or zh")
-    return langs[0]
 
 
 # -------------------------------------------------------------------------------------------- verbs
@@ -160,7 +84,7 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    lang = _one_lang(args.lang)
+    lang = one_lang(args.lang)
     if not 1 <= args.points <= 100:
         raise UsageError("--points: must be between 1 and 100")
     if not 0 <= args.seed < 2**63:
@@ -190,9 +114,9 @@ def _render_arguments(p: argparse.ArgumentParser) -> None:
 
 def _render(args: argparse.Namespace) -> int:
 
-    formats = _list("--format", args.format, (*render.FORMATS, "pdf"))
-    langs = _list("--lang", args.lang, render.LANGS)
-    detail = None if args.detail is None else _one("--detail", args.detail, DETAILS)
+    formats = choices("--format", args.format, (*render.FORMATS, "pdf"))
+    langs = choices("--lang", args.lang, render.LANGS)
+    detail = None if args.detail is None else one("--detail", args.detail, DETAILS)
     nets: list[Network] = []
     for spec in args.spec:  # every spec read and sized before anything is written
         net = _load(spec, "render")
@@ -228,7 +152,7 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
 
-    lang = _one_lang(args.lang)
+    lang = one_lang(args.lang)
     if args.file is not None and args.items:
         raise UsageError("give either --file or a formula, not both")
     if args.file is None and len(args.items) not in (1, 2):
@@ -343,63 +267,6 @@ VERBS: dict[str, Verb] = {
 }
 
 
-def _epilog(verb: Verb) -> str:
-    examples = "\n".join(f"  {example}" for example in verb.examples)
-    codes = _exit_codes(verb.failed)
-    where = "(examples/ is the folder of example specs in derive's source repository)"
-    return f"examples:\n{examples}\n{where}\n\n{codes}"
-
-
-def _parser() -> _ArgumentParser:
-    parser = _ArgumentParser(
-        prog="derive",
-        allow_abbrev=False,
-        description="Backpropagation derived by the chain rule, checked, and written out for a declared network.",
-        epilog=f"Run 'derive VERB --help' for a verb's options and examples.\n\n{_exit_codes('failed')}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"derive {__version__} ({DISTRIBUTION})")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr (drawn only on a terminal)")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_ArgumentParser)
-    for name, verb in VERBS.items():
-        sub = verbs.add_parser(
-            name,
-            allow_abbrev=False,
-            help=verb.summary,
-            description=verb.summary[0].upper() + verb.summary[1:] + ".",
-            epilog=_epilog(verb),
-            formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples keep their lines
-        )
-        verb.arguments(sub)
-        sub.add_argument(
-            "--quiet",
-            action="store_true",
-            default=argparse.SUPPRESS,  # `derive --quiet VERB` holds too
-            help="no progress bars on stderr (drawn only on a terminal)",
-        )
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    return parser
-
-
-def _parse(parser: _ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """Parse, with a suggestion for each mistyped option of the verb."""
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        verb_parser = parser if args.verb is None else _subparser(parser, args.verb)
-        options = [o for o in verb_parser._option_string_actions if o.startswith("--")]
-        words = [w + (_suggestion(w.split("=")[0], options) if w.startswith("-") else "") for w in extra]
-        raise UsageError(f"{_verb_of(verb_parser.prog)}unrecognized arguments: {' '.join(words)}")
-    return args
-
-
-def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentParser:
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        if isinstance(action, argparse._SubParsersAction):
-            return action.choices[verb]
-    raise AssertionError(verb)
-
-
 def _write_whole(path: str, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, with a one-line error."""
 
@@ -412,29 +279,6 @@ def _write_whole(path: str, text: str) -> None:
         write_atomic(target, text)
     except OSError as exc:
         raise DeriveError(f"-o: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
-
-
-_VERIFY_OPTIONS = ("--file", "--lang")
-
-
-def _formulas_last(argv: list[str]) -> list[str]:
-    """For verify, options first and everything else after ``--``: a formula may start with '-'."""
-    at = next((k for k, arg in enumerate(argv) if not arg.startswith("-")), None)
-    if at is None or argv[at] != "verify" or "--" in argv:
-        return argv
-    options, rest, k = argv[: at + 1], [], at + 1
-    while k < len(argv):
-        arg = argv[k]
-        if arg in _VERIFY_OPTIONS and k + 1 < len(argv):
-            options += argv[k : k + 2]
-            k += 2
-            continue
-        if arg.startswith(tuple(f"{o}=" for o in _VERIFY_OPTIONS)) or arg in ("-h", "--help", "--debug", "--quiet"):
-            options.append(arg)
-        else:
-            rest.append(arg)
-        k += 1
-    return [*options, "--", *rest]
 
 
 def _say(message: str) -> None:
@@ -458,12 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return the exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in words[: words.index("--")] if "--" in words else "--debug" in words
-    parser = _parser()
+    top = parser(VERBS)
     try:
         if not words:
-            parser.print_help(sys.stderr)
+            top.print_help(sys.stderr)
             return BAD_INPUT
-        args = _parse(parser, _formulas_last(words))
+        args = parse(top, formulas_last(words))
         if args.verb is None:
             raise UsageError(f"give a verb: {', '.join(VERBS)} (derive --help)")
         with progress.showing(not args.quiet):
