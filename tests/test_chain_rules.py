@@ -21,7 +21,7 @@ import derive
 from derive.engine import chain, forms, matrixform
 from derive.engine.chain import COST, Element
 from derive.engine.forms import Kind, Label, Size, label_of, matrix
-from derive.numeric import codeplan
+from derive.numeric import codeplan, matrixcode
 from derive.present import latex as latex_module
 from derive.present.latex import latex
 from derive.rules import symbols as sym
@@ -273,7 +273,7 @@ def test_printers_read_fields_not_names() -> None:
     assert latex(forms.indexed(Kind.DELTA, "l+1", sympy.Symbol("k")), n) == r"\delta^{(l+1)}_{k}"
     assert latex(Size("l+1"), n) == "n^{(l+1)}"
     assert latex(sympy.Symbol("n(l+1)"), n) != "n^{(l+1)}"
-    for module in (matrixform, latex_module, codeplan, forms):
+    for module in (matrixform, latex_module, codeplan, matrixcode, forms):
         patterns = [v for v in vars(module).values() if isinstance(v, re.Pattern)]
         assert patterns == [], module.__name__
     assert not hasattr(matrixform, "NAME")
