@@ -23,7 +23,7 @@ from derive import progress
 from derive.about import __version__
 from derive.api import derive
 from derive.cli_parse import UsageError, Verb, choices, formulas_last, one, one_lang, parse, parser
-from derive.engine.derivation import FORMS
+from derive.engine.parameters import FORMS
 from derive.errors import DeriveError
 from derive.files import write_atomic
 from derive.model import limits
