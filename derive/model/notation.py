@@ -242,7 +242,6 @@ PRESETS: dict[str, Preset] = {
             "Goodfellow, Bengio, Courville, Deep Learning, §6.5",
             (("weight", "W"), ("index_order", "to_from"), ("cost", "L"), ("output", "yhat"), ("delta", "gradient"))
             + (("pre_activation", "a"), ("activation", "h"), ("function", "f"), ("layer_letter", "k")),
-            ("the gradient g is read only in algorithm 6.4's lines",),
         ),
         Preset(
             "bishop",
