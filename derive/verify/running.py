@@ -27,8 +27,7 @@ def applies(formula: Formula, net: Network) -> bool:
     """Whether the formula writes the running gradient g: a bare g, under a notation whose function letter is not g."""
     if net.notation.function in ("named", LETTER) or LETTER in net.notation.letters:
         return False
-    nodes = [formula.lhs, formula.rhs, *formula.more]
-    return any(_is_g(n) for side in nodes if side is not None for n in walk(side))
+    return any(_uses_g(side) for side in (formula.lhs, formula.rhs, *formula.more) if side is not None)
 
 
 def read(formula: Formula, net: Network) -> tuple[Formula, tuple[RunningGradient, ...]]:
@@ -112,7 +111,7 @@ def _assigned(formula: Formula, net: Network, cost: Name) -> PartialNode:
 
 def _said(sides: tuple[Node, ...], formula: Formula, stated: PartialNode, net: Network) -> tuple[RunningGradient, ...]:
     """The note for the g the right side reads, or not understood when the line leaves it without a value."""
-    if not any(_is_g(n) for side in sides for n in walk(side)):
+    if not any(_uses_g(side) for side in sides):
         return ()
     before = _before(formula, stated, net)
     if before is None:
@@ -129,6 +128,12 @@ def _is_g(node: object) -> bool:
         and node.base == LETTER
         and not (node.sub or node.sup or node.digits or node.primes or node.hat or node.bracket)
     )
+
+
+def _uses_g(node: Node) -> bool:
+    """Whether a side writes g as a value (a function's name, g(z), is not the running gradient)."""
+    heads = {id(n.func) for n in walk(node) if isinstance(n, Call)}
+    return any(_is_g(n) and id(n) not in heads for n in walk(node))
 
 
 def _gradient_by(node: Node | None) -> bool:
@@ -157,6 +162,8 @@ def _substitute(node: Node, value: Node | None) -> Node:
         return _at(value, node.pos)  # type: ignore[attr-defined]
     changes = {}
     for f in fields(node):
+        if isinstance(node, Call) and f.name == "func":  # g(z) names a function, not the gradient
+            continue
         old = getattr(node, f.name)
         if isinstance(old, Node):
             changes[f.name] = _substitute(old, value)
