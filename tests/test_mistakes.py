@@ -33,7 +33,9 @@ from derive.verify.findings import (
     IndexClash,
     IndexLayer,
     LetterMeaning,
+    Omega,
     RowVector,
+    RunningGradient,
     Shape,
     Undefined,
     UnlayeredHidden,
@@ -69,9 +71,11 @@ def seed(name: str) -> Network:
     ``deep``: three sigmoid layers, 2-3-3-2, for formulas in a general layer l."""
     if name == "deep":
         return Network(2, (Layer(3, "sigmoid"), Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error")
-    if name in ("bishop", "wikipedia"):  # a textbook's letters: 2-3-2 sigmoid under its preset
+    if name in ("bishop", "wikipedia", "goodfellow"):  # a textbook's letters: 2-3-2 sigmoid under its preset
         notation = Notation(**dict(PRESETS[name].options))
         return Network(2, (Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error", notation=notation)
+    if name == "goodfellow+half":  # Goodfellow's weight decay, λ Ω(θ) = (λ/2) Σ w²
+        return replace(seed("goodfellow"), regularization=Regularization(0.1, "half"))
     base, _, penalty = name.partition("+")
     net = load(ROOT / "examples" / f"{base}.toml")
     return replace(net, regularization=Regularization(0.1, "plain")) if penalty else net
@@ -352,6 +356,33 @@ OTHER_CASES = [
 ]
 
 NOTE_CASES = [
+    Case(  # Goodfellow's running gradient: the g on the right holds what the line before left in it
+        "goodfellow+half",
+        None,
+        r"g \leftarrow \nabla_{a^{(k)}} J = g \odot f'(a^{(k)})",
+        RunningGradient(r"\nabla_{h^{(k)}} J"),
+        r"g on the right is read as \nabla_{h^{(k)}} J, the gradient the algorithm carries into this line"
+        " (Goodfellow's running gradient)",
+        r"右边的 g 读作 \nabla_{h^{(k)}} J，即算法带入这一行的梯度（Goodfellow 的滚动梯度 g）",
+    ),
+    Case(  # and the g it assigns holds the gradient the line states
+        "goodfellow+half",
+        None,
+        r"g \leftarrow \nabla_{h^{(k-1)}} J = W^{(k)\top} g",
+        RunningGradient(r"\nabla_{h^{(k-1)}} J", after=True),
+        r"g ← …: g holds \nabla_{h^{(k-1)}} J after this line",
+        r"g ← …：这一行之后 g 存的是 \nabla_{h^{(k-1)}} J",
+    ),
+    Case(  # Goodfellow's Ω(θ) with the spec's penalty
+        "goodfellow+half",
+        None,
+        r"\nabla_{W^{(k)}} J = g \, h^{(k-1)\top} + \lambda \nabla_{W^{(k)}} \Omega(\theta)",
+        Omega("half", "1/2", False),
+        "Ω(θ) read as the spec's penalty over λ, 1/2 Σ θ² over the weights (not the biases: the spec's biases ="
+        ' false), form "half": Goodfellow\'s weight decay ½‖w‖²',
+        'Ω(θ) 读作 spec 的惩罚项除以 λ，即对权重（不含偏置：spec 的 biases = false）的 1/2 Σ θ²，形式 "half"：即'
+        " Goodfellow 的权重衰减 ½‖w‖²",
+    ),
     Case(  # an identity about an activation the network does not use: read from the registry
         "seed001",
         None,

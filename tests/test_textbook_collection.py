@@ -18,9 +18,15 @@ from derive.verify import verify
 
 COLLECTION = tomllib.loads((ROOT / "examples" / "formulas" / "textbooks.toml").read_text(encoding="utf-8"))
 SOURCES = COLLECTION["sources"]
-NETS = {name: derive.derive(derive.loads(entry["spec"])) for name, entry in SOURCES.items()}
-RIGHT = [(name, f) for name, entry in SOURCES.items() for f in entry["right"]]
-WRONG = [(name, w["formula"], w["code"]) for name, entry in SOURCES.items() for w in entry["wrong"]]
+# A source may hold a second network of its own, a table beside its lists (Goodfellow's with weight decay): its
+# formulas are the source's too, under the same preset, named source/table.
+ENTRIES = {name: entry for name, entry in SOURCES.items()}
+ENTRIES |= {
+    f"{name}/{key}": table for name, entry in SOURCES.items() for key, table in entry.items() if isinstance(table, dict)
+}
+NETS = {name: derive.derive(derive.loads(entry["spec"])) for name, entry in ENTRIES.items()}
+RIGHT = [(name, f) for name, entry in ENTRIES.items() for f in entry["right"]]
+WRONG = [(name, w["formula"], w["code"]) for name, entry in ENTRIES.items() for w in entry["wrong"]]
 
 # words of each diagnosis the verdict must print (the English text), beside its code
 WORDS = {
@@ -33,13 +39,15 @@ WORDS = {
     "wrong_layer_derivative": "taken in the wrong place",
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
+    "penalty": "the L2 penalty's term",
+    "penalty_scale": "the spec's L2 penalty is missing",
 }
 
 
 def test_every_source_is_in_the_collection_with_its_preset() -> None:
     assert sorted(SOURCES) == ["bishop", "cs231n", "goodfellow", "ng", "nielsen", "wikipedia"]
-    for name, entry in SOURCES.items():
-        assert f'preset = "{name}"' in entry["spec"]
+    for name, entry in ENTRIES.items():
+        assert f'preset = "{name.split("/")[0]}"' in entry["spec"]
         assert entry["right"] and entry["wrong"], name
         assert all(w["code"] in WORDS and w["mistake"] for w in entry["wrong"]), name
 
@@ -58,13 +66,13 @@ def test_the_typical_mistakes_are_wrong_with_the_reason(name: str, formula: str,
     assert WORDS[code] in v.text(), v.text()
 
 
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_verify_file_reads_each_sources_formulas(tmp_path, name: str) -> None:
     """The same formulas as a list in a Markdown file, through the command line: all right, exit 0."""
-    entry = SOURCES[name]
-    spec = tmp_path / f"{name}.toml"
+    entry = ENTRIES[name]
+    spec = tmp_path / f"{name.replace('/', '_')}.toml"
     spec.write_text(entry["spec"], encoding="utf-8")
-    listing = tmp_path / f"{name}.md"
+    listing = tmp_path / f"{name.replace('/', '_')}.md"
     lines = "".join(f"- formula {i}: ${f}$\n" for i, f in enumerate(entry["right"], 1))
     listing.write_text(f"# {name}\n\n{lines}", encoding="utf-8")
     result = run_cli("verify", str(spec), "--file", str(listing))

@@ -392,14 +392,15 @@ activation = "{output}"
 
 
 def test_the_notations_activation_letter_states_an_identity(tmp_path: Path) -> None:
-    """Goodfellow writes h for a unit's output: h' = 1 − h² is tanh's identity, h' = 1 − h is not; with two
-    activations in the network h' is not read as either one silently."""
+    """Goodfellow writes h for a unit's output: h' = 1 − h² is tanh's identity, h' = 1 − h is not (its counterexample
+    in his variable a, the pre-activation); with two activations in the network h' is not read as either one
+    silently."""
     path = tmp_path / "goodfellow.toml"
     path.write_text(GOODFELLOW.format(output="tanh"), encoding="utf-8")
     right = run_cli("verify", str(path), "h' = 1 - h^2")
     assert right.returncode == 0 and "the function is tanh, the activation of layers 1, 2" in right.stdout
     wrong = run_cli("verify", str(path), "h' = 1 - h")
-    found = re.search(r"counterexample at z = (-?[\d.]+): the right side gives (-?[\d.]+)", wrong.stdout)
+    found = re.search(r"counterexample at a = (-?[\d.]+): the right side gives (-?[\d.]+)", wrong.stdout)
     z, value = float(found.group(1)), float(found.group(2))
     assert wrong.returncode == 1 and value == pytest.approx(1 - math.tanh(z), rel=1e-5)
     path.write_text(GOODFELLOW.format(output="identity"), encoding="utf-8")

@@ -54,6 +54,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
     "function": ("named", "g", "f", "h"),
+    "layer_letter": ("l", "k"),
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -92,6 +93,8 @@ class Notation:
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
     letter. function: the letter of the activation function where a formula writes it generically: ``named``
     (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
+    layer_letter: the letter of a general layer, l (derive's own: W^{(l)}, a^{(l-1)}) or k (Goodfellow's W^{(k)},
+    h^{(k-1)}); the general forms' index letter for the layer above (k) then becomes p.
     """
 
     weight: str = "W"
@@ -107,6 +110,7 @@ class Notation:
     pre_activation: str = "z"
     activation: str = "a"
     function: str = "named"
+    layer_letter: str = "l"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -173,7 +177,8 @@ class Notation:
 
     def index_letter(self, role: str) -> str:
         """The letter of a general form's neuron index of this role (current, previous, next, other)."""
-        return INDEX_LETTERS[self.index_order][role]
+        letter = INDEX_LETTERS[self.index_order][role]
+        return "p" if letter == self.layer_letter else letter
 
     @property
     def weight_shift(self) -> int:
@@ -190,7 +195,10 @@ class Notation:
         return None if role is None else {"output": 2, "hidden": 1, "input": 0}[role]
 
     def layer_script(self, layer: object) -> str:
-        """A layer as a superscript in LaTeX: ^{(2)}, or ^{2} under the bare marker (already shifted)."""
+        """A layer as a superscript in LaTeX: ^{(2)}, or ^{2} under the bare marker (already shifted); a general
+        layer (l, l+1) in the notation's layer letter."""
+        if isinstance(layer, str):
+            layer = re.sub(r"(?<![A-Za-z\\])l(?![A-Za-z])", self.layer_letter, layer)
         return f"^{{{layer}}}" if self.layer_marker == "bare" else f"^{{({layer})}}"
 
     @property
@@ -232,9 +240,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "goodfellow",
             "Goodfellow, Bengio, Courville, Deep Learning, §6.5",
-            (("weight", "W"), ("index_order", "to_from"), ("cost", "J"), ("output", "yhat"), ("delta", "gradient"))
-            + (("pre_activation", "a"), ("activation", "h"), ("function", "f")),
-            ("the layer letter k", "the gradient g instead of δ"),
+            (("weight", "W"), ("index_order", "to_from"), ("cost", "L"), ("output", "yhat"), ("delta", "gradient"))
+            + (("pre_activation", "a"), ("activation", "h"), ("function", "f"), ("layer_letter", "k")),
         ),
         Preset(
             "bishop",

@@ -336,6 +336,7 @@ class _Builder:
                 "pre_activation": net.notation.pre_activation,
                 "activation": net.notation.activation,
                 "function": net.notation.function,
+                "layer_letter": net.notation.layer_letter,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

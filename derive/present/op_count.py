@@ -22,13 +22,13 @@ def count(sizes: tuple[int, ...], bias: bool, notation: Notation = Notation()) -
         return " + ".join(rf"{n} \cdot {m}" for n, m in pairs) if pairs else "0"
 
     n, n_below = (f"n{notation.layer_script(layer)}" for layer in ("l", "l-1"))
-    first = notation.shown_layer(1)
-    each = rf"\sum_{{l={first}}}^{{L}} {n} {n_below}"
-    later = rf"\sum_{{l={first + 1}}}^{{L}} {n} {n_below}"
+    first, ll = notation.shown_layer(1), notation.layer_letter
+    each = rf"\sum_{{{ll}={first}}}^{{L}} {n} {n_below}"
+    later = rf"\sum_{{{ll}={first + 1}}}^{{L}} {n} {n_below}"
     equations = [Eq("F", "=", rf"{each} = {terms(products)} = {forward}")]
     if bias:
         with_bias = [(n, m + 1) for n, m in products]
-        sum_p = rf"\sum_{{l={first}}}^{{L}} {n} \left({n_below} + 1\right)"
+        sum_p = rf"\sum_{{{ll}={first}}}^{{L}} {n} \left({n_below} + 1\right)"
         equations.append(Eq("P", "=", rf"{sum_p} = {terms(with_bias)} = {parameters}"))
     else:
         equations.append(Eq("P", "=", rf"F = {parameters}"))

@@ -71,7 +71,11 @@ def _add_filters() -> None:
 def _layer_tex(layer: int | str, notation: dict) -> str:
     """A layer as a superscript in the document's notation (``doc.notation``): ^{(2)} or ^{2}, a number shifted
     when the input layer is numbered 1; prose writes its own layers through this, the formulas through the printer."""
-    n = Notation(input_layer=notation["input_layer"], layer_marker=notation["layer_marker"])
+    n = Notation(
+        input_layer=notation["input_layer"],
+        layer_marker=notation["layer_marker"],
+        layer_letter=notation.get("layer_letter", "l"),
+    )
     return n.layer_script(n.shown_layer(layer) if isinstance(layer, int) else layer)
 
 

@@ -49,7 +49,8 @@ class Judged:
     """A statement that is not one gradient, judged (an identity about an activation, the batch cost): whether it
     holds, the correct form, and where it fails: ``counter`` is (what is compared, the values it is compared at, the
     formula's value, the correct value). ``variable`` names an identity's variable; ``batch`` is "mean" for a batch
-    statement, "penalty" when the spec's L2 penalty has a part in it."""
+    statement, "penalty" when the spec's L2 penalty has a part in it; "example" for one example's cost J = L(ŷ, y)
+    (+ λΩ(θ)), "example_penalty" with the spec's penalty."""
 
     right: bool
     target: str
@@ -158,6 +159,27 @@ class Accumulated(Note):
 
     code = "accumulated"
     name: str
+
+
+@dataclass(frozen=True)
+class RunningGradient(Note):
+    """Goodfellow's g read as a gradient: ``gradient`` (LaTeX, ∇_{h^{(k)}} J); ``after`` when it is the g the line
+    assigns (g ← …), else the g the line reads, the gradient the line before left in it."""
+
+    code = "running_gradient"
+    gradient: str
+    after: bool = False
+
+
+@dataclass(frozen=True)
+class Omega(Note):
+    """Goodfellow's regulariser Ω(θ) read as the spec's penalty over λ, R/λ = ``factor`` Σ θ² under the form ``form``
+    (Goodfellow's weight decay ½‖w‖² is the form "half"); ``biases`` when the spec puts the biases in it."""
+
+    code = "omega"
+    form: str
+    factor: str
+    biases: bool
 
 
 # ------------------------------------------------- diagnoses that are not mistakes

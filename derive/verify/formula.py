@@ -228,7 +228,9 @@ class _FormulaParser:
             return True
         if name.base == "h" and name.primes and not name.digits and self.at("op", "("):  # Bishop's h'(a_j)
             return True
-        return False
+        if name.base == "Omega" and self.at("op", "("):  # Goodfellow's Ω(θ)
+            return True
+        return forms.loss_call(self, name)  # Goodfellow's L(ŷ, y)
 
     def call(self, func: Name) -> Node:
         pos = func.pos

@@ -162,6 +162,27 @@ def operand(p: Any) -> Node:
     return node
 
 
+def loss_call(p: Any, name: Name) -> bool:
+    """Whether a cost letter and a bracket are the loss of two arguments, Goodfellow's L(ŷ, y): a comma inside."""
+    if name.base not in ("C", "J", "E", "L") or name.sub or name.sup or name.digits or not p.at("op", "("):
+        return False
+    if p.tok.space:
+        return False
+    depth = 0
+    for tok in p.tokens[p.i :]:
+        if tok.kind == "op" and tok.text in "([{":
+            depth += 1
+        elif tok.kind == "op" and tok.text in ")]}":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif depth == 1 and tok.kind == "op" and tok.text == ",":
+            return True
+        elif tok.kind == "end":
+            return False
+    return False
+
+
 # ---------------------------------------------------------------- x_1 + ⋯ + x_n
 @dataclass(frozen=True)
 class DotsTerm(Node):

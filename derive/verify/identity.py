@@ -18,6 +18,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from derive.model.network import Network
+from derive.model.notation import LETTER_LATEX
 from derive.present.latex import latex
 from derive.rules import activations, floats
 from derive.rules.faces import Activation
@@ -78,7 +79,7 @@ def recognize(formula: Formula, net: Network) -> bool:
             and func.sub is None
             and func.sup is None
             and len(lhs.args) == 1
-            and _variable(lhs.args[0]) is not None
+            and _variable(lhs.args[0], net) is not None
             and (func.base in ("f", "g") or _elementwise(func.base) is not None)
         )
     return isinstance(lhs, Name) and lhs.primes == 1 and not (lhs.digits or lhs.sub or lhs.sup or lhs.bracket)
@@ -89,7 +90,7 @@ def read(formula: Formula, net: Network) -> Identity:
     lhs = formula.lhs
     assert lhs is not None
     if isinstance(lhs, Call):
-        variable = Symbol(_variable(lhs.args[0]) or "z", real=True)
+        variable = Symbol(_variable(lhs.args[0], net) or net.notation.pre_activation, real=True)
         base = lhs.func.base
         act, layers = _network_function(formula, net, lhs) if base in ("f", "g") else _named(net, base)
     else:
@@ -102,7 +103,7 @@ def read(formula: Formula, net: Network) -> Identity:
                 " notation; another letter for it needs the notation's letter option, or name the function:"
                 " \\sigma'(z) = …",
             )
-        variable = Symbol("z", real=True)
+        variable = Symbol(net.notation.pre_activation, real=True)  # h' = 1 - h^2: in the notation's letter
         act, layers = _network_function(formula, net, lhs)
     assert act.derivative is not None and act.formula is not None
     right = _Builder(formula, net, act, variable).build(formula.rhs)
@@ -126,8 +127,8 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
             counter = (z.name, {z.name: value}, right, left)
             break
     function = found.act.formula(z)  # type: ignore[misc]
-    correct = f"{found.act.latex}'({z.name}) = {latex(found.left, net)}"
-    target = latex(function, net)
+    correct = f"{found.act.latex}'({_shown(z, z, net)}) = {_shown(found.left, z, net)}"  # in the variable as read
+    target = _shown(function, z, net)
     return Judged(counter is None, target, correct, len(drawn), counter, (found.note,), variable=z.name)
 
 
@@ -147,9 +148,20 @@ def evaluate(expr: Expr, variable: Symbol, value: float) -> float:
         return float("nan")
 
 
+def _shown(expr: Expr, variable: Symbol, net: Network) -> str:
+    """An expression in LaTeX with the variable written as read (the printer would spell z as the notation's
+    pre-activation letter, and a as its activation)."""
+    shown = sympy.Dummy("variable", real=True)
+    letter = LETTER_LATEX.get(variable.name, variable.name)
+    return latex(expr.xreplace({variable: shown}), net, symbol_names={shown: letter})
+
+
 # ---------------------------------------------------------------- reading the sides
-def _variable(node: Node) -> str | None:
-    return node.base if isinstance(node, Name) and _bare(node) and node.base in VARIABLES else None
+def _variable(node: Node, net: Network) -> str | None:
+    """The identity's variable: one of VARIABLES, or the notation's pre-activation letter (Goodfellow's a); never the
+    letter of the activation's output."""
+    letters = {*VARIABLES, net.notation.pre_activation} - _output_letters(net)
+    return node.base if isinstance(node, Name) and _bare(node) and node.base in letters else None
 
 
 def _bare(node: Name) -> bool:

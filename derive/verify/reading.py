@@ -29,6 +29,7 @@ from derive.engine import chain
 from derive.engine.chain import InDelta
 from derive.engine.derivation import Derivation
 from derive.rules import symbols as sym
+from derive.verify import omega
 from derive.verify.findings import Note, RowVector
 from derive.verify.reading_build import _Building
 from derive.verify.reading_calls import _Calls
@@ -128,6 +129,8 @@ class Reader(_Names, _Letters, _Building, _Calls):
 
     def partial(self, node: PartialNode) -> Value:
         """∂f/∂v: the gradient when f is the cost, else one chain-rule factor (or their Jacobian)."""
+        if omega.is_omega(node.of):  # Goodfellow's ∇_θ Ω(θ), with the spec's penalty
+            return omega.gradient(self, node)
         if self._is_cost(node.of):
             return self.gradient(self.ref(node.wrt), node, closed=False)
         if node.nabla:

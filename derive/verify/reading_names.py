@@ -130,7 +130,7 @@ class _Names:
                 if self.L != 2:
                     raise self.error(node, "^h means the hidden layer, but this network does not have exactly one")
                 return 1 + first
-            if node.base in ("l", "m"):
+            if node.base in (self.reading.notation.layer_letter, "l", "m"):
                 value = self.env.get(node.base)
                 if isinstance(value, int):
                     return value
@@ -141,14 +141,16 @@ class _Names:
             for sign, term in rest:
                 value += sign * self.layer_value(term)
             return value
-        raise self.error(node, "a layer must be a number, (2), l, l+1, L or o")
+        letter = self.reading.notation.layer_letter
+        raise self.error(node, f"a layer must be a number, (2), {letter}, {letter}+1, L or o")
 
     def _is_layer_script(self, sup: Node, kind: str) -> bool:
         """Whether a superscript on a name is its layer rather than a power."""
         if isinstance(sup, Paren):
             return True
         letters = _letters(sup)
-        if letters and letters <= {"l", "L", "o", "h", "m"} and not isinstance(sup, Pow):
+        layered = {self.reading.notation.layer_letter, "l", "L", "o", "h", "m"}
+        if letters and letters <= layered and not isinstance(sup, Pow):
             return True
         # Nielsen's a^2: under the bare marker a number on a and z is a layer too (never on x, y or ŷ: a power there)
         bare = self.reading.notation.layer_marker == "bare" and kind in ("a", "z")

@@ -30,6 +30,7 @@ _IGNORED = {
 # The activations' names (\sigma, \tanh, sigmoid, ReLU, …) are their registry entries' (activations.read).
 # beta, xi, zeta, varepsilon: how a notation spells a quantity whose letter names a node (Notation.spelled).
 GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha", "beta", "xi", "zeta", "varepsilon", "epsilon", "lambda"}
+GREEK |= {"Omega"}  # Goodfellow's regulariser Ω(θ) (verify/penalty.py)
 FUNCTIONS = {"exp", "log", "ln", "max"}
 _COMMANDS = {
     "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
@@ -54,7 +55,7 @@ ASCII_WORDS |= {"lambda", "net"}  # net: Wikipedia's pre-activation net_j (notat
 _UNICODE = {
     "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
     "α": ("cmd", "alpha"), "β": ("cmd", "beta"), "ξ": ("cmd", "xi"), "ζ": ("cmd", "zeta"), "ε": ("cmd", "varepsilon"),
-    "λ": ("cmd", "lambda"),
+    "λ": ("cmd", "lambda"), "Ω": ("cmd", "Omega"),
     "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),

@@ -41,7 +41,7 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
-from derive.verify import batch, identity
+from derive.verify import batch, identity, penalty, running
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
@@ -150,6 +150,14 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     """One formula, or a chain A = B = C as its links A = B and A = C: right when every link is, else the first
     wrong link's verdict, which names the link (B = C when A = B held)."""
     parsed = parse(formula)
+    if running.applies(parsed, d.network):  # Goodfellow's g: each written as the gradient it holds there
+        parsed, said = running.read(parsed, d.network)
+        verdict = _chain(d, param, parsed, points, seed)
+        return replace(verdict, notes=tuple(dict.fromkeys((*said, *verdict.notes))))
+    return _chain(d, param, parsed, points, seed)
+
+
+def _chain(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     links = parsed.links()
     if len(links) == 1:
         return _statement(d, param, parsed, points, seed)
@@ -169,7 +177,7 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
-    for kind, judge in (("an identity", identity), ("the batch cost", batch)):
+    for kind, judge in (("an identity", identity), ("the batch cost", batch), ("the cost", penalty)):
         if judge.recognize(parsed, d.network):
             if param is not None:
                 raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")

@@ -45,6 +45,7 @@ class Verdict(Protocol):
 
 def _notation(net: Network) -> dict[str, object]:
     notation = net.notation
+    ll = notation.layer_letter
     return {
         "weight": notation.weight_text,
         "index_order": notation.index_order,
@@ -53,7 +54,7 @@ def _notation(net: Network) -> dict[str, object]:
         "depth": net.depth,
         "weight_layer": notation.weight_layer,
         "input_layer": notation.input_layer,
-        "layer_l": "^l" if notation.layer_marker == "bare" else "^{(l)}",
+        "layer_l": f"^{ll}" if notation.layer_marker == "bare" else f"^{{({ll})}}",
         "pre_activation": notation.pre_activation,
         "activation": notation.activation,
     }
