@@ -115,7 +115,7 @@ class _FormulaParser:
         spans = tuple(zip(starts, ends[: len(starts)], strict=True))
         if len(sides) == 1:
             return Formula(None, sides[0], self.text, (), (), spans)
-        return Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans)
+        return forms.renamed(Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans))
 
     def expr(self) -> Node:
         """Terms joined by + and −, with an optional leading sign; ``T_1 + ⋯ + T_n`` is a sum."""
