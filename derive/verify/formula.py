@@ -21,7 +21,7 @@ it would read worse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from derive.rules import activations
 from derive.verify import formula_forms as forms
@@ -456,6 +456,9 @@ class _FormulaParser:
                     node = _prime(node, t.pos, self)
                     continue
                 arg = self._script_argument()
+                if isinstance(arg, _Items) and _sampled(node, arg):  # Nielsen's δ^{x,l}: sample x, layer l
+                    node = replace(node, sup=arg.items[1], sample=arg.items[0])  # type: ignore[type-var]
+                    continue
                 if isinstance(arg, _Items):
                     raise self.error("a superscript cannot be a list", t.pos)
                 if isinstance(arg, Transpose) and isinstance(node, Name) and node.sup is None:  # h^{(l-1)\top}
@@ -542,6 +545,14 @@ class _PartialHead(Node):
 class _Items(Node):
     items: tuple[Node, ...]
     pos: int
+
+
+def _sampled(node: Node, arg: _Items) -> bool:
+    """Whether a superscript list is Nielsen's sample and layer, δ^{x,l}: a letter, then the layer, on a bare name."""
+    if not isinstance(node, Name) or node.sup is not None or node.primes or len(arg.items) != 2:
+        return False
+    sample = arg.items[0]
+    return isinstance(sample, Name) and len(sample.base) == 1 and not (sample.sub or sample.sup or sample.digits)
 
 
 def _prime(node: Node, pos: int, parser: _FormulaParser) -> Node:

@@ -112,6 +112,7 @@ class Name(Node):
     primes: int = 0
     hat: bool = False
     bracket: bool = False  # the subscript was written as ASCII [i,j]
+    sample: Node | None = None  # Nielsen's δ^{x,l}: the sample x written before the layer in the superscript
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
-from derive.verify import batch, identity
+from derive.verify import batch, batch_names, identity
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
@@ -169,7 +169,7 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
-    for kind, judge in (("an identity", identity), ("the batch cost", batch)):
+    for kind, judge in (("an identity", identity), ("the batch cost", batch), ("a batch statement", batch_names)):
         if judge.recognize(parsed, d.network):
             if param is not None:
                 raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
@@ -234,6 +234,7 @@ def _judged(d: Derivation, parsed: Formula, judged: Judged) -> Verdict:
         judged.right,
         param=parsed.side(0),
         formula=parsed.side(1),
+        relation=forms.SHOWN[parsed.relation],
         target=judged.target,
         correct=judged.correct,
         notes=judged.notes,
