@@ -19,8 +19,12 @@ from derive.verify import verify
 COLLECTION = tomllib.loads((ROOT / "examples" / "formulas" / "textbooks.toml").read_text(encoding="utf-8"))
 SOURCES = COLLECTION["sources"]
 NETS = {name: derive.derive(derive.loads(entry["spec"])) for name, entry in SOURCES.items()}
+# a source's regularised statements: its spec with the [regularization] table its cost has (``l2``)
+NETS |= {f"{name}+l2": derive.derive(derive.loads(e["spec"] + e["l2"])) for name, e in SOURCES.items() if "l2" in e}
 RIGHT = [(name, f) for name, entry in SOURCES.items() for f in entry["right"]]
+RIGHT += [(f"{name}+l2", f) for name, entry in SOURCES.items() for f in entry.get("right_l2", [])]
 WRONG = [(name, w["formula"], w["code"]) for name, entry in SOURCES.items() for w in entry["wrong"]]
+WRONG += [(f"{name}+l2", w["formula"], w["code"]) for name, entry in SOURCES.items() for w in entry.get("wrong_l2", [])]
 
 # words of each diagnosis the verdict must print (the English text), beside its code
 WORDS = {
@@ -33,6 +37,9 @@ WORDS = {
     "wrong_layer_derivative": "taken in the wrong place",
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
+    "penalty_scale": "the form half_over_m gives λ/m θ",
+    "penalty_form": "it would be right with the penalty's form half",
+    "penalty_without": "the formula has an L2 penalty (λ)",
 }
 
 
@@ -41,7 +48,7 @@ def test_every_source_is_in_the_collection_with_its_preset() -> None:
     for name, entry in SOURCES.items():
         assert f'preset = "{name}"' in entry["spec"]
         assert entry["right"] and entry["wrong"], name
-        assert all(w["code"] in WORDS and w["mistake"] for w in entry["wrong"]), name
+        assert all(w["code"] in WORDS and w["mistake"] for w in entry["wrong"] + entry.get("wrong_l2", [])), name
 
 
 @pytest.mark.parametrize(("name", "formula"), RIGHT)
