@@ -5,9 +5,11 @@ Each is rewritten into a statement of :mod:`derive.verify.batch`, ∂J/∂θ = (
 penalty), and judged there at seeded batches; the verdict notes every name so read. D^{(l)} on the left is Ng's name
 for ∂J/∂Θ^{(l)}; on the right it is what his algorithm computes, (1/m)Δ^{(l)} plus the spec's penalty's gradient;
 Δ^{(l)} is the sum over the batch of each sample's ∂C/∂Θ^{(l)}; C_0 is the cost without the penalty; an update
-θ → R (←, :=) states the gradient (θ − R)/η. A term summed over the samples x (δ^{x,l}(a^{x,l−1})^T, the sample x
-and the layer l in one superscript) is one sample's gradient: it is verified as one, ∂C/∂w^l = δ^l (a^{l−1})^T, at
-seeded points of the network, and the batch around it with that term as the per-example gradient.
+θ → R (←, :=) states the gradient (θ − R)/η, with ∂C/∂θ in R the cost's own (the penalty written beside it, as the
+gradient reader has it). An update θ ← θ − … stays the gradient reader's unless it uses one of these names. A term
+summed over the samples x (δ^{x,l}(a^{x,l−1})^T, the sample x and the layer l in one superscript) is one sample's
+gradient: it is verified as one, ∂C/∂w^l = δ^l (a^{l−1})^T, at seeded points of the network, and the batch around
+it with that term as the per-example gradient.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def recognize(formula: Formula, net: Network) -> bool:
         return True
     lhs = formula.lhs
     update = formula.relation in forms.UPDATES and isinstance(lhs, Name) and lhs.base in (*batch.WEIGHTS, "b")
-    return update and any(isinstance(n, Name) and n.base == "lambda" for n in walk(formula.rhs))
+    if not update or forms.same(forms._first_term(formula.rhs)[0], lhs):  # θ ← θ − …: the gradient reader's
+        return False
+    return any(isinstance(n, Name) and n.base == "lambda" for n in walk(formula.rhs))
 
 
 def judge(formula: Formula, net: Network, seed: int) -> Judged:
@@ -267,9 +271,8 @@ class _Rewrite:
             if _algorithmic(node.of) == "C0":
                 self.note(node.of, "C0")
                 return Paren(self.mean(node.wrt, node.pos), node.pos)
-            if node.of.base in batch.COSTS and not (node.of.sub or node.of.sup) and self.wrt is not None:
-                mean, penalty = self.mean(node.wrt, node.pos), self.penalty(node.wrt, node.pos)
-                return Paren(mean if penalty is None else BinOp("+", mean, penalty, node.pos), node.pos)
+            if node.of.base in batch.COSTS and not (node.of.sub or node.of.sup) and self.update:
+                return Paren(self.mean(node.wrt, node.pos), node.pos)  # the cost's gradient, as the reader has it
             return node
         if isinstance(node, Sum):
             marked = sorted((n for n in walk(node.body) if isinstance(n, Name) and n.sample is not None), key=_pos)
