@@ -167,6 +167,13 @@ def test_nielsens_weight_decay(formula: str) -> None:
     assert v.right, v.text()
 
 
+def test_a_side_after_its_relation_is_shown_as_written() -> None:
+    """\\left( right after the relation belongs to the side: the verdict shows it whole, not from its bracket."""
+    formula = r"w \rightarrow \left(1 - \frac{\eta\lambda}{n}\right) w - \eta\frac{\partial C_0}{\partial w}"
+    v = verify(NIELSEN_L2, None, formula)
+    assert v.formula == formula.split(r"\rightarrow ")[1]
+
+
 def test_nielsens_weight_decay_with_the_wrong_factor() -> None:
     v = verify(
         NIELSEN_L2, None, r"\frac{\partial C}{\partial w} = \frac{\partial C_0}{\partial w} + \frac{\lambda}{2n} w"
@@ -185,7 +192,9 @@ def test_nielsens_weight_decay_with_the_wrong_factor() -> None:
 
 
 # ------------------------------------------------------------------ Bishop
-@pytest.mark.parametrize("formula", [r"h'(a) = 1 - h(a)^2", r"h'(a) = 1 - z^2", r"h'(a) = (1 - h(a))(1 + h(a))"])
+@pytest.mark.parametrize(
+    "formula", [r"h'(a) = 1 - h(a)^2", r"h'(a) = 1 - z^2", r"h'(a) = (1 - h(a))(1 + h(a))", r"h' = 1 - z^2"]
+)
 def test_bishops_identity_in_his_letters(formula: str) -> None:
     v = verify(BISHOP, None, formula)
     assert v.right, v.text()

@@ -21,6 +21,7 @@ it would read worse.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from derive.rules import activations
@@ -104,8 +105,9 @@ class _FormulaParser:
         while self.tok.kind == "op" and self.tok.text in forms.RELATIONS:
             if len(relations) == Limits.LINKS:
                 raise self.error(f"a chain of more than {Limits.LINKS} equalities", self.tok.pos, LimitError)
-            relations.append(forms.RELATIONS[self.take().text])
-            starts.append(self.tok.pos)
+            relation = self.take()
+            relations.append(forms.RELATIONS[relation.text])
+            starts.append(_after(self.text, relation.pos))  # a side begins after its relation (\left( included)
             sides.append(self.expr())
         if not self.at("end"):
             raise self.error("unexpected text")
@@ -545,6 +547,14 @@ class _PartialHead(Node):
 class _Items(Node):
     items: tuple[Node, ...]
     pos: int
+
+
+def _after(text: str, pos: int) -> int:
+    """Where the relation written at ``pos`` ends: after its command (\\rightarrow), its two characters (:=) or one."""
+    if text.startswith("\\", pos):
+        word = re.match(r"\\[A-Za-z]+", text[pos:])
+        return pos + (len(word.group()) if word else 2)
+    return pos + (2 if text.startswith((":=", "<-"), pos) else 1)
 
 
 def _sampled(node: Node, arg: _Items) -> bool:

@@ -98,6 +98,10 @@ def read(formula: Formula, net: Network) -> Identity:
         variable = Symbol(_variable(lhs.args[0], net) or "z", real=True)
         base = lhs.func.base
         act, layers = _network_function(formula, net, lhs) if base in _function_letters(net) else _named(net, base)
+    elif lhs.base == net.notation.function:  # Bishop's h' = 1 − z²: h' at his pre-activation a
+        variable = Symbol(net.notation.pre_activation, real=True)
+        lhs = Call(lhs, (Name(variable.name, lhs.pos),), lhs.pos)
+        act, layers = _network_function(formula, net, lhs)
     else:
         if not _is_output(lhs, net):
             letters = " or ".join(sorted(_output_letters(net)))
