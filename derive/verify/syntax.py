@@ -209,7 +209,8 @@ class Formula:
     """A parsed formula: the optional left side and the right side.
 
     ``relations`` are the relations written between the sides, in order: ``=`` (also ``\\equiv``), ``:=`` (a
-    definition or an assignment) or ``<-`` (an update, ``\\leftarrow``); ``more`` the right sides after the first
+    definition or an assignment), ``<-`` (an update, ``\\leftarrow``) or ``->`` (Nielsen's ``\\rightarrow``, the same
+    update with the old value on the left); ``more`` the right sides after the first
     in a chain A = B = C; ``spans`` where each side is in the text, (start, end), the left side first.
     """
 
