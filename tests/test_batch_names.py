@@ -125,6 +125,14 @@ def test_nielsens_updates_read_with_the_old_value_on_the_left(formula: str) -> N
     assert v.relation == "→" and v.text().startswith("right: ") and " → " in v.text().splitlines()[0]
 
 
+def test_a_chain_after_the_new_value_states_the_update_in_each_link() -> None:
+    """w → w' = R = S: R and S are both the new w (each link an update), and a wrong S is the link named."""
+    right = verify(NIELSEN, None, r"w \rightarrow w' = w - \eta \frac{\partial C}{\partial w} = w - \eta \delta^2 x^T")
+    assert right.right, right.text()
+    wrong = verify(NIELSEN, None, r"w \rightarrow w' = w - \eta \frac{\partial C}{\partial w} = w + \eta \delta^2 x^T")
+    assert wrong.codes[:2] == ("chain_link", "sign")
+
+
 def test_a_climbing_update_is_the_sign_mistake() -> None:
     v = verify(NIELSEN, None, r"w^l \rightarrow w^l + \frac{\eta}{m} \sum_x \delta^{x,l} (a^{x,l-1})^T")
     assert not v.right and v.codes == ("sign",)

@@ -360,13 +360,13 @@ def renamed(formula: Formula) -> Formula:
     """Nielsen's ``w \\rightarrow w' = w - \\eta \\frac{\\partial C}{\\partial w}``: an update whose first right side is
     the left side primed names the new value w', which the next side states; read as the update w → (that side)."""
     lhs, rhs = formula.lhs, formula.rhs
-    if not formula.more or formula.relation not in UPDATES or formula.relations[1] != "=":
+    if not formula.more or formula.relation not in UPDATES or set(formula.relations[1:]) != {"="}:
         return formula
     if not (isinstance(lhs, Name) and isinstance(rhs, Name) and rhs.primes == lhs.primes + 1):
         return formula
     if not same(replace(rhs, primes=lhs.primes), lhs):
         return formula
-    relations = (formula.relation, *formula.relations[2:])
+    relations = (formula.relation,) * (len(formula.relations) - 1)  # w → w' = R = S: R and S are both the new w
     spans = (formula.spans[0], *formula.spans[2:])
     return replace(formula, rhs=formula.more[0], relations=relations, more=formula.more[1:], spans=spans)
 
