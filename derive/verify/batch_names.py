@@ -164,7 +164,7 @@ def _term(formula: Formula, term: tuple[Node, Node], net: Network, seed: int) ->
     wrt, body = term
     cost = Name(net.notation.cost, 0)
     stated = Formula(PartialNode(cost, wrt, 0), body, formula.text, ("=",), (), formula.spans[:2])
-    d = Derivation(net)
+    d = Derivation(net)  # derives on demand: only what the term's layers need (the caller's d is not passed down)
     pts = _points(d, np.random.default_rng(seed), POINTS)
     attempt = _read(d, Reading(net.notation), None, stated)
     notes = tuple(attempt.notes)
