@@ -22,6 +22,7 @@ from derive.model.notation import PRESETS
 from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.batch import BatchSum, PenaltyScale, PenaltyWithout
+from derive.verify.batch_names import AlgorithmName, PenaltyForm, SampleTerm
 from derive.verify.findings import (
     Accumulated,
     BareLayer,
@@ -255,6 +256,20 @@ MISTAKE_CASES = [
     ),
 ]
 
+MISTAKE_CASES.append(
+    Case(  # Bishop's letters swapped: δ_j z_k for ∂E/∂w_{kj}, the error of the hidden unit the weight leaves
+        "bishop",
+        None,
+        r"\frac{\partial E}{\partial w_{kj}} = \delta_j z_k",
+        Transposed(roles=True),
+        "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i,"
+        " and the gradient is the error of the unit it enters times the activation of the unit it leaves: the formula"
+        " takes the error of the unit it leaves and the activation of the unit it enters",
+        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i；"
+        "梯度是权重所进入单元的误差乘以它所离开单元的激活值，公式却用了它离开的单元的误差和它进入的单元的激活值",
+    )
+)
+
 SHAPE_AT = r"…lta^{(1)} = W^{(2)} »\«delta^{(2)} \odot \o…"
 OTHER_CASES = [
     Case(  # i runs over the 4 neurons of layer 1, x has 3 entries: the elements with i ≤ 3 are compared
@@ -352,6 +367,27 @@ OTHER_CASES = [
         "the formula has an L2 penalty (λ), but the spec declares no [regularization]: derive's objective is the mean"
         " cost alone",
         "公式含 L2 惩罚项（λ），但规格没有声明 [regularization]：derive 的目标函数只是平均代价",
+    ),
+]
+
+OTHER_CASES += [
+    Case(  # Nielsen's C_0 with λW where the plain form gives 2λW: right under the form half
+        "seed001+l2",
+        None,
+        r"\frac{\partial C}{\partial W} = \frac{\partial C_0}{\partial W} + \lambda W",
+        PenaltyForm("half", "plain"),
+        "it would be right with the penalty's form half (R = (λ/2) Σ θ², ∂R/∂θ = λ θ); the spec declares plain",
+        "若惩罚项取形式 half（R = (λ/2) Σ θ²，∂R/∂θ = λ θ）则正确；规格声明的是 plain",
+    ),
+    Case(  # a mini-batch update whose summed term is twice one sample's gradient
+        "seed003",
+        None,
+        r"W^{(2)} \leftarrow W^{(2)} - \frac{\eta}{m} \sum_x 2 \delta^{x,(2)} (a^{x,(1)})^T",
+        SampleTerm(r"2 \delta^{(2)} (a^{(1)})^T", "W2[1,1]"),
+        r"the term summed over the samples, 2 \delta^{(2)} (a^{(1)})^T, is not one sample's gradient: for W2[1,1] at a"
+        " seeded sample it gives -0.0325847, the gradient is -0.0162924",  # twice the gradient, as the term says
+        r"对样本求和的那一项 2 \delta^{(2)} (a^{(1)})^T 不是单个样本的梯度：在一个带种子的样本上，W2[1,1] 处它给出"
+        " -0.0325847，梯度为 -0.0162924",
     ),
 ]
 
@@ -479,6 +515,21 @@ NOTE_CASES = [
         ElementwiseDivision(),
         "a quotient of two vectors is read element by element",
         "两个向量相除按逐元素理解",
+    ),
+]
+
+
+NOTE_CASES += [
+    Case(  # Ng's D and Δ read as the gradient of J and the per-sample gradients summed
+        "seed003",
+        None,
+        r"D^{(2)} = \frac{1}{m}\Delta^{(2)}",
+        AlgorithmName("D^{(2)}", "D", True),
+        "D^{(2)} read as Ng's D, the gradient of J by the weights of its layer: (1/m) Δ, plus the spec's L2 penalty's"
+        " gradient where the algorithm's D stands on the right; derive keeps the biases apart, so W here has no bias"
+        " column (Ng's j = 0): this is his j ≠ 0 case, and the biases' gradient is ∂J/∂b",
+        "D^{(2)} 按 Ng 的 D 理解：J 对该层权重的梯度，即 (1/m) Δ；算法的 D 出现在右边时再加上规格中 L2 惩罚项的梯度；"
+        "derive 把偏置分开处理，所以这里的 W 没有偏置列（Ng 的 j = 0）：这是他 j ≠ 0 的情形，偏置的梯度是 ∂J/∂b",
     ),
 ]
 

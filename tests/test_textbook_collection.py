@@ -27,6 +27,10 @@ ENTRIES |= {
 NETS = {name: derive.derive(derive.loads(entry["spec"])) for name, entry in ENTRIES.items()}
 RIGHT = [(name, f) for name, entry in ENTRIES.items() for f in entry["right"]]
 WRONG = [(name, w["formula"], w["code"]) for name, entry in ENTRIES.items() for w in entry["wrong"]]
+# a source's regularised statements: its spec with the [regularization] table its cost has (``l2``)
+NETS |= {f"{name}+l2": derive.derive(derive.loads(e["spec"] + e["l2"])) for name, e in SOURCES.items() if "l2" in e}
+RIGHT += [(f"{name}+l2", f) for name, entry in SOURCES.items() for f in entry.get("right_l2", [])]
+WRONG += [(f"{name}+l2", w["formula"], w["code"]) for name, entry in SOURCES.items() for w in entry.get("wrong_l2", [])]
 
 # words of each diagnosis the verdict must print (the English text), beside its code
 WORDS = {
@@ -40,7 +44,9 @@ WORDS = {
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
     "penalty": "the L2 penalty's term",
-    "penalty_scale": "the spec's L2 penalty is missing",
+    "penalty_scale": ": the form ",
+    "penalty_form": "it would be right with the penalty's form half",
+    "penalty_without": "the formula has an L2 penalty (λ)",
 }
 
 
@@ -49,7 +55,7 @@ def test_every_source_is_in_the_collection_with_its_preset() -> None:
     for name, entry in ENTRIES.items():
         assert f'preset = "{name.split("/")[0]}"' in entry["spec"]
         assert entry["right"] and entry["wrong"], name
-        assert all(w["code"] in WORDS and w["mistake"] for w in entry["wrong"]), name
+        assert all(w["code"] in WORDS and w["mistake"] for w in entry["wrong"] + entry.get("wrong_l2", [])), name
 
 
 @pytest.mark.parametrize(("name", "formula"), RIGHT)

@@ -301,6 +301,8 @@ class _Builder(Arithmetic):
         )
 
     def name(self, node: Name) -> Expr:
+        if self.wrt is not None and same(node, self.wrt):  # θ, Θ^{(l)}_{ij}: what the left side is by
+            return sympy.Float(self.theta)
         if node.sub or node.digits or node.primes:
             raise self.error(node, f"{node.base} is not read in a batch statement")
         if node.base in BATCH and node.sup is None:

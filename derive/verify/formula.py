@@ -21,7 +21,8 @@ it would read worse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from derive.rules import activations
 from derive.verify import formula_forms as forms
@@ -104,8 +105,9 @@ class _FormulaParser:
         while self.tok.kind == "op" and self.tok.text in forms.RELATIONS:
             if len(relations) == Limits.LINKS:
                 raise self.error(f"a chain of more than {Limits.LINKS} equalities", self.tok.pos, LimitError)
-            relations.append(forms.RELATIONS[self.take().text])
-            starts.append(self.tok.pos)
+            relation = self.take()
+            relations.append(forms.RELATIONS[relation.text])
+            starts.append(_after(self.text, relation.pos))  # a side begins after its relation (\left( included)
             sides.append(self.expr())
         if not self.at("end"):
             raise self.error("unexpected text")
@@ -115,7 +117,7 @@ class _FormulaParser:
         spans = tuple(zip(starts, ends[: len(starts)], strict=True))
         if len(sides) == 1:
             return Formula(None, sides[0], self.text, (), (), spans)
-        return Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans)
+        return forms.renamed(Formula(sides[0], sides[1], self.text, tuple(relations), tuple(sides[2:]), spans))
 
     def expr(self) -> Node:
         """Terms joined by + and −, with an optional leading sign; ``T_1 + ⋯ + T_n`` is a sum."""
@@ -458,6 +460,9 @@ class _FormulaParser:
                     node = _prime(node, t.pos, self)
                     continue
                 arg = self._script_argument()
+                if isinstance(arg, _Items) and _sampled(node, arg):  # Nielsen's δ^{x,l}: sample x, layer l
+                    node = replace(node, sup=arg.items[1], sample=arg.items[0])  # type: ignore[type-var]
+                    continue
                 if isinstance(arg, _Items):
                     raise self.error("a superscript cannot be a list", t.pos)
                 if isinstance(arg, Transpose) and isinstance(node, Name) and node.sup is None:  # h^{(l-1)\top}
@@ -544,6 +549,22 @@ class _PartialHead(Node):
 class _Items(Node):
     items: tuple[Node, ...]
     pos: int
+
+
+def _after(text: str, pos: int) -> int:
+    """Where the relation written at ``pos`` ends: after its command (\\rightarrow), its two characters (:=) or one."""
+    if text.startswith("\\", pos):
+        word = re.match(r"\\[A-Za-z]+", text[pos:])
+        return pos + (len(word.group()) if word else 2)
+    return pos + (2 if text.startswith((":=", "<-"), pos) else 1)
+
+
+def _sampled(node: Node, arg: _Items) -> bool:
+    """Whether a superscript list is Nielsen's sample and layer, δ^{x,l}: a letter, then the layer, on a bare name."""
+    if not isinstance(node, Name) or node.sup is not None or node.primes or len(arg.items) != 2:
+        return False
+    sample = arg.items[0]
+    return isinstance(sample, Name) and len(sample.base) == 1 and not (sample.sub or sample.sup or sample.digits)
 
 
 def _prime(node: Node, pos: int, parser: _FormulaParser) -> Node:

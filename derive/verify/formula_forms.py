@@ -32,8 +32,9 @@ from derive.verify.syntax import (
 from derive.verify.tokens import Token
 
 # The relations a formula may state between its sides, and what each is called in a Formula (the engine's
-# Equation spells them the same way): ≡ is tokenized as =, \coloneqq as :=, \leftarrow and \gets as <-.
-RELATIONS = {"=": "=", ":=": ":=", "<-": "<-"}
+# Equation spells them the same way): ≡ is tokenized as =, \coloneqq as :=, \leftarrow and \gets as <-, and
+# Nielsen's \rightarrow and \to (w → w − η ∂C/∂w: the old value on the left, as with ←) as ->.
+RELATIONS = {"=": "=", ":=": ":=", "<-": "<-", "->": "->"}
 
 
 def relations(tokens: list[Token]) -> list[Token]:
@@ -376,6 +377,24 @@ def statement(formula: Formula) -> Formula:
     return formula
 
 
+def renamed(formula: Formula) -> Formula:
+    """Nielsen's ``w \\rightarrow w' = w - \\eta \\frac{\\partial C}{\\partial w}``: an update whose first right side is
+    the left side primed names the new value w', which the next side states; read as the update w → (that side)."""
+    lhs, rhs = formula.lhs, formula.rhs
+    if not formula.more or formula.relation not in UPDATES or set(formula.relations[1:]) != {"="}:
+        return formula
+    if not (isinstance(lhs, Name) and isinstance(rhs, Name) and rhs.primes == lhs.primes + 1):
+        return formula
+    if not same(replace(rhs, primes=lhs.primes), lhs):
+        return formula
+    relations = (formula.relation,) * (len(formula.relations) - 1)  # w → w' = R = S: R and S are both the new w
+    spans = (formula.spans[0], *formula.spans[2:])
+    return replace(formula, rhs=formula.more[0], relations=relations, more=formula.more[1:], spans=spans)
+
+
+UPDATES = ("<-", "->", ":=")  # the relations of an update or an assignment
+
+
 def accumulates(formula: Formula) -> bool:
     """Whether a formula is an accumulator Δ^{(l)} := Δ^{(l)} + R (or ←): Δ with a layer, and a term added."""
     lhs = formula.lhs
@@ -385,7 +404,7 @@ def accumulates(formula: Formula) -> bool:
     return first is not None and same(first, lhs) and rest is not None and not isinstance(rest, Neg)
 
 
-SHOWN = {"=": "=", ":=": ":=", "<-": "←"}  # a relation as a verdict writes it
+SHOWN = {"=": "=", ":=": ":=", "<-": "←", "->": "→"}  # a relation as a verdict writes it
 
 
 def _is_update(node: Node) -> bool:

@@ -1,11 +1,14 @@
 """An identity about an activation, such as σ'(z) = σ(z)(1 − σ(z)): both sides as functions of one variable z.
 
 Not a gradient of the network: the left side is an activation's derivative at a variable (``\\sigma'(z)``,
-``\\mathrm{ReLU}'(z)``, ``f'(z)``) or the notation's output letter primed (``a' = a(1 - a)``, the derivative of the
-activation the network uses, in its output). The right side is built from the variable, the output letter (the same
-function at the variable), the activations of the registry, exp, log, the unit step and arithmetic; it is compared
-with the registry's derivative at seeded values of z over the real line. The function read is named: the network's
-(with its layer's options) or, when the network does not use it, the registry's.
+``\\mathrm{ReLU}'(z)``, ``f'(z)``, the notation's function letter: Bishop's ``h'(a)``) or the notation's output
+letter primed (``a' = a(1 - a)``, the derivative of the activation the network uses, in its output). The right
+side is built from the variable, the output letter (the same function at the variable), the activations of the
+registry, exp, log, the unit step and arithmetic; it is compared with the registry's derivative at seeded values
+of z over the real line. The function read is named: the network's (with its layer's options) or, when the network
+does not use it, the registry's. The variable may be the notation's pre-activation letter (Bishop's a, with z his
+activation), and the notation's function letter is read as a function where it is written with its argument
+(``h(a)^2``); a letter read with a meaning not derive's own is noted.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ import sympy
 from sympy import Expr, Symbol
 
 from derive.model.network import Network
-from derive.model.notation import LETTER_LATEX
+from derive.model.notation import DEFAULT_MEANINGS, LETTER_LATEX
 from derive.present.latex import latex
 from derive.rules import activations, floats
 from derive.rules.faces import Activation
 from derive.rules.functions import step
-from derive.verify.findings import Judged, Note
+from derive.verify.findings import Judged, LetterMeaning, Note
 from derive.verify.points import close
 from derive.verify.scalars import Arithmetic
 from derive.verify.syntax import (
@@ -32,6 +35,7 @@ from derive.verify.syntax import (
     Formula,
     Name,
     Node,
+    Paren,
     Pow,
     UndefinedError,
     fail,
@@ -65,6 +69,7 @@ class Identity:
     left: Expr
     right: Expr
     note: IdentityFunction
+    letters: tuple[Note, ...] = ()  # letters read with the notation's meaning, not derive's own
 
 
 def recognize(formula: Formula, net: Network) -> bool:
@@ -80,7 +85,7 @@ def recognize(formula: Formula, net: Network) -> bool:
             and func.sup is None
             and len(lhs.args) == 1
             and _variable(lhs.args[0], net) is not None
-            and (func.base in ("f", "g") or _elementwise(func.base) is not None)
+            and (func.base in _function_letters(net) or _elementwise(func.base) is not None)
         )
     return isinstance(lhs, Name) and lhs.primes == 1 and not (lhs.digits or lhs.sub or lhs.sup or lhs.bracket)
 
@@ -92,7 +97,11 @@ def read(formula: Formula, net: Network) -> Identity:
     if isinstance(lhs, Call):
         variable = Symbol(_variable(lhs.args[0], net) or net.notation.pre_activation, real=True)
         base = lhs.func.base
-        act, layers = _network_function(formula, net, lhs) if base in ("f", "g") else _named(net, base)
+        act, layers = _network_function(formula, net, lhs) if base in _function_letters(net) else _named(net, base)
+    elif lhs.base == net.notation.function:  # Bishop's h' = 1 − z²: h' at his pre-activation a
+        variable = Symbol(net.notation.pre_activation, real=True)
+        lhs = Call(lhs, (Name(variable.name, lhs.pos),), lhs.pos)
+        act, layers = _network_function(formula, net, lhs)
     else:
         if not _is_output(lhs, net):
             letters = " or ".join(sorted(_output_letters(net)))
@@ -106,10 +115,15 @@ def read(formula: Formula, net: Network) -> Identity:
         variable = Symbol(net.notation.pre_activation, real=True)  # h' = 1 - h^2: in the notation's letter
         act, layers = _network_function(formula, net, lhs)
     assert act.derivative is not None and act.formula is not None
-    right = _Builder(formula, net, act, variable).build(formula.rhs)
+    builder = _Builder(formula, net, act, variable)
+    right = builder.build(formula.rhs)
     options = ", ".join(f"{key} = {float(value):g}" for key, value in act.options.items()) if layers else ""
     note = IdentityFunction(act.name, layers, SPAN, options)
-    return Identity(act, variable, act.derivative(variable), right, note)
+    if isinstance(lhs, Call) and lhs.func.base == net.notation.function:
+        builder.meant(lhs.func.base, "function")
+    if variable.name == net.notation.pre_activation:
+        builder.meant(variable.name, "pre_activation")
+    return Identity(act, variable, act.derivative(variable), right, note, tuple(dict.fromkeys(builder.notes)))
 
 
 def judge(formula: Formula, net: Network, seed: int) -> Judged:
@@ -129,7 +143,8 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     function = found.act.formula(z)  # type: ignore[misc]
     correct = f"{found.act.latex}'({_shown(z, z, net)}) = {_shown(found.left, z, net)}"  # in the variable as read
     target = _shown(function, z, net)
-    return Judged(counter is None, target, correct, len(drawn), counter, (found.note,), variable=z.name)
+    notes = (found.note, *found.letters)
+    return Judged(counter is None, target, correct, len(drawn), counter, notes, variable=z.name)
 
 
 def values(seed: int) -> list[float]:
@@ -162,6 +177,12 @@ def _variable(node: Node, net: Network) -> str | None:
     letter of the activation's output."""
     letters = {*VARIABLES, net.notation.pre_activation} - _output_letters(net)
     return node.base if isinstance(node, Name) and _bare(node) and node.base in letters else None
+
+
+def _function_letters(net: Network) -> tuple[str, ...]:
+    """The letters of the network's activation function written generically: f, g and the notation's (Bishop's h)."""
+    own = net.notation.function
+    return ("f", "g") if own == "named" else tuple(dict.fromkeys(("f", "g", own)))
 
 
 def _bare(node: Name) -> bool:
@@ -203,6 +224,10 @@ def _network_function(formula: Formula, net: Network, node: Node) -> tuple[Activ
     else:
         layers = tuple(range(1, net.depth + 1))
     used = {net.activation(k).name for k in layers if net.activation(k).elementwise}
+    hidden = tuple(range(1, net.depth))
+    if len(used) != 1 and isinstance(node, Call) and node.func.base == net.notation.function and hidden:
+        layers = hidden  # Bishop's h is the hidden units' function; the output units have their own
+        used = {net.activation(k).name for k in layers if net.activation(k).elementwise}
     if len(used) != 1:
         names = ", ".join(sorted({net.activation(k).name for k in layers}))
         what = formula.side(0)
@@ -220,8 +245,19 @@ class _Builder(Arithmetic):
 
     def __init__(self, formula: Formula, net: Network, act: Activation, variable: Symbol) -> None:
         self.formula, self.net, self.act, self.variable = formula, net, act, variable
+        self.notes: list[Note] = []
 
     PRODUCTS = ("*", "odot")
+
+    def meant(self, letter: str, meaning: str) -> None:
+        """Note a letter read with the notation's meaning where derive's own differs (Bishop's a, z and h)."""
+        if DEFAULT_MEANINGS.get(letter, meaning) != meaning:
+            self.notes.append(LetterMeaning(letter, meaning))
+
+    def build(self, node: Node) -> Expr:
+        if isinstance(node, BinOp) and node.op == "*":
+            node = _applied(node, self.net.notation.function)
+        return super().build(node)
 
     def other(self, node: Node) -> Expr:
         if isinstance(node, BinOp):  # its sides are read first, as for any operator, then the operator refused
@@ -252,6 +288,8 @@ class _Builder(Arithmetic):
             node.base == "y" and self.net.notation.output == "yhat"
         ):
             value = self.act.formula(self.variable)  # type: ignore[misc]
+            if node.base == self.net.notation.activation:
+                self.meant(node.base, "activation")
         elif node.base == "e" and not node.hat:
             value = sympy.E
         else:
@@ -265,7 +303,7 @@ class _Builder(Arithmetic):
         arg = self.build(node.args[0])
         if func.primes > 1 or func.sub is not None:
             raise self.error(node, f"{func.base}: an identity reads a first derivative, without a subscript")
-        if func.base in ("f", "g"):
+        if func.base in _function_letters(self.net):
             act: Activation | None = self.act
         else:
             act = _named(self.net, func.base)[0] if _elementwise(func.base) is not None else None
@@ -278,3 +316,39 @@ class _Builder(Arithmetic):
         assert fn is not None
         value = fn(arg)
         return self.power(node, value, func.sup) if func.sup is not None else value
+
+
+def _applied(node: BinOp, letter: str) -> Node:
+    """A product whose factor is the notation's function letter followed by a bracket, h (a) or h (a)^2, with that
+    factor read as the call h(a) (its square (h(a))^2): the parser, which knows no notation, reads h as a letter."""
+    if letter == "named":
+        return node
+    factors: list[Node] = []
+    stack: list[Node] = [node]
+    while stack:  # the product's factors, left to right
+        top = stack.pop()
+        if isinstance(top, BinOp) and top.op == "*":
+            stack += [top.right, top.left]
+        else:
+            factors.append(top)
+    out: list[Node] = []
+    k = 0
+    while k < len(factors):
+        here = factors[k]
+        after = factors[k + 1] if k + 1 < len(factors) else None
+        func = here if isinstance(here, Name) and here.base == letter and _bare(here) and not here.primes else None
+        if func is not None and isinstance(after, Paren):
+            out.append(Call(func, (after.body,), func.pos))
+            k += 2
+        elif func is not None and isinstance(after, Pow) and isinstance(after.base, Paren):
+            out.append(Pow(Call(func, (after.base.body,), func.pos), after.exp, after.pos))
+            k += 2
+        else:
+            out.append(here)
+            k += 1
+    if len(out) == len(factors):
+        return node
+    product = out[0]
+    for factor in out[1:]:
+        product = BinOp("*", product, factor, getattr(factor, "pos", node.pos))
+    return product

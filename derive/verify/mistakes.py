@@ -270,10 +270,13 @@ class MissingSum(Mistake):
 
 @dataclass(frozen=True)
 class Transposed(Mistake):
-    """W_{ji} where W_{ij} belongs (also said when the formula is right with the index order flipped)."""
+    """W_{ji} where W_{ij} belongs (also said when the formula is right with the index order flipped): δ_j a_i for
+    ∂C/∂W_{ij}, in the same layers, or with the roles swapped too (``roles``), as Bishop's letters give δ_j z_k for
+    ∂E_n/∂w_{kj}: the error of the unit the weight leaves times the activation of the unit it enters."""
 
     code = "transposed"
     rank = 70
+    roles: bool = False
 
     @classmethod
     def gives(cls, at: Site, fitted: list[Self] | None) -> Iterator[tuple[Self, float]]:
@@ -282,8 +285,10 @@ class Transposed(Mistake):
             return
         (scale, _), layer, i, j = at.factors, at.layer, at.i, ref.index[1]
         sizes = at.nums.sizes
-        if i <= sizes[layer - 1] and j <= sizes[layer]:
+        if i <= sizes[layer - 1] and j <= sizes[layer] and (fitted is None or cls() in fitted):
             yield cls(), scale * at.point.dz[(layer, j)] * at.values[sym.a(layer - 1, i)]
+        if layer > 1 and (fitted is None or cls(roles=True) in fitted):
+            yield cls(roles=True), scale * at.point.dz[(layer - 1, j)] * at.values[sym.a(layer, i)]
 
 
 @dataclass(frozen=True)

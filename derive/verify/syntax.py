@@ -112,6 +112,7 @@ class Name(Node):
     primes: int = 0
     hat: bool = False
     bracket: bool = False  # the subscript was written as ASCII [i,j]
+    sample: Node | None = None  # Nielsen's δ^{x,l}: the sample x written before the layer in the superscript
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,8 @@ class Formula:
     """A parsed formula: the optional left side and the right side.
 
     ``relations`` are the relations written between the sides, in order: ``=`` (also ``\\equiv``), ``:=`` (a
-    definition or an assignment) or ``<-`` (an update, ``\\leftarrow``); ``more`` the right sides after the first
+    definition or an assignment), ``<-`` (an update, ``\\leftarrow``) or ``->`` (Nielsen's ``\\rightarrow``, the same
+    update with the old value on the left); ``more`` the right sides after the first
     in a chain A = B = C; ``spans`` where each side is in the text, (start, end), the left side first.
     """
 

@@ -42,6 +42,7 @@ SPELLINGS = {
     "equiv": ("op", "="),  # A ≡ B, read as A = B
     "coloneqq": ("op", ":="),  # a definition or an assignment
     "leftarrow": ("op", "<-"), "gets": ("op", "<-"),  # an update θ ← θ − η ∂C/∂θ
+    "rightarrow": ("op", "->"), "to": ("op", "->"),  # Nielsen's update w → w − η ∂C/∂w, the old value on the left
     "ell": ("name", "l"),  # ℓ is the letter l (a layer)
     "cdots": ("cmd", "dots"), "dots": ("cmd", "dots"), "ldots": ("cmd", "dots"), "dotsb": ("cmd", "dots"),
     "vdots": ("cmd", "dots"), "ddots": ("cmd", "dots"),  # in an elided matrix
@@ -59,7 +60,7 @@ _UNICODE = {
     "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),
-    "≡": ("op", "="), "≔": ("op", ":="), "←": ("op", "<-"), "ℓ": ("name", "l"), "⋯": ("cmd", "dots"),
+    "≡": ("op", "="), "≔": ("op", ":="), "←": ("op", "<-"), "→": ("op", "->"), "ℓ": ("name", "l"), "⋯": ("cmd", "dots"),
     "…": ("cmd", "dots"), "∇": ("cmd", "nabla"), "𝟙": ("cmd", "indicator"), "‖": ("cmd", "norm"),
 }  # fmt: skip
 _OPS = set("+-*/=()[]{}_^',>")  # '>' only in the unit step [z > 0] and 𝟙(z > 0)

@@ -41,7 +41,7 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
-from derive.verify import batch, identity, penalty, running
+from derive.verify import batch, batch_names, identity, penalty, running
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
@@ -175,9 +175,18 @@ def _chain(d: Derivation, param: str | None, parsed: Formula, points: int, seed:
     )
 
 
+# The statements that are not one gradient, each judged by its own module (recognize, judge), tried in this order.
+STATEMENTS = (
+    ("an identity", identity),
+    ("the batch cost", batch),
+    ("the cost", penalty),
+    ("a batch statement", batch_names),
+)
+
+
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
-    for kind, judge in (("an identity", identity), ("the batch cost", batch), ("the cost", penalty)):
+    for kind, judge in STATEMENTS:
         if judge.recognize(parsed, d.network):
             if param is not None:
                 raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
@@ -242,6 +251,7 @@ def _judged(d: Derivation, parsed: Formula, judged: Judged) -> Verdict:
         judged.right,
         param=parsed.side(0),
         formula=parsed.side(1),
+        relation=forms.SHOWN[parsed.relation],
         target=judged.target,
         correct=judged.correct,
         notes=judged.notes,
