@@ -16,7 +16,7 @@ from derive.rules import symbols as sym
 from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
 
-OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
+OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o", "p": "p"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
 
 
@@ -71,6 +71,14 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
     def _is_output(self, layer: int | None) -> bool:
         return self.network is not None and layer == self.network.depth
 
+    def _scores(self, layer: Layer | None) -> bool:
+        """Whether z of this layer has its own letter: the output layer's, under output_pre_activation (cs231n's f)."""
+        return self.notation.output_pre_activation != "same" and self._is_output(layer)  # type: ignore[arg-type]
+
+    def _z(self, layer: Layer) -> str:
+        """The vector z of a layer: z^{(l)}, or the output's own letter (f)."""
+        return self.notation.output_pre_activation if self._scores(layer) else f"{self.q('z')}{self._layer(layer)}"
+
     def node(self, letter: str, layer: int | None, i: int, *, output_layer: bool = False) -> str:
         """A per-neuron quantity such as z^{(2)}_1 (or z_e with letters)."""
         named = self._letter(layer if layer is not None else 0, i)
@@ -120,6 +128,13 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
                 if not n.letters
                 else f"{OUTPUT[n.output]}_{{{self._letter(info.layer, info.i)}}}"
             )
+        if info.kind == "z" and self._scores(info.layer):
+            f = n.output_pre_activation
+            return (
+                self.node(f, None, info.i, output_layer=True)
+                if not n.letters
+                else f"{f}_{{{self._letter(info.layer, info.i)}}}"
+            )
         letter = {"delta": r"\delta"}.get(info.kind) or self.q(info.kind)
         return self.node(letter, info.layer, info.i)
 
@@ -141,9 +156,9 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
-            return applied(f"{g}{prime}", f"{self.q('z')}{self._layer(layer)}")
+            return applied(f"{g}{prime}", self._z(layer))
         if kind is Kind.JACOBIAN:
-            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
+            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self._z(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB, Kind.DJ_DW, Kind.DJ_DB):
             weight = kind in (Kind.DC_DW, Kind.DJ_DW)
             target = n.weight_latex if weight else self.q("b")
@@ -183,8 +198,10 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
                 index.reverse()
             return f"{self.notation.weight_latex}{self._weight_layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
-            z = f"{self.q('z')}{self._layer(layer)}{self._index(*index)}"
+            z = f"{self._z(layer)}{self._index(*index)}"
             return applied(f"{self._activation_latex(layer)}'", z)
+        if kind is Kind.Z and self._scores(layer):
+            return f"{self._z(layer)}{self._index(*index)}"
         return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, kind: Kind, layer: Layer) -> str:
@@ -192,6 +209,8 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
             return self.q("x")
         if kind is Kind.A and self._is_output(layer) and OUTPUT[self.notation.output] is not None:
             return OUTPUT[self.notation.output]
+        if kind is Kind.Z and self._scores(layer):
+            return self._z(layer)
         return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}"
 
     def _activation_latex(self, layer: Layer) -> str:

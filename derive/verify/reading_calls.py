@@ -17,6 +17,7 @@ from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
+from derive.verify.findings import ExampleLabel
 from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Value
 from derive.verify.syntax import Call, Entry, Indicator, MatrixNode, Name, Num
 
@@ -164,11 +165,16 @@ class _Calls:
         k = sides[1] if y is node.left else sides[0]
         if y is None or y.sup is not None or not isinstance(k, (Num, Name)) or isinstance(k, Name) and k.sub:
             raise self.error(node, "𝟙( = ) is read only as 𝟙(y = k), the target of class k")
-        if y.sub:
+        example = y.sub[0] if y.sub and len(y.sub) == 1 else None
+        letter = self.reading.notation.example_index
+        if isinstance(example, Name) and example.base == letter and not (example.sub or example.base in self.env):
+            self.note(ExampleLabel(self.describe(y), example.base))  # cs231n's y_i: the label of the example i
+        elif y.sub:
             raise self.error(
                 node,
                 f"𝟙({self.describe(y)} = …) compares one sample's label among many: derive verifies one"
-                " sample's cost, written 𝟙(y = k) or y_k (per-example costs need a notation option derive lacks)",
+                " sample's cost, written 𝟙(y = k) or y_k (per-example costs: [notation] example_index names the"
+                ' example\'s letter, such as "i" for y_i)',
             )
         if not self.net.target_kind.one_hot:
             raise self.error(

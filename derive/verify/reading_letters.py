@@ -42,6 +42,12 @@ class _Letters:
             return renamed[base]
         if base in WEIGHT_LETTERS:
             return "W"
+        if base == n.output_pre_activation and not self._letter_is_node(base):  # cs231n's scores f_k
+            self.note(LetterMeaning(base, "output_pre_activation"))
+            return "scores"
+        if base == "p" and n.output == "p" and not self._letter_is_node(base):  # cs231n's probabilities p_k
+            self.note(LetterMeaning(base, "output"))
+            return "out"
         if base in ("z", "h"):
             return "z"
         if base == "o":
