@@ -336,6 +336,8 @@ class _Builder:
                 "pre_activation": net.notation.pre_activation,
                 "activation": net.notation.activation,
                 "function": net.notation.function,
+                "output_pre_activation": net.notation.output_pre_activation,
+                "output": net.notation.output,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),
