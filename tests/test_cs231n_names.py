@@ -192,6 +192,20 @@ def test_the_penalty_of_one_layer_is_that_layers_squares() -> None:
     assert cx.correct - cx.given == pytest.approx(lam / 2 * first, rel=1e-9)
 
 
+def test_the_batch_gradient_by_its_code_name() -> None:
+    """dW2 = (1/N) Σ_i ∂L_i/∂W2 + λ W2 (the half form's gradient): the code name is the left side's ∂L/∂W2."""
+    right = verify(CS231N_REG, None, r"dW2 = \frac{1}{N} \sum_i \frac{\partial L_i}{\partial W2} + \lambda W2")
+    assert right.right, right.text()
+    assert CodeName("dW2", "W", 2, "W") in right.notes
+    assert verify(CS231N_REG, None, r"dW = \frac{1}{N} \sum_i \frac{\partial L_i}{\partial W} + \lambda W").right
+    summed = verify(CS231N_REG, None, r"dW2 = \sum_i \frac{\partial L_i}{\partial W2} + \lambda W2")
+    assert "batch_sum" in summed.codes
+    assert r"\frac{\partial C^{(s)}}{\partial W2} + \lambda W2" in summed.correct
+    bias = verify(CS231N_REG, None, r"db2 = \frac{1}{N} \sum_i \frac{\partial L_i}{\partial b2} + \lambda b2")
+    assert "penalty_without" in bias.codes and r"\partial b2}" in bias.correct
+    assert "db2 read as ∂L/∂b, the gradient by the biases of layer 2" in bias.text()
+
+
 @pytest.mark.parametrize(
     ("formula", "says"),
     [
@@ -243,6 +257,9 @@ def test_a_subscript_word_stays_letters() -> None:
 def test_h_without_a_layer_is_the_hidden_layers_under_the_preset() -> None:
     v = verify(CS231N, None, r"\frac{\partial L}{\partial W^{(2)}} = h (dscores)^T")
     assert v.right, v.text()
+    v = verify(CS231N, None, r"dW2 = h \, dscores^T")  # the column layout's matrix form; X W needs the row layout
+    assert v.right, v.text()
+    assert CodeName("dscores", "scores", 2, "f") in v.notes  # named without its transpose
 
 
 def test_the_output_letter_f_cannot_also_be_the_function() -> None:

@@ -20,6 +20,7 @@ from sympy import Expr
 
 from derive.model.network import Network
 from derive.rules import floats, regularizers
+from derive.verify import code_names
 from derive.verify.findings import Diagnosis, Judged
 from derive.verify.formula_forms import same
 from derive.verify.points import close
@@ -94,6 +95,7 @@ def recognize(formula: Formula, net: Network) -> bool:
     lhs = formula.lhs
     if lhs is None or formula.relation != "=":
         return False
+    lhs = _left(lhs, net)
     if not (_cost_name(lhs) or isinstance(lhs, PartialNode) and _cost_name(lhs.of)):
         return False
     return any(isinstance(n, Sum) and _per_example(n.body, n.index) is not None for n in walk(formula.rhs))
@@ -106,13 +108,17 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     diagnoses = found.diagnoses if counter is not None else ()
     target = "gradient" if found.gradient else "cost"
     batch = "penalty" if _penalized(net, found.wrt) else "mean"
-    return Judged(counter is None, target, found.correct, len(found.values), counter, diagnoses=diagnoses, batch=batch)
+    code = code_names.as_partial(formula.lhs, net.notation)
+    notes = () if code is None else (code[1],)
+    return Judged(
+        counter is None, target, found.correct, len(found.values), counter, notes, diagnoses=diagnoses, batch=batch
+    )
 
 
 def read(formula: Formula, net: Network, seed: int) -> Batch:
     """The formula's value and the objective's at seeded batches; FormulaError for what a statement cannot hold."""
-    lhs = formula.lhs
-    assert lhs is not None
+    assert formula.lhs is not None
+    lhs = _left(formula.lhs, net)
     wrt = lhs.wrt if isinstance(lhs, PartialNode) else None
     penalized = _penalized(net, wrt)
     reg = net.regularization
@@ -169,6 +175,12 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
 
 
+def _left(lhs: Node, net: Network) -> Node:
+    """The left side, with cs231n's code name dW2 (gradient_names = "code") as the ∂L/∂W2 it names."""
+    code = code_names.as_partial(lhs, net.notation)
+    return lhs if code is None else code[0]
+
+
 def _value(expr: Expr) -> float:
     """A value of the right side in float64; nan where it has none (1/(m − 3) for a batch of 3)."""
     try:
@@ -214,7 +226,7 @@ def _wrt_text(formula: Formula, wrt: Node) -> str:
         at = left.rfind(mark)
         if at >= 0:
             return left[at + len(mark) :].rstrip("}").strip() or "W"
-    return "W"
+    return wrt.base + wrt.digits if isinstance(wrt, Name) else "W"  # a code name's: dW2 is ∂L/∂W2
 
 
 def _cost_name(node: Node) -> bool:
@@ -331,6 +343,8 @@ class _Builder(Arithmetic):
         )
 
     def name(self, node: Name) -> Expr:
+        if self.wrt is not None and same(node, self.wrt):  # θ, as the left side writes it (W2 too)
+            return sympy.Float(self.theta)
         if node.sub or node.digits or node.primes:
             raise self.error(node, f"{node.base} is not read in a batch statement")
         if node.base in BATCH and node.sup is None:

@@ -9,11 +9,15 @@ the verdict says how it read each one (:class:`derive.verify.findings.CodeName`)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from derive.model.notation import Notation
 from derive.verify.findings import CodeName
 from derive.verify.reading_refs import Ref
-from derive.verify.syntax import Name, Num
+from derive.verify.syntax import Name, Num, PartialNode
+
+_TRANSPOSED = re.compile(r"\s*\^\s*(?:\{\s*)?(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\})(?:\s*\})?$")
 
 # name → what it differentiates by: the weights, the biases, the scores (the output layer's z), the probabilities
 # (the output layer's a), the hidden layer's activation
@@ -34,7 +38,7 @@ def read(reader: Any, node: object) -> Ref | None:
     if not isinstance(node, Name) or node.base not in WORDS or node.hat or node.primes:
         return None
     n = reader.reading.notation
-    written = reader.describe(node).split(" [")[0]  # dh_j, not dh_j [z > 0] after it
+    written = _TRANSPOSED.sub("", reader.describe(node).split(" [")[0])  # dh_j, not dh_j [z > 0] or dh^T
     quantity = WORDS[node.base]
     if n.gradient_names != "code":
         raise reader.error(
@@ -63,6 +67,25 @@ def read(reader: Any, node: object) -> Ref | None:
         letter = {"same": n.pre_activation, "yhat": "ŷ"}.get(letter, letter)
     reader.note(CodeName(written, quantity, ref.layer, letter))
     return ref
+
+
+def as_partial(node: object, notation: Notation) -> tuple[PartialNode, CodeName] | None:
+    """dW2 (dW_2, db2, dW) as the ∂L/∂W2 it names, for a statement about the batch (:mod:`derive.verify.batch`), with
+    the note saying so; None for anything else, and under a notation without code names."""
+    if not isinstance(node, Name) or WORDS.get(node.base) not in ("W", "b") or notation.gradient_names != "code":
+        return None
+    if node.sup is not None or node.hat or node.primes or node.sub is not None and node.digits:
+        return None
+    wrt = _parameter(node, WORDS[node.base])
+    if wrt.sub is not None:
+        return None  # one element: a statement about the batch is of a whole matrix or vector
+    letter = notation.weight_text if wrt.base == "W" else "b"
+    note = CodeName(node.base + (f"_{node.sub[0].text}" if node.sub else node.digits), wrt.base, _layer(wrt), letter)  # type: ignore[union-attr]
+    return PartialNode(Name(notation.cost, node.pos), wrt, node.pos), note
+
+
+def _layer(name: Name) -> int | None:
+    return int(name.digits) if name.digits else None
 
 
 def _parameter(node: Name, letter: str) -> Name:

@@ -125,12 +125,13 @@ class LetterMeaning(Note):
 @dataclass(frozen=True)
 class CodeName(Note):
     """A gradient written as code names it (gradient_names = "code"): cs231n's dW2, db2, dscores, dprobs, dhidden read
-    as ∂C/∂ of ``quantity`` (W, b, scores, probs or hidden), of ``layer``, written ``wrt`` in the notation."""
+    as ∂C/∂ of ``quantity`` (W, b, scores, probs or hidden), of ``layer`` (None: dW of a batch statement, which is
+    every layer's alike), written ``wrt`` in the notation."""
 
     code = "code_name"
     name: str
     quantity: str
-    layer: int
+    layer: int | None
     wrt: str
 
 
