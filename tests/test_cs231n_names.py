@@ -17,6 +17,8 @@ import pytest
 
 import derive
 from derive import Notation, SpecError
+from derive.check import check
+from derive.present.document import build
 from derive.verify import verify
 from derive.verify.findings import CodeName, ExampleLabel, LetterMeaning
 from derive.verify.syntax import FormulaError
@@ -280,3 +282,18 @@ def test_a_cs231n_document_writes_the_scores_f_and_probabilities_p() -> None:
         assert r"\frac{\partial p_{1}}{\partial f_{1}}" in tex
     plain = PLAIN.render("md")
     assert "letters of its own" not in plain and "f_{1}" not in plain
+
+
+def test_what_a_cs231n_document_and_verdict_print_reads_back() -> None:
+    """The exercises' answers and a wrong verdict's correct form, written with f, p and h, verify right as printed."""
+    doc = build(CS231N, check(CS231N))
+    assert doc.exercises
+    for e in doc.exercises:
+        assert verify(CS231N, e.param, e.answer).right, e.answer
+    for wrong in (r"dscores_k = \mathbb{1}(y_i = k) - p_k", r"dW1_{ij} = x_i dhidden_j", r"dW2 = h dscores"):
+        correct = verify(CS231N, None, wrong).correct
+        assert "f_{1}" in correct or "p_{1}" in correct or "h^{(1)}" in correct, correct
+        assert verify(CS231N, None, correct).right, correct
+    matrix = r"\delta^{(2)} = \frac{\partial p}{\partial f}^{\mathsf T} \nabla_{p} L"  # the document's δ of the output
+    assert matrix.split(" = ")[1] in CS231N.render("md")
+    assert verify(CS231N, None, matrix).right
