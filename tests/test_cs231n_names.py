@@ -77,6 +77,8 @@ def element(cx) -> tuple[int, ...]:
 RIGHT = [
     r"\frac{\partial L_i}{\partial f_k} = p_k - \mathbb{1}(y_i = k)",
     r"\frac{\partial L_i}{\partial f_{k}} = p_k - y_k",  # with one-hot targets written as such
+    r"\frac{\partial L_i}{\partial p_k} = -\frac{\mathbb{1}(y_i = k)}{p_{y_i}}",  # p_{y_i}: the label's entry
+    r"\frac{\partial L_i}{\partial f_k} = p_k - \mathbb{1}(y_i = k) + f_{y_i} - f_{y_i}",
     r"dscores_k = p_k - \mathbb{1}(y_i = k)",
     r"dscores = p - y",
     r"dW2_{ij} = h_i dscores_j",
@@ -130,6 +132,21 @@ def test_the_sign_of_p_minus_the_indicator_is_wrong_with_numpy_numbers() -> None
     ours = numpy_pass(cx)
     assert cx.correct == pytest.approx(ours["p"][k] - ours["y"][k], rel=1e-9)
     assert cx.given == pytest.approx(ours["y"][k] - ours["p"][k], rel=1e-9)
+
+
+def test_the_entry_at_the_label_is_read_with_numpy_numbers() -> None:
+    """p_{y_i} is the probability of example i's class: ∂L_i/∂p_k without its minus, recomputed in NumPy."""
+    v = verify(CS231N, None, r"\frac{\partial L_i}{\partial p_k} = \frac{\mathbb{1}(y_i = k)}{p_{y_i}}")
+    assert not v.right and "sign" in v.codes
+    cx = v.counterexample
+    (k,) = element(cx)
+    ours = numpy_pass(cx)
+    label = int(np.argmax(ours["y"]))
+    assert cx.given == pytest.approx(ours["y"][k] / ours["p"][label], rel=1e-9)
+    assert cx.correct == pytest.approx(-ours["y"][k] / ours["p"][k], rel=1e-9)
+    spec = SPEC.format(notation='preset = "cs231n"', regularization="").replace('"labels"', '"distribution"')
+    with pytest.raises(FormulaError, match="one-hot or label targets"):
+        verify(derive.derive(derive.loads(spec)), None, r"\frac{\partial L_i}{\partial f_k} = f_{y_i}")
 
 
 def test_a_missing_relu_derivative_is_wrong_with_numpy_numbers() -> None:

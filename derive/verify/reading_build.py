@@ -126,6 +126,9 @@ class _Building:
             if node.base in ("exp", "log", "ln", "f", "g") or node.base in activations.spellings():
                 raise self.error(node, f"{node.base} needs an argument in parentheses")
             raise self.unknown(node)
+        labelled = self._labelled(node, kind)  # cs231n's f_{y_i}: the entry at the example's class label
+        if labelled is not None:
+            return labelled
         ref = self._locate(node, kind)
         value = self.value(ref, node)
         if node.sup is not None and not self._is_layer_script(node.sup, kind):

@@ -18,7 +18,7 @@ from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
 from derive.verify.findings import ExampleLabel
-from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Value
+from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Ref, Value
 from derive.verify.syntax import Call, Entry, Indicator, MatrixNode, Name, Num
 
 
@@ -183,6 +183,23 @@ class _Calls:
                 ' (the spec\'s key targets = "one_hot" or "labels")',
             )
         return self.build(Name(y.base, y.pos, sub=(k,)))
+
+    def _labelled(self, node: Name, kind: str) -> Value | None:
+        """cs231n's f_{y_i} and p_{y_i}: the output's entry at the class label of the example i (example_index), which
+        with one-hot targets is Σ_k y_k f_k; None when the name is not indexed so."""
+        letter = self.reading.notation.example_index
+        atom = node.sub[0] if kind in ("scores", "out") and node.sub and len(node.sub) == 1 else None
+        if not isinstance(atom, Name) or atom.base != self.reading.notation.target or not atom.sub:
+            return None
+        index = atom.sub[0] if len(atom.sub) == 1 else None
+        if not (isinstance(index, Name) and index.base == letter and not index.sub and letter not in self.env):
+            return None
+        if not self.net.target_kind.one_hot or node.sup is not None:
+            raise self.error(node, f"{self.describe(node)}: the entry at a class label needs one-hot or label targets")
+        self.note(ExampleLabel(self.describe(atom), letter))
+        quantity = "z" if kind == "scores" else "a"
+        entries = [self.value(Ref(quantity, self.L, (k,))) for k in range(1, self.net.outputs + 1)]
+        return sympy.Add(*(sym.y(k) * entry for k, entry in enumerate(entries, start=1)))
 
 
 # Functions read by name that are no activation (each activation's by activations.read), and their derivatives.
