@@ -314,3 +314,12 @@ def test_what_a_cs231n_document_and_verdict_print_reads_back() -> None:
     matrix = r"\delta^{(2)} = \frac{\partial p}{\partial f}^{\mathsf T} \nabla_{p} L"  # the document's δ of the output
     assert matrix.split(" = ")[1] in CS231N.render("md")
     assert verify(CS231N, None, matrix).right
+
+
+def test_f_as_a_function_is_not_understood_where_it_is_the_scores() -> None:
+    """Under cs231n f is the scores: f'(z) is not silently the activation's derivative; g' and ReLU' still are."""
+    formula = r"\delta^{(1)}_j = f'(z^{(1)}_j) \sum_k W^{(2)}_{jk} \delta^{(2)}_k"
+    with pytest.raises(FormulaError, match="f is the output layer's pre-activation"):
+        verify(CS231N, None, formula)
+    assert verify(CS231N, None, formula.replace("f'", "g'")).right
+    assert verify(PLAIN, None, formula).right  # f of a layer elsewhere

@@ -34,6 +34,12 @@ class _Calls:
         if len(args) != 1:
             raise self.error(node, f"{name} takes one argument")
         arg = args[0]
+        if name == self.reading.notation.output_pre_activation:  # cs231n's f is the scores, never a function here
+            raise self.error(
+                node,
+                f"{name} is the output layer's pre-activation (the scores) in this notation: write the"
+                " activation by its name, such as \\operatorname{ReLU}(z)",
+            )
         if name in ("f", "g") or name == self.reading.notation.function:
             self.letter_meaning(name, "function")
             return self._layer_function(node, arg)
