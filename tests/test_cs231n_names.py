@@ -322,4 +322,4 @@ def test_f_as_a_function_is_not_understood_where_it_is_the_scores() -> None:
     with pytest.raises(FormulaError, match="f is the output layer's pre-activation"):
         verify(CS231N, None, formula)
     assert verify(CS231N, None, formula.replace("f'", "g'")).right
-    assert verify(PLAIN, None, formula).right  # f of a layer elsewhere
+    assert verify(PLAIN, None, formula.replace("{jk}", "{kj}")).right  # f of a layer elsewhere (W into k from j)
