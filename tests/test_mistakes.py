@@ -27,9 +27,11 @@ from derive.verify.findings import (
     Accumulated,
     BareLayer,
     ChainLink,
+    CodeName,
     Convention,
     ElementwiseDivision,
     ElementwiseProduct,
+    ExampleLabel,
     Finding,
     IndexClash,
     IndexLayer,
@@ -77,6 +79,10 @@ def seed(name: str) -> Network:
         return Network(2, (Layer(3, "sigmoid"), Layer(2, "sigmoid")), "squared_error", notation=notation)
     if name == "goodfellow+half":  # Goodfellow's weight decay, λ Ω(θ) = (λ/2) Σ w²
         return replace(seed("goodfellow"), regularization=Regularization(0.1, "half"))
+    if name == "cs231n":  # cs231n's two-layer classifier: ReLU, softmax, cross-entropy on class labels
+        notation = Notation(**dict(PRESETS[name].options))
+        layers = (Layer(3, "relu"), Layer(2, "softmax"))
+        return Network(2, layers, "cross_entropy", notation=notation, targets="labels")
     base, _, penalty = name.partition("+")
     net = load(ROOT / "examples" / f"{base}.toml")
     return replace(net, regularization=Regularization(0.1, "plain")) if penalty else net
@@ -418,6 +424,23 @@ NOTE_CASES = [
         ' false), form "half": Goodfellow\'s weight decay ½‖w‖²',
         'Ω(θ) 读作 spec 的惩罚项除以 λ，即对权重（不含偏置：spec 的 biases = false）的 1/2 Σ θ²，形式 "half"：即'
         " Goodfellow 的权重衰减 ½‖w‖²",
+    ),
+    Case(  # cs231n's code names for gradients (gradient_names = "code")
+        "cs231n",
+        None,
+        r"dW2_{ij} = h_i dscores_j",
+        CodeName("dscores_j", "scores", 2, "f"),
+        "dscores_j read as ∂L/∂f, the gradient by the scores (the output layer's pre-activation) of layer 2,"
+        " as code names it",
+        "dscores_j 按代码中的写法理解为 ∂L/∂f，即代价对第 2 层得分（输出层激活前的值）的梯度",
+    ),
+    Case(  # cs231n's y_i (example_index = "i"): the class label of the one example verified
+        "cs231n",
+        None,
+        r"\frac{\partial L_i}{\partial f_k} = p_k - \mathbb{1}(y_i = k)",
+        ExampleLabel("y_i", "i"),
+        "y_i read as the class label of the example i, the one sample verified: 𝟙(y_i = k) is its one-hot target",
+        "y_i 按样本 i 的类别标签理解（所验证的单个样本）：𝟙(y_i = k) 即其独热目标",
     ),
     Case(  # an identity about an activation the network does not use: read from the registry
         "seed001",

@@ -39,7 +39,7 @@ INDEX_LETTERS: dict[str, dict[str, str]] = {
 ROLE_LETTERS: dict[str, str] = {"k": "output", "j": "hidden", "i": "input"}
 
 # The output choices written as one plain letter (a follows the activation's spelling; ŷ is decorated).
-OUTPUT_LETTERS = {"y": "y", "o": "o"}
+OUTPUT_LETTERS = {"y": "y", "o": "o", "p": "p"}  # p: cs231n's probabilities, the softmax output
 
 CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "weight": tuple(WEIGHT_SPELLINGS),
@@ -47,7 +47,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "delta": ("gradient", "error"),
     "cost": ("C", "J", "E", "L"),
     "target": ("y", "t"),
-    "output": ("a", "yhat", "y", "o"),
+    "output": ("a", "yhat", "y", "o", "p"),
     "weight_layer": ("target", "source"),
     "input_layer": (0, 1),
     "layer_marker": ("parenthesized", "bare", "index"),
@@ -55,6 +55,9 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "activation": ("a", "h", "z", "o", "y"),
     "function": ("named", "g", "f", "h"),
     "layer_letter": ("l", "k"),
+    "output_pre_activation": ("same", "f", "s"),  # the output layer's z as its own letter: cs231n's scores f
+    "gradient_names": ("math", "code"),  # code: dW2, db2, dscores, dhidden as ∂L/∂W⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂f, ∂L/∂h
+    "example_index": ("none", "i", "n", "x", "s"),  # the example's letter: cs231n's y_i, the label of example i
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -95,6 +98,11 @@ class Notation:
     (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
     layer_letter: the letter of a general layer, l (derive's own: W^{(l)}, a^{(l-1)}) or k (Goodfellow's W^{(k)},
     h^{(k-1)}); the general forms' index letter for the layer above (k) then becomes p.
+    output_pre_activation: the output layer's pre-activation letter, ``same`` as the hidden layers' or its own, f or s
+    (cs231n's scores f_k, whose softmax is p_k with output = "p"). gradient_names: ``math`` writes gradients
+    ∂L/∂W^{(2)}; ``code`` also reads cs231n's code names dW2 (dW_2), db2, dscores, dprobs and dhidden (dh) as
+    ∂L/∂W^{(2)}, ∂L/∂b^{(2)}, ∂L/∂f, ∂L/∂p and ∂L/∂h, the hidden layer's activation. example_index: the letter
+    of the example in a formula about one example (cs231n's i: y_i is its class label, as in 𝟙(y_i = k)), or none.
     """
 
     weight: str = "W"
@@ -111,6 +119,9 @@ class Notation:
     activation: str = "a"
     function: str = "named"
     layer_letter: str = "l"
+    output_pre_activation: str = "same"
+    gradient_names: str = "math"
+    example_index: str = "none"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -128,6 +139,9 @@ class Notation:
         # Letters with a meaning of their own: a node's letter would stand beside them, as a subscript like an index.
         taken = {self.weight_text: "the weight", self.target: "the target", self.cost: "the cost"}
         taken |= {OUTPUT_LETTERS[self.output]: "the output"} if self.output in OUTPUT_LETTERS else {}
+        taken |= (
+            {self.output_pre_activation: "the output's pre-activation"} if self.output_pre_activation != "same" else {}
+        )
         taken |= {i: "a neuron index of the general forms" for i in INDEX_LETTERS[self.index_order].values()}
         for letter in self.letters:
             if letter in taken:
@@ -137,6 +151,8 @@ class Notation:
         """Two quantities never share a letter: the pre-activation, the activation, its function and the target."""
         named = [("pre_activation", self.pre_activation), ("activation", self.activation)]
         named += [("function", self.function), ("target", self.target)]
+        if self.output_pre_activation != "same":
+            named.append(("output_pre_activation", self.output_pre_activation))
         seen: dict[str, str] = {}
         for key, letter in named:
             if letter in seen:
@@ -254,8 +270,10 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "cs231n",
             "Stanford CS231n notes",
-            (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient")),
-            ("the row-vector layout (X W)", "L_i and the batch mean", "the names dW, dscores"),
+            (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient"))
+            + (("activation", "h"), ("output_pre_activation", "f"), ("output", "p"), ("gradient_names", "code"))
+            + (("example_index", "i"),),
+            ("the row-vector layout (X W)",),
         ),
         Preset(
             "wikipedia",

@@ -337,6 +337,8 @@ class _Builder:
                 "activation": net.notation.activation,
                 "function": net.notation.function,
                 "layer_letter": net.notation.layer_letter,
+                "output_pre_activation": net.notation.output_pre_activation,
+                "output": net.notation.output,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

@@ -16,7 +16,7 @@ from derive.rules import symbols as sym
 from derive.rules.faces import applied, paren
 from derive.rules.functions import Partial
 
-OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o"}
+OUTPUT = {"a": None, "yhat": r"\hat{y}", "y": "y", "o": "o", "p": "p"}
 _LETTER = {Kind.DELTA: r"\delta"}  # a matrix-form kind whose letter is not its name
 
 
@@ -71,6 +71,16 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
     def _is_output(self, layer: int | None) -> bool:
         return self.network is not None and layer == self.network.depth
 
+    def _output_letter(self, kind: str, layer: Layer | None) -> str | None:
+        """The output layer's own letter for its a (ŷ, y, o, p) or z (cs231n's f), else None."""
+        n = self.notation
+        own = {"a": OUTPUT[n.output], "z": None if n.output_pre_activation == "same" else n.output_pre_activation}
+        return own.get(kind) if self._is_output(layer) else None  # type: ignore[arg-type]
+
+    def _z(self, layer: Layer) -> str:
+        """The vector z of a layer: z^{(l)}, or the output's own letter (f)."""
+        return self._output_letter("z", layer) or f"{self.q('z')}{self._layer(layer)}"
+
     def node(self, letter: str, layer: int | None, i: int, *, output_layer: bool = False) -> str:
         """A per-neuron quantity such as z^{(2)}_1 (or z_e with letters)."""
         named = self._letter(layer if layer is not None else 0, i)
@@ -114,12 +124,10 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
                 return f"{w}_{{{''.join(pair)}}}"
             pair = (info.i, info.j) if n.index_order == "to_from" else (info.j, info.i)
             return f"{w}{self._weight_layer(info.layer)}{self._index(*pair)}"
-        if info.kind == "a" and self._is_output(info.layer) and OUTPUT[n.output] is not None:
-            return (
-                self.node(OUTPUT[n.output], None, info.i, output_layer=True)
-                if not n.letters
-                else f"{OUTPUT[n.output]}_{{{self._letter(info.layer, info.i)}}}"
-            )
+        own = self._output_letter(info.kind, info.layer)
+        if own is not None:
+            named = self._letter(info.layer, info.i)
+            return self.node(own, None, info.i, output_layer=True) if named is None else f"{own}_{{{named}}}"
         letter = {"delta": r"\delta"}.get(info.kind) or self.q(info.kind)
         return self.node(letter, info.layer, info.i)
 
@@ -141,9 +149,9 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         if kind in (Kind.G, Kind.G_PRIME):
             g = self._activation_latex(layer)
             prime = "'" if kind is Kind.G_PRIME else ""
-            return applied(f"{g}{prime}", f"{self.q('z')}{self._layer(layer)}")
+            return applied(f"{g}{prime}", self._z(layer))
         if kind is Kind.JACOBIAN:
-            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self.q('z')}{self._layer(layer)}}}"
+            return rf"\frac{{\partial {self._vector(Kind.A, layer)}}}{{\partial {self._z(layer)}}}"
         if kind in (Kind.DC_DW, Kind.DC_DB, Kind.DJ_DW, Kind.DJ_DB):
             weight = kind in (Kind.DC_DW, Kind.DJ_DW)
             target = n.weight_latex if weight else self.q("b")
@@ -183,15 +191,18 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
                 index.reverse()
             return f"{self.notation.weight_latex}{self._weight_layer(layer)}{self._index(*index)}"
         if kind is Kind.G_PRIME:
-            z = f"{self.q('z')}{self._layer(layer)}{self._index(*index)}"
+            z = f"{self._z(layer)}{self._index(*index)}"
             return applied(f"{self._activation_latex(layer)}'", z)
+        if kind is Kind.Z:
+            return f"{self._z(layer)}{self._index(*index)}"
         return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}{self._index(*index)}"
 
     def _vector(self, kind: Kind, layer: Layer) -> str:
         if kind is Kind.A and layer == 0:
             return self.q("x")
-        if kind is Kind.A and self._is_output(layer) and OUTPUT[self.notation.output] is not None:
-            return OUTPUT[self.notation.output]
+        own = self._output_letter(kind.value, layer) if kind in (Kind.A, Kind.Z) else None
+        if own is not None:
+            return own
         return f"{_LETTER.get(kind) or self.q(kind.value)}{self._layer(layer)}"
 
     def _activation_latex(self, layer: Layer) -> str:

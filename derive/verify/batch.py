@@ -20,11 +20,13 @@ from sympy import Expr
 
 from derive.model.network import Network
 from derive.rules import floats, regularizers
+from derive.verify import code_names
 from derive.verify.findings import Diagnosis, Judged
 from derive.verify.formula_forms import same
 from derive.verify.points import close
 from derive.verify.scalars import Arithmetic
 from derive.verify.syntax import (
+    BinOp,
     Call,
     Formula,
     Name,
@@ -93,6 +95,7 @@ def recognize(formula: Formula, net: Network) -> bool:
     lhs = formula.lhs
     if lhs is None or formula.relation != "=":
         return False
+    lhs = _left(lhs, net)
     if not (_cost_name(lhs) or isinstance(lhs, PartialNode) and _cost_name(lhs.of)):
         return False
     return any(isinstance(n, Sum) and _per_example(n.body, n.index) is not None for n in walk(formula.rhs))
@@ -105,13 +108,17 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     diagnoses = found.diagnoses if counter is not None else ()
     target = "gradient" if found.gradient else "cost"
     batch = "penalty" if _penalized(net, found.wrt) else "mean"
-    return Judged(counter is None, target, found.correct, len(found.values), counter, diagnoses=diagnoses, batch=batch)
+    code = code_names.as_partial(formula.lhs, net.notation)
+    notes = () if code is None else (code[1],)
+    return Judged(
+        counter is None, target, found.correct, len(found.values), counter, notes, diagnoses=diagnoses, batch=batch
+    )
 
 
 def read(formula: Formula, net: Network, seed: int) -> Batch:
     """The formula's value and the objective's at seeded batches; FormulaError for what a statement cannot hold."""
-    lhs = formula.lhs
-    assert lhs is not None
+    assert formula.lhs is not None
+    lhs = _left(formula.lhs, net)
     wrt = lhs.wrt if isinstance(lhs, PartialNode) else None
     penalized = _penalized(net, wrt)
     reg = net.regularization
@@ -168,6 +175,12 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
 
 
+def _left(lhs: Node, net: Network) -> Node:
+    """The left side, with cs231n's code name dW2 (gradient_names = "code") as the ∂L/∂W2 it names."""
+    code = code_names.as_partial(lhs, net.notation)
+    return lhs if code is None else code[0]
+
+
 def _value(expr: Expr) -> float:
     """A value of the right side in float64; nan where it has none (1/(m − 3) for a batch of 3)."""
     try:
@@ -213,7 +226,7 @@ def _wrt_text(formula: Formula, wrt: Node) -> str:
         at = left.rfind(mark)
         if at >= 0:
             return left[at + len(mark) :].rstrip("}").strip() or "W"
-    return "W"
+    return wrt.base + wrt.digits if isinstance(wrt, Name) else "W"  # a code name's: dW2 is ∂L/∂W2
 
 
 def _cost_name(node: Node) -> bool:
@@ -287,7 +300,36 @@ class _Builder(Arithmetic):
         body = node.body.base if isinstance(node.body, Pow) else None
         if isinstance(body, Call) and body.func.base == "norm" and self.build(node.body.exp) == 2:  # type: ignore[union-attr]
             return self.squares(body.args[0], node.index)
-        raise self.error(node, "a Σ in a batch statement sums the per-example costs or the layers' ‖W^{(l)}‖²")
+        entries = _entries_squared(node)
+        if entries is not None:
+            return self.entries(node, *entries)
+        raise self.error(
+            node, "a Σ in a batch statement sums the per-example costs, the layers' ‖W^{(l)}‖² or the weights' W_{k,l}²"
+        )
+
+    def entries(self, node: Sum, name: Name, letters: list[str]) -> Expr:
+        """Σ_k Σ_l W_{k,l}² (cs231n's R(W)): every entry of the weights squared, of one layer (W^{(2)}_{k,l}, W2_{k,l})
+        or of all of them (W without a layer, or its layer a letter summed too); Σ_k b_k² likewise."""
+        indices = [a.base for a in _atoms(name.sub or ()) if isinstance(a, Name)]
+        layer = name.sup.body if isinstance(name.sup, Paren) and not _is_two(name.sup) else None
+        need = 1 if name.base == "b" else 2
+        if name.base not in (*WEIGHTS, "b") or len(indices) != need or len(_atoms(name.sub or ())) != need:
+            raise self.error(node, "a sum of squares in a batch statement is of the weights' entries, W_{k,l}²")
+        summed = set(letters) - set(indices)
+        squares = self.biases if name.base == "b" else self.layers
+        if set(indices) - set(letters):
+            raise self.error(node, "sum a weight's squares over both its indices, \\sum_k \\sum_l W_{k,l}^2")
+        if name.digits or isinstance(layer, Num):
+            if summed:
+                raise self.error(node, f"the sum over {', '.join(sorted(summed))} sums nothing in {name.base}")
+            n = self.net.notation  # W2 is derive's own name; a superscript is in the notation's numbering
+            k = int(name.digits) if name.digits else int(layer.text) - n.input_layer + n.weight_shift  # type: ignore[union-attr]
+            if not 1 <= k <= len(squares):
+                raise self.error(node, f"layer {k} does not exist (layers are 1 to {len(squares)})")
+            return sympy.Float(squares[k - 1])
+        if layer is None and not summed or isinstance(layer, Name) and summed == {layer.base}:
+            return sympy.Float(sum(squares))
+        raise self.error(node, "sum the squares of every layer's weights, or of one layer's, W^{(2)}_{k,l}")
 
     def squares(self, node: Node, letter: str | None) -> Expr:
         """Σ θ² of what a norm names: W^{(l)} summed over l, or W without a layer (all of them); b likewise."""
@@ -313,3 +355,37 @@ class _Builder(Arithmetic):
         if self.wrt is not None and same(node, self.wrt):
             return sympy.Float(self.theta)
         raise self.error(node, f"{node.base} is not the batch size m, λ or what the left side differentiates by")
+
+
+def _entries_squared(node: Sum) -> tuple[Name, list[str]] | None:
+    """Σ_k Σ_l W_{k,l}^2 as (the weight's name, the letters summed over), else None."""
+    letters: list[str] = []
+    body: Node = node
+    while isinstance(body, Sum):
+        letters.append(body.index)
+        body = body.body
+    if isinstance(body, Name) and _is_two(body.sup):  # W_{k,l}^2: the 2 is a power, not a layer
+        return Name(body.base, body.pos, body.digits, body.sub, None, body.primes), letters
+    if isinstance(body, Pow) and _is_two(body.exp):
+        base = body.base.body if isinstance(body.base, Paren) else body.base
+        if isinstance(base, Name) and not _is_two(base.sup):
+            return base, letters
+    return None
+
+
+def _is_two(node: Node | None) -> bool:
+    return isinstance(node, Num) and node.text == "2"
+
+
+def _atoms(parts: tuple[Node, ...]) -> list[Node]:
+    """The indices of a subscript: _{k,l} arrives split, _{kl} as a product."""
+    out: list[Node] = []
+    for part in parts:
+        stack = [part]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, BinOp) and n.op == "*":
+                stack += [n.right, n.left]
+            else:
+                out.append(n)
+    return out

@@ -124,6 +124,28 @@ class LetterMeaning(Note):
 
 
 @dataclass(frozen=True)
+class CodeName(Note):
+    """A gradient written as code names it (gradient_names = "code"): cs231n's dW2, db2, dscores, dprobs, dhidden read
+    as ∂C/∂ of ``quantity`` (W, b, scores, probs or hidden), of ``layer`` (None: dW of a batch statement, which is
+    every layer's alike), written ``wrt`` in the notation."""
+
+    code = "code_name"
+    name: str
+    quantity: str
+    layer: int | None
+    wrt: str
+
+
+@dataclass(frozen=True)
+class ExampleLabel(Note):
+    """y with an index no sum or parameter binds, in 𝟙(y_i = k) (cs231n): the class label of the one example i."""
+
+    code = "example_label"
+    name: str
+    letter: str
+
+
+@dataclass(frozen=True)
 class BareLayer(Note):
     """A plain superscript number on W, b or δ, read as the layer rather than a power."""
 

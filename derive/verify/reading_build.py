@@ -15,6 +15,7 @@ from sympy import Expr, Matrix, Rational, S
 
 from derive.rules import activations, regularizers
 from derive.rules import symbols as sym
+from derive.verify import code_names
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.syntax import (
@@ -96,6 +97,9 @@ class _Building:
         return self.partial(node)
 
     def _build_Name(self, node: Name) -> Value:
+        code = code_names.read(self, node)  # cs231n's dscores: the gradient's value
+        if code is not None:
+            return self.gradient(code, node, closed=False)
         kind = self.kind(node)
         if kind == "e" and not node.sub:
             return sympy.exp(self.build(node.sup)) if node.sup is not None else sympy.E
@@ -122,6 +126,9 @@ class _Building:
             if node.base in ("exp", "log", "ln", "f", "g") or node.base in activations.spellings():
                 raise self.error(node, f"{node.base} needs an argument in parentheses")
             raise self.unknown(node)
+        labelled = self._labelled(node, kind)  # cs231n's f_{y_i}: the entry at the example's class label
+        if labelled is not None:
+            return labelled
         ref = self._locate(node, kind)
         value = self.value(ref, node)
         if node.sup is not None and not self._is_layer_script(node.sup, kind):

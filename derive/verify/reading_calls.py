@@ -17,7 +17,8 @@ from derive.rules import activations
 from derive.rules import symbols as sym
 from derive.rules.faces import Activation
 from derive.rules.functions import relu, step
-from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Value
+from derive.verify.findings import ExampleLabel
+from derive.verify.reading_refs import FormulaShapeError, LayerRangeError, ReadError, Ref, Value
 from derive.verify.syntax import Call, Entry, Indicator, MatrixNode, Name, Num
 
 
@@ -33,6 +34,12 @@ class _Calls:
         if len(args) != 1:
             raise self.error(node, f"{name} takes one argument")
         arg = args[0]
+        if name == self.reading.notation.output_pre_activation:  # cs231n's f is the scores, never a function here
+            raise self.error(
+                node,
+                f"{name} is the output layer's pre-activation (the scores) in this notation: write the"
+                " activation by its name, such as \\operatorname{ReLU}(z)",
+            )
         if name in ("f", "g") or name == self.reading.notation.function:
             self.letter_meaning(name, "function")
             return self._layer_function(node, arg)
@@ -164,11 +171,16 @@ class _Calls:
         k = sides[1] if y is node.left else sides[0]
         if y is None or y.sup is not None or not isinstance(k, (Num, Name)) or isinstance(k, Name) and k.sub:
             raise self.error(node, "𝟙( = ) is read only as 𝟙(y = k), the target of class k")
-        if y.sub:
+        example = y.sub[0] if y.sub and len(y.sub) == 1 else None
+        letter = self.reading.notation.example_index
+        if isinstance(example, Name) and example.base == letter and not (example.sub or example.base in self.env):
+            self.note(ExampleLabel(self.describe(y), example.base))  # cs231n's y_i: the label of the example i
+        elif y.sub:
             raise self.error(
                 node,
                 f"𝟙({self.describe(y)} = …) compares one sample's label among many: derive verifies one"
-                " sample's cost, written 𝟙(y = k) or y_k (per-example costs need a notation option derive lacks)",
+                " sample's cost, written 𝟙(y = k) or y_k (per-example costs: [notation] example_index names the"
+                ' example\'s letter, such as "i" for y_i)',
             )
         if not self.net.target_kind.one_hot:
             raise self.error(
@@ -177,6 +189,23 @@ class _Calls:
                 ' (the spec\'s key targets = "one_hot" or "labels")',
             )
         return self.build(Name(y.base, y.pos, sub=(k,)))
+
+    def _labelled(self, node: Name, kind: str) -> Value | None:
+        """cs231n's f_{y_i} and p_{y_i}: the output's entry at the class label of the example i (example_index), which
+        with one-hot targets is Σ_k y_k f_k; None when the name is not indexed so."""
+        letter = self.reading.notation.example_index
+        atom = node.sub[0] if kind in ("scores", "out") and node.sub and len(node.sub) == 1 else None
+        if not isinstance(atom, Name) or atom.base != self.reading.notation.target or not atom.sub:
+            return None
+        index = atom.sub[0] if len(atom.sub) == 1 else None
+        if not (isinstance(index, Name) and index.base == letter and not index.sub and letter not in self.env):
+            return None
+        if not self.net.target_kind.one_hot or node.sup is not None:
+            raise self.error(node, f"{self.describe(node)}: the entry at a class label needs one-hot or label targets")
+        self.note(ExampleLabel(self.describe(atom), letter))
+        quantity = "z" if kind == "scores" else "a"
+        entries = [self.value(Ref(quantity, self.L, (k,))) for k in range(1, self.net.outputs + 1)]
+        return sympy.Add(*(sym.y(k) * entry for k, entry in enumerate(entries, start=1)))
 
 
 # Functions read by name that are no activation (each activation's by activations.read), and their derivatives.

@@ -42,6 +42,12 @@ class _Letters:
             return renamed[base]
         if base in WEIGHT_LETTERS:
             return "W"
+        if base == n.output_pre_activation and not self._letter_is_node(base):  # cs231n's scores f_k
+            self.note(LetterMeaning(base, "output_pre_activation"))
+            return "scores"
+        if base == "p" and n.output == "p" and not self._letter_is_node(base):  # cs231n's probabilities p_k
+            self.note(LetterMeaning(base, "output"))
+            return "out"
         if base in ("z", "h"):
             return "z"
         if base == "o":
@@ -112,3 +118,20 @@ class _Letters:
             layer = layers[0]
         self.note(IndexLayer(self.describe(node), kind, ",".join(letters), layer))
         return layer
+
+    def example_letter(self, node: Name) -> str | None:
+        """The example's index of a per-example cost (Bishop's E_n, cs231n's L_i, Nielsen's C_x, C^{(i)}): the cost
+        of one example, which is the cost derive differentiates; None when the name has no such index."""
+        sup = node.sup.body if isinstance(node.sup, Paren) else node.sup
+        scripts = [s for s in (*(node.sub or ()), *(() if sup is None else (sup,))) if s is not None]
+        if len(scripts) != 1 or node.digits or (node.sup is not None and not isinstance(node.sup, Paren)):
+            return None
+        (script,) = scripts
+        plain = isinstance(script, Name) and len(script.base) == 1 and not (script.sub or script.sup or script.digits)
+        return script.base if plain and script.base not in ("l", "L") else None
+
+    def _output_lettered(self, kind: str) -> bool:
+        """Whether the output layer's a (or z) has a letter of its own (cs231n's p and f), so that this kind's letter
+        written without a layer is a hidden layer's."""
+        n = self.reading.notation
+        return kind == "a" and n.output == "p" or kind == "z" and n.output_pre_activation != "same"

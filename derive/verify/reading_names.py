@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from derive.model.notation import OUTPUT_LETTERS
+from derive.verify import code_names
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
 from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
@@ -38,6 +39,9 @@ class _Names:
             return Target("update", ref)
         if isinstance(node, Paren):
             return self.target(node.body)
+        code = code_names.read(self, node)  # cs231n's dW2 = …: the gradient it names
+        if code is not None:
+            return Target("grad", code)
         ref = self.ref(node)
         return Target("delta" if ref.kind == "delta" else "grad", ref)
 
@@ -51,20 +55,20 @@ class _Names:
         )
 
     def _is_cost(self, node: Node) -> bool:
-        """C, J, E, L, or E_n; written with its arguments too, J(\\Theta) (what it depends on says nothing more)."""
+        """C, J, E, L, or a per-example cost E_n, L_i, C_x, C^{(i)}; written with its arguments too, J(\\Theta) (what it
+        depends on says nothing more)."""
         if isinstance(node, Call) and not node.func.primes:
             node = node.func
         if not isinstance(node, Name) or node.base not in (self.reading.notation.cost, *COST_LETTERS):
             return False
-        # Bishop's E_n: the cost of one example n, which is the cost derive differentiates
-        return not node.sub or (len(node.sub) == 1 and isinstance(node.sub[0], Name) and node.sub[0].base == "n")
+        return not node.sub or self.example_letter(node) is not None
 
     def ref(self, node: Node) -> Ref:
         """The canonical quantity a name stands for (raises for anything that is not a plain name)."""
         if not isinstance(node, Name):
             raise self.error(node, "expected a name such as w^{(2)}_{11}, \\delta^{(2)}_1 or W2[1,1]")
         kind = self.kind(node)
-        if kind in ("W", "b", "z", "a", "delta", "x", "y", "out"):
+        if kind in ("W", "b", "z", "a", "delta", "x", "y", "out", "scores"):
             return self._locate(node, kind)
         if node.base == "net":
             raise self.unknown(node)
@@ -81,7 +85,7 @@ class _Names:
         w = n.weight_latex
         order = "ij: to i from j" if n.index_order == "to_from" else "ij: from i to j"
         a, b, z, x = (n.spelled(q) for q in "abzx")
-        out = {"a": f"{a}^{{(L)}}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k"}[n.output]
+        out = {"a": f"{a}^{{(L)}}_k", "yhat": "\\hat{y}_k", "y": "y_k", "o": "o_k", "p": "p_k"}[n.output]
         first = n.input_layer
         leaving = f"; l = {first} to {self.L - 1 + first}, the layer it leaves" if self.reading.weight_shift else ""
         parts = [
@@ -184,6 +188,9 @@ class _Names:
             return layer
         if self.L == 1:
             return 1
+        if self.L == 2 and self._output_lettered(kind):  # cs231n: p and f are the output's, so h and z the hidden's
+            self.note(UnlayeredHidden(self.describe(node), 1))
+            return 1
         if not indexed:
             self.note(UnlayeredOutput(self.describe(node), self.L))
             return self.L
@@ -259,7 +266,7 @@ class _Names:
             raise self.error(node, f"{self.describe(node)}: a prime is only for functions such as \\sigma'")
         if kind == "W":
             return self._weight(node)
-        if kind in ("x", "y", "out"):
+        if kind in ("x", "y", "out", "scores"):
             return self._unlayered(node, kind)
         return self._node(node, kind)
 
@@ -349,6 +356,7 @@ class _Names:
             "x": (0, self.net.inputs, "a"),
             "y": (None, self.net.outputs, "y"),
             "out": (self.L, self.net.outputs, "a"),
+            "scores": (self.L, self.net.outputs, "z"),  # the output layer's pre-activation (output_pre_activation)
         }[kind]
         if len(atoms) > 1:
             raise self.error(node, f"{self.describe(node)} takes one index")

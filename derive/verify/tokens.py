@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from derive.rules import activations
+from derive.verify.code_names import WORDS as CODE_NAMES
 from derive.verify.syntax import MAX_NUMBER, LimitError, fail, visible
 
 
@@ -188,7 +189,7 @@ def tokenize(text: str) -> list[Token]:
             m = _WORD.match(text, i)
             assert m is not None
             word = m.group()
-            if word in ASCII_WORDS or activations.read(word) is not None:
+            if word in ASCII_WORDS or activations.read(word) is not None or _code_name(word, tokens):
                 add("name", word, i)
             else:
                 for k, letter in enumerate(word):
@@ -202,3 +203,13 @@ def tokenize(text: str) -> list[Token]:
         raise fail(text, i, f"unexpected character {visible(c)!r}")
     tokens.append(Token("end", "", n, space))
     return tokens
+
+
+def _code_name(word: str, tokens: list[Token]) -> bool:
+    """A gradient's code name (dW, dscores: :mod:`derive.verify.code_names`), kept whole outside a subscript, where
+    letters side by side are indices or node letters (w_{db})."""
+    if word not in CODE_NAMES:
+        return False
+    before = [t.text if t.kind == "op" else "" for t in tokens[-2:]]
+    script = bool(before) and before[-1] in ("_", "^")
+    return not (script or len(before) == 2 and before[0] in ("_", "^") and before[1] in ("{", "("))
