@@ -369,6 +369,8 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> _Envs:
                 envs.blocks.append(({exc.letter: layer}, _ranges(reader, node, {exc.letter: layer})))
             except LayerRangeError:
                 continue
+        if not envs.blocks and exc.letter == reading_roles.FREE:
+            raise ReadError(f"formula: {reader.text!r}, {reading_roles.UNFIT}") from None
         if not envs.blocks:
             raise FormulaError(
                 f"formula: {reader.text!r} names nothing in this network for any layer {exc.letter}"

@@ -40,6 +40,7 @@ class Roles:
     parent: dict[str, tuple[str, int]] = field(default_factory=dict)
     anchors: dict[str, int] = field(default_factory=dict)
     why: dict[str, str] = field(default_factory=dict)  # a root's anchor: the name that fixed it, as written
+    by: dict[str, str] = field(default_factory=dict)  # each letter: the first name that gave it a role
     notes: dict[Note, None] = field(default_factory=dict)
     shown: str = "l"
 
@@ -52,13 +53,16 @@ class Roles:
         return var, offset
 
     def tie(self, before: str, after: str, step: int, said: str) -> str | None:
-        """layer(after) = layer(before) + step; the clash, said, when the letters already say otherwise."""
+        """layer(after) = layer(before) + step; when the letters already say otherwise, the name that did."""
         (r1, o1), (r2, o2) = self.find(before), self.find(after)
+        other = self.by.get(before) or self.by.get(after) or said
+        self.by.setdefault(before, said)
+        self.by.setdefault(after, said)
         if r1 == r2:
-            return None if o2 - o1 == step else said
+            return None if o2 - o1 == step else other
         if r2 in self.anchors and r1 in self.anchors:
             if self.anchors[r2] + o2 != self.anchors[r1] + o1 + step:
-                return said
+                return other
         self.parent[r2] = (r1, o1 + step - o2)
         if r2 in self.anchors:
             self.anchors.setdefault(r1, self.anchors[r2] - (o1 + step - o2))
@@ -67,7 +71,9 @@ class Roles:
         return None
 
     def anchor(self, var: str, layer: int, said: str) -> str | None:
+        """layer(var) = layer; when the letters already say otherwise, the name that did."""
         root, offset = self.find(var)
+        self.by.setdefault(var, said)
         if root in self.anchors:
             return None if self.anchors[root] + offset == layer else self.why[root]
         self.anchors[root], self.why[root] = layer - offset, said
@@ -230,8 +236,8 @@ def _constrain(reader, roles: Roles, name: Name, kind: str) -> None:
     if clash is not None:
         raise reader.error(
             name,
-            f"{written} puts an index in a layer that {clash} does not: written without layers, each index letter"
-            " stands for the neurons of one layer (write the layers, such as ^{(1)})",
+            f"{clash} and {written} put an index in two layers: written without layers, an index letter stands for"
+            " the neurons of one layer (write the layers, such as ^{(1)})",
         )
 
 
