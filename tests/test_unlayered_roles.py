@@ -207,6 +207,8 @@ def test_the_verdict_states_the_roles_and_the_layers_checked() -> None:
     assert "checked 21 elements" in w.text()  # 6 + 9 + 6: every weight of every layer
     h = verify(WIKI, None, HIDDEN)
     assert r"read without layers: \ell a neuron of the layer after j's, as w_{j\ell} says" in h.text()
+    numbered = verify(WIKI, None, r"\frac{\partial E}{\partial w_{12}} = o_1 \delta_2")  # neuron 2 after neuron 1
+    assert numbered.right and numbered.elements == 2 and "checked W1 and W2" in numbered.text()
     n = verify(NIELSEN, None, r"\frac{\partial C}{\partial b} = \delta")
     assert "checked b1, b2 and b3" in n.text()  # derive's names; Nielsen numbers these layers 2 to 4
 
@@ -224,6 +226,7 @@ def test_a_wrong_formula_for_several_layers_says_its_reason_in_the_layer_letter(
         (r"\delta_j = x_j - t_j", "put an index in two layers"),  # j an input's and an output's
         (r"\frac{\partial E}{\partial w_{ij}} = o_i \delta_j + o_k", "nothing ties its index to the left side"),
         (r"\frac{\partial E}{\partial w_{ij}} = x_j \delta_j", "fits no layer of this network"),  # j after i, and 0
+        (r"\frac{\partial E}{\partial w_{11}} = o_1 \delta_1", "one index for the neurons of two layers"),
     ],
 )
 def test_no_layer_fits_is_not_understood_and_says_why(formula: str, message: str) -> None:

@@ -103,13 +103,23 @@ class Roles:
 
 def variable(reader, node: Name, kind: str) -> str:
     """The letter whose layer a name takes: its index letter (a weight's: the neuron it enters), else NO_INDEX."""
-    atoms = [_var(a) for a in reader._index_atoms(node)]
+    atoms = [_var(a) for a in _atoms_of(reader, node, kind)]
     if kind != "W":
         return atoms[0] or NO_INDEX if len(atoms) == 1 else NO_INDEX
     if len(atoms) != 2:
         return NO_INDEX
     into, _ = atoms if node.bracket or reader.reading.notation.index_order == "to_from" else atoms[::-1]
     return into or NO_INDEX
+
+
+def _atoms_of(reader, node: Name, kind: str) -> list[Node]:
+    """A name's index atoms, a weight's w_{12} and w12 as two (as the reader reads them)."""
+    atoms = reader._index_atoms(node)
+    if kind == "W" and node.digits and node.sub is None and len(node.digits) == 2:
+        return [Num(c, node.pos + 1 + k) for k, c in enumerate(node.digits)]
+    if kind == "W" and len(atoms) == 1 and isinstance(atoms[0], Num) and len(atoms[0].text) == 2:
+        return [Num(c, atoms[0].pos + k) for k, c in enumerate(atoms[0].text)]
+    return atoms
 
 
 def _var(atom: Node) -> str | None:
@@ -215,10 +225,15 @@ def _constrain(reader, roles: Roles, name: Name, kind: str) -> None:
     if kind not in (*LAYERED, "x", "y", "out"):
         return
     written = reader.describe(name)
-    atoms = [_var(a) for a in reader._index_atoms(name)]
+    atoms = [_var(a) for a in _atoms_of(reader, name, kind)]
     if None in atoms:  # w_{j,j+1}: an index that is not a letter or a number
         raise reader.error(name, f"{written} has no layer, and its index is not a letter: write its layer")
     clash = None
+    if kind == "W" and len(atoms) == 2 and atoms[0] == atoms[1]:  # w_{jj}, w_{11}: neurons of two layers
+        raise reader.error(
+            name,
+            f"{written} has no layer, and one index for the neurons of two layers: write its layer, such as ^{{(1)}}",
+        )
     if kind == "W" and len(atoms) == 2:
         into, leaving = atoms if name.bracket or reader.reading.notation.index_order == "to_from" else atoms[::-1]
         clash = roles.tie(leaving, into, 1, written)
