@@ -19,7 +19,7 @@ from derive.errors import DeriveError
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.verify import reading_roles
-from derive.verify.findings import Diagnosis, EveryLayer, IndexClash, Note, Shape
+from derive.verify.findings import Diagnosis, IndexClash, Note, Shape
 from derive.verify.formula import parse
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import (
@@ -202,12 +202,7 @@ def _read(
         if roles is not None:
             raise ReadError(f"formula: {parsed.text!r}, {reading_roles.UNFIT}")
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
-    letter = envs.letter
-    if roles is not None:  # said in a layer letter only when it is about several layers
-        layers = sorted({t.ref.layer for _, t in used})
-        letter = roles.shown if len(layers) > 1 else None
-        checked = tuple(Ref(used[0][1].ref.kind, layer, None).name for layer in layers)
-        notes = {**roles.notes, EveryLayer(checked, letter): None, **notes}
+    letter, notes = (envs.letter, notes) if roles is None else roles.said([t.ref for _, t in used], notes)
     why: Diagnosis | None = _clash(envs, clash) if clash is not None else None
     if why is None and misfit is not None:
         why = Shape(f"for {letter or envs.letter} = {misfit_at}, {misfit.removeprefix('formula: ')}")

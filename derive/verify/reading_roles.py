@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from derive.verify.findings import Note, RoleLayer
-from derive.verify.reading_refs import FreeIndexError, LayerRangeError, ReadError
+from derive.verify.findings import EveryLayer, Note, RoleLayer
+from derive.verify.reading_refs import FreeIndexError, LayerRangeError, Ref
 from derive.verify.syntax import BinOp, Entry, Formula, FormulaError, Name, Node, Num, Paren, PartialNode
 
 FREE = "\x00layer"  # the free layer among a reader's bindings: no formula can write this letter
@@ -82,6 +82,14 @@ class Roles:
     def fixed(self, var: str) -> int | None:
         root, offset = self.find(var)
         return self.anchors[root] + offset if root in self.anchors else None
+
+    def said(self, refs: list[Ref], notes: dict[Note, None]) -> tuple[str | None, dict[Note, None]]:
+        """The layer letter reasons are said in (only when the formula was read for several layers) and the notes,
+        the roles first, then what was checked (``refs``: each binding's left side), then the names' own."""
+        layers = sorted({ref.layer for ref in refs})
+        letter = self.shown if len(layers) > 1 else None
+        checked = tuple(Ref(refs[0].kind, layer, None).name for layer in layers)
+        return letter, {**self.notes, EveryLayer(checked, letter): None, **notes}
 
     # --------------------------------------------------------------- reading
     def layer(self, reader, node: Name, kind: str) -> int:
@@ -185,7 +193,7 @@ def analyse(reader, param: Formula | None, parsed: Formula) -> Roles | None:
     if target is None or not any(name is target and kind in LAYERED for name, kind in found):
         return None
     roles = Roles(parsed, variable(reader, target, reader.kind(target)))
-    roles.shown = next((s for s in SHOWN if s not in _letters(found)), "l")
+    roles.shown = next((s for s in SHOWN if s not in _letters(reader, found)), "l")
     for name, kind in found:
         _constrain(reader, roles, name, kind)
     for name, kind in found:
@@ -205,19 +213,9 @@ def analyse(reader, param: Formula | None, parsed: Formula) -> Roles | None:
     return roles
 
 
-def _letters(found: list[tuple[Name, str]]) -> set[str]:
-    return {a.base for name, _ in found for part in name.sub or () for a in _atoms(part) if isinstance(a, Name)}
-
-
-def _atoms(node: Node) -> list[Node]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, BinOp) and n.op == "*":
-            stack += [n.right, n.left]
-        else:
-            out.append(n)
-    return out
+def _letters(reader, found: list[tuple[Name, str]]) -> set[str]:
+    """The index letters a formula writes."""
+    return {a.base for name, _ in found for a in reader._index_atoms(name) if isinstance(a, Name)}
 
 
 def _constrain(reader, roles: Roles, name: Name, kind: str) -> None:
@@ -293,6 +291,3 @@ def _words(reader, parsed: Formula) -> Formula:
         return replace(node, **changes) if changes else node
 
     return replace(parsed, lhs=indexed(parsed.lhs), rhs=indexed(parsed.rhs))
-
-
-__all__ = ["FREE", "WORDS", "Roles", "analyse", "ReadError"]
