@@ -13,7 +13,7 @@ import derive
 from derive import DeriveError, Notation, SpecError
 from derive.model.notation import PRESETS
 from derive.verify import verify
-from derive.verify.findings import IndexLayer
+from derive.verify.findings import IndexLayer, RoleLayer
 
 HEAD = 'inputs = 2\nloss = "squared_error"\n'
 LAYER = '[[layer]]\nunits = {units}\nactivation = "{act}"\n'
@@ -85,11 +85,16 @@ def test_bishops_typical_mistakes_are_wrong_with_the_reason(formula: str, code: 
 
 
 def test_the_index_letters_read_otherwise_without_the_option() -> None:
-    """Under derive's own marker δ_k with an index is the hidden layer's (one hidden layer): the same formula reads
-    another quantity, which is why the preset declares the option."""
+    """Under derive's own marker a letter has no fixed role: δ_k is an output's error only because t_k says so (the
+    roles of a formula written without layers, stated as such), and a letter nothing ties to the left side is not
+    read at all; the index marker is what reads k, j, i as the output, hidden and input units."""
     plain = net((3, "tanh"), (2, "identity"), notation='preset = "bishop"\nlayer_marker = "parenthesized"\n')
     v = verify(plain, None, r"\delta_k = y_k - t_k")
-    assert not v.right and not any(isinstance(n, IndexLayer) for n in v.notes)
+    assert v.right and not any(isinstance(n, IndexLayer) for n in v.notes)
+    assert RoleLayer("k", "output", "t_k", "", 2) in v.notes
+    with pytest.raises(DeriveError, match="nothing ties its index to the left side"):
+        verify(plain, None, r"\delta_k = h'(a_k) \sum_m w_{mk} \delta_m + z_j")
+    assert verify(BISHOP, None, r"\delta_k = y_k - t_k").right
 
 
 @pytest.mark.parametrize(

@@ -280,7 +280,6 @@ PRESETS: dict[str, Preset] = {
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
             + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o")),
-            ("layers by the neuron's role where no weight on the left side gives it",),
         ),
         Preset(
             "article000",

@@ -125,6 +125,28 @@ def _edited(
     return out
 
 
+def _unreadable(
+    d: Derivation, param: Formula | None, parsed: Formula, pts: list[Point], reading: Reading, work: Work
+) -> tuple[list[Diagnosis], _Attempt] | None:
+    """A formula that cannot be read, under the notation or another convention, that a registered mistake's edit
+    makes right (Bishop's ∂E/∂w_{ji} = δ_i x_j, whose δ_i is an input's error by its letter, is δ_j x_i transposed):
+    the mistake, and the edited formula read; None when no edit does."""
+    sides = tuple(n for n in (parsed.lhs, parsed.rhs, param.rhs if param is not None else None) if n is not None)
+    sketch = Sketch(sides, lambda node: None, 0, None)
+    for kind in ranked():
+        for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
+            if n >= EDITS:
+                break
+            edited = Formula(_swap(parsed.lhs, old, new), _swap(parsed.rhs, old, new), parsed.text)
+            try:
+                attempt = _read(d, reading, param, edited, work)
+            except DeriveError:
+                continue
+            if _fits(d, attempt, pts):
+                return [mistake], attempt
+    return None
+
+
 def _swap(node: Node | None, old: Node, new: Node) -> Node | None:
     """The syntax tree with the node ``old`` (that very node) replaced by ``new``."""
     if node is None or node is old:

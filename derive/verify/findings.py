@@ -102,6 +102,31 @@ class UnlayeredRole(Note):
 
 
 @dataclass(frozen=True)
+class RoleLayer(Note):
+    """A formula written without layers: an index letter's layer as a name forces it (``role`` output: t_j, ŷ_j;
+    input: x_i, in ``layer``) or one layer after another letter's (``role`` after: w_{jℓ} puts ℓ after ``before`` j);
+    ``name`` is the name that says so, as written."""
+
+    code = "role_layer"
+    letter: str
+    role: str
+    name: str
+    before: str = ""
+    layer: int | None = None
+
+
+@dataclass(frozen=True)
+class EveryLayer(Note):
+    """A formula written without layers on a network with hidden layers, read for every layer it can be about:
+    ``checked`` the quantities compared (canonical: W1, W2), ``letter`` the layer that reasons and the correct
+    form are said in when there are several."""
+
+    code = "every_layer"
+    checked: tuple[str, ...]
+    letter: str | None = None
+
+
+@dataclass(frozen=True)
 class IndexLayer(Note):
     """A name without a layer read in the layer its index letter names under layer_marker = "index" (Bishop's δ_j a
     hidden unit's error): ``kind`` the quantity (W, b, z, a, delta), ``letters`` its index letters."""

@@ -33,7 +33,7 @@ from derive.rules import symbols as sym
 from derive.verify.backward import weight_symbol
 from derive.verify.findings import Diagnosis
 from derive.verify.points import close
-from derive.verify.sites import Evidence, Site, Sketch
+from derive.verify.sites import Evidence, Site, Sketch, relettered, weight_letters
 from derive.verify.syntax import Call, Limits, Name, Node, walk
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
@@ -289,6 +289,17 @@ class Transposed(Mistake):
             yield cls(), scale * at.point.dz[(layer, j)] * at.values[sym.a(layer - 1, i)]
         if layer > 1 and (fitted is None or cls(roles=True) in fitted):
             yield cls(roles=True), scale * at.point.dz[(layer - 1, j)] * at.values[sym.a(layer, i)]
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        """∂E/∂w_{ji} = δ_i x_j made δ_j x_i: the weight's two index letters swapped on the other side."""
+        for node in formula.nodes:
+            letters = weight_letters(node)
+            if letters is not None:
+                for other in formula.nodes:
+                    if other is not node:
+                        yield cls(), other, relettered(other, *letters)
+                return
 
 
 @dataclass(frozen=True)

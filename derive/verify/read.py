@@ -18,6 +18,7 @@ from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.rules import regularizers
 from derive.rules import symbols as sym
+from derive.verify import reading_roles
 from derive.verify.findings import Diagnosis, IndexClash, Note, Shape
 from derive.verify.formula import parse
 from derive.verify.reading import Reader
@@ -114,10 +115,12 @@ def _read(
     """
     work = work if work is not None else Work()
     notes: dict[Note, None] = {}
+    roles = reading_roles.analyse(Reader(d, reading, parsed.text), param, parsed)
+    parsed = roles.formula if roles is not None else parsed
     source = param if param is not None else parsed
     node = source.rhs if param is not None else parsed.lhs
-    target_reader = Reader(d, reading, source.text, notes=notes)
-    formula_reader = Reader(d, reading, parsed.text, notes=notes, work=work)
+    target_reader = Reader(d, reading, source.text, notes=notes, unlayered=roles)
+    formula_reader = Reader(d, reading, parsed.text, notes=notes, work=work, unlayered=roles)
     try:
         envs = _envs(d, target_reader, node)
         targets = [(env, replace(target_reader, env=env).target(node)) for env in envs.envs]
@@ -196,10 +199,13 @@ def _read(
     elif not used and shape is None:
         if clash is not None:
             raise clash
+        if roles is not None:
+            raise ReadError(f"formula: {parsed.text!r}, {reading_roles.UNFIT}")
         raise FormulaError(f"formula: {parsed.text!r} names nothing in this network for any layer")
+    letter, notes = (envs.letter, notes) if roles is None else roles.said([t.ref for _, t in used], notes)
     why: Diagnosis | None = _clash(envs, clash) if clash is not None else None
     if why is None and misfit is not None:
-        why = Shape(f"for {envs.letter} = {misfit_at}, {misfit.removeprefix('formula: ')}")
+        why = Shape(f"for {letter or envs.letter} = {misfit_at}, {misfit.removeprefix('formula: ')}")
     used.sort(key=lambda pair: pair[0])
     if envs.sampled:  # one element per binding
         total = envs.total(skipped)
@@ -222,7 +228,7 @@ def _read(
             notes,
             name,
             first=head,
-            layer_letter=envs.letter,
+            layer_letter=letter,
             env=first_env or (envs.envs[0] if envs.keys else {}),
             message=message,
         )
@@ -237,7 +243,7 @@ def _read(
         checked.append((key, el))
         size += grow
     checked.sort(key=lambda pair: pair[0])
-    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head, envs.letter, why, first_env)
+    return _Attempt(reading, [el for _, el in checked], total, notes, name, free, head, letter, why, first_env)
 
 
 def _clash(envs: _Envs, exc: IndexRangeError) -> IndexClash:
@@ -358,6 +364,8 @@ def _envs(d: Derivation, reader: Reader, node: Node) -> _Envs:
                 envs.blocks.append(({exc.letter: layer}, _ranges(reader, node, {exc.letter: layer})))
             except LayerRangeError:
                 continue
+        if not envs.blocks and exc.letter == reading_roles.FREE:
+            raise ReadError(f"formula: {reader.text!r}, {reading_roles.UNFIT}") from None
         if not envs.blocks:
             raise FormulaError(
                 f"formula: {reader.text!r} names nothing in this network for any layer {exc.letter}"

@@ -36,6 +36,7 @@ from derive.verify.reading_calls import _Calls
 from derive.verify.reading_letters import _Letters
 from derive.verify.reading_names import _Names
 from derive.verify.reading_refs import Probe, ReadError, Reading, Ref, Value
+from derive.verify.reading_roles import Roles
 from derive.verify.syntax import FormulaError, LimitError, Limits, Node, Num, PartialNode, fail
 from derive.verify.work import Work
 
@@ -54,6 +55,7 @@ class Reader(_Names, _Letters, _Building, _Calls):
     free: dict[str, Probe] | None = None  # when given, an unbound index letter is a Probe kept here
     built: dict = field(default_factory=dict, repr=False)  # parts built and their cost; each part's letters
     roles: dict[str, int] = field(default_factory=dict)  # index letter → layer, from the weight on the left side
+    unlayered: Roles | None = None  # a formula written without layers: its letters' layers (reading_roles)
 
     # ----------------------------------------------------------------- helpers
     @property

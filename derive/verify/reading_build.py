@@ -18,6 +18,7 @@ from derive.rules import symbols as sym
 from derive.verify import code_names
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.reading_refs import FormulaShapeError, Probe, Value
+from derive.verify.reading_roles import FREE
 from derive.verify.syntax import (
     BinOp,
     Call,
@@ -75,7 +76,7 @@ class _Building:
         letters = self.built.get(id(node))  # the tree outlives the reader, so its ids stay its own
         if letters is None:
             letters = self.built[id(node)] = _letters(node)
-        return id(node), tuple((k, self.env[k]) for k in letters if k in self.env), self.sums
+        return id(node), tuple((k, self.env[k]) for k in (*letters, FREE) if k in self.env), self.sums
 
     def _build_Num(self, node: Num) -> Value:
         return Rational(node.text)

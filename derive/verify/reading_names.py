@@ -14,6 +14,7 @@ from derive.verify import code_names
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
 from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
+from derive.verify.reading_roles import WORDS
 from derive.verify.syntax import BinOp, Call, FormulaError, Name, Node, Num, Paren, PartialNode, Pow, walk
 
 _GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
@@ -170,6 +171,8 @@ class _Names:
 
     def _default_layer(self, node: Name, kind: str, indexed: bool) -> int:
         """The layer of a name written without one."""
+        if self.unlayered is not None:  # the whole formula is written without layers: by its letters' roles
+            return self.unlayered.layer(self, node, kind)
         if self.reading.notation.layer_marker == "index" and indexed:
             layer = self._index_layer(node, kind)
             if layer is not None:
@@ -217,7 +220,13 @@ class _Names:
             if not atom.text.isdigit():
                 raise self.error(atom, f"index {atom.text} is not a whole number")
             value = int(atom.text)
-        elif isinstance(atom, Name) and len(atom.base) == 1 and not atom.sub and not atom.sup and not atom.digits:
+        elif (
+            isinstance(atom, Name)
+            and (len(atom.base) == 1 or atom.base in WORDS)
+            and not atom.sub
+            and not atom.sup
+            and not atom.digits
+        ):
             bound = self.env.get(atom.base)
             if bound is None and self.free is not None:  # finding the ranges: the letter records them
                 bound = self.free.setdefault(atom.base, Probe(atom.base))

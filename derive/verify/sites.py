@@ -1,5 +1,6 @@
 """What a mistake's values are computed from: one element at one sample point (:class:`Site`), the formula as a
-whole (:class:`Evidence`), and a formula whose shapes clash, which a mistake may edit (:class:`Sketch`).
+whole (:class:`Evidence`), and a formula whose shapes clash, which a mistake may edit (:class:`Sketch`; its index
+letters swapped by :func:`relettered`).
 
 Separate from :mod:`derive.verify.mistakes`, which holds the registry and one record per mistake.
 """
@@ -7,7 +8,7 @@ Separate from :mod:`derive.verify.mistakes`, which holds the registry and one re
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
 from sympy import Symbol
@@ -18,7 +19,7 @@ from derive.verify.backward import Backward, Point
 from derive.verify.findings import Diagnosis
 from derive.verify.read import _Element
 from derive.verify.reading_refs import Target
-from derive.verify.syntax import Node
+from derive.verify.syntax import Entry, Name, Node, PartialNode, Sum, walk
 
 
 @dataclass
@@ -100,3 +101,34 @@ class Evidence:
     elements: Sequence[_Element]  # the formula's value of each (``given``) and what it is for
     pairs: list[tuple[float, float]]
     found: list[Diagnosis]
+
+
+def weight_letters(node: Node) -> tuple[str, str] | None:
+    """The two index letters of the weight a left side ∂C/∂w_{ji} (or Δw_{ji}) is about, when it is one."""
+    for part in walk(node):
+        if isinstance(part, PartialNode) and isinstance(part.wrt, Name) and part.wrt.base in ("w", "W", "theta"):
+            atoms = [a for sub in part.wrt.sub or () for a in walk(sub) if isinstance(a, Name)]
+            if (
+                len(atoms) == 2
+                and all(len(a.base) == 1 and not a.sub for a in atoms)
+                and atoms[0].base != atoms[1].base
+            ):
+                return atoms[0].base, atoms[1].base
+    return None
+
+
+def relettered(node: Node, a: str, b: str, index: bool = False) -> Node:
+    """A syntax tree with the index letters a and b swapped: in subscripts (``index``), entries' indices and sums."""
+    swap = {a: b, b: a}
+    if isinstance(node, Name):
+        base = swap.get(node.base, node.base) if index and not node.sub and not node.sup else node.base
+        sub = tuple(relettered(part, a, b, True) for part in node.sub) if node.sub else node.sub
+        return replace(node, base=base, sub=sub)
+    changes: dict[str, object] = {"index": swap.get(node.index, node.index)} if isinstance(node, Sum) else {}
+    for f in fields(node):
+        value, inner = getattr(node, f.name), index or (isinstance(node, Entry) and f.name == "index")
+        if isinstance(value, Node):
+            changes[f.name] = relettered(value, a, b, inner)
+        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+            changes[f.name] = tuple(relettered(v, a, b, inner) if isinstance(v, Node) else v for v in value)
+    return replace(node, **changes)

@@ -44,7 +44,7 @@ from derive.rules.functions import Partial
 from derive.verify import batch, batch_names, identity, penalty, running
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
-from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
+from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of, _unreadable
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
 from derive.verify.findings import Accumulated, ChainLink, Diagnosis, Judged, Note, Shape, Undefined
@@ -211,8 +211,13 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
     except ReadError:  # unreadable in the notation: right under another convention, or the user's error
         with progress.phase("conventions"):
             found = _alternative_readings(d, param_formula, parsed, pts, primary, others)
-        if not found:
-            raise
+        if not found:  # a mistake whose edit makes it readable and right (indices swapped), else not understood
+            edited = _unreadable(d, param_formula, parsed, pts, primary, others)
+            if edited is None:
+                raise
+            found, attempt = edited
+            common = {**_common(d, attempt, param, parsed, points), "notes": ()}  # the edit's readings are not its
+            return Verdict(False, method="", diagnoses=tuple(found), **common)
         attempt = _read(d, _reading_of(found, primary), param_formula, parsed)
         return Verdict(False, method="", diagnoses=tuple(found), **_common(d, attempt, param, parsed, points))
     common = _common(d, attempt, param, parsed, points)
