@@ -203,10 +203,8 @@ def analyse(reader, param: Formula | None, parsed: Formula) -> Roles | None:
             raise reader.error(name, message + " (write its layer, such as ^{(1)})")
     if any(kind == "W" and variable(reader, name, kind) == NO_INDEX for name, kind in found):
         # the weight itself may recur (w → w − η ∂C/∂w: every layer's); another matrix beside it has no layer to take
-        plain = [name for name, kind in found if kind in LAYERED and variable(reader, name, kind) == NO_INDEX]
-        if any(
-            kind != "W" or name.base != _target(parsed.lhs).base for name, kind in zip(plain, map(reader.kind, plain))
-        ):
+        plain = [(name, kind) for name, kind in found if kind in LAYERED and variable(reader, name, kind) == NO_INDEX]
+        if any(kind != "W" or name.base != target.base for name, kind in plain):
             weight = next(name for name, kind in found if kind == "W" and variable(reader, name, kind) == NO_INDEX)
             raise reader.error(
                 weight,
