@@ -54,6 +54,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
     "function": ("named", "g", "f", "h"),
+    "layout": ("column", "row"),
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -92,6 +93,10 @@ class Notation:
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
     letter. function: the letter of the activation function where a formula writes it generically: ``named``
     (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
+    layout: how vectors are written in the matrix form: ``column`` (derive's own: a^{(l)} is n × 1, z = W a + b) or
+    ``row`` (cs231n, and code with a sample per row: a^{(l)} is 1 × n, z = a W + b, ∂C/∂W = aᵀ δ). The weight matrix
+    keeps the orientation ``index_order`` gives it (from-to: in × out, as cs231n stores it), so W_{ij} and the
+    matrix W agree; only how things are written and read changes, never a name or the mathematics.
     """
 
     weight: str = "W"
@@ -107,6 +112,7 @@ class Notation:
     pre_activation: str = "z"
     activation: str = "a"
     function: str = "named"
+    layout: str = "column"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -247,8 +253,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "cs231n",
             "Stanford CS231n notes",
-            (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient")),
-            ("the row-vector layout (X W)", "L_i and the batch mean", "the names dW, dscores"),
+            (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient"), ("layout", "row")),
+            ("L_i and the batch mean", "the names dW, dscores"),
         ),
         Preset(
             "wikipedia",

@@ -185,6 +185,10 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     flip_order = "to_from" if n.index_order == "from_to" else "from_to"
     yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
     yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
+    flip_layout = "column" if n.layout == "row" else "row"  # hᵀ δ written by cs231n's rows, or W a by columns
+    yield Reading(replace(n, layout=flip_layout)), (Convention("layout", flip_layout),)
+    both = (Convention("layout", flip_layout), Convention("index_order", flip_order))  # rows with W in × out
+    yield Reading(replace(n, layout=flip_layout, index_order=flip_order)), both
     own = (n.pre_activation, n.activation)
     for pre, act in [DEFAULT_LETTERS] if own != DEFAULT_LETTERS else SWAPPED_LETTERS:
         try:  # a textbook's letter could clash with another option of the notation (the target y)

@@ -56,6 +56,7 @@ def _notation(net: Network) -> dict[str, object]:
         "layer_l": "^l" if notation.layer_marker == "bare" else "^{(l)}",
         "pre_activation": notation.pre_activation,
         "activation": notation.activation,
+        "layout": notation.layout,
     }
 
 
