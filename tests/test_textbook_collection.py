@@ -33,6 +33,7 @@ WORDS = {
     "wrong_layer_derivative": "taken in the wrong place",
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
+    "convention": "it would be right with",
 }
 
 
