@@ -234,3 +234,14 @@ def test_the_worked_example_shows_vectors_as_rows() -> None:
     md = derive.derive(spec(extra=extra)).render("md", "en")
     assert r"x &= \left[\begin{matrix}0.5 & -0.2\end{matrix}\right]" in md
     assert r"W^{(1)} &= \left[\begin{matrix}0.1 & 0.3 & 0.5\\0.2 & -0.4 & 0.6\end{matrix}\right]" in md  # in × out
+
+
+def test_article_003s_sections_follow_the_row_layout() -> None:
+    """The Jacobian chain, the layer-by-layer backward pass and the procedures, written in rows."""
+    sections = '[document]\nsections = ["network", "jacobian", "forward", "layerwise", "procedures"]\n'
+    d = derive.derive(spec(extra=sections))
+    md = d.render("md", "en")
+    assert r"\frac{\partial L}{\partial a^{(1)}} = \delta^{(2)} (W^{(2)})^{\mathsf T}" in md
+    assert "Jacobian of the output layer, on the right of the row" in md
+    assert "with the\ncost's gradient written as a row on their left" in md
+    assert "右乘输出层的雅可比矩阵" in d.render("md", "zh")
