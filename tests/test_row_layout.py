@@ -245,3 +245,11 @@ def test_article_003s_sections_follow_the_row_layout() -> None:
     assert "Jacobian of the output layer, on the right of the row" in md
     assert "with the\ncost's gradient written as a row on their left" in md
     assert "右乘输出层的雅可比矩阵" in d.render("md", "zh")
+
+
+def test_a_missing_transpose_is_named_in_either_layout() -> None:
+    """cs231n's h dscores for hᵀ dscores, and a column reader's δ a for δ aᵀ: the vector to transpose is named."""
+    rows = verify(CS231N, None, r"\frac{\partial L}{\partial W^{(2)}} = a^{(1)} \delta^{(2)}")
+    assert "missing_transpose" in rows.codes and "right with (a^{(1)})ᵀ in place of a^{(1)}" in rows.text()
+    columns = verify(OWN, None, r"\frac{\partial C}{\partial W^{(2)}} = \delta^{(2)} a^{(1)}")
+    assert "missing_transpose" in columns.codes and "vectors are columns here" in columns.text()

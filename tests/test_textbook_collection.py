@@ -34,6 +34,7 @@ WORDS = {
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
     "convention": "it would be right with",
+    "missing_transpose": "a transpose is missing",
 }
 
 

@@ -109,7 +109,7 @@ def _edited(
             return None
 
     sides = tuple(n for n in (parsed.lhs, parsed.rhs, param.rhs if param is not None else None) if n is not None)
-    sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter)
+    sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter, reader.describe)
     out: list[Diagnosis] = []
     for kind in ranked():
         for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
