@@ -126,6 +126,9 @@ def test_row_layout_with_to_from_weights_is_torchs_linear() -> None:
     np.testing.assert_allclose(_value(dW1.rhs, TORCH, values), cs["dW1"].T, rtol=1e-12)
     (delta1,) = form.recursion[1]
     np.testing.assert_allclose(_value(delta1.rhs, TORCH, values), cs["delta1"], rtol=1e-12)
+    v = verify(TORCH, None, r"\frac{\partial L}{\partial W^{(2)}} = (\delta^{(2)})^T a^{(1)}")
+    assert v.right and "vectors are rows (z = a Wᵀ + b)" in v.text(), v.text()
+    assert verify(TORCH, None, r"\delta^{(1)} = \delta^{(2)} W^{(2)} \odot [z^{(1)} > 0]").right
 
 
 def test_the_layout_never_changes_names_mathematics_or_generated_code() -> None:
