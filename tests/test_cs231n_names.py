@@ -274,9 +274,9 @@ def test_a_subscript_word_stays_letters() -> None:
 
 # ----------------------------------------------------------------- letters without a layer, and the option's checks
 def test_h_without_a_layer_is_the_hidden_layers_under_the_preset() -> None:
-    v = verify(CS231N, None, r"\frac{\partial L}{\partial W^{(2)}} = h (dscores)^T")
+    v = verify(CS231N, None, r"\frac{\partial L}{\partial W^{(2)}} = h^T dscores")
     assert v.right, v.text()
-    v = verify(CS231N, None, r"dW2 = h \, dscores^T")  # the column layout's matrix form; X W needs the row layout
+    v = verify(CS231N, None, r"dW2 = h^T \, dscores")  # the notes' dW2 = np.dot(h.T, dscores): the row layout
     assert v.right, v.text()
     assert CodeName("dscores", "scores", 2, "f") in v.notes  # named without its transpose
 
@@ -311,8 +311,8 @@ def test_what_a_cs231n_document_and_verdict_print_reads_back() -> None:
         correct = verify(CS231N, None, wrong).correct
         assert "f_{1}" in correct or "p_{1}" in correct or "h^{(1)}" in correct, correct
         assert verify(CS231N, None, correct).right, correct
-    matrix = r"\delta^{(2)} = \frac{\partial p}{\partial f}^{\mathsf T} \nabla_{p} L"  # the document's δ of the output
-    assert matrix.split(" = ")[1] in CS231N.render("md")
+    matrix = r"\delta^{(2)} = \nabla_{p} L \frac{\partial p}{\partial f}"  # the document's δ of the output, in rows
+    assert matrix.split(" = ")[1] + r" \\" in CS231N.render("md")
     assert verify(CS231N, None, matrix).right
 
 

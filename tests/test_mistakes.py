@@ -54,6 +54,7 @@ from derive.verify.mistakes import (
     FactorTwo,
     MissingDerivative,
     MissingSum,
+    MissingTranspose,
     Mistake,
     OtherGradient,
     Penalty,
@@ -211,6 +212,24 @@ MISTAKE_CASES = [
         Transposed(),
         "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i",
         "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i",
+    ),
+    Case(  # δ^{(2)} a^{(1)}, 2×1 by 4×1, where δ^{(2)} (a^{(1)})ᵀ belongs (column vectors)
+        "seed003",
+        None,
+        r"\frac{\partial J}{\partial W^{(2)}} = \delta^{(2)} a^{(1)}",
+        MissingTranspose("a^{(1)}"),
+        "a transpose is missing: the formula is right with (a^{(1)})ᵀ in place of a^{(1)}"
+        " (vectors are columns here: n × 1)",
+        "缺少一个转置：把 a^{(1)} 换成 (a^{(1)})ᵀ，公式就是对的（这里向量是列向量，n × 1）",
+    ),
+    Case(  # cs231n's rows: x δ^{(1)}, 1×2 by 1×3, where xᵀ δ^{(1)} belongs (h dscores for hᵀ dscores)
+        "cs231n",
+        None,
+        r"\frac{\partial L}{\partial W^{(1)}} = x \delta^{(1)}",
+        MissingTranspose("x"),
+        "a transpose is missing: the formula is right with xᵀ in place of x (vectors are rows here: 1 × n, as cs231n"
+        " writes them)",
+        "缺少一个转置：把 x 换成 xᵀ，公式就是对的（这里向量是行向量，1 × n，cs231n 的写法）",
     ),
     Case(  # ∂C/∂W1[1,1] for W1[1,2]: the input index is wrong
         "seed001",
@@ -729,6 +748,7 @@ def test_the_registry_is_as_it_was_after_the_test() -> None:
         "wrong_layer_derivative",
         "missing_sum",
         "transposed",
+        "missing_transpose",
         "other_gradient",
         "proportional",
         "shared_error",

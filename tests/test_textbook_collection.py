@@ -47,6 +47,8 @@ WORDS = {
     "penalty_scale": ": the form ",
     "penalty_form": "it would be right with the penalty's form half",
     "penalty_without": "the formula has an L2 penalty (λ)",
+    "convention": "it would be right with",
+    "missing_transpose": "a transpose is missing",
 }
 
 

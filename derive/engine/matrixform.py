@@ -21,6 +21,7 @@ from sympy import HadamardProduct, Matrix, MatrixSymbol, OneMatrix, Symbol
 
 from derive.engine.algebra import is_zero
 from derive.engine.forms import Index, Kind, Layer, Size, indexed, label_of, matrix
+from derive.engine.layout import is_vector, laid_out, row_expr
 from derive.engine.steps import Equation
 from derive.rules import regularizers
 from derive.rules import symbols as sym
@@ -70,9 +71,14 @@ def _from_to(d: Derivation | None) -> bool:
     return d is not None and d.network.notation.index_order == "from_to"
 
 
+def _row(d: Derivation | None) -> bool:
+    return d is not None and d.network.notation.layout == "row"
+
+
 @dataclass(frozen=True)
 class Convention:
-    """How the matrix form is written: δ's sign (+1: δ = ∂C/∂z) and whether W is stored from-to (transposed).
+    """How the matrix form is written: δ's sign (+1: δ = ∂C/∂z), whether W is stored from-to (transposed), and
+    whether vectors are rows (z = a W + b, :mod:`derive.engine.layout`).
 
     A derivation's documents use its notation's convention; the generated code
     uses derive's own (:data:`OWN`), so that one derivation serves both.
@@ -80,6 +86,7 @@ class Convention:
 
     sign: int = 1
     from_to: bool = False
+    row: bool = False
 
 
 OWN = Convention()
@@ -87,7 +94,7 @@ OWN = Convention()
 
 def convention(d: Derivation) -> Convention:
     """The convention of ``d``'s notation."""
-    return Convention(d.sign, _from_to(d))
+    return Convention(d.sign, _from_to(d), _row(d))
 
 
 def _act_output(layer: Layer, d: Derivation | None) -> MatrixSymbol:
@@ -113,8 +120,13 @@ def _outer(layer: Layer, d: Derivation | None, from_to: bool) -> sympy.MatrixExp
 
 
 def backprop_in(layer: Layer, d: Derivation | None, conv: Convention | None = None) -> sympy.MatrixExpr:
-    """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation (or ``conv``'s)."""
-    from_to = conv.from_to if conv is not None else _from_to(d)
+    """(W^{(l+1)})^T δ^{(l+1)} in the notation's orientation and layout, or ``conv``'s (δ W^T in rows)."""
+    c = conv if conv is not None else (convention(d) if d is not None else OWN)
+    back = _back(layer, d, c.from_to)
+    return row_expr(back) if c.row else back
+
+
+def _back(layer: Layer, d: Derivation | None, from_to: bool) -> sympy.MatrixExpr:
     return weight(_shift(layer, 1), d, from_to).T * vec(Kind.DELTA, _shift(layer, 1), d)
 
 
@@ -142,15 +154,17 @@ def general_coupling(d: Derivation) -> tuple[bool, bool]:
 
 def forward(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """z^{(l)} = W^{(l)} a^{(l−1)} + b^{(l)} and a^{(l)} = g(z^{(l)})."""
-    rhs = weight(layer, d, (conv or convention(d)).from_to) * a_vec(layer - 1, d)
+    c = conv or convention(d)
+    rhs = weight(layer, d, c.from_to) * a_vec(layer - 1, d)
     if d.network.bias:
         rhs = rhs + vec(Kind.B, layer, d)
-    return Equation(vec(Kind.Z, layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))
+    return laid_out((Equation(vec(Kind.Z, layer, d), rhs), Equation(a_vec(layer, d), _act_output(layer, d))), c.row)
 
 
 def output_delta(d: Derivation, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(L)} = ±∇_a C ⊙ g'(z^{(L)}) (or ±J^T ∇_a C), then a − y where it simplifies."""
-    L, sign = d.L, (conv or convention(d)).sign
+    c = conv or convention(d)
+    L, sign = d.L, c.sign
     grad = vec(Kind.NABLA_C, L, d)
     general = _through_activation(L, d, grad)
     eqs = [Equation(vec(Kind.DELTA, L, d), sign * general)]
@@ -160,24 +174,26 @@ def output_delta(d: Derivation, conv: Convention | None = None) -> tuple[Equatio
     if d.output_matching():
         diff = a_vec(L, d) - targets(d)
         eqs.append(Equation(vec(Kind.DELTA, L, d), diff if sign > 0 else -diff))
-    return tuple(eqs)
+    return laid_out(tuple(eqs), c.row)
 
 
 def recursion(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """δ^{(l)} = ((W^{(l+1)})^T δ^{(l+1)}) ⊙ g'(z^{(l)}), with the Jacobian for a layer-valued activation."""
-    eqs = [Equation(vec(Kind.DELTA, layer, d), _through_activation(layer, d, backprop_in(layer, d, conv)))]
+    c = conv or convention(d)
+    eqs = [Equation(vec(Kind.DELTA, layer, d), _through_activation(layer, d, _back(layer, d, c.from_to)))]
     act = d.network.activation(layer)
     if not act.elementwise:
         eqs.append(Equation(_jacobian(layer, d), act.jacobian_matrix(a_vec(layer, d))))
-    return tuple(eqs)
+    return laid_out(tuple(eqs), c.row)
 
 
-def activation_derivative(d: Derivation, layer: int) -> tuple[Equation, ...]:
+def activation_derivative(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
     """g'(z^{(l)}) in the layer's output where the activation allows it."""
     own = d.network.activation(layer).derivative_in_output_matrix
     if own is None:
         return ()
-    return (Equation(_act_derivative(layer, d), own(a_vec(layer, d), OneMatrix(d.size(layer), 1))),)
+    eq = Equation(_act_derivative(layer, d), own(a_vec(layer, d), OneMatrix(d.size(layer), 1)))
+    return laid_out((eq,), (conv or convention(d)).row)
 
 
 def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tuple[Equation, ...]:
@@ -187,7 +203,7 @@ def gradients(d: Derivation, layer: int, conv: Convention | None = None) -> tupl
     eqs = [Equation(_weight_gradient(layer, d, ft), c.sign * _outer(layer, d, ft))]
     if d.network.bias:
         eqs.append(Equation(vec(Kind.DC_DB, layer, d), c.sign * vec(Kind.DELTA, layer, d)))
-    return tuple(eqs)
+    return laid_out(tuple(eqs), c.row)
 
 
 def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
@@ -212,7 +228,7 @@ def update(d: Derivation, layer: int) -> tuple[Equation, ...]:
             eqs.append(
                 Equation(b, _decayed(b, ETA * vec(Kind.DELTA, layer, d), coefficient if covered else None), "<-")
             )
-    return tuple(eqs)
+    return laid_out(tuple(eqs), _row(d))
 
 
 def _objective_gradient(layer: Layer, d: Derivation | None, from_to: bool) -> MatrixSymbol:
@@ -247,7 +263,7 @@ def general(d: Derivation) -> tuple[Equation, ...]:
     if d.network.bias:
         eqs.append(Equation(vec(Kind.DC_DB, "l", None), s * vec(Kind.DELTA, "l", None)))
     eqs.append(Equation(_weight_gradient("l", None, ft), s * _outer("l", None, ft)))
-    return tuple(eqs)
+    return laid_out(tuple(eqs), _row(d))
 
 
 # ------------------------------------------------------------------ explicit
@@ -263,6 +279,12 @@ def explicit(expr: sympy.Basic, d: Derivation) -> Matrix:
 def _explicit_symbol(m: MatrixSymbol, d: Derivation) -> Matrix:
     label = label_of(m)
     assert label is not None, m
+    column = _explicit_column(m, d)
+    return column.T if is_vector(m) and m.shape != column.shape else column  # a row of the row layout
+
+
+def _explicit_column(m: MatrixSymbol, d: Derivation) -> Matrix:
+    label = label_of(m)
     kind, layer = label.kind, label.layer
     ft = _from_to(d)
     if kind is Kind.X:

@@ -275,7 +275,7 @@ class Record:
             {layer: matrixform.recursion(d, layer, conv) for layer in hidden},
             {layer: matrixform.backprop_in(layer, d, conv) for layer in hidden},
             {layer: matrixform.gradients(d, layer, conv) for layer in layers},
-            {layer: matrixform.activation_derivative(d, layer) for layer in layers},
+            {layer: matrixform.activation_derivative(d, layer, conv) for layer in layers},
         )
 
     def jacobian(self, layer: int) -> Equation:

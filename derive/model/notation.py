@@ -58,6 +58,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "output_pre_activation": ("same", "f", "s"),  # the output layer's z as its own letter: cs231n's scores f
     "gradient_names": ("math", "code"),  # code: dW2, db2, dscores, dhidden as ∂L/∂W⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂f, ∂L/∂h
     "example_index": ("none", "i", "n", "x", "s"),  # the example's letter: cs231n's y_i, the label of example i
+    "layout": ("column", "row"),
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -103,6 +104,10 @@ class Notation:
     ∂L/∂W^{(2)}; ``code`` also reads cs231n's code names dW2 (dW_2), db2, dscores, dprobs and dhidden (dh) as
     ∂L/∂W^{(2)}, ∂L/∂b^{(2)}, ∂L/∂f, ∂L/∂p and ∂L/∂h, the hidden layer's activation. example_index: the letter
     of the example in a formula about one example (cs231n's i: y_i is its class label, as in 𝟙(y_i = k)), or none.
+    layout: how vectors are written in the matrix form: ``column`` (derive's own: a^{(l)} is n × 1, z = W a + b) or
+    ``row`` (cs231n, and code with a sample per row: a^{(l)} is 1 × n, z = a W + b, ∂C/∂W = aᵀ δ). The weight matrix
+    keeps the orientation ``index_order`` gives it (from-to: in × out, as cs231n stores it), so W_{ij} and the
+    matrix W agree; only how things are written and read changes, never a name or the mathematics.
     """
 
     weight: str = "W"
@@ -122,6 +127,7 @@ class Notation:
     output_pre_activation: str = "same"
     gradient_names: str = "math"
     example_index: str = "none"
+    layout: str = "column"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -272,8 +278,7 @@ PRESETS: dict[str, Preset] = {
             "Stanford CS231n notes",
             (("weight", "W"), ("index_order", "from_to"), ("cost", "L"), ("delta", "gradient"))
             + (("activation", "h"), ("output_pre_activation", "f"), ("output", "p"), ("gradient_names", "code"))
-            + (("example_index", "i"),),
-            ("the row-vector layout (X W)",),
+            + (("example_index", "i"), ("layout", "row")),
         ),
         Preset(
             "wikipedia",

@@ -30,7 +30,7 @@ LAYER_KEYS = {"units", "activation", "slope", "alpha"}
 REGULARIZATION_KEYS = {"l2", "form", "biases"}
 NOTATION_KEYS = {
     *("weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"),
-    *("input_layer", "layer_marker", "preset", "pre_activation", "activation", "function", "layer_letter"),
+    *("input_layer", "layer_marker", "preset", "pre_activation", "activation", "function", "layer_letter", "layout"),
     *("output_pre_activation", "gradient_names", "example_index"),
 }
 ALIASES = {"θ": "theta", "ŷ": "yhat"}

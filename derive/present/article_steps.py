@@ -85,8 +85,9 @@ def chain_example(rec: Record) -> tuple[Basic, Basic, tuple[Basic, ...]] | None:
 
 
 def grad_a(rec: Record, layer: int) -> sympy.MatrixSymbol:
-    """∂C/∂a^{(l)} as the matrix form names it (∇_{a^{(l)}} C)."""
-    return matrix(Kind.NABLA_C, layer, rec.size(layer), 1)
+    """∂C/∂a^{(l)} as the matrix form names it (∇_{a^{(l)}} C), a row in the row layout."""
+    n = rec.size(layer)
+    return matrix(Kind.NABLA_C, layer, *((1, n) if rec.matrix.convention.row else (n, 1)))
 
 
 def layerwise(rec: Record) -> list[LayerStep]:

@@ -128,6 +128,9 @@ class _Builder:
         letter), the weight, a layer's product with the notation's weight letter, the general forms' indices."""
         q, n = self.printer.q, self.net.notation
         product = f"{self.tex(matrix(Kind.W, 'l'))} {self.tex(matrix(Kind.A, 'l-1'))}"
+        if n.layout == "row":  # a row times W (in × out, from-to) or times Wᵀ (out × in): z = a W + b
+            w = matrix(Kind.W, "l")
+            product = f"{self.tex(matrix(Kind.A, 'l-1'))} {self.tex(w if n.index_order == 'from_to' else w.T)}"
         bias = f" + {self.tex(matrix(Kind.B, 'l'))}" if self.net.bias else ""
         return {
             **{letter: q(letter) for letter in ("a", "b", "e", "z")},
@@ -339,6 +342,7 @@ class _Builder:
                 "layer_letter": net.notation.layer_letter,
                 "output_pre_activation": net.notation.output_pre_activation,
                 "output": net.notation.output,
+                "layout": net.notation.layout,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

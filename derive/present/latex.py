@@ -241,7 +241,7 @@ class DeriveLatexPrinter(WrittenOrder, LatexPrinter):
         else:
             terms = sorted(
                 self._as_ordered_terms(expr, order=order),
-                key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE), _is_penalty(t)),
+                key=lambda t: (_negative(t), t.has(sym.LEARNING_RATE), _is_penalty(t), _is_bias(t)),
             )
         out = ""
         for i, term in enumerate(terms):
@@ -380,6 +380,12 @@ def _negative(term: Basic) -> bool:
 def _is_penalty(term: Basic) -> bool:
     """An L2 penalty's term goes after the cost's: J = (1/m) Σ C + R, ∂C/∂W + λW."""
     return term == PENALTY or term.has(regularizers.LAMBDA)
+
+
+def _is_bias(term: Basic) -> bool:
+    """A bias vector goes after the product it is added to: z = a W + b as well as W a + b."""
+    label = label_of(term) if isinstance(term, sympy.MatrixSymbol) else None
+    return label is not None and label.kind is Kind.B
 
 
 def _is_reciprocal(expr: Basic) -> bool:

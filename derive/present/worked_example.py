@@ -44,8 +44,8 @@ def example_rows(rec: Record, sample: Sample, tex: Tex) -> list[ExampleRow]:
 
     def shown(array: np.ndarray, weight: bool = False) -> str:
         array = np.asarray(array, dtype=float)
-        if array.ndim == 1:
-            array = array.reshape(-1, 1)
+        if array.ndim == 1:  # a vector: a column, or a row in the row layout
+            array = array.reshape((1, -1) if net.notation.layout == "row" else (-1, 1))
         if weight and ft:
             array = array.T
         rows, cols = array.shape

@@ -109,7 +109,7 @@ def _edited(
             return None
 
     sides = tuple(n for n in (parsed.lhs, parsed.rhs, param.rhs if param is not None else None) if n is not None)
-    sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter)
+    sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter, reader.describe)
     out: list[Diagnosis] = []
     for kind in ranked():
         for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
@@ -207,6 +207,10 @@ def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple
     flip_order = "to_from" if n.index_order == "from_to" else "from_to"
     yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
     yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
+    flip_layout = "column" if n.layout == "row" else "row"  # hᵀ δ written by cs231n's rows, or W a by columns
+    yield Reading(replace(n, layout=flip_layout)), (Convention("layout", flip_layout),)
+    both = (Convention("layout", flip_layout), Convention("index_order", flip_order))  # rows with W in × out
+    yield Reading(replace(n, layout=flip_layout, index_order=flip_order)), both
     own = (n.pre_activation, n.activation)
     for pre, act in [DEFAULT_LETTERS] if own != DEFAULT_LETTERS else SWAPPED_LETTERS:
         try:  # a textbook's letter could clash with another option of the notation (the target y)

@@ -34,7 +34,7 @@ from derive.verify.backward import weight_symbol
 from derive.verify.findings import Diagnosis
 from derive.verify.points import close
 from derive.verify.sites import Evidence, Site, Sketch, relettered, weight_letters
-from derive.verify.syntax import Call, Limits, Name, Node, walk
+from derive.verify.syntax import Call, Limits, Name, Node, PartialNode, Transpose, walk
 
 MISTAKES: list[type[Mistake]] = []  # every registered mistake; ranked() gives them in rank order
 
@@ -300,6 +300,32 @@ class Transposed(Mistake):
                     if other is not node:
                         yield cls(), other, relettered(other, *letters)
                 return
+
+
+@dataclass(frozen=True)
+class MissingTranspose(Mistake):
+    """A vector written where its transpose belongs: a^{(1)} δ^{(2)} for (a^{(1)})ᵀ δ^{(2)} with rows (cs231n's h
+    dscores for hᵀ dscores), δ a for δ aᵀ with columns. Named when the formula, its shapes clashing, is right with
+    the vector ``name`` (as written) transposed."""
+
+    code = "missing_transpose"
+    rank = 72
+
+    name: str
+
+    @classmethod
+    def edits(cls, formula: Sketch) -> Iterator[tuple[Self, Node, Node]]:
+        skipped: set[int] = set()  # inside ∂…/∂… or a transpose, a function's own name, an element's subscript
+        for node in formula.nodes:
+            for n in walk(node):
+                if isinstance(n, (PartialNode, Transpose)):
+                    skipped |= {id(inner) for inner in walk(n)}
+                elif isinstance(n, Call):
+                    skipped.add(id(n.func))
+        for node in formula.nodes:
+            for n in walk(node):
+                if isinstance(n, Name) and not n.sub and id(n) not in skipped:
+                    yield cls(formula.written(n)), n, Transpose(n, n.pos)
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,7 @@ def _pair(d: Derivation, reading: Reading, target: Target, given) -> list[_Eleme
             if ref.kind == "W":
                 index = (c + 1, r + 1) if from_to else (r + 1, c + 1)
             else:
-                index = (r + 1,)
+                index = (r + c + 1,)  # a column's row or a row's column (layout = "row")
             element = Target(target.what, Ref(ref.kind, ref.layer, index), target.objective)
             out.append(_Element(element, given[r, c], d, reading))
     return out
@@ -442,7 +442,7 @@ def _target_shape(d: Derivation, reading: Reading, target: Target) -> tuple[int,
     if ref.kind == "W":
         rows, cols = d.size(ref.layer), d.size(ref.layer - 1)
         return (cols, rows) if reading.notation.index_order == "from_to" else (rows, cols)
-    return (d.size(ref.layer), 1)
+    return (1, d.size(ref.layer)) if reading.notation.layout == "row" else (d.size(ref.layer), 1)
 
 
 def _shape_of(value) -> str:

@@ -92,6 +92,15 @@ class Reader(_Names, _Letters, _Building, _Calls):
             )
         self.charge(node, rows * cols * per_entry)
 
+    @property
+    def rows(self) -> bool:
+        """Whether vectors are rows (``layout = "row"``: a^{(l)} is 1 × n); a weight matrix keeps its index order's."""
+        return self.reading.notation.layout == "row"
+
+    def laid(self, vector: Matrix) -> Matrix:
+        """A vector made as a column, in the notation's layout."""
+        return vector.T if self.rows else vector
+
     # ----------------------------------------------------------------- values
     def value(self, ref: Ref, node: Node | None = None) -> Value:
         """The sympy value of a canonical quantity, in the notation's orientation."""
@@ -104,7 +113,7 @@ class Reader(_Names, _Letters, _Building, _Calls):
             return m.T if self.reading.notation.index_order == "from_to" else m
         size = self.net.outputs if ref.kind == "y" else self.d.size(ref.layer)
         self.charge_matrix(node or _AT_START, size, 1)
-        return Matrix([_symbol(Ref(ref.kind, ref.layer, (i,))) for i in range(1, size + 1)])
+        return self.laid(Matrix([_symbol(Ref(ref.kind, ref.layer, (i,))) for i in range(1, size + 1)]))
 
     def gradient(self, ref: Ref, node: Node | None = None, closed: bool = True) -> Value:
         """∂C/∂ref (always the gradient's sign), in a, z, weights and targets; in δ when not ``closed``.
@@ -124,7 +133,9 @@ class Reader(_Names, _Letters, _Building, _Calls):
                 return m.T if self.reading.notation.index_order == "from_to" else m
             size = d.size(ref.layer)
             self.charge_matrix(node or _AT_START, size, 1)
-            return Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
+            return self.laid(
+                Matrix([self.gradient(Ref(ref.kind, ref.layer, (i,)), closed=closed) for i in range(1, size + 1)])
+            )
 
         terms = d if closed else InDelta(d, self.reading.sign)
         return chain.factor(terms, chain.COST, ref.differentiated)
@@ -159,7 +170,8 @@ class Reader(_Names, _Letters, _Building, _Calls):
         if f.index is not None or f.kind == "W" or len(_elements(self, f)) != len(left):
             return None
         fs = _elements(self, f)
-        self.note(RowVector(self.describe(node.of)))
+        if not self.rows:  # a row is how the row layout writes every vector: no choice to note
+            self.note(RowVector(self.describe(node.of)))
         if w.kind == "W" and w.index is None:
             rows, cols = self.d.size(w.layer), self.d.size(w.layer - 1)
             self.charge_matrix(node, rows, cols, per_entry=len(fs))
@@ -168,7 +180,7 @@ class Reader(_Names, _Letters, _Building, _Calls):
         ws = _elements(self, w) if w.kind != "W" else [w]
         self.charge_matrix(node, len(ws), 1, per_entry=len(fs))
         out = Matrix([self._contracted(node, left, fs, v) for v in ws])
-        return out[0, 0] if w.index is not None else out
+        return out[0, 0] if w.index is not None else self.laid(out)
 
     def _contracted(self, node: PartialNode, left: Matrix, fs: list[Ref], v: Ref) -> Expr:
         return sympy.Add(*(left[k] * self._factor(node, fi, v) for k, fi in enumerate(fs)))

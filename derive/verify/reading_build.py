@@ -273,7 +273,7 @@ class _Building:
             if left.cols == right.rows:
                 self.charge_matrix(node, left.rows, right.cols, per_entry=left.cols)
                 return _product(left, right)
-            if left.shape == right.shape and left.cols == 1:
+            if left.shape == right.shape and (left.rows if self.rows else left.cols) == 1:  # two vectors
                 self.note(ElementwiseProduct())
                 self.charge_matrix(node, *left.shape)
                 return left.multiply_elementwise(right)

@@ -113,10 +113,10 @@ class _Calls:
         layer is a LayerRangeError: a recursion over a free layer l does not exist there)."""
         if node.func.primes:
             raise self.error(node, f"{act.name} has a Jacobian, not a derivative; write ∂a/∂z", kind)
-        if not isinstance(arg, Matrix) or arg.cols != 1:
+        if not isinstance(arg, Matrix) or (arg.rows if self.rows else arg.cols) != 1:  # a vector of the layout
             raise self.error(node, f"{act.name} takes a vector", FormulaShapeError)
         self.charge_matrix(node, *arg.shape, per_entry=3)
-        return Matrix(act.values(list(arg)))
+        return Matrix(*arg.shape, act.values(list(arg)))
 
     def _layer_function(self, node: Call, arg: Value) -> Value:
         """f or g: the activation of the layer given by ^{(l)} or by the argument z^{(l)}."""

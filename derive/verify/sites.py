@@ -84,13 +84,15 @@ class Sketch:
     """A formula that cannot be compared (its shapes clash for every element): what a mistake may edit in it.
 
     ``nodes`` are its sides (and the parameter); ``layer`` is the layer a superscript names at the first element
-    (None when it names none); ``target`` the first element's layer; ``letter`` the general layer's letter.
+    (None when it names none); ``target`` the first element's layer; ``letter`` the general layer's letter;
+    ``written`` a name as the formula writes it.
     """
 
     nodes: tuple[Node, ...]
     layer: Callable[[Node], int | None]
     target: int
     letter: str | None
+    written: Callable[[Node], str] = str
 
 
 @dataclass

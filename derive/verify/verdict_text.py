@@ -57,6 +57,7 @@ def _notation(net: Network) -> dict[str, object]:
         "layer_l": f"^{ll}" if notation.layer_marker == "bare" else f"^{{({ll})}}",
         "pre_activation": notation.pre_activation,
         "activation": notation.activation,
+        "layout": notation.layout,
     }
 
 
