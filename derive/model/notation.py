@@ -53,11 +53,11 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "layer_marker": ("parenthesized", "bare", "index"),
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
-    "function": ("named", "g", "f", "h"),
+    "function": ("named", "g", "f", "h", "phi"),
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
-LETTER_LATEX = {"net": r"\mathrm{net}"}
+LETTER_LATEX = {"net": r"\mathrm{net}", "phi": r"\varphi"}  # φ: Wikipedia's activation function
 # What each letter means in derive's own notation, where it has a meaning: a letter the notation gives another
 # meaning is read under the notation, and the verdict says so (never a silent misreading).
 DEFAULT_MEANINGS = {"a": "activation", "z": "pre_activation", "h": "pre_activation", "o": "output", "y": "target"}
@@ -91,7 +91,8 @@ class Notation:
     pre_activation, activation: the letters of a neuron's weighted input z (z, a, net or h) and of its output a
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
     letter. function: the letter of the activation function where a formula writes it generically: ``named``
-    (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
+    (derive's own: each activation by its name, g for a general layer), g, f, h (Bishop's h'(a_j)) or phi (Wikipedia's
+    φ(net_j), written \\varphi; \\phi is read too).
     """
 
     weight: str = "W"
@@ -149,7 +150,7 @@ class Notation:
     @property
     def function_latex(self) -> str:
         """The letter of a general layer's activation function: g unless the notation names it f or h."""
-        return "g" if self.function == "named" else self.function
+        return "g" if self.function == "named" else LETTER_LATEX.get(self.function, self.function)
 
     @property
     def weight_latex(self) -> str:
@@ -254,7 +255,7 @@ PRESETS: dict[str, Preset] = {
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
-            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o")),
+            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi")),
             ("layers by the neuron's role where no weight on the left side gives it",),
         ),
         Preset(

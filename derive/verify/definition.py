@@ -1,0 +1,327 @@
+"""A definition of the forward pass as a statement: z^{(l)} = W^{(l)} a^{(l−1)} + b^{(l)}, a^{(l)}_j = σ(z^{(l)}_j), ….
+
+Not a gradient: the left side names a quantity of the forward pass in the notation's letters (the pre-activation z,
+the activation a, the output ŷ, the input x = a^{(0)}), with or without its neuron's index and layer, and the right
+side says how it is computed. Both sides are read by the formula reader, so every notation option, layer letter and
+index letter reads as it does in a gradient; an index letter of the left side puts the weights' other index letter
+in the layer below (Wikipedia's net_j = Σ_k w_{kj} o_k: o_k an input). The right side is compared neuron by neuron
+with the forward pass: exactly against the engine's forward equations on a small network, and at seeded points whose
+z and a come from a NumPy forward pass. A wrong definition is compared with the common mistakes of
+:mod:`derive.verify.definition_mistakes`, and read again with the weights' indices the other way and with the
+activations of the right layer, for a definition whose shapes clash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import sympy
+from sympy import Expr, Matrix, Symbol
+
+from derive.engine.algebra import is_zero
+from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.errors import DeriveError
+from derive.model.network import Network
+from derive.model.samples import forward, random_point
+from derive.present.latex import latex
+from derive.rules import symbols as sym
+from derive.verify import definition_mistakes as mistakes
+from derive.verify.definition_mistakes import value
+from derive.verify.exact import SYMBOLIC_OPS, _expanded_terms
+from derive.verify.findings import Diagnosis, Judged, Note, Shape
+from derive.verify.mistakes import Transposed
+from derive.verify.points import close
+from derive.verify.read import _envs
+from derive.verify.reading import Reader
+from derive.verify.reading_refs import FormulaShapeError, FreeIndexError, LayerRangeError, Reading, Ref
+from derive.verify.syntax import BinOp, Call, Formula, FormulaError, Limits, Name, Node, Paren, fail, walk
+
+KINDS = ("z", "a", "out", "x")  # what a left side names: the pre-activation, the activation, the output, the input
+POINTS = 4  # seeded points the definition is compared at
+
+
+@dataclass(frozen=True)
+class Definition(Note):
+    """The statement was read as a definition of the forward pass: ``elements`` neurons compared with derive's
+    forward equations, ``method`` "exact" (equal after substituting them) or "numeric" (at seeded points)."""
+
+    code = "definition"
+    elements: int
+    method: str
+
+
+@dataclass(frozen=True)
+class Element:
+    """One neuron's quantity a definition gives: the left side's (z, a or an input) and the right side's value."""
+
+    ref: Ref
+    given: Expr
+
+    @property
+    def symbol(self) -> Symbol:
+        return (sym.z if self.ref.kind == "z" else sym.a)(self.ref.layer, self.ref.index[0])  # type: ignore[index]
+
+
+@dataclass
+class Read:
+    """A definition read in one reading: its elements, the layer letter it leaves free, and what it says of names."""
+
+    elements: list[Element]
+    letter: str | None
+    notes: dict[Note, None]
+    shape: str | None = None  # the shapes clash (for every element)
+    free: str | None = None  # an index letter of the right side that nothing sums
+
+
+def recognize(formula: Formula, net: Network) -> bool:
+    """Whether a formula defines a quantity of the forward pass: its left side is z, a, the output or the input."""
+    lhs = formula.lhs
+    if lhs is None or formula.relation not in ("=", ":=") or not isinstance(lhs, Name) or lhs.primes:
+        return False
+    reader = Reader(derive(net), Reading(net.notation), formula.text)
+    return reader.kind(lhs) in KINDS
+
+
+def judge(formula: Formula, net: Network, seed: int) -> Judged:
+    """Right when the right side gives every neuron's z (or a) of the forward pass at every point, else why not."""
+    d = derive(net)
+    primary = Reading(net.notation)
+    found = _read(d, formula, primary, _rhs(formula, net))
+    pts = points(net, seed)
+    head = formula.side(0)
+    if found.shape is None and found.free is None:
+        mismatch = _mismatch(found, pts)
+        if mismatch is None:
+            method = "exact" if _exact(d, found) else "numeric"
+            note = Definition(len(found.elements), method)
+            return Judged(True, _target(found), _correct(d, found), len(pts), None, (note, *found.notes))
+        e, p, given, correct = mismatch
+        counter = (found.elements[e].ref.name, _shown(net, found.elements[e], pts[p]), given, correct)
+        diagnoses: list[Diagnosis] = list(mistakes.found(d, found.elements, pts, found.letter))
+    else:
+        counter = None
+        diagnoses = [mistakes.UnsummedIndex(found.free)] if found.free is not None else [Shape(found.shape or "")]
+    diagnoses += _rereadings(d, formula, primary, pts)
+    note = Definition(len(found.elements), "")
+    if not found.elements:
+        raise fail(formula.text, 0, f"{head} names nothing the definition can be compared with")
+    return Judged(False, _target(found), _correct(d, found), len(pts), counter, (note, *found.notes), tuple(diagnoses))
+
+
+# ---------------------------------------------------------------- reading
+def _rhs(formula: Formula, net: Network) -> Node:
+    """The right side with the notation's function letter applied as a function: Bishop's h(a_j) and φ(net_j) are
+    written like a product of the letter and a bracket."""
+    letter = net.notation.function
+    if letter in ("named", "f", "g"):
+        return formula.rhs
+
+    def call(node: Node) -> Node:
+        if isinstance(node, BinOp) and node.op == "*":
+            left, right = call(node.left), call(node.right)
+            if isinstance(left, Name) and left.base == letter and not left.sub and isinstance(right, Paren):
+                return Call(left, (right.body,), left.pos)
+            return replace(node, left=left, right=right)
+        return node
+
+    return call(formula.rhs)
+
+
+def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
+    """Every neuron the left side names, each with the right side's value; a layer l takes every value it has."""
+    notes: dict[Note, None] = {}
+    lhs = formula.lhs
+    assert lhs is not None
+    target_reader = Reader(d, reading, formula.text, notes=notes)
+    formula_reader = Reader(d, reading, formula.text, notes=notes)
+    envs = _envs(d, target_reader, lhs)
+    out = Read([], envs.letter, notes)
+    for env in envs.envs:
+        ref = replace(target_reader, env=env).ref(lhs)
+        reader = replace(formula_reader, env=env, roles=_roles(target_reader, lhs, ref, rhs))
+        try:
+            given = reader.build(rhs)
+        except LayerRangeError:
+            if envs.letter is not None:  # a^{(l−1)} where l is the first layer: the definition is of the others
+                continue
+            raise
+        except FreeIndexError as exc:
+            if exc.layer:
+                raise
+            out.free = exc.letter
+            continue
+        except FormulaShapeError as exc:
+            out.shape = out.shape or str(exc).removeprefix("formula: ")
+            continue
+        refs = _refs(d, ref)
+        values = list(given) if isinstance(given, Matrix) else [given]
+        if isinstance(given, Matrix) and given.cols != 1 or len(values) != len(refs):
+            what = f"{given.rows}×{given.cols}" if isinstance(given, Matrix) else "a number"
+            out.shape = out.shape or f"the right side is {what} but {ref.name} has {len(refs)} element(s)"
+            continue
+        out.elements += [Element(r, v) for r, v in zip(refs, values, strict=True)]
+    for element in out.elements:
+        _check_names(formula, element.given)
+    return out
+
+
+def _refs(d: Derivation, ref: Ref) -> list[Ref]:
+    if ref.index is not None:
+        return [ref]
+    return [Ref(ref.kind, ref.layer, (i,)) for i in range(1, d.size(ref.layer) + 1)]  # type: ignore[arg-type]
+
+
+def _roles(reader: Reader, lhs: Name, ref: Ref, rhs: Node) -> dict[str, int]:
+    """The layers of index letters: the left side's in its own layer, a weight's other letter in the layer below."""
+    atoms = reader._index_atoms(lhs)
+    if ref.index is None or len(atoms) != 1 or not isinstance(atoms[0], Name) or ref.layer is None:
+        return {}
+    own = atoms[0].base
+    roles = {own: ref.layer}
+    for node in walk(rhs):
+        if isinstance(node, Name) and node.sub and node.base in ("w", "W", "theta", "Theta"):
+            letters = [a.base for a in reader._index_atoms(node) if isinstance(a, Name) and len(a.base) == 1]
+            if len(letters) == 2 and own in letters and letters[0] != letters[1] and ref.layer >= 1:
+                roles[letters[1] if letters[0] == own else letters[0]] = ref.layer - 1
+    return roles
+
+
+def _check_names(formula: Formula, given: Expr) -> None:
+    """A definition of the forward pass is read in the inputs, weights, biases and the z and a of the network."""
+    for s in given.free_symbols:
+        info = sym.parse_name(str(s))
+        if info is None or info.kind not in ("x", "W", "b", "z", "a"):
+            name = "δ" if info is not None and info.kind == "delta" else str(s)
+            raise fail(
+                formula.text,
+                formula.spans[1][0],
+                f"a definition of the forward pass is written in x, the weights, the biases, z and a; {name} is none",
+            )
+
+
+# ---------------------------------------------------------------- numbers
+def points(net: Network, seed: int, count: int = POINTS) -> list[dict[Symbol, float]]:
+    """Seeded points: every input, weight and bias drawn, every z and a from the NumPy forward pass."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        params, x, _y = random_point(net, rng)
+        values: dict[Symbol, float] = {sym.x(j + 1): float(v) for j, v in enumerate(x)}
+        for layer in range(1, net.depth + 1):
+            for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
+                values[sym.W(layer, i + 1, j + 1)] = float(v)
+            for i, v in enumerate(params.get(f"b{layer}", ())):
+                values[sym.b(layer, i + 1)] = float(v)
+        for layer, (z, a) in enumerate(forward(net, params, x), start=1):
+            values.update({sym.z(layer, i + 1): float(v) for i, v in enumerate(z)})
+            values.update({sym.a(layer, i + 1): float(v) for i, v in enumerate(a)})
+        out.append(values)
+    return out
+
+
+def _mismatch(found: Read, pts: list[dict[Symbol, float]]) -> tuple[int, int, float, float] | None:
+    """(element, point, the right side's value, the forward pass's) where they first differ, or None."""
+    for e, element in enumerate(found.elements[: Limits.CHECKED]):
+        for p, values in enumerate(pts):
+            given, correct = value(element.given, values), values[element.symbol]
+            if not close(given, correct):
+                return e, p, given, correct
+    return None
+
+
+def _exact(d: Derivation, found: Read) -> bool:
+    """Whether every element equals the forward equations after substituting them (small networks only)."""
+    if d.network.parameter_count() > EXPAND_PARAMETERS or len(found.elements) > EXPAND_PARAMETERS:
+        return False
+    fwd = d.forward_map()
+    budget = Limits.EXACT_TERMS
+    try:
+        for element in found.elements:
+            given = element.given.xreplace(fwd)
+            if sympy.count_ops(given) > SYMBOLIC_OPS:
+                return False
+            diff = given - element.symbol.xreplace(fwd)
+            budget -= _expanded_terms(diff, budget)
+            if budget < 0:
+                return False
+            if is_zero(diff, d) is not True and is_zero(diff.rewrite(sympy.exp), d) is not True:
+                return False
+    except (TypeError, ValueError, ArithmeticError, RecursionError, NotImplementedError, DeriveError):
+        return False
+    return True
+
+
+def _shown(net: Network, element: Element, values: dict[Symbol, float]) -> dict[str, float]:
+    """The values of a counterexample: the inputs, then the weights and biases the right side uses."""
+    used = {str(s) for s in element.given.free_symbols} | {f"W{element.ref.layer}", f"b{element.ref.layer}"}
+    out = {s.name: v for s, v in values.items() if s.name.startswith("x[")}
+    for s, v in values.items():
+        info = sym.parse_name(s.name)
+        if info is not None and info.kind in ("W", "b") and (s.name in used or info.layer == element.ref.layer):
+            out[s.name] = v
+    return out
+
+
+# ---------------------------------------------------------------- what the verdict says
+def _target(found: Read) -> str:
+    names = [element.ref.name for element in found.elements]
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
+
+
+def _correct(d: Derivation, found: Read) -> str:
+    """The forward equation of the first neuron, in the reader's notation."""
+    if not found.elements:
+        return ""
+    ref = found.elements[0].ref
+    layer, i = ref.layer, ref.index[0]  # type: ignore[index]
+    if layer == 0:
+        return ""
+    z, a = d.forward_neuron(layer, i)  # type: ignore[arg-type]
+    if ref.kind == "z":
+        return f"{latex(z.lhs, d.network)} = {latex(z.rhs, d.network)}"
+    weighted = {
+        d.forward_neuron(layer, k)[0].lhs: d.forward_neuron(layer, k)[0].rhs for k in range(1, d.size(layer) + 1)
+    }
+    return f"{latex(a.lhs, d.network)} = {latex(a.rhs, d.network)} = {latex(a.rhs.xreplace(weighted), d.network)}"
+
+
+def _rereadings(d: Derivation, formula: Formula, primary: Reading, pts: list[dict[Symbol, float]]) -> list[Diagnosis]:
+    """A wrong definition read with the weights' indices the other way (transposed), and with the activations of the
+    layer below where it takes another layer's (a^{(l)} for a^{(l−1)}): right so, the mistake is named."""
+    n = primary.notation
+    flipped = Reading(replace(n, index_order="from_to" if n.index_order == "to_from" else "to_from"))
+    rhs = _rhs(formula, d.network)
+    if _right(d, formula, flipped, rhs, pts):
+        return [Transposed()]
+    for node, edited, layers in mistakes.layer_edits(d, formula, primary, rhs):
+        if _right(d, formula, primary, _swap(rhs, node, edited), pts):
+            return [mistakes.WrongInputLayer(*layers)]
+    return []
+
+
+def _right(d: Derivation, formula: Formula, reading: Reading, rhs: Node, pts: list[dict[Symbol, float]]) -> bool:
+    try:
+        found = _read(d, formula, reading, rhs)
+    except (FormulaError, DeriveError):
+        return False
+    return bool(found.elements) and found.shape is None and found.free is None and _mismatch(found, pts) is None
+
+
+def _swap(node: Node, old: Node, new: Node) -> Node:
+    """The syntax tree with the node ``old`` (by identity) replaced by ``new``."""
+    if node is old:
+        return new
+    changes = {}
+    for key, field_value in vars(node).items():
+        if isinstance(field_value, Node):
+            swapped = _swap(field_value, old, new)
+            if swapped is not field_value:
+                changes[key] = swapped
+        elif isinstance(field_value, tuple) and any(isinstance(v, Node) for v in field_value):
+            items = tuple(_swap(v, old, new) if isinstance(v, Node) else v for v in field_value)
+            if any(a is not b for a, b in zip(items, field_value, strict=True)):
+                changes[key] = items
+    return replace(node, **changes) if changes else node
