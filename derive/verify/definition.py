@@ -27,7 +27,7 @@ from derive.model.samples import forward, random_point
 from derive.present.latex import latex
 from derive.rules import symbols as sym
 from derive.verify import definition_mistakes as mistakes
-from derive.verify.definition_mistakes import value
+from derive.verify.definition_mistakes import DefinitionMistake, value
 from derive.verify.exact import SYMBOLIC_OPS, _expanded_terms
 from derive.verify.findings import Diagnosis, Judged, Note, Shape
 from derive.verify.mistakes import Transposed
@@ -35,7 +35,20 @@ from derive.verify.points import close
 from derive.verify.read import _envs
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import FormulaShapeError, FreeIndexError, LayerRangeError, Reading, Ref
-from derive.verify.syntax import BinOp, Call, Formula, FormulaError, Limits, Name, Node, Paren, fail, walk
+from derive.verify.syntax import (
+    BinOp,
+    Call,
+    Formula,
+    FormulaError,
+    LimitError,
+    Limits,
+    Name,
+    Node,
+    Paren,
+    UndefinedError,
+    fail,
+    walk,
+)
 
 KINDS = ("z", "a", "out", "x")  # what a left side names: the pre-activation, the activation, the output, the input
 POINTS = 4  # seeded points the definition is compared at
@@ -68,9 +81,10 @@ class Read:
     """A definition read in one reading: its elements, the layer letter it leaves free, and what it says of names."""
 
     elements: list[Element]
+    refs: list[Ref]  # what the left side names, for every binding of its letters (read or not)
     letter: str | None
     notes: dict[Note, None]
-    shape: str | None = None  # the shapes clash (for every element)
+    error: FormulaError | None = None  # why the right side could not be read for some of them
     free: str | None = None  # an index letter of the right side that nothing sums
 
 
@@ -89,23 +103,26 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     primary = Reading(net.notation)
     found = _read(d, formula, primary, _rhs(formula, net))
     pts = points(net, seed)
-    head = formula.side(0)
-    if found.shape is None and found.free is None:
-        mismatch = _mismatch(found, pts)
-        if mismatch is None:
-            method = "exact" if _exact(d, found) else "numeric"
-            note = Definition(len(found.elements), method)
-            return Judged(True, _target(found), _correct(d, found), len(pts), None, (note, *found.notes))
+    counter = None
+    diagnoses: list[Diagnosis] = []
+    mismatch = _mismatch(found, pts) if found.elements else None
+    if mismatch is not None:
         e, p, given, correct = mismatch
         counter = (found.elements[e].ref.name, _shown(net, found.elements[e], pts[p]), given, correct)
-        diagnoses: list[Diagnosis] = list(mistakes.found(d, found.elements, pts, found.letter))
-    else:
-        counter = None
-        diagnoses = [mistakes.UnsummedIndex(found.free)] if found.free is not None else [Shape(found.shape or "")]
-    diagnoses += _rereadings(d, formula, primary, pts)
+        diagnoses += mistakes.found(d, found.elements, pts, found.letter)
+    elif found.elements and found.error is None:
+        method = "exact" if _exact(d, found) else "numeric"
+        note = Definition(len(found.elements), method)
+        return Judged(True, _target(found), _correct(d, found), len(pts), None, (note, *found.notes))
+    if found.free is not None:
+        diagnoses.append(mistakes.UnsummedIndex(found.free))
+    elif isinstance(found.error, FormulaShapeError):
+        diagnoses.append(Shape(str(found.error).removeprefix("formula: ")))
+    if not any(isinstance(dx, DefinitionMistake | Transposed) for dx in diagnoses):
+        diagnoses += _rereadings(d, formula, primary, pts)
+    if not diagnoses and counter is None and found.error is not None:
+        raise found.error  # read in no way: the reader's own error
     note = Definition(len(found.elements), "")
-    if not found.elements:
-        raise fail(formula.text, 0, f"{head} names nothing the definition can be compared with")
     return Judged(False, _target(found), _correct(d, found), len(pts), counter, (note, *found.notes), tuple(diagnoses))
 
 
@@ -129,14 +146,15 @@ def _rhs(formula: Formula, net: Network) -> Node:
 
 
 def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
-    """Every neuron the left side names, each with the right side's value; a layer l takes every value it has."""
+    """Every neuron the left side names, each with the right side's value; a layer l takes every value it has.
+    Where the right side cannot be read for a neuron (its shapes clash, an index letter is free) the error is kept."""
     notes: dict[Note, None] = {}
     lhs = formula.lhs
     assert lhs is not None
     target_reader = Reader(d, reading, formula.text, notes=notes)
     formula_reader = Reader(d, reading, formula.text, notes=notes)
     envs = _envs(d, target_reader, lhs)
-    out = Read([], envs.letter, notes)
+    out = Read([], [], envs.letter, notes)
     for env in envs.envs:
         ref = replace(target_reader, env=env).ref(lhs)
         reader = replace(formula_reader, env=env, roles=_roles(target_reader, lhs, ref, rhs))
@@ -149,16 +167,22 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
         except FreeIndexError as exc:
             if exc.layer:
                 raise
-            out.free = exc.letter
+            out.refs.append(ref)
+            out.free, out.error = exc.letter, out.error or exc
             continue
-        except FormulaShapeError as exc:
-            out.shape = out.shape or str(exc).removeprefix("formula: ")
+        except (LimitError, UndefinedError):
+            raise
+        except FormulaError as exc:  # the shapes clash, an index's range is not clear: maybe a mistake, re-read
+            out.refs.append(ref)
+            out.error = out.error or exc
             continue
+        out.refs.append(ref)
         refs = _refs(d, ref)
         values = list(given) if isinstance(given, Matrix) else [given]
         if isinstance(given, Matrix) and given.cols != 1 or len(values) != len(refs):
             what = f"{given.rows}×{given.cols}" if isinstance(given, Matrix) else "a number"
-            out.shape = out.shape or f"the right side is {what} but {ref.name} has {len(refs)} element(s)"
+            message = f"the right side is {what} but {ref.name} has {len(refs)} element(s)"
+            out.error = out.error or FormulaShapeError(message)
             continue
         out.elements += [Element(r, v) for r, v in zip(refs, values, strict=True)]
     for element in out.elements:
@@ -265,7 +289,7 @@ def _shown(net: Network, element: Element, values: dict[Symbol, float]) -> dict[
 
 # ---------------------------------------------------------------- what the verdict says
 def _target(found: Read) -> str:
-    names = [element.ref.name for element in found.elements]
+    names = [element.ref.name for element in found.elements] or [ref.name for ref in found.refs]
     if not names:
         return ""
     return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
@@ -273,9 +297,10 @@ def _target(found: Read) -> str:
 
 def _correct(d: Derivation, found: Read) -> str:
     """The forward equation of the first neuron, in the reader's notation."""
-    if not found.elements:
+    refs = [element.ref for element in found.elements] or [r for ref in found.refs for r in _refs(d, ref)]
+    if not refs:
         return ""
-    ref = found.elements[0].ref
+    ref = refs[0]
     layer, i = ref.layer, ref.index[0]  # type: ignore[index]
     if layer == 0:
         return ""
@@ -307,7 +332,7 @@ def _right(d: Derivation, formula: Formula, reading: Reading, rhs: Node, pts: li
         found = _read(d, formula, reading, rhs)
     except (FormulaError, DeriveError):
         return False
-    return bool(found.elements) and found.shape is None and found.free is None and _mismatch(found, pts) is None
+    return bool(found.elements) and found.error is None and _mismatch(found, pts) is None
 
 
 def _swap(node: Node, old: Node, new: Node) -> Node:

@@ -39,7 +39,7 @@ class _Calls:
         if name == "h":
             raise self.error(node, "h' is the activation function's derivative only with [notation] function = \"h\"")
         if name == "phi":
-            raise self.error(node, "φ is the activation function only with [notation] function = \"phi\"")
+            raise self.error(node, 'φ is the activation function only with [notation] function = "phi"')
         act = activations.read(name)
         if act is not None and act.options:
             act = self._declared(node, act, arg)
