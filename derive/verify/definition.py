@@ -277,12 +277,13 @@ def _exact(d: Derivation, found: Read) -> bool:
 
 
 def _shown(net: Network, element: Element, values: dict[Symbol, float]) -> dict[str, float]:
-    """The values of a counterexample: the inputs, then the weights and biases the right side uses."""
-    used = {str(s) for s in element.given.free_symbols} | {f"W{element.ref.layer}", f"b{element.ref.layer}"}
+    """The values of a counterexample: the inputs, then the weights and biases up to the neuron's layer (all that its
+    z and a depend on) and those the right side uses."""
+    used = {str(s) for s in element.given.free_symbols}
     out = {s.name: v for s, v in values.items() if s.name.startswith("x[")}
     for s, v in values.items():
         info = sym.parse_name(s.name)
-        if info is not None and info.kind in ("W", "b") and (s.name in used or info.layer == element.ref.layer):
+        if info is not None and info.kind in ("W", "b") and (s.name in used or info.layer <= element.ref.layer):
             out[s.name] = v
     return out
 
