@@ -33,6 +33,9 @@ WORDS = {
     "wrong_layer_derivative": "taken in the wrong place",
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",
+    "bias_missing": "the bias is missing",
+    "wrong_input_layer": "the layer is wrong",
+    "activation_missing": "the activation is missing",
 }
 
 

@@ -194,3 +194,23 @@ def test_a_wikipedia_document_writes_phi_and_its_formulas_read_back() -> None:
     assert r"\delta^{(l)} &= (w^{(l+1)} \delta^{(l+1)}) \odot \varphi'(\mathrm{net}^{(l)})" in md
     assert verify(d, None, r"\delta^{(l)} = (w^{(l+1)} \delta^{(l+1)}) \odot \varphi'(\mathrm{net}^{(l)})").right
     assert verify(d, None, r"\delta^{(1)}_j = \varphi'(\text{net}^{(1)}_j) \sum_k w^{(2)}_{jk} \delta^{(2)}_k").right
+
+
+# ---------------------------------------------------------------- chain-rule factors of the forward pass
+def test_wikipedias_factor_is_read_for_every_layer() -> None:
+    d = DERIVED["wikipedia"]
+    factor = r"\frac{\partial o_j}{\partial \text{net}_j}"
+    v = verify(d, None, factor + r" = \varphi(\text{net}_j)(1 - \varphi(\text{net}_j))")
+    assert v.right, v.text()
+    assert v.notes[0].code == "factor" and "(layers 1, 2)" in v.text()
+    wrong = verify(d, None, r"\frac{\partial o_j}{\partial \text{net}_j} = \varphi(\text{net}_j)")
+    assert not wrong.right
+    c = wrong.counterexample
+    a = c.inputs["a1[1]"]  # the sigmoid's output; its derivative a(1 − a) computed here
+    assert c.given == pytest.approx(a) and c.correct == pytest.approx(a * (1 - a), rel=1e-12)
+    assert c.inputs["a1[1]"] == pytest.approx(sigmoid(np.array(c.inputs["z1[1]"])), rel=1e-12)
+
+
+def test_a_factor_between_layers_is_a_weight() -> None:
+    v = verify(DERIVED["default"], None, r"\frac{\partial z^{(2)}_1}{\partial a^{(1)}_2} = W^{(2)}_{12}")
+    assert v.right, v.text()

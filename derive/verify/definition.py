@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import sympy
 from sympy import Expr, Matrix, Symbol
 
@@ -23,11 +22,11 @@ from derive.engine.algebra import is_zero
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
 from derive.errors import DeriveError
 from derive.model.network import Network
-from derive.model.samples import forward, random_point
 from derive.present.latex import latex
 from derive.rules import symbols as sym
 from derive.verify import definition_mistakes as mistakes
-from derive.verify.definition_mistakes import DefinitionMistake, value
+from derive.verify import factor
+from derive.verify.definition_mistakes import DefinitionMistake, points, value
 from derive.verify.exact import SYMBOLIC_OPS, _expanded_terms
 from derive.verify.findings import Diagnosis, Judged, Note, Shape
 from derive.verify.mistakes import Transposed
@@ -45,13 +44,13 @@ from derive.verify.syntax import (
     Name,
     Node,
     Paren,
+    PartialNode,
     UndefinedError,
     fail,
     walk,
 )
 
 KINDS = ("z", "a", "out", "x")  # what a left side names: the pre-activation, the activation, the output, the input
-POINTS = 4  # seeded points the definition is compared at
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,11 @@ class Read:
 def recognize(formula: Formula, net: Network) -> bool:
     """Whether a formula defines a quantity of the forward pass: its left side is z, a, the output or the input."""
     lhs = formula.lhs
-    if lhs is None or formula.relation not in ("=", ":=") or not isinstance(lhs, Name) or lhs.primes:
+    if lhs is None or formula.relation not in ("=", ":="):
+        return False
+    if isinstance(lhs, PartialNode):
+        return factor.recognize(formula, derive(net))
+    if not isinstance(lhs, Name) or lhs.primes:
         return False
     reader = Reader(derive(net), Reading(net.notation), formula.text)
     return reader.kind(lhs) in KINDS
@@ -100,6 +103,8 @@ def recognize(formula: Formula, net: Network) -> bool:
 def judge(formula: Formula, net: Network, seed: int) -> Judged:
     """Right when the right side gives every neuron's z (or a) of the forward pass at every point, else why not."""
     d = derive(net)
+    if isinstance(formula.lhs, PartialNode):  # ∂o_j/∂net_j = …: a chain-rule factor of the forward pass
+        return factor.judge(formula, d, seed)
     primary = Reading(net.notation)
     found = _read(d, formula, primary, _rhs(formula, net))
     pts = points(net, seed)
@@ -225,25 +230,6 @@ def _check_names(formula: Formula, given: Expr) -> None:
 
 
 # ---------------------------------------------------------------- numbers
-def points(net: Network, seed: int, count: int = POINTS) -> list[dict[Symbol, float]]:
-    """Seeded points: every input, weight and bias drawn, every z and a from the NumPy forward pass."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        params, x, _y = random_point(net, rng)
-        values: dict[Symbol, float] = {sym.x(j + 1): float(v) for j, v in enumerate(x)}
-        for layer in range(1, net.depth + 1):
-            for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
-                values[sym.W(layer, i + 1, j + 1)] = float(v)
-            for i, v in enumerate(params.get(f"b{layer}", ())):
-                values[sym.b(layer, i + 1)] = float(v)
-        for layer, (z, a) in enumerate(forward(net, params, x), start=1):
-            values.update({sym.z(layer, i + 1): float(v) for i, v in enumerate(z)})
-            values.update({sym.a(layer, i + 1): float(v) for i, v in enumerate(a)})
-        out.append(values)
-    return out
-
-
 def _mismatch(found: Read, pts: list[dict[Symbol, float]]) -> tuple[int, int, float, float] | None:
     """(element, point, the right side's value, the forward pass's) where they first differ, or None."""
     for e, element in enumerate(found.elements[: Limits.CHECKED]):

@@ -21,6 +21,8 @@ from sympy import Expr, Symbol
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
+from derive.model.network import Network
+from derive.model.samples import forward, random_point
 from derive.rules import activations, floats
 from derive.rules import symbols as sym
 from derive.verify.findings import Diagnosis
@@ -32,6 +34,7 @@ from derive.verify.reading_refs import Reading, Ref
 from derive.verify.syntax import BinOp, Formula, Limits, Name, Node, Num, Paren, walk
 
 DEFINITION_MISTAKES: list[type[DefinitionMistake]] = []
+POINTS = 4  # seeded points a definition is compared at
 
 
 def value(expr: Expr, values: dict[Symbol, float]) -> float:
@@ -40,6 +43,25 @@ def value(expr: Expr, values: dict[Symbol, float]) -> float:
         return floats.evaluate(expr, values)
     except (TypeError, ValueError, ArithmeticError, KeyError):
         return math.nan
+
+
+def points(net: Network, seed: int, count: int = POINTS) -> list[dict[Symbol, float]]:
+    """Seeded points: every input, weight and bias drawn, every z and a from the NumPy forward pass."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        params, x, _y = random_point(net, rng)
+        values: dict[Symbol, float] = {sym.x(j + 1): float(v) for j, v in enumerate(x)}
+        for layer in range(1, net.depth + 1):
+            for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
+                values[sym.W(layer, i + 1, j + 1)] = float(v)
+            for i, v in enumerate(params.get(f"b{layer}", ())):
+                values[sym.b(layer, i + 1)] = float(v)
+        for layer, (z, a) in enumerate(forward(net, params, x), start=1):
+            values.update({sym.z(layer, i + 1): float(v) for i, v in enumerate(z)})
+            values.update({sym.a(layer, i + 1): float(v) for i, v in enumerate(a)})
+        out.append(values)
+    return out
 
 
 @dataclass(frozen=True)
