@@ -36,6 +36,7 @@ WORDS = {
     "bias_missing": "the bias is missing",
     "wrong_input_layer": "the layer is wrong",
     "activation_missing": "the activation is missing",
+    "loss_scale": "twice the spec's loss",
 }
 
 

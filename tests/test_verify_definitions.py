@@ -214,3 +214,54 @@ def test_wikipedias_factor_is_read_for_every_layer() -> None:
 def test_a_factor_between_layers_is_a_weight() -> None:
     v = verify(DERIVED["default"], None, r"\frac{\partial z^{(2)}_1}{\partial a^{(1)}_2} = W^{(2)}_{12}")
     assert v.right, v.text()
+
+
+# ---------------------------------------------------------------- the per-example loss written out
+LOSS_RIGHT = [
+    ("nielsen", r"C = \frac{1}{2}\sum_j (y_j - a^L_j)^2"),
+    ("nielsen", r"C_x = \frac{1}{2}\sum_j (a^L_j - y_j)^2"),
+    ("bishop", r"E = \frac{1}{2}\sum_k (y_k - t_k)^2"),
+    ("bishop", r"E_n = \frac{1}{2}\sum_{k=1}^{2} (y_k - t_k)^2"),
+    ("ng", r"J = -\left(y \log a^{(3)} + (1 - y) \log(1 - a^{(3)})\right)".replace("a^{(3)}", "a^{(3)}_1")),
+    ("softmax", r"C = -\sum_k y_k \log a^{(2)}_k"),
+    ("softmax", r"C = -\sum_k y_k \log \frac{e^{z^{(2)}_k}}{\sum_j e^{z^{(2)}_j}}"),
+    ("wikipedia", r"E = \frac{1}{2}\sum_k (t_k - o_k)^2"),
+]
+
+
+@pytest.mark.parametrize(("name", "formula"), LOSS_RIGHT)
+def test_a_loss_written_out_is_compared_with_the_specs(name: str, formula: str) -> None:
+    d = DERIVED[name]
+    if name == "ng":  # Ng's net here has two outputs: his one-output cost needs one
+        d = derive.derive(derive.loads(NETS["ng"].replace("units = 2", "units = 1")))
+    v = verify(d, None, formula)
+    assert v.right, v.text()
+    assert v.notes[0].code == "loss_definition" and "the per-example loss" in v.text()
+    assert "单个样本的损失" in v.text("zh")
+
+
+LOSS_WRONG = [
+    ("nielsen", r"C = \sum_j (y_j - a^L_j)^2", "loss_scale", lambda a, y: np.sum((y - a) ** 2)),
+    ("softmax", r"C = \sum_k y_k \log a^{(2)}_k", "loss_sign", lambda a, y: np.sum(y * np.log(a))),
+    ("nielsen", r"C = -\sum_j y_j \log a^L_j", "other_loss", lambda a, y: -np.sum(y * np.log(a))),
+]
+
+
+@pytest.mark.parametrize(("name", "formula", "code", "written"), LOSS_WRONG)
+def test_a_wrong_loss_says_why_at_numbers_computed_here(name: str, formula: str, code: str, written) -> None:
+    v = verify(DERIVED[name], None, formula)
+    assert not v.right and code in v.codes, v.text()
+    c = v.counterexample
+    out = sorted(k for k in c.inputs if k.startswith("a") and "[" in k)
+    a = np.array([c.inputs[k] for k in out])
+    y = np.array([c.inputs[f"y[{k}]"] for k in (1, 2)])
+    spec_loss = {"nielsen": 0.5 * np.sum((y - a) ** 2), "softmax": -np.sum(y * np.log(a))}[name]
+    assert c.correct == pytest.approx(spec_loss, rel=1e-9)
+    assert c.given == pytest.approx(written(a, y), rel=1e-9)
+
+
+def test_a_worked_examples_number_is_not_a_definition() -> None:
+    with pytest.raises(DeriveError, match="a number is the loss at one example"):
+        verify(DERIVED["nielsen"], None, r"C = 0.5")
+    with pytest.raises(DeriveError, match="a number is a value at one example"):
+        verify(DERIVED["nielsen"], None, r"z^2_1 = 0.42")

@@ -192,6 +192,8 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
         out.elements += [Element(r, v) for r, v in zip(refs, values, strict=True)]
     for element in out.elements:
         _check_names(formula, element.given)
+    if out.elements and not any(element.given.free_symbols for element in out.elements):
+        raise fail(formula.text, formula.spans[1][0], "a number is a value at one example; write how it is computed")
     return out
 
 
@@ -266,7 +268,7 @@ def _shown(net: Network, element: Element, values: dict[Symbol, float]) -> dict[
     """The values of a counterexample: the inputs, then the weights and biases up to the neuron's layer (all that its
     z and a depend on) and those the right side uses."""
     used = {str(s) for s in element.given.free_symbols}
-    out = {s.name: v for s, v in values.items() if s.name.startswith("x[")}
+    out = {s.name: v for s, v in values.items() if s.name.startswith("x[")}  # not the targets: no definition has them
     for s, v in values.items():
         info = sym.parse_name(s.name)
         if info is not None and info.kind in ("W", "b") and (s.name in used or info.layer <= element.ref.layer):

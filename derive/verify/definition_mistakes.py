@@ -46,12 +46,13 @@ def value(expr: Expr, values: dict[Symbol, float]) -> float:
 
 
 def points(net: Network, seed: int, count: int = POINTS) -> list[dict[Symbol, float]]:
-    """Seeded points: every input, weight and bias drawn, every z and a from the NumPy forward pass."""
+    """Seeded points: every input, target, weight and bias drawn, every z and a from the NumPy forward pass."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
-        params, x, _y = random_point(net, rng)
+        params, x, y = random_point(net, rng)
         values: dict[Symbol, float] = {sym.x(j + 1): float(v) for j, v in enumerate(x)}
+        values.update({sym.y(k + 1): float(v) for k, v in enumerate(y)})
         for layer in range(1, net.depth + 1):
             for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
                 values[sym.W(layer, i + 1, j + 1)] = float(v)

@@ -41,7 +41,7 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
-from derive.verify import batch, definition, identity
+from derive.verify import batch, definition, identity, loss
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of
@@ -169,7 +169,8 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
-    for kind, judge in (("an identity", identity), ("the batch cost", batch), ("a definition", definition)):
+    statements = (("an identity", identity), ("the batch cost", batch), ("a definition", definition), ("a loss", loss))
+    for kind, judge in statements:
         if judge.recognize(parsed, d.network) and (param is None or judge is not definition):  # x_1 = … names x_1
             if param is not None:
                 raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
