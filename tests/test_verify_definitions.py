@@ -265,3 +265,12 @@ def test_a_worked_examples_number_is_not_a_definition() -> None:
         verify(DERIVED["nielsen"], None, r"C = 0.5")
     with pytest.raises(DeriveError, match="a number is a value at one example"):
         verify(DERIVED["nielsen"], None, r"z^2_1 = 0.42")
+
+
+@pytest.mark.parametrize(("name", "formula", "code"), WRONG)
+def test_the_correct_form_of_a_wrong_definition_reads_back_right(name: str, formula: str, code: str) -> None:
+    d = DERIVED[name]
+    v = verify(d, None, formula)
+    assert v.correct
+    again = verify(d, None, v.correct)
+    assert again.right, again.text()

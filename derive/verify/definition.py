@@ -18,8 +18,11 @@ from dataclasses import dataclass, replace
 import sympy
 from sympy import Expr, Matrix, Symbol
 
+from derive.engine import matrixform
 from derive.engine.algebra import is_zero
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
+from derive.engine.forms import Kind, matrix
+from derive.engine.steps import Equation
 from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.present.latex import latex
@@ -293,6 +296,11 @@ def _correct(d: Derivation, found: Read) -> str:
     layer, i = ref.layer, ref.index[0]  # type: ignore[index]
     if layer == 0:
         return ""
+    whole = found.refs and found.refs[0].index is None
+    if found.letter is not None or whole:  # the matrix form, of the layer l or of the layer named
+        z, a = _matrix_form(d, "l" if found.letter is not None else layer)  # type: ignore[arg-type]
+        eq = z if ref.kind == "z" else a
+        return f"{latex(eq.lhs, d.network)} = {latex(eq.rhs, d.network)}"
     z, a = d.forward_neuron(layer, i)  # type: ignore[arg-type]
     if ref.kind == "z":
         return f"{latex(z.lhs, d.network)} = {latex(z.rhs, d.network)}"
@@ -300,6 +308,17 @@ def _correct(d: Derivation, found: Read) -> str:
         d.forward_neuron(layer, k)[0].lhs: d.forward_neuron(layer, k)[0].rhs for k in range(1, d.size(layer) + 1)
     }
     return f"{latex(a.lhs, d.network)} = {latex(a.rhs, d.network)} = {latex(a.rhs.xreplace(weighted), d.network)}"
+
+
+def _matrix_form(d: Derivation, layer: int | str) -> tuple[Equation, Equation]:
+    """z = W a + b and a = g(z) of a layer in matrix form, in the convention of the notation (W^T under from_to)."""
+    if isinstance(layer, int):
+        z, a = matrixform.forward(d, layer)
+        return z, a
+    rhs = matrixform.weight(layer, d, matrixform.convention(d).from_to) * matrixform.a_vec(f"{layer}-1", d)
+    if d.network.bias:
+        rhs = rhs + matrixform.vec(Kind.B, layer, d)
+    return Equation(matrixform.vec(Kind.Z, layer, d), rhs), Equation(matrixform.a_vec(layer, d), matrix(Kind.G, layer))
 
 
 def _rereadings(d: Derivation, formula: Formula, primary: Reading, pts: list[dict[Symbol, float]]) -> list[Diagnosis]:
