@@ -274,3 +274,16 @@ def test_the_correct_form_of_a_wrong_definition_reads_back_right(name: str, form
     assert v.correct
     again = verify(d, None, v.correct)
     assert again.right, again.text()
+
+
+def test_h_on_the_left_needs_the_notation_to_say_what_it_is() -> None:
+    with pytest.raises(DeriveError, match=r"h is the pre-activation or the activation only as the notation declares"):
+        verify(DERIVED["default"], None, r"h^{(1)} = \sigma(W^{(1)} x + b^{(1)})")
+    assert verify(DERIVED["goodfellow"], None, r"h^{(1)} = \sigma(a^{(1)})").right
+
+
+def test_a_chain_of_definitions_checks_each_link() -> None:
+    d = DERIVED["nielsen"]
+    assert verify(d, None, r"a^l = \sigma(z^l) = \sigma(w^l a^{l-1} + b^l)").right
+    v = verify(d, None, r"a^l = \sigma(z^l) = \sigma(w^l a^{l-1})")
+    assert not v.right and v.codes[:2] == ("chain_link", "bias_missing"), v.text()

@@ -108,6 +108,7 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     d = derive(net)
     if isinstance(formula.lhs, PartialNode):  # ∂o_j/∂net_j = …: a chain-rule factor of the forward pass
         return factor.judge(formula, d, seed)
+    _undeclared(formula, net)
     primary = Reading(net.notation)
     found = _read(d, formula, primary, _rhs(formula, net))
     pts = points(net, seed)
@@ -135,6 +136,20 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
 
 
 # ---------------------------------------------------------------- reading
+def _undeclared(formula: Formula, net: Network) -> None:
+    """h on the left side, when the notation gives it no meaning: the formula reader takes it for the pre-activation,
+    but Goodfellow's and cs231n's h is an activation; a definition of it needs the notation to say which."""
+    lhs = formula.lhs
+    n = net.notation
+    if isinstance(lhs, Name) and lhs.base == "h" and "h" not in (n.pre_activation, n.activation, n.function):
+        raise fail(
+            formula.text,
+            0,
+            'h is the pre-activation or the activation only as the notation declares it: [notation] activation = "h"'
+            ' (Goodfellow, cs231n\'s hidden layer) or pre_activation = "h"',
+        )
+
+
 def _rhs(formula: Formula, net: Network) -> Node:
     """The right side with the notation's function letter applied as a function: Bishop's h(a_j) and φ(net_j) are
     written like a product of the letter and a bracket."""
