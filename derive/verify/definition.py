@@ -52,6 +52,7 @@ from derive.verify.syntax import (
     fail,
     walk,
 )
+from derive.verify.work import WorkExhaustedError
 
 KINDS = ("z", "a", "out", "x")  # what a left side names: the pre-activation, the activation, the output, the input
 
@@ -178,7 +179,7 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
     formula_reader = Reader(d, reading, formula.text, notes=notes)
     envs = _envs(d, target_reader, lhs)
     out = Read([], [], envs.letter, notes)
-    for env in envs.envs:
+    for env in _order(envs.envs, envs.letter):
         ref = replace(target_reader, env=env).ref(lhs)
         reader = replace(formula_reader, env=env, roles=_roles(target_reader, lhs, ref, rhs))
         try:
@@ -193,6 +194,10 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
             out.refs.append(ref)
             out.free, out.error = exc.letter, out.error or exc
             continue
+        except WorkExhaustedError:  # a wide layer's sums: the neurons built so far are compared (a layer each first)
+            if out.elements:
+                break
+            raise
         except (LimitError, UndefinedError):
             raise
         except FormulaError as exc:  # the shapes clash, an index's range is not clear: maybe a mistake, re-read
@@ -213,6 +218,16 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
     if out.elements and not any(element.given.free_symbols for element in out.elements):
         raise fail(formula.text, formula.spans[1][0], "a number is a value at one example; write how it is computed")
     return out
+
+
+def _order(envs: list[dict[str, int]], letter: str | None) -> list[dict[str, int]]:
+    """The bindings in order, but with a layer letter the first neuron of each layer first: when the work runs out on
+    a wide network, every layer has been compared."""
+    if letter is None:
+        return envs
+    envs = sorted(envs, key=lambda env: (env[letter], sorted(env.items())))
+    firsts = [k for k, env in enumerate(envs) if k == 0 or env[letter] != envs[k - 1][letter]]
+    return [envs[k] for k in firsts] + [env for k, env in enumerate(envs) if k not in set(firsts)]
 
 
 def _refs(d: Derivation, ref: Ref) -> list[Ref]:
@@ -296,7 +311,8 @@ def _shown(net: Network, element: Element, values: dict[Symbol, float]) -> dict[
 
 # ---------------------------------------------------------------- what the verdict says
 def _target(found: Read) -> str:
-    names = [element.ref.name for element in found.elements] or [ref.name for ref in found.refs]
+    refs = [element.ref for element in found.elements] or found.refs
+    names = [ref.name for ref in sorted(refs, key=lambda ref: (ref.kind, ref.layer, ref.index or ()))]
     if not names:
         return ""
     return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"

@@ -27,7 +27,7 @@ from derive.rules import activations, floats
 from derive.rules import symbols as sym
 from derive.verify.findings import Diagnosis
 from derive.verify.mistakes import Transposed
-from derive.verify.points import close
+from derive.verify.points import _Values, close
 from derive.verify.read import _envs
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading, Ref
@@ -35,6 +35,7 @@ from derive.verify.syntax import BinOp, Formula, Limits, Name, Node, Num, Paren,
 
 DEFINITION_MISTAKES: list[type[DefinitionMistake]] = []
 POINTS = 4  # seeded points a definition is compared at
+EAGER = 200  # parameters up to which a point holds every weight's value from the start
 
 
 def value(expr: Expr, values: dict[Symbol, float]) -> float:
@@ -46,18 +47,24 @@ def value(expr: Expr, values: dict[Symbol, float]) -> float:
 
 
 def points(net: Network, seed: int, count: int = POINTS) -> list[dict[Symbol, float]]:
-    """Seeded points: every input, target, weight and bias drawn, every z and a from the NumPy forward pass."""
+    """Seeded points: every input, target, weight and bias drawn, every z and a from the NumPy forward pass.
+
+    A weight's or bias's value is read from its array when something asks for it (:class:`derive.verify.points.
+    _Values`), except on a small network, whose counterexample lists them all: a 784-input layer has 78400 weights.
+    """
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
         params, x, y = random_point(net, rng)
-        values: dict[Symbol, float] = {sym.x(j + 1): float(v) for j, v in enumerate(x)}
+        values = _Values({name: np.asarray(array, dtype=float) for name, array in params.items()})
+        values.update({sym.x(j + 1): float(v) for j, v in enumerate(x)})
         values.update({sym.y(k + 1): float(v) for k, v in enumerate(y)})
-        for layer in range(1, net.depth + 1):
-            for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
-                values[sym.W(layer, i + 1, j + 1)] = float(v)
-            for i, v in enumerate(params.get(f"b{layer}", ())):
-                values[sym.b(layer, i + 1)] = float(v)
+        if net.parameter_count() <= EAGER:
+            for layer in range(1, net.depth + 1):
+                for (i, j), v in np.ndenumerate(params[f"W{layer}"]):
+                    values[sym.W(layer, i + 1, j + 1)] = float(v)
+                for i, v in enumerate(params.get(f"b{layer}", ())):
+                    values[sym.b(layer, i + 1)] = float(v)
         for layer, (z, a) in enumerate(forward(net, params, x), start=1):
             values.update({sym.z(layer, i + 1): float(v) for i, v in enumerate(z)})
             values.update({sym.a(layer, i + 1): float(v) for i, v in enumerate(a)})
@@ -87,16 +94,13 @@ class Neuron:
 
     @cached_property
     def weights(self) -> np.ndarray:
-        rows, cols = self.d.size(self.layer), self.d.size(self.layer - 1)
-        return np.array(
-            [[self.values[sym.W(self.layer, i, j)] for j in range(1, cols + 1)] for i in range(1, rows + 1)]
-        )
+        return self.values.params[f"W{self.layer}"]  # type: ignore[attr-defined]
 
     @cached_property
     def bias(self) -> np.ndarray:
         if not self.d.network.bias:
             return np.zeros(self.d.size(self.layer))
-        return np.array([self.values[sym.b(self.layer, i)] for i in range(1, self.d.size(self.layer) + 1)])
+        return self.values.params[f"b{self.layer}"]  # type: ignore[attr-defined]
 
     @property
     def z(self) -> np.ndarray:
