@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import derive
 from derive import DeriveError
@@ -287,3 +288,13 @@ def test_a_chain_of_definitions_checks_each_link() -> None:
     assert verify(d, None, r"a^l = \sigma(z^l) = \sigma(w^l a^{l-1} + b^l)").right
     v = verify(d, None, r"a^l = \sigma(z^l) = \sigma(w^l a^{l-1})")
     assert not v.right and v.codes[:2] == ("chain_link", "bias_missing"), v.text()
+
+
+def test_a_wide_layer_is_compared_in_part_and_says_how_much() -> None:
+    """784 inputs: each neuron's sum is 784 terms, so the work allows a few neurons, one of each layer first."""
+    d = derive.derive(derive.load(ROOT / "examples" / "mnist.toml"))
+    v = verify(d, None, r"z^{(l)}_i = \sum_j W^{(l)}_{ij} a^{(l-1)}_j + b^{(l)}_i")
+    assert v.right, v.text()
+    note = v.notes[0]
+    assert note.total == 110 and 2 <= note.elements < 110
+    assert f"checked {note.elements} of 110 neurons (z1[1] … z2[1])" in v.text()

@@ -13,7 +13,7 @@ activations of the right layer, for a definition whose shapes clash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import sympy
 from sympy import Expr, Matrix, Symbol
@@ -60,11 +60,13 @@ KINDS = ("z", "a", "out", "x")  # what a left side names: the pre-activation, th
 @dataclass(frozen=True)
 class Definition(Note):
     """The statement was read as a definition of the forward pass: ``elements`` neurons compared with derive's
-    forward equations, ``method`` "exact" (equal after substituting them) or "numeric" (at seeded points)."""
+    forward equations, ``method`` "exact" (equal after substituting them) or "numeric" (at seeded points); ``total``
+    how many the left side names, when more than were compared (0 when all were)."""
 
     code = "definition"
     elements: int
     method: str
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Read:
     refs: list[Ref]  # what the left side names, for every binding of its letters (read or not)
     letter: str | None
     notes: dict[Note, None]
+    named: list[Ref] = field(default_factory=list)  # every binding's, built or not (the work may run out)
     error: FormulaError | None = None  # why the right side could not be read for some of them
     free: str | None = None  # an index letter of the right side that nothing sums
 
@@ -122,7 +125,7 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
         diagnoses += mistakes.found(d, found.elements, pts, found.letter)
     elif found.elements and found.error is None:
         method = "exact" if _exact(d, found) else "numeric"
-        note = Definition(len(found.elements), method)
+        note = Definition(len(found.elements), method, _total(d, found))
         return Judged(True, _target(found), _correct(d, found), len(pts), None, (note, *found.notes))
     if found.free is not None:
         diagnoses.append(mistakes.UnsummedIndex(found.free))
@@ -132,7 +135,7 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
         diagnoses += _rereadings(d, formula, primary, pts)
     if not diagnoses and counter is None and found.error is not None:
         raise found.error  # read in no way: the reader's own error
-    note = Definition(len(found.elements), "")
+    note = Definition(len(found.elements), "", _total(d, found))
     return Judged(False, _target(found), _correct(d, found), len(pts), counter, (note, *found.notes), tuple(diagnoses))
 
 
@@ -179,6 +182,7 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
     formula_reader = Reader(d, reading, formula.text, notes=notes)
     envs = _envs(d, target_reader, lhs)
     out = Read([], [], envs.letter, notes)
+    out.named = [replace(target_reader, env=env).ref(lhs) for env in envs.envs]
     for env in _order(envs.envs, envs.letter):
         ref = replace(target_reader, env=env).ref(lhs)
         reader = replace(formula_reader, env=env, roles=_roles(target_reader, lhs, ref, rhs))
@@ -218,6 +222,12 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
     if out.elements and not any(element.given.free_symbols for element in out.elements):
         raise fail(formula.text, formula.spans[1][0], "a number is a value at one example; write how it is computed")
     return out
+
+
+def _total(d: Derivation, found: Read) -> int:
+    """How many neurons the left side names in all, when more than were compared; else 0."""
+    total = sum(len(_refs(d, ref)) for ref in found.named)
+    return total if total > len(found.elements) else 0
 
 
 def _order(envs: list[dict[str, int]], letter: str | None) -> list[dict[str, int]]:
