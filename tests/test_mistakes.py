@@ -23,6 +23,16 @@ from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.batch import BatchSum, PenaltyScale, PenaltyWithout
 from derive.verify.batch_names import AlgorithmName, PenaltyForm, SampleTerm
+from derive.verify.definition import Definition
+from derive.verify.definition_mistakes import (
+    ActivationApplied,
+    ActivationMissing,
+    BiasMissing,
+    UnsummedIndex,
+    WrongActivation,
+    WrongInputLayer,
+)
+from derive.verify.factor import AnyNeuron, Factor
 from derive.verify.findings import (
     Accumulated,
     BareLayer,
@@ -49,6 +59,7 @@ from derive.verify.findings import (
     WeightCase,
 )
 from derive.verify.identity import IdentityFunction
+from derive.verify.loss import LossDefinition, LossScale, LossSign, OtherLoss
 from derive.verify.mistakes import (
     ExtraDerivative,
     FactorTwo,
@@ -598,6 +609,121 @@ NOTE_CASES += [
         " column (Ng's j = 0): this is his j ≠ 0 case, and the biases' gradient is ∂J/∂b",
         "D^{(2)} 按 Ng 的 D 理解：J 对该层权重的梯度，即 (1/m) Δ；算法的 D 出现在右边时再加上规格中 L2 惩罚项的梯度；"
         "derive 把偏置分开处理，所以这里的 W 没有偏置列（Ng 的 j = 0）：这是他 j ≠ 0 的情形，偏置的梯度是 ∂J/∂b",
+    ),
+]
+
+
+# Definitions of the forward pass and the per-example loss (derive/verify/definition*.py, factor.py, loss.py)
+BIAS_WORDS = (
+    "the bias is missing: this network's layers have biases, so z = W a + b (a source that keeps the bias inside the"
+    " weights, as Bishop's w_{j0} with x_0 = 1 or Ng's bias unit a_0 = 1, is a network declared with bias = false)",
+    "缺少偏置：这个网络的各层有偏置，所以 z = W a + b（把偏置放在权重里的写法，如 Bishop 的 w_{j0} 配 x_0 = 1、"
+    "Ng 的偏置单元 a_0 = 1，对应在规格中声明 bias = false 的网络）",
+)
+OTHER_CASES += [
+    Case("deep", None, r"z^{(2)} = W^{(2)} a^{(1)}", BiasMissing(), *BIAS_WORDS),
+    Case(
+        "deep",
+        None,
+        r"a^{(2)} = W^{(2)} a^{(1)} + b^{(2)}",
+        ActivationMissing(r"\sigma"),
+        r"the activation is missing: a = \sigma(z), and the formula gives the weighted input z itself",
+        r"缺少激活函数：a = \sigma(z)，而公式给出的是加权输入 z 本身",
+    ),
+    Case(
+        "deep",
+        None,
+        r"z^{(2)} = \sigma(W^{(2)} a^{(1)} + b^{(2)})",
+        ActivationApplied(r"\sigma"),
+        r"the activation is applied too early: the pre-activation z is the weighted input, before \sigma",
+        r"激活函数用早了：激活前的值 z 是加权输入，还没有经过 \sigma",
+    ),
+    Case(
+        "deep",
+        None,
+        r"a^{(2)} = \tanh(z^{(2)})",
+        WrongActivation(r"\tanh", r"\sigma"),
+        r"the activation function is wrong: the formula applies \tanh, but this layer of the network uses \sigma",
+        r"激活函数用错了：公式用的是 \tanh，而网络的这一层用的是 \sigma",
+    ),
+    Case(  # layers 1 and 2 both have 3 neurons: a^{(2)} fits where a^{(1)} belongs
+        "deep",
+        None,
+        r"z^{(2)} = W^{(2)} a^{(2)} + b^{(2)}",
+        WrongInputLayer(2, 1),
+        "the layer is wrong: the weighted input takes the activations of layer 2, where those of the layer below, 1,"
+        " belong",
+        "层号错了：加权输入用了第 2 层的激活值，应为下一层（第 1 层）的",
+    ),
+    Case(
+        "deep",
+        None,
+        r"z^{(2)}_j = W^{(2)}_{jk} a^{(1)}_k + b^{(2)}_j",
+        UnsummedIndex("k"),
+        "the index k is not summed: the weighted input sums over every neuron of the layer below",
+        "下标 k 没有求和：加权输入要对下一层的每个神经元求和",
+    ),
+    Case(
+        "deep",
+        None,
+        r"C = \sum_k (a^{(3)}_k - y_k)^2",
+        LossScale("double", "squared_error"),
+        "the formula is twice the spec's loss, squared_error",
+        "公式是规格中的损失 squared_error 的两倍",
+    ),
+    Case(
+        "seed003",
+        None,
+        r"J = \sum_k y_k \log a^{(2)}_k",
+        LossSign("cross_entropy"),
+        "the sign is wrong: the formula is the negative of the spec's loss, cross_entropy (a cross-entropy has a minus"
+        " before its sum of logarithms)",
+        "符号反了：公式是规格中的损失 cross_entropy 的相反数（交叉熵在对数之和前有一个负号）",
+    ),
+    Case(
+        "deep",
+        None,
+        r"C = -\sum_k y_k \log a^{(3)}_k",
+        OtherLoss("cross_entropy", "squared_error"),
+        "this is another loss, cross_entropy; the spec declares squared_error",
+        "这是另一种损失 cross_entropy；规格声明的是 squared_error",
+    ),
+]
+NOTE_CASES += [
+    Case(
+        "deep",
+        None,
+        r"a^{(1)} = \sigma(z^{(1)})",
+        Definition(3, "exact"),
+        "read as a definition of the forward pass, not a gradient: each neuron's z or a the left side names is compared"
+        " with derive's forward equations",
+        "按前向传播的定义理解，而不是梯度：左边所指每个神经元的 z 或 a 都与 derive 的前向方程比较",
+    ),
+    Case(
+        "deep",
+        None,
+        r"\frac{\partial z^{(2)}_1}{\partial a^{(1)}_2} = W^{(2)}_{12}",
+        Factor(1),
+        "read as a chain-rule factor of the forward pass, not a gradient of the cost: both sides are compared at seeded"
+        " points where every z and a comes from the forward pass",
+        "按前向传播的链式法则因子理解，而不是代价的梯度：两边在带种子的随机点上比较，每个 z 和 a 都取自前向传播",
+    ),
+    Case(
+        "deep",
+        None,
+        r"\frac{\partial a_j}{\partial z_j} = a_j (1 - a_j)",
+        AnyNeuron("j", (1, 2, 3)),
+        "j has no layer: the statement is checked for a neuron j of every layer where it exists (layers 1, 2, 3)",
+        "j 没有写层号：对它存在的每一层（第 1、2、3 层）的神经元 j 都检查了该式",
+    ),
+    Case(
+        "deep",
+        None,
+        r"C = \frac{1}{2}\sum_k (a^{(3)}_k - y_k)^2",
+        LossDefinition("squared_error", "exact"),
+        "read as the per-example loss written out, not a gradient: compared with the spec's loss, squared_error, at"
+        " seeded outputs and targets",
+        "按写出的单个样本的损失理解，而不是梯度：在带种子的输出和目标上与规格中的损失 squared_error 比较",
     ),
 ]
 

@@ -142,7 +142,7 @@ def test_h_prime_needs_the_function_option() -> None:
         ('activation = "y"\n', r"notation\.target: 'y' is already the letter of notation\.activation$"),
         ('preset = "bishop"\nactivation = "a"\n', r"notation\.activation: 'a' is already the letter of notation\.pre"),
         ('activation = "q"\n', r"notation\.activation: 'q' is not one of a, h, z, o, y$"),
-        ('function = "phi"\n', r"notation\.function: 'phi' is not one of named, g, f, h$"),
+        ('function = "psi"\n', r"notation\.function: 'psi' is not one of named, g, f, h, phi$"),
     ],
 )
 def test_two_quantities_never_share_a_letter(tmp_path, notation: str, message: str) -> None:

@@ -49,6 +49,10 @@ WORDS = {
     "penalty_without": "the formula has an L2 penalty (λ)",
     "convention": "it would be right with",
     "missing_transpose": "a transpose is missing",
+    "bias_missing": "the bias is missing",
+    "wrong_input_layer": "the layer is wrong",
+    "activation_missing": "the activation is missing",
+    "loss_scale": "twice the spec's loss",
 }
 
 

@@ -53,7 +53,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "layer_marker": ("parenthesized", "bare", "index"),
     "pre_activation": ("z", "a", "net", "h"),
     "activation": ("a", "h", "z", "o", "y"),
-    "function": ("named", "g", "f", "h"),
+    "function": ("named", "g", "f", "h", "phi"),
     "layer_letter": ("l", "k"),
     "output_pre_activation": ("same", "f", "s"),  # the output layer's z as its own letter: cs231n's scores f
     "gradient_names": ("math", "code"),  # code: dW2, db2, dscores, dhidden as ∂L/∂W⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂f, ∂L/∂h
@@ -62,7 +62,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
-LETTER_LATEX = {"net": r"\mathrm{net}"}
+LETTER_LATEX = {"net": r"\mathrm{net}", "phi": r"\varphi"}  # φ: Wikipedia's activation function
 # What each letter means in derive's own notation, where it has a meaning: a letter the notation gives another
 # meaning is read under the notation, and the verdict says so (never a silent misreading).
 DEFAULT_MEANINGS = {"a": "activation", "z": "pre_activation", "h": "pre_activation", "o": "output", "y": "target"}
@@ -96,7 +96,8 @@ class Notation:
     pre_activation, activation: the letters of a neuron's weighted input z (z, a, net or h) and of its output a
     (a, h, z, o or y): Goodfellow's a and h, Bishop's a and z, Wikipedia's net and o. No two quantities share a
     letter. function: the letter of the activation function where a formula writes it generically: ``named``
-    (derive's own: each activation by its name, g for a general layer), g, f or h (Bishop's h'(a_j)).
+    (derive's own: each activation by its name, g for a general layer), g, f, h (Bishop's h'(a_j)) or phi (Wikipedia's
+    φ(net_j), written \\varphi; \\phi is read too).
     layer_letter: the letter of a general layer, l (derive's own: W^{(l)}, a^{(l-1)}) or k (Goodfellow's W^{(k)},
     h^{(k-1)}); the general forms' index letter for the layer above (k) then becomes p.
     output_pre_activation: the output layer's pre-activation letter, ``same`` as the hidden layers' or its own, f or s
@@ -175,7 +176,7 @@ class Notation:
     @property
     def function_latex(self) -> str:
         """The letter of a general layer's activation function: g unless the notation names it f or h."""
-        return "g" if self.function == "named" else self.function
+        return "g" if self.function == "named" else LETTER_LATEX.get(self.function, self.function)
 
     @property
     def weight_latex(self) -> str:
@@ -284,7 +285,7 @@ PRESETS: dict[str, Preset] = {
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
-            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o")),
+            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi")),
         ),
         Preset(
             "article000",

@@ -226,7 +226,7 @@ class _FormulaParser:
     def _is_function(self, name: Name) -> bool:
         if name.base in FUNCTION_NAMES or activations.read(name.base) is not None:
             return True
-        if name.base in ("f", "g") and not name.digits and self.at("op", "(") and not self.tok.space:
+        if name.base in ("f", "g", "phi") and not name.digits and self.at("op", "(") and not self.tok.space:
             return True
         if name.base == "h" and name.primes and not name.digits and self.at("op", "("):  # Bishop's h'(a_j)
             return True

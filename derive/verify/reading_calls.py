@@ -45,6 +45,8 @@ class _Calls:
             return self._layer_function(node, arg)
         if name == "h":
             raise self.error(node, "h' is the activation function's derivative only with [notation] function = \"h\"")
+        if name == "phi":
+            raise self.error(node, 'φ is the activation function only with [notation] function = "phi"')
         act = activations.read(name)
         if act is not None and act.options:
             act = self._declared(node, act, arg)

@@ -32,6 +32,7 @@ _IGNORED = {
 # beta, xi, zeta, varepsilon: how a notation spells a quantity whose letter names a node (Notation.spelled).
 GREEK = {"delta", "Delta", "theta", "Theta", "eta", "alpha", "beta", "xi", "zeta", "varepsilon", "epsilon", "lambda"}
 GREEK |= {"Omega"}  # Goodfellow's regulariser Ω(θ) (verify/penalty.py)
+GREEK |= {"phi"}  # φ: an activation function's letter (notation.function = "phi"), \varphi or \phi
 FUNCTIONS = {"exp", "log", "ln", "max"}
 _COMMANDS = {
     "frac", "dfrac", "tfrac", "partial", "sum", "cdot", "times", "odot", "circ", "hat", "widehat",
@@ -45,6 +46,7 @@ SPELLINGS = {
     "leftarrow": ("op", "<-"), "gets": ("op", "<-"),  # an update θ ← θ − η ∂C/∂θ
     "rightarrow": ("op", "->"), "to": ("op", "->"),  # Nielsen's update w → w − η ∂C/∂w, the old value on the left
     "ell": ("name", "l"),  # ℓ is the letter l (a layer)
+    "varphi": ("cmd", "phi"),  # φ, written \varphi or \phi: one letter
     "cdots": ("cmd", "dots"), "dots": ("cmd", "dots"), "ldots": ("cmd", "dots"), "dotsb": ("cmd", "dots"),
     "vdots": ("cmd", "dots"), "ddots": ("cmd", "dots"),  # in an elided matrix
     "nabla": ("cmd", "nabla"),  # ∇_{v} C, the gradient
@@ -57,7 +59,7 @@ ASCII_WORDS |= {"lambda", "net"}  # net: Wikipedia's pre-activation net_j (notat
 _UNICODE = {
     "δ": ("cmd", "delta"), "Δ": ("cmd", "Delta"), "θ": ("cmd", "theta"), "η": ("cmd", "eta"),
     "α": ("cmd", "alpha"), "β": ("cmd", "beta"), "ξ": ("cmd", "xi"), "ζ": ("cmd", "zeta"), "ε": ("cmd", "varepsilon"),
-    "λ": ("cmd", "lambda"), "Ω": ("cmd", "Omega"),
+    "λ": ("cmd", "lambda"), "Ω": ("cmd", "Omega"), "φ": ("cmd", "phi"), "ϕ": ("cmd", "phi"),
     "∂": ("cmd", "partial"), "Σ": ("cmd", "sum"), "∑": ("cmd", "sum"),
     "·": ("cmd", "cdot"), "⋅": ("cmd", "cdot"), "×": ("cmd", "times"), "⊙": ("cmd", "odot"),
     "∘": ("cmd", "circ"), "′": ("op", "'"), "ᵀ": ("cmd", "top"), "−": ("op", "-"), "ŷ": ("yhat", "y"),

@@ -41,7 +41,7 @@ from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
 from derive.rules.functions import Partial
-from derive.verify import batch, batch_names, identity, penalty, running
+from derive.verify import batch, batch_names, definition, identity, loss, penalty, running
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of, _unreadable
@@ -181,13 +181,15 @@ STATEMENTS = (
     ("the batch cost", batch),
     ("the cost", penalty),
     ("a batch statement", batch_names),
+    ("a definition", definition),
+    ("a loss", loss),
 )
 
 
 def _statement(d: Derivation, param: str | None, parsed: Formula, points: int, seed: int) -> Verdict:
     """One link, an update or an accumulator read as the equality it states (the verdict says how)."""
     for kind, judge in STATEMENTS:
-        if judge.recognize(parsed, d.network):
+        if judge.recognize(parsed, d.network) and (param is None or judge is not definition):  # x_1 = … names x_1
             if param is not None:
                 raise FormulaError(f"parameter: {kind} is about no parameter of the network; leave the parameter out")
             return _judged(d, parsed, judge.judge(parsed, d.network, seed))
