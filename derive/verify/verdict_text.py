@@ -50,7 +50,7 @@ class Verdict(Protocol):
 
 
 def _notation(net: Network) -> dict[str, object]:
-    """The notation's facts and letters the words need, in plain text: a verdict says everything in the reader's letters."""
+    """The notation's facts and letters the words need, in plain text: a verdict speaks the reader's letters."""
     notation = net.notation
     act, output = plain_letter(notation.activation), notation.output
     return {
