@@ -80,7 +80,10 @@ def _input_layer(primary: Reading) -> Tried:
 
 
 def _layer_marker(primary: Reading) -> Tried:
-    """a^2 as the layer (Nielsen's bare superscripts), or a written ^{(l)} read as parenthesized again."""
+    """a^2 as the layer (Nielsen's bare superscripts), or as a square with layers written ^{(l)}. Not from Bishop's
+    ``index`` marker: without it his unlayered names would be read by other rules, right only by accident."""
+    if primary.notation.layer_marker == "index":
+        return
     other = "parenthesized" if primary.notation.layer_marker == "bare" else "bare"
     yield Reading(replace(primary.notation, layer_marker=other)), (Convention("layer_marker", other),)
 
