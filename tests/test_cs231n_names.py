@@ -219,7 +219,7 @@ def test_the_batch_gradient_by_its_code_name() -> None:
     assert verify(CS231N_REG, None, r"dW = \frac{1}{N} \sum_i \frac{\partial L_i}{\partial W} + \lambda W").right
     summed = verify(CS231N_REG, None, r"dW2 = \sum_i \frac{\partial L_i}{\partial W2} + \lambda W2")
     assert "batch_sum" in summed.codes
-    assert r"\frac{\partial C^{(s)}}{\partial W2} + \lambda W2" in summed.correct
+    assert r"\frac{\partial L^{(s)}}{\partial W2} + \lambda W2" in summed.correct
     bias = verify(CS231N_REG, None, r"db2 = \frac{1}{N} \sum_i \frac{\partial L_i}{\partial b2} + \lambda b2")
     assert "penalty_without" in bias.codes and r"\partial b2}" in bias.correct
     assert "db2 read as ∂L/∂b, the gradient by the biases of layer 2" in bias.text()

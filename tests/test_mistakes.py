@@ -124,8 +124,8 @@ MISTAKE_CASES = [
         "delta2[1]",
         "-" + SIGMA_OUT,
         Sign(),
-        "the sign is wrong: the formula is the negative of the derivative (check y − ŷ against ŷ − y)",
-        "符号反了：公式正好是导数的相反数（检查 y − ŷ 与 ŷ − y）",
+        "the sign is wrong: the formula is the negative of the derivative (check y − a against a − y)",
+        "符号反了：公式正好是导数的相反数（检查 y − a 与 a − y）",
     ),
     Case(
         "seed001",
@@ -157,8 +157,8 @@ MISTAKE_CASES = [
         "delta2",
         r"(y - \hat y)",
         MissingDerivative(2),
-        "the derivative of layer 2's activation is missing (a factor such as σ'(z) = a(1 − a))",
-        "缺少第 2 层激活函数的导数（例如 σ'(z) = a(1 − a) 这一因子）",
+        "the derivative of layer 2's activation is missing (a factor such as σ'(z) = ŷ(1 − ŷ))",
+        "缺少第 2 层激活函数的导数（例如 σ'(z) = ŷ(1 − ŷ) 这一因子）",
     ),
     Case(  # one layer above the element: δ^{(1)} built on a δ^{(2)} that lacks its σ'
         "seed001",
@@ -173,8 +173,8 @@ MISTAKE_CASES = [
         None,
         r"\delta^{(2)}_1 = (y_1 - t_1) y_1 (1 - y_1)",
         ExtraDerivative(2),
-        "there is an extra activation derivative: with this loss the output's σ' cancels, leaving a − y",
-        "多乘了一个激活函数的导数：在这个损失下输出层的 σ' 被约掉，只剩 a − y",
+        "there is an extra activation derivative: with this loss the output's σ' cancels, leaving y − t",
+        "多乘了一个激活函数的导数：在这个损失下输出层的 σ' 被约掉，只剩 y − t",
     ),
     Case(
         "seed001",
@@ -221,8 +221,8 @@ MISTAKE_CASES = [
         "W1[1,2]",
         r"\delta^{(1)}_2 x_1",
         Transposed(),
-        "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i",
-        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i",
+        "the weight's indices are transposed: under this notation θ_{ij} joins neuron j of the layer below to neuron i",
+        "权重的下标写反了：在这个记号里 θ_{ij} 由下一层的神经元 j 连到神经元 i",
     ),
     Case(  # δ^{(2)} a^{(1)}, 2×1 by 4×1, where δ^{(2)} (a^{(1)})ᵀ belongs (column vectors)
         "seed003",
@@ -271,8 +271,8 @@ MISTAKE_CASES = [
         "W1[1,2]",
         r"-\delta_2 x_1",  # article 004 writes w_{ij} from neuron i to neuron j
         Transposed(),
-        "the weight's indices are transposed: under this notation W_{ij} joins neuron i of the layer below to neuron j",
-        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 i 连到神经元 j",
+        "the weight's indices are transposed: under this notation w_{ij} joins neuron i of the layer below to neuron j",
+        "权重的下标写反了：在这个记号里 w_{ij} 由下一层的神经元 i 连到神经元 j",
     ),
     Case(
         "seed001",
@@ -300,10 +300,10 @@ MISTAKE_CASES.append(
         None,
         r"\frac{\partial E}{\partial w_{kj}} = \delta_j z_k",
         Transposed(roles=True),
-        "the weight's indices are transposed: under this notation W_{ij} joins neuron j of the layer below to neuron i,"
+        "the weight's indices are transposed: under this notation w_{ij} joins neuron j of the layer below to neuron i,"
         " and the gradient is the error of the unit it enters times the activation of the unit it leaves: the formula"
         " takes the error of the unit it leaves and the activation of the unit it enters",
-        "权重的下标写反了：在这个记号里 W_{ij} 由下一层的神经元 j 连到神经元 i；"
+        "权重的下标写反了：在这个记号里 w_{ij} 由下一层的神经元 j 连到神经元 i；"
         "梯度是权重所进入单元的误差乘以它所离开单元的激活值，公式却用了它离开的单元的误差和它进入的单元的激活值",
     )
 )
@@ -358,8 +358,8 @@ OTHER_CASES = [
         "W^{(l)}_{ij}",
         r"\delta^{(l+1)}_j a^{(l)}_i",
         Convention("index_order", "from_to"),
-        "it would be right with the weights' indices in from-to order (w_{ij} from neuron i to neuron j)",
-        "如果权重下标按“从-到”顺序（w_{ij} 由神经元 i 到神经元 j），公式就是对的",
+        "it would be right with the weights' indices in from-to order (θ_{ij} from neuron i to neuron j)",
+        "如果权重下标按“从-到”顺序（θ_{ij} 由神经元 i 到神经元 j），公式就是对的",
     ),
     Case(
         "seed001",
@@ -376,9 +376,9 @@ OTHER_CASES = [
         None,
         r"\frac{\partial C}{\partial \theta^{l}} = \delta^{l+1} (a^{l})^T",
         Convention("weight_shift", 1),
-        "it would be right if θ^{(l)} meant the weights leaving layer l (as in article 001); derive's W^{(l)} are"
-        " the weights into layer l",
-        "如果 θ^{(l)} 表示离开第 l 层的权重（如文章 001），公式就是对的；derive 的 W^{(l)} 是进入第 l 层的权重",
+        "it would be right if θ^{(l)} meant the weights leaving layer l (as in article 001); this notation's θ^{(l)}"
+        " are the weights into layer l",
+        "如果 θ^{(l)} 表示离开第 l 层的权重（如文章 001），公式就是对的；这个记号的 θ^{(l)} 是进入第 l 层的权重",
     ),
     Case(  # the per-example costs summed where J is their mean (issue 16, point 4)
         "seed003",

@@ -189,11 +189,11 @@ def test_default_letters_leave_documents_unchanged() -> None:
 
 
 def test_a_verdict_writes_its_own_words_in_the_notations_letters() -> None:
-    """The notation line and a reason's example factor: δ = ∂E/∂a and σ'(a) = z(1 − z) under Bishop's letters."""
+    """The notation line and a reason's example factor: δ = ∂E/∂a and h'(a) = y(1 − y) under Bishop's letters."""
     v = verify(BISHOP, None, r"\delta^{(2)}_k = y_k - t_k")
     assert not v.right and "missing_derivative" in v.codes
     assert "δ = ∂E/∂a;" in v.text() and "δ = ∂E/∂a；" in v.text("zh")
-    assert "(a factor such as σ'(a) = z(1 − z))" in v.text()
+    assert "(a factor such as h'(a) = y(1 − y))" in v.text()  # Bishop's h, and y the output's activation
     assert "σ'(\\mathrm" not in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
     assert "δ = ∂E/∂net;" in verify(WIKIPEDIA, None, r"\delta_j = o_j - t_j").text()
     assert "(a factor such as σ'(z) = a(1 − a))" in verify(DEFAULT, None, r"\delta^{(2)}_1 = a^{(2)}_1 - y_1").text()

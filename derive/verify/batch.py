@@ -55,6 +55,7 @@ class BatchSum(Diagnosis):
     code = "batch_sum"
     gradient: bool
     cost: str = "J"  # the batch cost's letter, as the statement writes it
+    each: str = "C"  # the per-example cost's letter, as the statement writes it (C^{(s)}, E_n, L_i)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     summed = all(_close(without, total) for _, _, _, without, total, _, _ in rows)  # λ's terms aside
     if summed:
         cost = lhs.of if isinstance(lhs, PartialNode) else lhs
-        diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J"))
+        diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J", _each(formula)))
     if builder.penalty and not penalized:
         diagnoses.append(PenaltyWithout(reg is not None, reg is not None and reg.biases))
     elif penalized and (summed or all(_close(without, mean) for _, _, _, without, _, mean, _ in rows)):
@@ -196,15 +197,16 @@ def _close(a: float, b: float) -> bool:
 def _correct(net: Network, formula: Formula, wrt: Node | None) -> str:
     """The objective as derive defines it, in the statement's own letters."""
     reg = net.regularization
-    left = formula.side(0)
+    left, each = formula.side(0), _each(formula)
     if wrt is None:
-        text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} C^{{(s)}}"
+        text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} {each}^{{(s)}}"
         if reg is not None:
             scale = sympy.latex(reg.rule.scale(regularizers.LAMBDA, regularizers.BATCH))
-            text += rf" + {scale} \sum_{{l}} \lVert W^{{(l)}} \rVert^2"
+            weight = net.notation.weight_latex + net.notation.layer_script("l")
+            text += rf" + {scale} \sum_{{l}} \lVert {weight} \rVert^2"
         return text
     name = _wrt_text(formula, wrt)
-    text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}{{\partial {name}}}"
+    text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial {each}^{{(s)}}}}{{\partial {name}}}"
     if reg is not None and _penalized(net, wrt):
         text += f" + {sympy.latex(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {name}"
     return text
@@ -227,6 +229,12 @@ def _wrt_text(formula: Formula, wrt: Node) -> str:
         if at >= 0:
             return left[at + len(mark) :].rstrip("}").strip() or "W"
     return wrt.base + wrt.digits if isinstance(wrt, Name) else "W"  # a code name's: dW2 is ∂L/∂W2
+
+
+def _each(formula: Formula) -> str:
+    """The letter of the per-example cost the statement sums (E for E_n, L for L_i), C when it names none."""
+    assert formula.rhs is not None
+    return next((n.base for n in walk(formula.rhs) if _sample_index(n) is not None), "C")
 
 
 def _cost_name(node: Node) -> bool:

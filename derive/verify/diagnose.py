@@ -8,15 +8,15 @@ that give the same numbers everywhere are one reason: the lower-ranked is named.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields, replace
 
 from derive.engine.derivation import Derivation
 from derive.errors import DeriveError
 from derive.model.notation import Notation
+from derive.verify import alternatives
 from derive.verify.backward import Backward, Point
-from derive.verify.findings import Convention, Diagnosis
-from derive.verify.mistakes import Mistake, Sign, Transposed, ranked
+from derive.verify.findings import Diagnosis
+from derive.verify.mistakes import Mistake, Sign, ranked
 from derive.verify.points import _first_mismatch, _numbers, _with_delta, close
 from derive.verify.read import _Attempt, _read, _Shape
 from derive.verify.reading import Reader
@@ -25,10 +25,6 @@ from derive.verify.sites import Evidence, Site, Sketch
 from derive.verify.syntax import Formula, Limits, Name, Node, walk
 from derive.verify.work import Work
 
-# The letters of the pre-activation and the activation: derive's own, and the textbooks' that swap their meanings
-# (Bishop's a and z, Goodfellow's a and h), tried when a formula is wrong under the notation's.
-DEFAULT_LETTERS = ("z", "a")
-SWAPPED_LETTERS = (("a", "z"), ("a", "h"))
 EDITS = 8  # edits of a formula tried for each registered mistake, when its shapes clash
 
 
@@ -166,13 +162,28 @@ def _swap(node: Node | None, old: Node, new: Node) -> Node | None:
 
 
 def _alternative_readings(
-    d: Derivation, param: Formula | None, parsed: Formula, pts: list[Point], primary: Reading, work: Work
+    d: Derivation,
+    param: Formula | None,
+    parsed: Formula,
+    pts: list[Point],
+    primary: Reading,
+    work: Work,
+    last: bool = True,
 ) -> list[Diagnosis]:
-    """The conventions under which the formula would be right (as many as ``work`` allows: it is shared)."""
+    """The conventions under which the formula would be right (as many as ``work`` allows: it is shared); the
+    last-resort ones (a preset as a whole) only when no single option makes it right, and only with ``last`` (not
+    for a formula the notation cannot read, whose error names the option it needs)."""
     out: list[Diagnosis] = []
     sides = [side for side in (parsed.lhs, parsed.rhs) if side is not None]
     written = {n.base for side in sides for n in walk(side) if isinstance(n, Name)}
-    for reading, says in _readings(primary, d.L):
+    tried = {(primary.notation, primary.weight_shift)}
+    found: dict[alternatives.Alternative, list[Diagnosis]] = {}
+    for alternative, reading, says in alternatives.readings(primary, d.L):
+        if alternative.last and (not last or any(not a.last for a in found)):
+            continue
+        if (reading.notation, reading.weight_shift) in tried:
+            continue
+        tried.add((reading.notation, reading.weight_shift))
         if reading.notation != primary.notation and not _letters_used(primary.notation, reading.notation, written):
             continue
         try:  # the first element decides most readings; the others are read only if it fits
@@ -181,15 +192,17 @@ def _alternative_readings(
                 attempt = _read(d, reading, param, parsed, work)
         except DeriveError:
             continue
-        if not _fits(d, attempt, pts):
-            continue
-        out += says
+        if _fits(d, attempt, pts):
+            found.setdefault(alternative, []).extend(says)
+    for alternative, says in found.items():
+        out += alternative.narrow(says)
     return out
 
 
 def _letters_used(n: Notation, other: Notation, written: set[str]) -> bool:
     """Whether the formula writes a letter the other notation reads otherwise (only then can the readings differ)."""
-    own, others = (n.pre_activation, n.activation, n.function), (other.pre_activation, other.activation, other.function)
+    own = (n.pre_activation, n.activation, n.function, n.target, n.output)
+    others = (other.pre_activation, other.activation, other.function, other.target, other.output)
     return own == others or bool(written & {*own, *others})
 
 
@@ -200,34 +213,9 @@ def _fits(d: Derivation, attempt: _Attempt, pts: list[Point]) -> bool:
     return _first_mismatch(d, attempt, pts) is None
 
 
-def _readings(primary: Reading, depth: int = 2) -> Iterator[tuple[Reading, tuple[Diagnosis, ...]]]:
-    """The other conventions, each with what the verdict says when the formula is right under it."""
-    n = primary.notation
-    flip_delta = "gradient" if n.delta == "error" else "error"
-    flip_order = "to_from" if n.index_order == "from_to" else "from_to"
-    yield Reading(replace(n, delta=flip_delta)), (Convention("delta", flip_delta),)
-    yield Reading(replace(n, index_order=flip_order)), (Transposed(), Convention("index_order", flip_order))
-    flip_layout = "column" if n.layout == "row" else "row"  # hᵀ δ written by cs231n's rows, or W a by columns
-    yield Reading(replace(n, layout=flip_layout)), (Convention("layout", flip_layout),)
-    both = (Convention("layout", flip_layout), Convention("index_order", flip_order))  # rows with W in × out
-    yield Reading(replace(n, layout=flip_layout, index_order=flip_order)), both
-    own = (n.pre_activation, n.activation)
-    for pre, act in [DEFAULT_LETTERS] if own != DEFAULT_LETTERS else SWAPPED_LETTERS:
-        try:  # a textbook's letter could clash with another option of the notation (the target y)
-            letters = replace(n, pre_activation=pre, activation=act, function="named")
-        except DeriveError:
-            continue
-        yield Reading(letters), (Convention("letters", f"{pre},{act}"),)
-    if depth >= 2:
-        other = 1 - primary.weight_shift
-        yield Reading(n, weight_shift=other), (Convention("weight_shift", other),)
-        first = 1 - n.input_layer  # Nielsen's and Ng's a^1 = x, or derive's x = a^{(0)}
-        yield Reading(replace(n, input_layer=first)), (Convention("input_layer", first),)
-
-
 def _reading_of(diagnoses: list[Diagnosis], primary: Reading) -> Reading:
     """The convention the diagnoses name (the first), else the notation's own."""
-    for reading, says in _readings(primary):
+    for _, reading, says in alternatives.readings(primary):
         if all(said in diagnoses for said in says):
             return reading
     return primary

@@ -141,7 +141,8 @@ class Penalty(Mistake):
         scale = -at.values[sym.LEARNING_RATE] if at.target.what == "update" else 1.0
         term = scale * float(penalty.xreplace({s: at.values[s] for s in penalty.free_symbols}))
         coefficient = reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH)
-        text = sympy.sstr(coefficient).replace("lambda", "λ").replace("*", "") + ref.kind
+        letter = at.d.network.notation.weight_text if ref.kind == "W" else ref.kind  # in the notation: λθ, λw
+        text = sympy.sstr(coefficient).replace("lambda", "λ").replace("*", "") + letter
         for which, kept in (("missing", 0.0), ("half", 0.5), ("double", 2.0)):
             yield cls(which, text, reg.form), at.correct - term + kept * term
 

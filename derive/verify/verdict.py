@@ -212,7 +212,7 @@ def _verify_link(d: Derivation, param: str | None, parsed: Formula, points: int,
             attempt = _read(d, primary, param_formula, parsed)
     except ReadError:  # unreadable in the notation: right under another convention, or the user's error
         with progress.phase("conventions"):
-            found = _alternative_readings(d, param_formula, parsed, pts, primary, others)
+            found = _alternative_readings(d, param_formula, parsed, pts, primary, others, last=False)
         if not found:  # a mistake whose edit makes it readable and right (indices swapped), else not understood
             edited = _unreadable(d, param_formula, parsed, pts, primary, others)
             if edited is None:
@@ -382,7 +382,7 @@ def _correct_latex(d: Derivation, target: Target) -> str:
             if ref.layer == d.L:
                 return show(*_sides(matrixform.output_delta(d, conv)[-1]))
             return show(*_sides(matrixform.recursion(d, ref.layer, conv)[0]))
-        return ""
+        return _by_vector(d, ref.kind, ref.layer, conv)
     layer, i = ref.layer, ref.index[0]
     closed = _closed_form_fits(d, layer)  # else the δ form alone
     if ref.kind == "delta":
@@ -407,6 +407,22 @@ def _correct_latex(d: Derivation, target: Target) -> str:
         forms = [d.dC_dz(layer, i)] if closed else []
         return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
     return ""
+
+
+def _by_vector(d: Derivation, kind: str, layer: int, conv: matrixform.Convention) -> str:
+    """∂C/∂z^{(l)} (Goodfellow's ∇_{a^{(k)}} J) as ±δ^{(l)}'s matrix form, and ∂C/∂a^{(l)} of a hidden layer as
+    ±(W^{(l+1)})^T δ^{(l+1)}, in the notation; "" for anything else (the output's ∂C/∂a, which is ∇_a C)."""
+    net = d.network
+    if kind == "z":
+        eqs = matrixform.output_delta(d, conv) if layer == d.L else matrixform.recursion(d, layer, conv)
+        delta = matrixform.vec(Kind.DELTA, layer, d)
+        forms = [d.sign * eq.rhs for eq in eqs if eq.lhs == delta]
+    elif kind == "a" and 0 < layer < d.L:
+        forms = [d.sign * matrixform.backprop_in(layer, d, conv)]
+    else:
+        return ""
+    lhs = Partial(sym.COST, matrixform.vec(Kind.Z if kind == "z" else Kind.A, layer, d))
+    return " = ".join(latex(e, net) for e in (lhs, *forms))
 
 
 def _general_latex(d: Derivation, attempt: _Attempt) -> str:

@@ -10,10 +10,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+import sympy
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
+
+from derive.rules import activations
 from derive.templating import ENV, require_lang
 
 if TYPE_CHECKING:
     from derive.model.network import Network
+    from derive.rules.faces import Activation
     from derive.verify.findings import Diagnosis
     from derive.verify.formula_file import Entry
 
@@ -44,8 +50,10 @@ class Verdict(Protocol):
 
 
 def _notation(net: Network) -> dict[str, object]:
+    """The notation's facts and letters the words need, in plain text: a verdict speaks the reader's letters."""
     notation = net.notation
     ll = notation.layer_letter
+    act, output = plain_letter(notation.activation), notation.output
     return {
         "weight": notation.weight_text,
         "index_order": notation.index_order,
@@ -55,10 +63,102 @@ def _notation(net: Network) -> dict[str, object]:
         "weight_layer": notation.weight_layer,
         "input_layer": notation.input_layer,
         "layer_l": f"^{ll}" if notation.layer_marker == "bare" else f"^{{({ll})}}",
-        "pre_activation": notation.pre_activation,
-        "activation": notation.activation,
+        "pre_activation": plain_letter(notation.pre_activation),
+        "activation": act,
+        "target": notation.target,
+        "output": act if output == "a" else "ŷ" if output == "yhat" else output,
+        "input": plain_letter(notation.spelled("x")),
+        "script": {k: _script(notation.layer_marker, k) for k in (0, 1)},
+        "factor": {layer: _factor(net, layer) for layer in (None, *range(1, net.depth + 1))},
+        "function": {layer: _function(net, layer) for layer in (None, *range(1, net.depth + 1))},
         "layout": notation.layout,
     }
+
+
+# Greek spellings a quantity takes when node letters use its Latin letter (Notation.spelled), as plain text
+_GREEK = {r"\xi": "ξ", r"\zeta": "ζ", r"\alpha": "α", r"\beta": "β", r"\varepsilon": "ε", r"\mathrm{net}": "net"}
+
+
+def plain_letter(letter: str) -> str:
+    """A quantity's letter as plain text: net, o, ζ (never LaTeX)."""
+    return _GREEK.get(letter, letter)
+
+
+def _script(marker: str, layer: int) -> str:
+    """A layer written on a letter as the notation marks it: ^{(1)}, or bare ^1."""
+    return f"^{layer}" if marker == "bare" else f"^{{({layer})}}"
+
+
+def _activation(net: Network, layer: int | None) -> Activation | None:
+    """The activation of ``layer``; for a general layer (None), the one every layer shares, else None."""
+    if layer is not None:
+        return net.activation(layer)
+    acts = {net.activation(k).name: net.activation(k) for k in range(1, net.depth + 1)}
+    return next(iter(acts.values())) if len(acts) == 1 else None
+
+
+def _function(net: Network, layer: int | None) -> str:
+    """The activation function's letter in a reason: the notation's (h, f, g), else the activation's own name (σ,
+    tanh), else g for a general layer whose layers differ."""
+    notation = net.notation
+    if notation.function != "named":
+        return notation.function
+    act = _activation(net, layer)
+    return act.text if act is not None else notation.function_latex
+
+
+def _factor(net: Network, layer: int | None) -> str:
+    """The activation derivative of a layer as a reason names it, in the notation's letters: σ'(z) = a(1 − a) by
+    default, h'(a) = 1 − z² in Bishop's (h = tanh), ReLU'(z) = [z > 0]; the function alone where no short form is."""
+    notation = net.notation
+    pre, act = plain_letter(notation.spelled("z")), plain_letter(notation.spelled("a"))
+    if layer == net.depth and notation.output != "a":  # the output layer's activation has a letter of its own
+        act = "ŷ" if notation.output == "yhat" else notation.output
+    head = f"{_function(net, layer)}'({pre})"
+    activation = _activation(net, layer)
+    if activation is None or not activation.elementwise:
+        return head
+    z, a = sympy.Symbol("z", real=True), sympy.Symbol("a", real=True)
+    if activation.derivative_in_output is not None:
+        body = _Plain({a: act}).doprint(activation.derivative_in_output(a))
+    else:
+        body = _Plain({z: pre}).doprint(activation.derivative(z))
+    return head if " if " in body or body == "1" else f"{head} = {body}"
+
+
+class _Plain(StrPrinter):
+    """A small expression in one neuron's letters as plain text: a(1 − a), 1 − z², [z > 0]."""
+
+    def __init__(self, names: dict[sympy.Symbol, str]) -> None:
+        super().__init__({"order": "none"})
+        self.names = names
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        return self.names.get(expr, expr.name)
+
+    def _print_Function(self, expr: sympy.Expr) -> str:
+        written = activations.written(type(expr))
+        if written is not None:
+            return written.text(*(self._print(arg) for arg in expr.args))
+        return super()._print_Function(expr)
+
+    def _print_Pow(self, expr: sympy.Expr, rational: bool = False) -> str:
+        if expr.exp == 2:
+            return self.parenthesize(expr.base, precedence(expr) + 1) + "²"
+        return super()._print_Pow(expr, rational)
+
+    def _print_Mul(self, expr: sympy.Expr) -> str:
+        coeff, rest = expr.as_coeff_Mul()
+        parts = [self.parenthesize(f, precedence(expr)) for f in sympy.Mul.make_args(rest)]
+        parts.sort(key=lambda part: part.startswith("("))  # a(1 − a): the bracket last
+        body = "".join(p if p.startswith("(") or k == 0 else f" {p}" for k, p in enumerate(parts))
+        if coeff == -1:
+            return f"-{body}"
+        return body if coeff == 1 else f"{self._print(coeff)}{body}"
+
+    def doprint(self, expr: sympy.Expr) -> str:
+        out = super().doprint(expr).replace(" - ", " − ")
+        return f"−{out[1:]}" if out.startswith("-") else out
 
 
 WHOLE = 40  # a list of at most this many values is shown whole (all the parameters of a network of up to 40)
