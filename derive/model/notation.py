@@ -252,13 +252,12 @@ PRESETS: dict[str, Preset] = {
             "Nielsen, Neural Networks and Deep Learning, ch. 2",
             (("weight", "w"), ("index_order", "to_from"), ("input_layer", 1), ("layer_marker", "bare"))
             + (("cost", "C"), ("delta", "gradient")),
-            ("the per-example cost C_x and the batch mean",),
         ),
         Preset(
             "ng",
             "Ng, Machine Learning (Coursera)",
             (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient")),
-            ("Octave's `.*`", "the bias unit a_0 inside Θ", "the accumulators Δ over a batch"),
+            ("the bias unit a_0 inside Θ",),
         ),
         Preset(
             "goodfellow",
