@@ -8,6 +8,7 @@ that give the same numbers everywhere are one reason: the lower-ranked is named.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import fields, replace
 
 from derive.engine.derivation import Derivation
@@ -108,10 +109,7 @@ def _edited(
     sketch = Sketch(sides, layer, attempt.first.ref.layer, attempt.layer_letter, reader.describe)
     out: list[Diagnosis] = []
     for kind in ranked():
-        for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
-            if n >= EDITS:
-                break
-            edited = Formula(_swap(parsed.lhs, old, new), _swap(parsed.rhs, old, new), parsed.text)
+        for mistake, edited in _edited_formulas(kind, sketch, parsed):
             try:
                 if _fits(d, _read(d, attempt.reading, param, edited, work), pts):
                     out.append(mistake)
@@ -119,6 +117,14 @@ def _edited(
             except DeriveError:
                 continue
     return out
+
+
+def _edited_formulas(kind: type[Mistake], sketch: Sketch, parsed: Formula) -> Iterator[tuple[Mistake, Formula]]:
+    """A mistake's edits of a formula (at most EDITS), each with the formula it makes."""
+    for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
+        if n >= EDITS:
+            return
+        yield mistake, Formula(_swap(parsed.lhs, old, new), _swap(parsed.rhs, old, new), parsed.text)
 
 
 def _unreadable(
@@ -130,10 +136,7 @@ def _unreadable(
     sides = tuple(n for n in (parsed.lhs, parsed.rhs, param.rhs if param is not None else None) if n is not None)
     sketch = Sketch(sides, lambda node: None, 0, None)
     for kind in ranked():
-        for n, (mistake, old, new) in enumerate(kind.edits(sketch)):
-            if n >= EDITS:
-                break
-            edited = Formula(_swap(parsed.lhs, old, new), _swap(parsed.rhs, old, new), parsed.text)
+        for mistake, edited in _edited_formulas(kind, sketch, parsed):
             try:
                 attempt = _read(d, reading, param, edited, work)
             except DeriveError:
