@@ -519,3 +519,26 @@ def test_every_verdicts_correct_line_reads_back_as_right(name: str, documents) -
             if not again:
                 failures.append((param, wrong.correct, again.codes))
     assert not failures, failures
+
+
+# A document under each textbook's preset (its letters, layer marker, layout …), on the kind of network the source
+# works with: every equation it states reads back as right under the same notation.
+PRESET_NETS = {
+    "nielsen": ("sigmoid", 2, "sigmoid", "squared_error"),
+    "ng": ("sigmoid", 1, "sigmoid", "binary_cross_entropy"),
+    "goodfellow": ("sigmoid", 2, "sigmoid", "squared_error"),
+    "bishop": ("tanh", 2, "identity", "squared_error"),
+    "cs231n": ("relu", 2, "softmax", "cross_entropy"),
+    "wikipedia": ("sigmoid", 2, "sigmoid", "squared_error"),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_NETS))
+def test_every_equation_of_a_preset_document_reads_back_as_right(preset: str) -> None:
+    hidden, outputs, output, loss = PRESET_NETS[preset]
+    text = (
+        f'inputs = 2\nloss = "{loss}"\n[[layer]]\nunits = 3\nactivation = "{hidden}"\n'
+        f'[[layer]]\nunits = {outputs}\nactivation = "{output}"\n[notation]\npreset = "{preset}"\n'
+    )
+    d = derive(spec.loads(text))
+    assert not _read_back(d, document.build(d))

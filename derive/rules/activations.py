@@ -223,6 +223,7 @@ IDENTITY = Activation(
     name="identity",
     latex=r"\operatorname{id}",
     text="id",
+    reads=("id",),  # as documents print its derivative, \operatorname{id}'(z)
     words={"en": "identity", "zh": "恒等函数"},
     formula=lambda z: z,
     derivative=lambda z: S.One,
