@@ -31,19 +31,16 @@ import numpy as np
 from sympy import Expr, Symbol
 
 from derive import progress
-from derive.engine import matrixform
 from derive.engine.derivation import EXPAND_PARAMETERS, Derivation, derive
-from derive.engine.forms import Kind, matrix
 from derive.model.network import Network
 from derive.present import notebook
-from derive.present.latex import latex
 from derive.present.notebook import short
 from derive.rules import regularizers
 from derive.rules import symbols as sym
-from derive.rules.functions import Partial
 from derive.verify import batch, batch_names, definition, identity, loss, penalty, running
 from derive.verify import formula_forms as forms
 from derive.verify.backward import Point
+from derive.verify.correct_form import closed_form_fits, correct_latex, general_latex
 from derive.verify.diagnose import _alternative_readings, _edited, _mistakes, _reading_of, _unreadable
 from derive.verify.exact import SYMBOLIC_OPS as SYMBOLIC_OPS
 from derive.verify.exact import _symbolically_equal
@@ -55,7 +52,7 @@ from derive.verify.points import RTOL, _first_mismatch, _points
 from derive.verify.points import close as close
 from derive.verify.read import MAX_CHECKED as MAX_CHECKED
 from derive.verify.read import SEED, _Attempt, _parse_param, _read, _Shape
-from derive.verify.reading_refs import ReadError, Reading, Target
+from derive.verify.reading_refs import ReadError, Reading
 from derive.verify.syntax import Formula, FormulaError, LimitError, Limits
 from derive.verify.verdict_text import render
 from derive.verify.work import Work
@@ -281,7 +278,7 @@ def _common(d: Derivation, attempt: _Attempt, param: str | None, parsed: Formula
         formula=parsed.text.strip() if parsed.lhs is None else parsed.side(1),
         relation=forms.SHOWN[parsed.relation] if parsed.lhs is not None and param is None else "=",
         target=attempt.target_text,
-        correct=_general_latex(d, attempt) or (_correct_latex(d, attempt.first) if attempt.first is not None else ""),
+        correct=general_latex(d, attempt) or (correct_latex(d, attempt.first) if attempt.first is not None else ""),
         notes=tuple(attempt.notes),
         points=points,
         elements=len(attempt.elements),
@@ -297,7 +294,7 @@ def _counterexample(d: Derivation, attempt: _Attempt, pts: list[Point], mismatch
     el = attempt.elements[e]
     small = d.network.parameter_count() <= EXPAND_PARAMETERS
     used = _symbols(el.given)
-    if small or _closed_form_fits(d, el.target.ref.layer):  # the weights the derivative depends on, too
+    if small or closed_form_fits(d, el.target.ref.layer):  # the weights the derivative depends on, too
         used |= _symbols(el.correct)
     inputs, targets, parameters = {}, {}, {}
     for s, v in values.items():
@@ -357,124 +354,3 @@ def _symbols(expr: Expr) -> set[Symbol]:
 
 
 # ------------------------------------------------------------- correct form
-def _correct_latex(d: Derivation, target: Target) -> str:
-    """The derived result for the target, in the notation, as LaTeX (lhs = forms …)."""
-
-    net = d.network
-    ref = target.ref
-
-    def show(*exprs) -> str:
-        return " = ".join(latex(e, net) for e in exprs)
-
-    if ref.index is None:  # the one equation of the matrix form asked for, not the whole form
-        conv = matrixform.convention(d)
-        if ref.kind in ("W", "b"):
-            eq = matrixform.gradients(d, ref.layer, conv)[0 if ref.kind == "W" else 1]
-            if target.objective and d.network.regularized(ref.kind):  # ∂J/∂W = ∂C/∂W + coefficient · W
-                sides = _penalized_matrix(d, eq, ref.kind, ref.layer)
-            else:
-                sides = _sides(eq)
-            if target.what == "grad":
-                return show(*sides)
-            named = latex(matrix(Kind.W if ref.kind == "W" else Kind.B, ref.layer), net)
-            return rf"\Delta {named} = " + show(*(-sym.LEARNING_RATE * side for side in sides))
-        if ref.kind == "delta":
-            if ref.layer == d.L:
-                return show(*_sides(matrixform.output_delta(d, conv)[-1]))
-            return show(*_sides(matrixform.recursion(d, ref.layer, conv)[0]))
-        return _by_vector(d, ref.kind, ref.layer, conv)
-    layer, i = ref.layer, ref.index[0]
-    closed = _closed_form_fits(d, layer)  # else the δ form alone
-    if ref.kind == "delta":
-        forms = [d.delta_closed(layer, i)] if closed else []
-        if layer == d.L:
-            return show(sym.delta(layer, i), *forms)
-        if _recursion_fits(d, layer):
-            return show(sym.delta(layer, i), d.delta_recursion(layer, i).rhs, *forms)
-        return show(*_sides(matrixform.recursion(d, layer, matrixform.convention(d))[0]))  # Σ_k over a wide layer
-    if ref.kind in ("W", "b"):
-        name = sym.parameter_name(layer, i, ref.index[1] if ref.kind == "W" else None)
-        lhs = Partial(sym.COST, sym.parameter_symbol(layer, i, ref.index[1] if ref.kind == "W" else None))
-        forms = [d.gradient(name, "delta"), *([d.gradient(name, "closed")] if closed else [])]
-        if target.objective:  # the gradient of J = (1/m) Σ C + R: ∂C/∂θ + ∂R/∂θ
-            lhs = Partial(Symbol("J", real=True), lhs.args[1])
-            forms = [form + d.penalty_gradient(name) for form in forms]
-        if target.what == "update":  # Δθ = −η ∂J/∂θ = …, which reads back as the update it states
-            update = rf"\Delta {latex(lhs.args[1], net)} = "
-            return update + show(-sym.LEARNING_RATE * lhs, *(-sym.LEARNING_RATE * f for f in forms))
-        return show(lhs, *forms)
-    if ref.kind == "z":
-        forms = [d.dC_dz(layer, i)] if closed else []
-        return show(Partial(sym.COST, sym.z(layer, i)), d.sign * sym.delta(layer, i), *forms)
-    return ""
-
-
-def _by_vector(d: Derivation, kind: str, layer: int, conv: matrixform.Convention) -> str:
-    """∂C/∂z^{(l)} (Goodfellow's ∇_{a^{(k)}} J) as ±δ^{(l)}'s matrix form, and ∂C/∂a^{(l)} of a hidden layer as
-    ±(W^{(l+1)})^T δ^{(l+1)}, in the notation; "" for anything else (the output's ∂C/∂a, which is ∇_a C)."""
-    net = d.network
-    if kind == "z":
-        eqs = matrixform.output_delta(d, conv) if layer == d.L else matrixform.recursion(d, layer, conv)
-        delta = matrixform.vec(Kind.DELTA, layer, d)
-        forms = [d.sign * eq.rhs for eq in eqs if eq.lhs == delta]
-    elif kind == "a" and 0 < layer < d.L:
-        forms = [d.sign * matrixform.backprop_in(layer, d, conv)]
-    else:
-        return ""
-    lhs = Partial(sym.COST, matrixform.vec(Kind.Z if kind == "z" else Kind.A, layer, d))
-    return " = ".join(latex(e, net) for e in (lhs, *forms))
-
-
-def _general_latex(d: Derivation, attempt: _Attempt) -> str:
-    """The derived result for a general-layer target (a free layer letter l), in the layer l: the general form of
-    the matrix form or of the element level; "" where there is none (an update, a gradient of J, z)."""
-    target = attempt.first
-    if attempt.layer_letter is None or target is None or target.what == "update" or target.objective:
-        return ""
-    kind, whole = target.ref.kind, target.ref.index is None
-    layers = {el.target.ref.layer for el in attempt.elements}
-    if kind == "b" and not d.network.bias:
-        return ""
-    if whole:  # δ^{(L)}, δ^{(l)}, [∂C/∂b], ∂C/∂W
-        eqs = matrixform.general(d)
-        chosen = {"delta": eqs[0] if layers == {d.L} else eqs[1], "b": eqs[2], "W": eqs[-1]}.get(kind)
-    else:  # δ := ∂C/∂z, ∂C/∂W (chain), ∂C/∂W, [∂C/∂b], δ^{(L)}, δ^{(l)} (chain), δ^{(l)}
-        eqs = matrixform.general_index(d)
-        chosen = {"delta": eqs[-3] if layers == {d.L} else eqs[-1], "b": eqs[3], "W": eqs[2]}.get(kind)
-    if chosen is None:
-        return ""
-    return " = ".join(latex(side, d.network) for side in _sides(chosen))
-
-
-def _penalized_matrix(d: Derivation, eq, kind: str, layer: int) -> tuple:
-    """∂J/∂W^{(l)} = ∂C/∂W^{(l)}'s matrix form + the penalty's coefficient times W^{(l)} (or b^{(l)})."""
-    reg = d.network.regularization
-    coefficient = reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH)
-    param = matrix(Kind(kind), layer, *eq.lhs.shape)
-    return matrix(Kind.DJ_DW if kind == "W" else Kind.DJ_DB, layer, *eq.lhs.shape), eq.rhs + coefficient * param
-
-
-def _recursion_fits(d: Derivation, layer: int) -> bool:
-    """Whether δ^{(l)}_i = Σ_k W_{ki} δ_k g'(z_i) stays within Limits.CLOSED_FORM operations (a 1024-wide
-    layer above makes it 1024 terms long, and sympy takes seconds to build it one term at a time)."""
-    per_neuron = 1 if d.network.activation(layer).elementwise else d.size(layer)
-    return 4 * d.size(layer + 1) * per_neuron <= Limits.CLOSED_FORM
-
-
-def _closed_form_fits(d: Derivation, layer: int) -> bool:
-    """Whether ∂C/∂z of a neuron of ``layer``, written out, stays within Limits.CLOSED_FORM operations.
-
-    It repeats every path from the neuron to the outputs (a 20-wide network 8 layers deep has 20^7 of
-    them), so it is estimated from the widths before it is built: building it costs a sympy operation
-    per weight above the layer, printing it one per operation of every path.
-    """
-    size = 4 * (1 if d.output_matching() or d.network.activation(d.L).elementwise else d.size(d.L))
-    for m in range(d.L - 1, max(layer, 1) - 1, -1):
-        size = d.size(m + 1) * (size + 3) * (1 if d.network.activation(m).elementwise else d.size(m))
-        if size > Limits.CLOSED_FORM:
-            return False
-    return size <= Limits.CLOSED_FORM
-
-
-def _sides(eq) -> tuple:
-    return eq.lhs, eq.rhs
