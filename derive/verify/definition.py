@@ -34,7 +34,7 @@ from derive.verify.exact import SYMBOLIC_OPS, _expanded_terms
 from derive.verify.findings import Diagnosis, Judged, Note, Shape
 from derive.verify.mistakes import Transposed
 from derive.verify.points import close
-from derive.verify.read import _envs
+from derive.verify.read_bindings import _envs
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import FormulaShapeError, FreeIndexError, LayerRangeError, Reading, Ref
 from derive.verify.syntax import (

@@ -28,7 +28,7 @@ from derive.rules import symbols as sym
 from derive.verify.findings import Diagnosis
 from derive.verify.mistakes import Transposed
 from derive.verify.points import _Values, close
-from derive.verify.read import _envs
+from derive.verify.read_bindings import _envs
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading, Ref
 from derive.verify.syntax import BinOp, Formula, Limits, Name, Node, Num, Paren, walk
