@@ -21,6 +21,7 @@ from sympy import Expr
 from derive.model.network import Network
 from derive.rules import floats, regularizers
 from derive.verify import batch_reading, code_names
+from derive.verify.batch_reading import BatchSum
 from derive.verify.findings import Convention, Diagnosis, Judged
 from derive.verify.formula_forms import same
 from derive.verify.points import close
@@ -46,16 +47,6 @@ BATCH = ("m", "n", "N")  # the batch size
 WEIGHTS = ("W", "w", "theta", "Theta")  # the weights' letters, whatever the notation
 SIZES = (3, 5)  # the batch sizes compared at
 POWER = 4
-
-
-@dataclass(frozen=True)
-class BatchSum(Diagnosis):
-    """The per-example costs (or gradients) summed where J is their mean: m times too large."""
-
-    code = "batch_sum"
-    gradient: bool
-    cost: str = "J"  # the batch cost's letter, as the statement writes it
-    each: str = "C"  # the per-example cost's letter, as the statement writes it (C^{(s)}, E_n, L_i)
 
 
 @dataclass(frozen=True)

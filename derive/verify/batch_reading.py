@@ -4,8 +4,9 @@ derive's objective is J = (1/m) Σ_s C^{(s)} + R, whatever the notation. Under `
 cost letter is read as the sum over the samples, m J: its per-example part Σ_s C^{(s)} and its penalty m R (the form
 ``half_over_m``'s m R = (λ/2) Σ θ² is Bishop's Ẽ = E + (λ/2) wᵀw); its gradient is m ∂J/∂θ. Only the reading
 changes: the objective, its numbers and the generated code stay the mean. The verdict says the reading
-(:class:`BatchReading`); a mean where the sum belongs is :class:`BatchMean`; a sum under the default mean that is
-right read as the sum says so (``Convention("batch", "sum")``).
+(:class:`BatchReading`); a mean where the sum belongs is :class:`BatchMean`, a sum where the mean belongs
+:class:`BatchSum`, and a sum under the default mean that is right read as the sum says so (``Convention("batch",
+"sum")``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ class BatchReading(Note):
     code = "batch_reading"
     cost: str
     penalty: bool = False
+
+
+@dataclass(frozen=True)
+class BatchSum(Diagnosis):
+    """The per-example costs (or gradients) summed where J is their mean: m times too large."""
+
+    code = "batch_sum"
+    gradient: bool
+    cost: str = "J"  # the batch cost's letter, as the statement writes it
+    each: str = "C"  # the per-example cost's letter, as the statement writes it (C^{(s)}, E_n, L_i)
 
 
 @dataclass(frozen=True)
@@ -46,4 +57,4 @@ def times(notation: Notation, m: int) -> int:
     return m if summed(notation) else 1
 
 
-__all__ = ["BatchMean", "BatchReading", "summed", "times"]
+__all__ = ["BatchMean", "BatchReading", "BatchSum", "summed", "times"]
