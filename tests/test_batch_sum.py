@@ -193,6 +193,6 @@ def test_a_document_under_sum_says_e_is_the_sum_and_derives_the_mean() -> None:
         r"In this notation $E$ over a batch is the sum of the samples' costs, $\sum_n E_n$, $m$ times the mean $J$"
         in en
     )
-    assert r"一批样本上的 $E$ 是各样本代价之和 $\sum_n E_n$" in zh
+    assert r"按本记号，一批样本上的 $E$ 是各样本代价之和 $\sum_n E_n$" in zh
     assert "J = \\frac{1}{m} \\sum_{s=1}^{m} E^{(s)}" in en  # derive's objective, the mean, as before
     assert "In this notation $E$ over a batch" not in MEAN.render("md", "en")
