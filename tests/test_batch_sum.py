@@ -19,6 +19,7 @@ from derive.verify import verify
 from derive.verify.batch import PenaltyScale
 from derive.verify.batch_reading import BatchMean, BatchReading, BatchSum
 from derive.verify.findings import Convention
+from derive.verify.syntax import FormulaError
 
 SPEC = (
     'name = "bishop-sum"\ninputs = 2\nloss = "squared_error"\n[[layer]]\nunits = 3\nactivation = "tanh"\n'
@@ -124,6 +125,8 @@ def test_a_mean_gradient_under_sum_is_wrong_and_its_correct_form_is_the_sum() ->
 def test_bishops_regularised_error_is_right_with_the_form_half_over_m() -> None:
     d = net(form="half_over_m")  # m R = m λ/(2m) Σ w² = (λ/2) wᵀw, Bishop's 5.112
     for formula in (
+        r"E = \sum_n E_n + \frac{\lambda}{2} w^T w",
+        r"E = \sum_n E_n + \frac{\lambda}{2} \mathbf{w}^T \mathbf{w}",
         r"E = \sum_n E_n + \frac{\lambda}{2} \lVert w \rVert^2",
         r"\frac{\partial E}{\partial w_{ji}} = \sum_n \frac{\partial E_n}{\partial w_{ji}} + \lambda w_{ji}",
     ):
@@ -196,3 +199,9 @@ def test_a_document_under_sum_says_e_is_the_sum_and_derives_the_mean() -> None:
     assert r"按本记号，一批样本上的 $E$ 是各样本代价之和 $\sum_n E_n$" in zh
     assert "J = \\frac{1}{m} \\sum_{s=1}^{m} E^{(s)}" in en  # derive's objective, the mean, as before
     assert "In this notation $E$ over a batch" not in MEAN.render("md", "en")
+
+
+def test_bishops_w_transpose_w_is_the_squared_norm_under_the_mean_too() -> None:
+    assert verify(net("mean", "half"), None, r"E = \frac{1}{N}\sum_n E_n + \frac{\lambda}{2} w^T w").right
+    with pytest.raises(FormulaError, match="a batch statement is read in"):
+        verify(SUM, None, r"E = \sum_n E_n + \frac{\lambda}{2} w^T x")  # only a weight times itself is a norm

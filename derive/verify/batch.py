@@ -122,7 +122,7 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     rng = np.random.default_rng(seed)
     rows = []
     as_sum = batch_reading.summed(net.notation)  # the reader's cost is m J: its mean and its penalty m times
-    builder = _Builder(formula, net, wrt)
+    builder, rhs = _Builder(formula, net, wrt), batch_reading.inner_products(formula.rhs)  # wᵀw as ‖w‖²
     for m in SIZES:
         numbers = {"m": float(m), "λ": float(rng.uniform(0.1, 1.0))}
         items = [float(v) for v in rng.uniform(0.1, 2.0, m)]
@@ -130,9 +130,9 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
         biases = [float(v) for v in rng.uniform(0.1, 1.0, net.depth)]
         theta = float(rng.uniform(-2.0, 2.0))
         builder.bind(m, items, (layers, biases), theta, 0.0)
-        without = _value(builder.build(formula.rhs))  # the formula with λ = 0: its terms without λ
+        without = _value(builder.build(rhs))  # the formula with λ = 0: its terms without λ
         builder.bind(m, items, (layers, biases), theta, numbers["λ"])
-        given = _value(builder.build(formula.rhs))
+        given = _value(builder.build(rhs))
         mean = sum(items) / m
         lam, batch = regularizers.LAMBDA, regularizers.BATCH
         if rule is None or not penalized:

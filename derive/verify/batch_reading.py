@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 from derive.model.notation import Notation
 from derive.verify.findings import Diagnosis, Note
+from derive.verify.formula_forms import same
+from derive.verify.syntax import BinOp, Call, Name, Neg, Node, Num, Paren, Pow, Transpose
+
+WEIGHTS = ("W", "w", "theta", "Theta")  # the letters whose wᵀw is a squared norm
 
 
 @dataclass(frozen=True)
@@ -57,4 +61,20 @@ def times(notation: Notation, m: int) -> int:
     return m if summed(notation) else 1
 
 
-__all__ = ["BatchMean", "BatchReading", "BatchSum", "summed", "times"]
+def inner_products(node: Node) -> Node:
+    """A batch statement's right side with Bishop's wᵀw (PRML 5.112) written as the squared norm ‖w‖² it is: a
+    weight's transpose times itself, as the last two factors of a product."""
+    if isinstance(node, Paren | Neg):
+        return type(node)(inner_products(node.body), node.pos)
+    if not isinstance(node, BinOp):
+        return node
+    left, right = inner_products(node.left), inner_products(node.right)
+    if node.op == "*" and isinstance(right, Name) and right.base in WEIGHTS:
+        before, last = (left.left, left.right) if isinstance(left, BinOp) and left.op == "*" else (None, left)
+        if isinstance(last, Transpose) and isinstance(last.body, Name) and same(last.body, right):
+            square = Pow(Call(Name("norm", last.pos), (right,), last.pos), Num("2", right.pos), right.pos)
+            return square if before is None else BinOp("*", before, square, node.pos)
+    return BinOp(node.op, left, right, node.pos)
+
+
+__all__ = ["BatchMean", "BatchReading", "BatchSum", "inner_products", "summed", "times"]
