@@ -65,7 +65,7 @@ def test_ngs_d_is_the_mean_of_the_accumulated_gradients(formula: str) -> None:
 
 def test_d_without_one_over_m_is_the_sum() -> None:
     v = verify(NG, None, r"D^{(l)} = \Delta^{(l)}")
-    assert not v.right and v.codes == ("batch_sum",)
+    assert not v.right and v.codes == ("batch_sum", "convention")  # right with batch = "sum" (issue 16)
     m, g, _, _ = batch_numbers(v)
     assert v.counterexample.given == pytest.approx(g.sum(), rel=1e-9)
     assert v.counterexample.correct == pytest.approx(g.mean(), rel=1e-9)
@@ -142,7 +142,7 @@ def test_a_climbing_update_is_the_sign_mistake() -> None:
 
 def test_a_mini_batch_sum_without_one_over_m() -> None:
     v = verify(NIELSEN, None, r"w^l \rightarrow w^l - \eta \sum_x \delta^{x,l} (a^{x,l-1})^T")
-    assert v.codes == ("batch_sum",)
+    assert v.codes == ("batch_sum", "convention")  # right with batch = "sum" (issue 16)
 
 
 def test_the_summed_term_is_verified_as_one_samples_gradient() -> None:

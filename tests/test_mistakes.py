@@ -23,6 +23,7 @@ from derive.templating import ENV, TEMPLATES
 from derive.verify import mistakes, verify
 from derive.verify.batch import BatchSum, PenaltyScale, PenaltyWithout
 from derive.verify.batch_names import AlgorithmName, PenaltyForm, SampleTerm
+from derive.verify.batch_reading import BatchMean, BatchReading
 from derive.verify.definition import Definition
 from derive.verify.definition_mistakes import (
     ActivationApplied,
@@ -724,6 +725,40 @@ NOTE_CASES += [
         "read as the per-example loss written out, not a gradient: compared with the spec's loss, squared_error, at"
         " seeded outputs and targets",
         "按写出的单个样本的损失理解，而不是梯度：在带种子的输出和目标上与规格中的损失 squared_error 比较",
+    ),
+]
+# Bishop's batch cost is the sum over the samples (notation batch = "sum"): a mean is wrong, and said as the reading
+OTHER_CASES += [
+    Case(
+        "bishop",
+        None,
+        r"E = \frac{1}{N}\sum_n E_n",
+        BatchMean(False, "E", "E"),
+        "a mean where this notation's E is the sum (batch = sum, Bishop's E = Σ_n E_n): E is the sum of the per-example"
+        " costs, Σ_s E^{(s)}, so the mean is m times too small",
+        "这个记号里 E 是求和（batch = sum，Bishop 的 E = Σ_n E_n），公式却取了平均："
+        "E 是各样本代价之和 Σ_s E^{(s)}，平均小了 m 倍",
+    ),
+    Case(
+        "seed003",
+        None,
+        r"J = \sum_s C^{(s)}",
+        Convention("batch", "sum"),
+        "it would be right with batch = sum (Bishop's convention: the batch cost is the sum over the samples, E = Σ_n"
+        " E_n); this network's notation reads it as the mean, derive's objective",
+        "如果 batch = sum（Bishop 的约定：批量代价是对各样本的求和，E = Σ_n E_n），公式就是对的；"
+        "这个网络的记号把它读作平均，即 derive 的目标函数",
+    ),
+]
+NOTE_CASES += [
+    Case(
+        "bishop",
+        None,
+        r"\frac{\partial E}{\partial w_{ji}} = \frac{1}{N}\sum_n \frac{\partial E_n}{\partial w_{ji}}",
+        BatchReading("E"),
+        "E read as the sum over the samples (batch = sum, Bishop's E = Σ_n E_n); derive's objective is the mean,"
+        " m times smaller",
+        "E 读作对各样本的求和（batch = sum，Bishop 的 E = Σ_n E_n）；derive 的目标函数是平均，小 m 倍",
     ),
 ]
 

@@ -40,6 +40,7 @@ WORDS = {
     "transposed": "indices are transposed",
     "factor_two": "half the derivative",
     "batch_sum": "a sum where the mean belongs",
+    "batch_mean": "a mean where this notation's E is the sum",
     "wrong_layer_derivative": "taken in the wrong place",
     "index_clash": "the indices do not match",
     "shape": "the shapes do not fit",

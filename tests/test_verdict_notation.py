@@ -67,9 +67,10 @@ def test_each_textbooks_letters_in_its_reasons() -> None:
     assert "from-to order (θ_{ij} from neuron i to neuron j)" in ng.text()
     nielsen = verify(NETS["nielsen"], None, r"\delta^L = (y - a^L) \odot \sigma'(z^L)")
     assert "(check y − a against a − y)" in nielsen.text()
-    bishop = verify(NETS["bishop"], None, r"E = \sum_n E_n")
-    assert bishop.correct == r"E = \frac{1}{m} \sum_{s=1}^{m} E^{(s)}"
-    assert "E is the mean of the per-example costs, (1/m) Σ_s E^{(s)}" in bishop.text()
+    # Bishop's E is the sum over the samples (batch = "sum", issue 16): his mistake is the mean
+    bishop = verify(NETS["bishop"], None, r"E = \frac{1}{N}\sum_n E_n")
+    assert bishop.correct == r"E = \sum_{s=1}^{m} E^{(s)}"
+    assert "E is the sum of the per-example costs, Σ_s E^{(s)}" in bishop.text()
 
 
 @pytest.mark.parametrize(("name", "formula"), WRONG)

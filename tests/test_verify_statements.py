@@ -341,7 +341,7 @@ def test_python_api() -> None:
     assert wrong.counterexample.given == pytest.approx(sigmoid(z) * (1 + sigmoid(z)))
     assert wrong.counterexample.correct == pytest.approx(sigmoid(z) * (1 - sigmoid(z)))
     summed = verify(net, None, r"C = \sum_x C_x")
-    assert summed.codes == ("batch_sum",)
+    assert summed.codes == ("batch_sum", "convention")  # right with batch = "sum" (issue 16)
 
 
 def test_identity_with_the_layers_option() -> None:

@@ -59,6 +59,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "gradient_names": ("math", "code"),  # code: dW2, db2, dscores, dhidden as ∂L/∂W⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂f, ∂L/∂h
     "example_index": ("none", "i", "n", "x", "s"),  # the example's letter: cs231n's y_i, the label of example i
     "layout": ("column", "row"),
+    "batch": ("mean", "sum"),  # the reader's batch cost: derive's mean (1/m) Σ_s C^{(s)}, or Bishop's sum E = Σ_n E_n
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -109,6 +110,9 @@ class Notation:
     ``row`` (cs231n, and code with a sample per row: a^{(l)} is 1 × n, z = a W + b, ∂C/∂W = aᵀ δ). The weight matrix
     keeps the orientation ``index_order`` gives it (from-to: in × out, as cs231n stores it), so W_{ij} and the
     matrix W agree; only how things are written and read changes, never a name or the mathematics.
+    batch: what the reader's batch cost means in a batch statement: ``mean`` (derive's own objective, (1/m) Σ_s
+    C^{(s)}) or ``sum`` (Bishop's E = Σ_n E_n, m times derive's objective, its L2 penalty m times too); derive's
+    objective, its numbers and its code stay the mean.
     """
 
     weight: str = "W"
@@ -129,6 +133,7 @@ class Notation:
     gradient_names: str = "math"
     example_index: str = "none"
     layout: str = "column"
+    batch: str = "mean"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -270,8 +275,7 @@ PRESETS: dict[str, Preset] = {
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
             + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h"))
-            + (("layer_marker", "index"),),
-            ("the sum over the data points, E = Σ_n E_n",),
+            + (("layer_marker", "index"), ("batch", "sum")),
         ),
         Preset(
             "cs231n",

@@ -20,8 +20,9 @@ from sympy import Expr
 
 from derive.model.network import Network
 from derive.rules import floats, regularizers
-from derive.verify import code_names
-from derive.verify.findings import Diagnosis, Judged
+from derive.verify import batch_reading, code_names
+from derive.verify.batch_reading import BatchSum
+from derive.verify.findings import Convention, Diagnosis, Judged
 from derive.verify.formula_forms import same
 from derive.verify.points import close
 from derive.verify.scalars import Arithmetic
@@ -46,16 +47,6 @@ BATCH = ("m", "n", "N")  # the batch size
 WEIGHTS = ("W", "w", "theta", "Theta")  # the weights' letters, whatever the notation
 SIZES = (3, 5)  # the batch sizes compared at
 POWER = 4
-
-
-@dataclass(frozen=True)
-class BatchSum(Diagnosis):
-    """The per-example costs (or gradients) summed where J is their mean: m times too large."""
-
-    code = "batch_sum"
-    gradient: bool
-    cost: str = "J"  # the batch cost's letter, as the statement writes it
-    each: str = "C"  # the per-example cost's letter, as the statement writes it (C^{(s)}, E_n, L_i)
 
 
 @dataclass(frozen=True)
@@ -111,6 +102,10 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     batch = "penalty" if _penalized(net, found.wrt) else "mean"
     code = code_names.as_partial(formula.lhs, net.notation)
     notes = () if code is None else (code[1],)
+    if batch_reading.summed(net.notation):  # the reader's cost read as the sum, m times the objective: said
+        cost = _left(formula.lhs, net)  # type: ignore[arg-type]
+        cost = cost.of if isinstance(cost, PartialNode) else cost
+        notes += (batch_reading.BatchReading(cost.base if isinstance(cost, Name) else "E", batch == "penalty"),)
     return Judged(
         counter is None, target, found.correct, len(found.values), counter, notes, diagnoses=diagnoses, batch=batch
     )
@@ -126,7 +121,8 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
     rule = reg.rule if reg is not None else None
     rng = np.random.default_rng(seed)
     rows = []
-    builder = _Builder(formula, net, wrt)
+    as_sum = batch_reading.summed(net.notation)  # the reader's cost is m J: its mean and its penalty m times
+    builder, rhs = _Builder(formula, net, wrt), batch_reading.inner_products(formula.rhs)  # wᵀw as ‖w‖²
     for m in SIZES:
         numbers = {"m": float(m), "λ": float(rng.uniform(0.1, 1.0))}
         items = [float(v) for v in rng.uniform(0.1, 2.0, m)]
@@ -134,9 +130,9 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
         biases = [float(v) for v in rng.uniform(0.1, 1.0, net.depth)]
         theta = float(rng.uniform(-2.0, 2.0))
         builder.bind(m, items, (layers, biases), theta, 0.0)
-        without = _value(builder.build(formula.rhs))  # the formula with λ = 0: its terms without λ
+        without = _value(builder.build(rhs))  # the formula with λ = 0: its terms without λ
         builder.bind(m, items, (layers, biases), theta, numbers["λ"])
-        given = _value(builder.build(formula.rhs))
+        given = _value(builder.build(rhs))
         mean = sum(items) / m
         lam, batch = regularizers.LAMBDA, regularizers.BATCH
         if rule is None or not penalized:
@@ -156,21 +152,29 @@ def read(formula: Formula, net: Network, seed: int) -> Batch:
             numbers |= {f"‖W^({k + 1})‖²": v for k, v in enumerate(layers)}
             if reg is not None and reg.biases:
                 numbers |= {f"‖b^({k + 1})‖²": v for k, v in enumerate(biases)}
-        rows.append((numbers, given, mean + penalty, without, sum(items), mean, penalty))
+        k = batch_reading.times(net.notation, m)
+        rows.append((numbers, given, k * (mean + penalty), without, sum(items), mean, k * penalty))
     if not any(math.isfinite(given) for _, given, *_ in rows):
         raise fail(formula.text, formula.spans[1][0], "the right side has no value for any batch tried", UndefinedError)
     diagnoses: list[Diagnosis] = []
     summed = all(_close(without, total) for _, _, _, without, total, _, _ in rows)  # λ's terms aside
-    if summed:
-        cost = lhs.of if isinstance(lhs, PartialNode) else lhs
-        diagnoses.append(BatchSum(wrt is not None, cost.base if isinstance(cost, Name) else "J", _each(formula)))
+    averaged = all(_close(without, mean) for _, _, _, without, _, mean, _ in rows)
+    cost = lhs.of if isinstance(lhs, PartialNode) else lhs
+    letter = cost.base if isinstance(cost, Name) else "J"
+    if summed and not as_sum:
+        diagnoses.append(BatchSum(wrt is not None, letter, _each(formula)))
+        if all(_close(given, numbers["m"] * correct) for numbers, given, correct, *_ in rows):
+            diagnoses.append(Convention("batch", "sum"))  # right read as the sum (Bishop's E = Σ_n E_n)
+    if averaged and as_sum:
+        diagnoses.append(batch_reading.BatchMean(wrt is not None, letter, _each(formula)))
     if builder.penalty and not penalized:
         diagnoses.append(PenaltyWithout(reg is not None, reg is not None and reg.biases))
-    elif penalized and (summed or all(_close(without, mean) for _, _, _, without, _, mean, _ in rows)):
+    elif penalized and (summed or averaged):
         if not all(_close(given - without, penalty) for _, given, _, without, _, _, penalty in rows):
             which = "coefficient" if wrt is not None else "scale"
             factor = rule.coefficient if wrt is not None else rule.scale  # type: ignore[union-attr]
-            shown = sympy.sstr(factor(regularizers.LAMBDA, regularizers.BATCH)).replace("lambda", "λ").replace("*", "")
+            scaled = factor(regularizers.LAMBDA, regularizers.BATCH) * (regularizers.BATCH if as_sum else 1)
+            shown = sympy.sstr(scaled).replace("lambda", "λ").replace("*", "")
             diagnoses.append(PenaltyScale(which, reg.form, shown, not builder.penalty))  # type: ignore[union-attr]
     values = tuple((numbers, given, correct) for numbers, given, correct, *_ in rows)
     return Batch(wrt is not None, wrt, values, tuple(diagnoses), _correct(net, formula, wrt))
@@ -198,17 +202,19 @@ def _correct(net: Network, formula: Formula, wrt: Node | None) -> str:
     """The objective as derive defines it, in the statement's own letters."""
     reg = net.regularization
     left, each = formula.side(0), _each(formula)
+    as_sum = batch_reading.summed(net.notation)  # the reader's cost is m J
+    mean, k = ("", regularizers.BATCH) if as_sum else (r"\frac{1}{m} ", 1)
     if wrt is None:
-        text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} {each}^{{(s)}}"
+        text = rf"{left} = {mean}\sum_{{s=1}}^{{m}} {each}^{{(s)}}"
         if reg is not None:
-            scale = sympy.latex(reg.rule.scale(regularizers.LAMBDA, regularizers.BATCH))
+            scale = sympy.latex(k * reg.rule.scale(regularizers.LAMBDA, regularizers.BATCH))
             weight = net.notation.weight_latex + net.notation.layer_script("l")
             text += rf" + {scale} \sum_{{l}} \lVert {weight} \rVert^2"
         return text
     name = _wrt_text(formula, wrt)
-    text = rf"{left} = \frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial {each}^{{(s)}}}}{{\partial {name}}}"
+    text = rf"{left} = {mean}\sum_{{s=1}}^{{m}} \frac{{\partial {each}^{{(s)}}}}{{\partial {name}}}"
     if reg is not None and _penalized(net, wrt):
-        text += f" + {sympy.latex(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {name}"
+        text += f" + {sympy.latex(k * reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {name}"
     return text
 
 

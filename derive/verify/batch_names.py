@@ -25,6 +25,7 @@ from derive.model.network import Network
 from derive.rules import regularizers
 from derive.verify import batch
 from derive.verify import formula_forms as forms
+from derive.verify.batch_reading import BatchReading, summed
 from derive.verify.diagnose import _mistakes
 from derive.verify.findings import Diagnosis, Judged, Note, Shape
 from derive.verify.mistakes import Sign
@@ -129,7 +130,8 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
     statement = rewrite.statement()
     judged = _batch(statement, net, seed)
     correct = rewrite.correct(net)
-    notes = tuple(dict.fromkeys(rewrite.notes))
+    said = (replace(x, cost=net.notation.cost) for x in judged.notes if isinstance(x, BatchReading))  # batch = sum
+    notes = tuple(dict.fromkeys((*rewrite.notes, *said)))
     if judged.right:
         for term in rewrite.terms:
             wrong, more = _term(formula, term, net, seed)
@@ -303,12 +305,13 @@ class _Rewrite:
         left = self.formula.side(0)
         reg = net.regularization
         penalty = ""
+        mean, k = ("", regularizers.BATCH) if summed(net.notation) else (r"\frac{1}{m} ", 1)  # batch = "sum": m J
         if reg is not None and batch._penalized(net, self.wrt):
-            penalty = f" + {sympy.latex(reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {theta}"
-        grad = rf"\frac{{1}}{{m}} \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}{{\partial {theta}}}{penalty}"
+            penalty = f" + {sympy.latex(k * reg.rule.coefficient(regularizers.LAMBDA, regularizers.BATCH))} {theta}"
+        grad = rf"{mean}\sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}{{\partial {theta}}}{penalty}"
         if self.scripted is not None:
             delta = _text(replace(self.scripted, base="Delta"))
-            grad = rf"\frac{{1}}{{m}} {delta}{penalty}, \quad {delta} = \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}"
+            grad = rf"{mean}{delta}{penalty}, \quad {delta} = \sum_{{s=1}}^{{m}} \frac{{\partial C^{{(s)}}}}"
             grad += rf"{{\partial {theta}}}"
         if self.update:
             return rf"{left} {forms.SHOWN[self.formula.relation]} {theta} - \eta \left({grad}\right)"

@@ -72,6 +72,7 @@ def _notation(net: Network) -> dict[str, object]:
         "factor": {layer: _factor(net, layer) for layer in (None, *range(1, net.depth + 1))},
         "function": {layer: _function(net, layer) for layer in (None, *range(1, net.depth + 1))},
         "layout": notation.layout,
+        "batch": notation.batch,
     }
 
 
