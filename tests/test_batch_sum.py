@@ -118,7 +118,8 @@ def test_a_mean_gradient_under_sum_is_wrong_and_its_correct_form_is_the_sum() ->
     values = v.counterexample.inputs
     g = np.array([values[f"g^({s})"] for s in range(1, int(values["m"]) + 1)])
     assert (v.counterexample.given, v.counterexample.correct) == pytest.approx((g.mean(), g.sum()), rel=1e-12)
-    assert v.correct.startswith(r"\frac{\partial E}{\partial w_{ji}} = \sum_{s=1}^{m} \frac{\partial E^{(s)}}")
+    assert v.correct == r"\frac{\partial E}{\partial w_{ji}} = \sum_{s=1}^{m} \frac{\partial E^{(s)}}{\partial w_{ji}}"
+    assert verify(SUM, None, v.correct).right  # w_{ji} keeps its own closing brace
 
 
 # -------------------------------------------------------------------- the L2 penalty read m times too

@@ -233,7 +233,10 @@ def _wrt_text(formula: Formula, wrt: Node) -> str:
     for mark in (r"\partial ", r"\partial"):
         at = left.rfind(mark)
         if at >= 0:
-            return left[at + len(mark) :].rstrip("}").strip() or "W"
+            text = left[at + len(mark) :].strip()
+            while text.count("}") > text.count("{"):  # the fraction's closing brace, not w_{ji}'s own
+                text = text[: text.rindex("}")].strip()
+            return text or "W"
     return wrt.base + wrt.digits if isinstance(wrt, Name) else "W"  # a code name's: dW2 is ∂L/∂W2
 
 
