@@ -148,9 +148,13 @@ def _verify(d: Derivation, param: str | None, formula: str, points: int, seed: i
     wrong link's verdict, which names the link (B = C when A = B held)."""
     parsed = parse(formula)
     if running.applies(parsed, d.network):  # Goodfellow's g: each written as the gradient it holds there
-        parsed, said = running.read(parsed, d.network)
-        verdict = _chain(d, param, parsed, points, seed)
-        return replace(verdict, notes=tuple(dict.fromkeys((*said, *verdict.notes))))
+        stated, said = running.read(parsed, d.network)
+        verdict = _chain(d, param, stated, points, seed)
+        shown = {}  # the line as written, g ← … included (the notes say what each g holds)
+        if param is None and parsed.lhs is not None:
+            rest = parsed.text[parsed.spans[1][0] :].strip()
+            shown = {"param": parsed.side(0), "relation": forms.SHOWN[parsed.relation], "formula": rest}
+        return replace(verdict, notes=tuple(dict.fromkeys((*said, *verdict.notes))), **shown)
     return _chain(d, param, parsed, points, seed)
 
 
