@@ -59,6 +59,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "gradient_names": ("math", "code"),  # code: dW2, db2, dscores, dhidden as ∂L/∂W⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂f, ∂L/∂h
     "example_index": ("none", "i", "n", "x", "s"),  # the example's letter: cs231n's y_i, the label of example i
     "layout": ("column", "row"),
+    "bias": ("separate", "unit"),  # unit: the bias as the weight w_{j0} from a unit x_0 = 1 (Bishop, Ng, Wikipedia)
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -109,6 +110,11 @@ class Notation:
     ``row`` (cs231n, and code with a sample per row: a^{(l)} is 1 × n, z = a W + b, ∂C/∂W = aᵀ δ). The weight matrix
     keeps the orientation ``index_order`` gives it (from-to: in × out, as cs231n stores it), so W_{ij} and the
     matrix W agree; only how things are written and read changes, never a name or the mathematics.
+    bias: ``separate`` (derive's own: z = W a + b) or ``unit`` (Bishop's w_{j0} with x_0 = 1, Ng's bias unit a_0 = 1
+    and Θ's column 0, Wikipedia's constant neuron): a weight with input index 0 is the bias b_j, an activation with
+    index 0 (x_0, z_0, a^{(l)}_0, o_0) is 1, a sum over the layer below written without bounds starts at 0, and a
+    weight matrix times the layer below's activations, Θ^{(l)} a^{(l)}, is [b | W][1; a] = W a + b; a formula that
+    writes the bias itself (b, w_{j0}) keeps it there. Only reading and writing change, never a name or the mathematics.
     """
 
     weight: str = "W"
@@ -129,6 +135,7 @@ class Notation:
     gradient_names: str = "math"
     example_index: str = "none"
     layout: str = "column"
+    bias: str = "separate"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -257,8 +264,9 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "ng",
             "Ng, Machine Learning (Coursera)",
-            (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient")),
-            ("Octave's `.*`", "the bias unit a_0 inside Θ", "the accumulators Δ over a batch"),
+            (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient"))
+            + (("bias", "unit"),),
+            ("Octave's `.*`", "the accumulators Δ over a batch"),
         ),
         Preset(
             "goodfellow",
@@ -271,7 +279,7 @@ PRESETS: dict[str, Preset] = {
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
             + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h"))
-            + (("layer_marker", "index"),),
+            + (("layer_marker", "index"), ("bias", "unit")),
             ("the sum over the data points, E = Σ_n E_n",),
         ),
         Preset(
@@ -285,7 +293,8 @@ PRESETS: dict[str, Preset] = {
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
-            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi")),
+            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi"))
+            + (("bias", "unit"),),
         ),
         Preset(
             "article000",
