@@ -343,6 +343,7 @@ class _Builder:
                 "output_pre_activation": net.notation.output_pre_activation,
                 "output": net.notation.output,
                 "layout": net.notation.layout,
+                "bias": net.notation.bias,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

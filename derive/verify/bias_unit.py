@@ -14,18 +14,40 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sympy import Matrix
 
 from derive.errors import DeriveError
+from derive.model.network import Network
 from derive.verify.findings import Diagnosis, Note
 from derive.verify.formula import parse
 from derive.verify.reading_refs import Reading, Ref, Value
 from derive.verify.syntax import BinOp, Name, Node, Num, Paren, Transpose, walk
 
-if TYPE_CHECKING:
-    from derive.verify.reading import Reader
+
+class Reader(Protocol):
+    """The parts of :class:`derive.verify.reading.Reader` this module uses (it is below the Reader: no import)."""
+
+    reading: Reading
+    text: str
+
+    @property
+    def net(self) -> Network: ...
+
+    @property
+    def rows(self) -> bool: ...
+
+    def note(self, note: Note) -> None: ...
+
+    def describe(self, node: Node) -> str: ...
+
+    def kind(self, node: Name) -> str: ...
+
+    def ref(self, node: Node) -> Ref: ...
+
+    def value(self, ref: Ref, node: Node | None = None) -> Value: ...
+
 
 INPUT = "input"  # the position of a weight's input index: w_{j·} under to_from, w_{·j} under from_to
 UNIT = "unit"  # the index of an activation or an input: x_·, z_·, a^{(l)}_·, o_·
@@ -94,10 +116,12 @@ def other(reading: Reading) -> Reading:
     return Reading(replace(n, bias="separate" if n.bias == "unit" else "unit"), reading.weight_shift)
 
 
-def out_of_range(role: str | None, value: int, message: str) -> str:
-    """An index 0 where the unit's would be: the error says which option reads it."""
+def out_of_range(reader: Reader, role: str | None, value: int, message: str) -> str:
+    """An index 0 where the bias unit's would be: the error says which option reads it, or that there is no bias."""
     if role is None or value != 0:
         return message
+    if reader.reading.notation.bias == "unit":
+        return message + "; an index 0 is the bias unit's, but this network has no biases (bias = false)"
     return message + '; an index 0 is the bias unit\'s (w_{j0} the bias, x_0 = 1) with [notation] bias = "unit"'
 
 

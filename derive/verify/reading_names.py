@@ -256,7 +256,9 @@ class _Names:
         if value == 0 and role is not None and bias_unit.active(self):
             return 0
         if not 1 <= value <= size:
-            message = bias_unit.out_of_range(role, value, f"index {value} is out of range in {where} (1 to {size})")
+            message = bias_unit.out_of_range(
+                self, role, value, f"index {value} is out of range in {where} (1 to {size})"
+            )
             err = self.error(atom, message, IndexRangeError)
             if isinstance(atom, Name) and isinstance(err, IndexRangeError):
                 err.letter, err.name, err.size = atom.base, where, size
