@@ -142,6 +142,9 @@ RIGHT = [
     (WIKIPEDIA, r"\text{net}_j = \sum_k w_{kj} o_k"),
     (WIKIPEDIA, r"\text{net}_j = \sum_k w_{kj} o_k + b_j"),
     (UNBIASED, r"a_j = \sum_i w_{ji} x_i"),  # no biases: nothing to add
+    # each side of a chain on its own: the bias unit where the bias is not written, the bias where it is
+    (BISHOP, r"a_j = \sum_i w_{ji} x_i = \sum_{i=1}^{2} w_{ji} x_i + w_{j0}"),
+    (NG, r"z^{(2)} = \Theta^{(1)} a^{(1)} = \Theta^{(1)} x + b^{(2)}"),
 ]
 
 

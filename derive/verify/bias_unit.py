@@ -5,8 +5,8 @@ Only reading changes, never a name or the mathematics: the Reader asks this modu
 weight's input index, an activation's index), what a 0 there stands for (the bias b_j, the constant 1), whether a sum
 written without bounds starts at 0 (it does when its letter is a weight's input index and an activation's index and
 nothing else, as in Σ_i w_{ji} x_i), and whether a product of a weight matrix and the activations of the layer it
-leaves, Θ^{(l)} a^{(l)}, is [b | Θ][1; a] = Θ a + b. A formula that writes the bias itself (b, or an index 0) keeps
-it where it is written: its sums without bounds start at 1 and Θ a is Θ a. Every such reading is a note of the
+leaves, Θ^{(l)} a^{(l)}, is [b | Θ][1; a] = Θ a + b. A side of a formula that writes the bias itself (b, or an index
+0) keeps it where it is written: its sums without bounds start at 1 and Θ a is Θ a. Every such reading is a note of the
 verdict (:class:`BiasUnit`); a definition that is right only with the other value says so (:class:`BiasConvention`).
 """
 
@@ -23,7 +23,7 @@ from derive.model.network import Network
 from derive.verify.findings import Diagnosis, Note
 from derive.verify.formula import parse
 from derive.verify.reading_refs import Reading, Ref, Value
-from derive.verify.syntax import BinOp, Name, Node, Num, Paren, Transpose, walk
+from derive.verify.syntax import BinOp, Name, Node, Num, Paren, Sum, Transpose, walk
 
 
 class Reader(Protocol):
@@ -85,21 +85,31 @@ def active(reader: Reader) -> bool:
     return reader.reading.notation.bias == "unit" and bool(reader.net.bias)
 
 
-def implicit(reader: Reader) -> bool:
-    """Whether the bias is in sums and products without being written: bias = "unit", and the formula does not write
-    the bias itself (b, or an index 0: w_{j0}, x_0)."""
-    return active(reader) and not _writes_bias(reader.text, reader.reading.notation.spelled("b").lstrip("\\"))
+def implicit(reader: Reader, at: Node) -> bool:
+    """Whether the bias is in the sums and products of the side of the formula where ``at`` is, without being
+    written: bias = "unit", and that side does not write the bias itself (b, or an index 0: w_{j0}, x_0)."""
+    if not active(reader):
+        return False
+    written = _writes_bias(reader.text, reader.reading.notation.spelled("b").lstrip("\\"))
+    return not any(start <= at.pos < end for start, end in written)
 
 
 @functools.lru_cache(maxsize=256)
-def _writes_bias(text: str, letter: str) -> bool:
-    """Whether a formula writes a bias (a name b, or its spelling) or an index 0 on a weight or an activation."""
+def _writes_bias(text: str, letter: str) -> tuple[tuple[int, int], ...]:
+    """Where the sides of a formula that write a bias are, (start, end) each: a side with a name b (or its spelling)
+    or an index 0 on a weight or an activation. Each side of a chain A = B = C on its own."""
     try:
         formula = parse(text)
     except DeriveError:
-        return False
-    sides = [side for side in (formula.lhs, formula.rhs) if side is not None]
-    for node in (n for side in sides for n in walk(side)):
+        return ()
+    nodes = [formula.lhs, formula.rhs, *formula.more]
+    sides = [node for node in nodes if node is not None]
+    spans = formula.spans if len(formula.spans) == len(sides) else ((0, len(text)),) * len(sides)
+    return tuple(span for side, span in zip(sides, spans, strict=True) if _names_bias(side, letter))
+
+
+def _names_bias(side: Node, letter: str) -> bool:
+    for node in walk(side):
         if not isinstance(node, Name):
             continue
         if node.base in ("b", letter):
@@ -140,10 +150,10 @@ def unit(reader: Reader, node: Name, atom: Node, layer: int) -> Ref:
     return Ref("one", layer, (0,))
 
 
-def starts_at_zero(reader: Reader, roles: list[tuple[str | None, str]]) -> bool:
+def starts_at_zero(reader: Reader, node: Sum, roles: list[tuple[str | None, str]]) -> bool:
     """Whether a sum written without bounds starts at 0: the bias is implicit, and its letter is a weight's input
     index and an activation's index, nothing else (Σ_i w_{ji} x_i, not Σ_i w_{ji}^2)."""
-    return implicit(reader) and {role for role, _ in roles} == {INPUT, UNIT}
+    return {role for role, _ in roles} == {INPUT, UNIT} and implicit(reader, node)
 
 
 def from_zero(reader: Reader, letter: str, roles: list[tuple[str | None, str]]) -> None:
@@ -163,7 +173,7 @@ def product(reader: Reader, node: BinOp, value: Value) -> Value:
     while isinstance(weights, Paren | Transpose):  # (W^{(l)})^T a^{(l-1)}: the from-to order's product
         transposed |= isinstance(weights, Transpose)
         weights = weights.body
-    if not (implicit(reader) and isinstance(weights, Name) and isinstance(inputs, Name)):
+    if not (isinstance(weights, Name) and isinstance(inputs, Name) and implicit(reader, node)):
         return value
     if weights.sub or inputs.sub or weights.primes or inputs.primes:
         return value

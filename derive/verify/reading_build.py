@@ -296,7 +296,7 @@ class _Building:
             high, roles = self._range(node) if node.upper is None else (self._limit(node.upper), roles)
         else:
             high, roles = self._range(node)
-            low = 0 if bias_unit.starts_at_zero(self, roles) else 1  # Σ_i w_{ji} x_i with x_0 = 1 (bias = unit)
+            low = 0 if bias_unit.starts_at_zero(self, node, roles) else 1  # Σ_i w_{ji} x_i with x_0 = 1 (bias = unit)
         if low == 0:
             bias_unit.from_zero(self, letter, roles)
         widest = max(self.net.sizes) + (low == 0)  # the bias unit's term besides a layer's neurons
