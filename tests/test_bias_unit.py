@@ -219,3 +219,19 @@ def test_documents_say_a_formula_may_write_the_bias_as_a_weight() -> None:
         for lang, words in (("en", "the bias as the weight from a unit fixed at 1"), ("zh", "来自恒为 1 的单元的权重")):
             assert (words in d.render("md", lang)) is said, (d.network.notation, lang)
     assert r"$w_{i0}$ is the bias $b_{i}$ and $x_{0} = z_{0} = 1$" in BISHOP.render("md")
+
+
+def test_rows_take_the_bias_unit_on_the_left() -> None:
+    """cs231n's rows with bias = unit: x W is [1, x] [b; W] = x W + b, W stored (in, out) under the from-to order."""
+    net = derive.loads(
+        'inputs = 2\nloss = "cross_entropy"\ntargets = "labels"\n[[layer]]\nunits = 3\nactivation = "relu"\n'
+        '[[layer]]\nunits = 2\nactivation = "softmax"\n[notation]\npreset = "cs231n"\nbias = "unit"\n'
+    )
+    d = derive.derive(net)
+    numbers = arrays(d)
+    value, notes = built(d, r"z = x W^{(1)}")
+    assert value.shape == (1, 3)
+    assert [number(v, numbers) for v in value] == pytest.approx(list(numbers["W1"] @ numbers["x"] + numbers["b1"]))
+    assert [n.written for n in notes if n.code == "bias_unit"] == ["x W^{(1)}"]
+    v = verify(d, None, r"f = h W^{(2)}")
+    assert v.right and "[1, a] [b; W] = a W + b" in v.text(), v.text()
