@@ -14,7 +14,8 @@ import pytest
 from derive import derive, load
 from derive.errors import DeriveError
 from derive.verify import verify
-from derive.verify.read import _parse_param, _ranges
+from derive.verify.read import _parse_param
+from derive.verify.read_bindings import _ranges
 from derive.verify.reading import Reader
 from derive.verify.reading_refs import Reading
 

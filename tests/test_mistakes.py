@@ -24,11 +24,13 @@ from derive.verify import mistakes, verify
 from derive.verify.batch import BatchSum, PenaltyScale, PenaltyWithout
 from derive.verify.batch_names import AlgorithmName, PenaltyForm, SampleTerm
 from derive.verify.batch_reading import BatchMean, BatchReading
+from derive.verify.bias_unit import BiasConvention, BiasUnit
 from derive.verify.definition import Definition
 from derive.verify.definition_mistakes import (
     ActivationApplied,
     ActivationMissing,
     BiasMissing,
+    BiasUnitMissing,
     UnsummedIndex,
     WrongActivation,
     WrongInputLayer,
@@ -759,6 +761,68 @@ NOTE_CASES += [
         "E read as the sum over the samples (batch = sum, Bishop's E = Σ_n E_n); derive's objective is the mean,"
         " m times smaller",
         "E 读作对各样本的求和（batch = sum，Bishop 的 E = Σ_n E_n）；derive 的目标函数是平均，小 m 倍",
+    ),
+]
+
+
+# The bias as the weight from a unit fixed at 1 (bias = "unit", set by Bishop's preset; derive/verify/bias_unit.py)
+OTHER_CASES += [
+    Case(
+        "bishop",
+        None,
+        r"a_j = \sum_{i=1}^{2} w_{ji} x_i",
+        BiasUnitMissing(),
+        "the bias is missing: with bias = unit the sum over the layer below starts at 0, and its term 0, the weight"
+        " w_{j0} from the unit x_0 = 1, is the bias; the formula leaves it out (a sum from 1)",
+        "缺少偏置：在 bias = unit 下，对下一层的求和从 0 开始，其中第 0 项，"
+        "即来自单元 x_0 = 1 的权重 w_{j0}，就是偏置；公式漏掉了这一项（求和从 1 开始）",
+    ),
+    Case(
+        "deep",
+        None,
+        r"z^{(2)}_i = \sum_j W^{(2)}_{ij} a^{(1)}_j",
+        BiasConvention("unit"),
+        "it would be right with bias = unit, the bias as the weight from a unit fixed at 1 (W_{j0} = b_j with x_0 = 1,"
+        " as Bishop, Ng and Wikipedia write it): a sum over the layer below without bounds starts at 0, and W a is"
+        " [b | W] [1; a]; this network's notation writes the bias apart (bias = separate)",
+        "如果 bias = unit，即把偏置写成来自恒为 1 的单元的权重"
+        "（W_{j0} = b_j 配 x_0 = 1，Bishop、Ng 和 Wikipedia 都这样写），公式就是对的："
+        "那时不写上下限的对下一层的求和从 0 开始，W a 表示 [b | W] [1; a]；"
+        "这个网络的记号把偏置单独写出（bias = separate）",
+    ),
+]
+NOTE_CASES += [
+    Case(
+        "bishop",
+        None,
+        r"a_j = \sum_i w_{ji} x_i",
+        BiasUnit("sum", "i", "w_{ji}", "x_i"),
+        "Σ_i runs from 0: at i = 0, x_i = 1 is the bias unit and w_{ji} the bias (bias = unit)",
+        "Σ_i 从 0 开始：i = 0 时 x_i = 1 是偏置单元，w_{ji} 是偏置（bias = unit）",
+    ),
+    Case(
+        "bishop",
+        None,
+        r"\frac{\partial E}{\partial w_{10}} = \delta_1 x_0",
+        BiasUnit("weight", "w_{10}", layer=1),
+        "w_{10} read as a bias of layer 1, the weight from the unit fixed at 1 (bias = unit)",
+        "w_{10} 读作第 1 层的偏置，即来自恒为 1 的单元的权重（bias = unit）",
+    ),
+    Case(
+        "bishop",
+        None,
+        r"\frac{\partial E}{\partial w_{10}} = \delta_1 x_0",
+        BiasUnit("unit", "x_0"),
+        "x_0 read as 1, the bias unit (bias = unit)",
+        "x_0 读作 1，即偏置单元（bias = unit）",
+    ),
+    Case(
+        "bishop",
+        None,
+        r"a^{(1)} = w^{(1)} x",
+        BiasUnit("product", "w^{(1)} x", layer=1),
+        "w^{(1)} x read with the bias unit: [b | w] [1; a] = w a + b, the biases of layer 1 included (bias = unit)",
+        "w^{(1)} x 按偏置单元理解：[b | w] [1; a] = w a + b，包含第 1 层的偏置（bias = unit）",
     ),
 ]
 

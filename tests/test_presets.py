@@ -139,7 +139,7 @@ def test_a_preset_is_a_bundle_and_keys_beside_it_win() -> None:
     net = derive.loads(spec(2, 1, notation='preset = "nielsen"\nlayer_marker = "parenthesized"\ncost = "J"\n'))
     assert net.notation == Notation(weight="w", input_layer=1, cost="J")
     net = derive.loads(spec(2, 1, notation='preset = "ng"\ninput_layer = 0\n'))
-    assert net.notation == Notation(weight="theta", weight_layer="source", cost="J")
+    assert net.notation == Notation(weight="theta", weight_layer="source", cost="J", bias="unit")
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

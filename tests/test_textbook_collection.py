@@ -51,6 +51,7 @@ WORDS = {
     "convention": "it would be right with",
     "missing_transpose": "a transpose is missing",
     "bias_missing": "the bias is missing",
+    "bias_unit_missing": "the bias is missing: with bias = unit",
     "wrong_input_layer": "the layer is wrong",
     "activation_missing": "the activation is missing",
     "loss_scale": "twice the spec's loss",

@@ -32,7 +32,10 @@ NETS = {
     "goodfellow": spec('preset = "goodfellow"'),
     "bishop": spec('preset = "bishop"', hidden="tanh", out="identity"),
     "bishop_unbiased": spec('preset = "bishop"', hidden="tanh", out="identity", extra="bias = false\n"),
+    # Bishop's and Wikipedia's letters with the bias written apart: their sums over the layer below start at 1
+    "bishop_separate": spec('preset = "bishop"\nbias = "separate"', hidden="tanh", out="identity"),
     "wikipedia": spec('preset = "wikipedia"'),
+    "wikipedia_separate": spec('preset = "wikipedia"\nbias = "separate"'),
     "softmax": spec("", hidden="relu", out="softmax", loss="cross_entropy"),
     "square": spec(""),
 }
@@ -88,8 +91,8 @@ WRONG = [
     ("nielsen", r"z^l = (w^l)^T a^{l-1} + b^l", "transposed"),
     ("nielsen", r"a^l_j = \sigma\left(\sum_k w^l_{kj} a^{l-1}_k + b^l_j\right)", "transposed"),
     ("nielsen", r"z^l_j = w^l_{jk} a^{l-1}_k + b^l_j", "definition_sum"),
-    ("bishop", r"a_j = \sum_i w_{ji} x_i", "bias_missing"),
-    ("wikipedia", r"\text{net}_j = \sum_k w_{kj} o_k", "bias_missing"),
+    ("bishop_separate", r"a_j = \sum_i w_{ji} x_i", "bias_missing"),
+    ("wikipedia_separate", r"\text{net}_j = \sum_k w_{kj} o_k", "bias_missing"),
 ]
 WORDS = {
     "bias_missing": "the bias is missing",
@@ -114,7 +117,7 @@ def test_a_wrong_definition_names_its_mistake(name: str, formula: str, code: str
 
 
 def test_bishop_bias_words_say_where_his_bias_is() -> None:
-    v = verify(DERIVED["bishop"], None, r"a_j = \sum_i w_{ji} x_i")
+    v = verify(DERIVED["bishop_separate"], None, r"a_j = \sum_i w_{ji} x_i")
     assert "w_{j0} with x_0 = 1" in v.text() and "bias = false" in v.text()
 
 

@@ -60,6 +60,7 @@ CHOICES: dict[str, tuple[str, ...] | tuple[int, ...]] = {
     "example_index": ("none", "i", "n", "x", "s"),  # the example's letter: cs231n's y_i, the label of example i
     "layout": ("column", "row"),
     "batch": ("mean", "sum"),  # the reader's batch cost: derive's mean (1/m) Σ_s C^{(s)}, or Bishop's sum E = Σ_n E_n
+    "bias": ("separate", "unit"),  # unit: the bias as the weight w_{j0} from a unit x_0 = 1 (Bishop, Ng, Wikipedia)
 }
 
 # The letters of the quantities a notation may name otherwise, as LaTeX (net is a word, upright as Wikipedia prints it)
@@ -113,6 +114,11 @@ class Notation:
     batch: what the reader's batch cost means in a batch statement: ``mean`` (derive's own objective, (1/m) Σ_s
     C^{(s)}) or ``sum`` (Bishop's E = Σ_n E_n, m times derive's objective, its L2 penalty m times too); derive's
     objective, its numbers and its code stay the mean.
+    bias: ``separate`` (derive's own: z = W a + b) or ``unit`` (Bishop's w_{j0} with x_0 = 1, Ng's bias unit a_0 = 1
+    and Θ's column 0, Wikipedia's constant neuron): a weight with input index 0 is the bias b_j, an activation with
+    index 0 (x_0, z_0, a^{(l)}_0, o_0) is 1, a sum over the layer below written without bounds starts at 0, and a
+    weight matrix times the layer below's activations, Θ^{(l)} a^{(l)}, is [b | W][1; a] = W a + b; a formula that
+    writes the bias itself (b, w_{j0}) keeps it there. Only reading and writing change, never a name or the mathematics.
     """
 
     weight: str = "W"
@@ -134,6 +140,7 @@ class Notation:
     example_index: str = "none"
     layout: str = "column"
     batch: str = "mean"
+    bias: str = "separate"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -261,8 +268,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "ng",
             "Ng, Machine Learning (Coursera)",
-            (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient")),
-            ("the bias unit a_0 inside Θ",),
+            (("weight", "theta"), ("weight_layer", "source"), ("input_layer", 1), ("cost", "J"), ("delta", "gradient"))
+            + (("bias", "unit"),),
         ),
         Preset(
             "goodfellow",
@@ -275,7 +282,7 @@ PRESETS: dict[str, Preset] = {
             "Bishop, Pattern Recognition and Machine Learning, §5.3",
             (("weight", "w"), ("index_order", "to_from"), ("cost", "E"), ("target", "t"), ("output", "y"))
             + (("delta", "gradient"), ("pre_activation", "a"), ("activation", "z"), ("function", "h"))
-            + (("layer_marker", "index"), ("batch", "sum")),
+            + (("layer_marker", "index"), ("batch", "sum"), ("bias", "unit")),
         ),
         Preset(
             "cs231n",
@@ -288,7 +295,8 @@ PRESETS: dict[str, Preset] = {
             "wikipedia",
             'Wikipedia, "Backpropagation"',
             (("weight", "w"), ("index_order", "from_to"), ("cost", "E"), ("target", "t"), ("output", "o"))
-            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi")),
+            + (("delta", "gradient"), ("pre_activation", "net"), ("activation", "o"), ("function", "phi"))
+            + (("bias", "unit"),),
         ),
         Preset(
             "article000",

@@ -31,7 +31,7 @@ REGULARIZATION_KEYS = {"l2", "form", "biases"}
 NOTATION_KEYS = {
     *("weight", "index_order", "delta", "cost", "target", "output", "letters", "weight_layer"),
     *("input_layer", "layer_marker", "preset", "pre_activation", "activation", "function", "layer_letter", "layout"),
-    *("output_pre_activation", "gradient_names", "example_index", "batch"),
+    *("output_pre_activation", "gradient_names", "example_index", "batch", "bias"),
 }
 ALIASES = {"θ": "theta", "ŷ": "yhat"}
 

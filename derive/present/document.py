@@ -344,6 +344,7 @@ class _Builder:
                 "output": net.notation.output,
                 "layout": net.notation.layout,
                 "batch": net.notation.batch,
+                "bias": net.notation.bias,
             },
             symbols=self.symbols(),
             parameter_count=net.parameter_count(),

@@ -27,8 +27,8 @@ from derive.errors import DeriveError
 from derive.model.network import Network
 from derive.present.latex import latex
 from derive.rules import symbols as sym
+from derive.verify import bias_unit, factor
 from derive.verify import definition_mistakes as mistakes
-from derive.verify import factor
 from derive.verify.definition_mistakes import DefinitionMistake, points, value
 from derive.verify.exact import SYMBOLIC_OPS, _expanded_terms
 from derive.verify.findings import Diagnosis, Judged, Note, Shape
@@ -134,6 +134,8 @@ def judge(formula: Formula, net: Network, seed: int) -> Judged:
         diagnoses.append(Shape(str(found.error).removeprefix("formula: ")))
     if not any(isinstance(dx, DefinitionMistake | Transposed) for dx in diagnoses):
         diagnoses += _rereadings(d, formula, primary, pts)
+    if net.bias and _right(d, formula, bias_unit.other(primary), _rhs(formula, net), pts):  # Σ_i w_{ji} x_i, Θ a
+        diagnoses.append(bias_unit.BiasConvention(bias_unit.other(primary).notation.bias))
     if not diagnoses and counter is None and found.error is not None:
         raise found.error  # read in no way: the reader's own error
     note = Definition(len(found.elements), "", _total(d, found))

@@ -130,6 +130,20 @@ class DefinitionMistake(Diagnosis):
 
 
 @dataclass(frozen=True)
+class BiasUnitMissing(DefinitionMistake):
+    """The bias left out under bias = "unit": a sum over the layer below started at 1, where its term 0, the weight
+    w_{j0} from the unit x_0 = 1, is the bias (Bishop's Σ_{i=1}^{D} w_{ji} x_i without w_{j0})."""
+
+    code = "bias_unit_missing"
+    rank = 9
+
+    @classmethod
+    def gives(cls, at: Neuron) -> Iterator[tuple[Diagnosis, object, float]]:
+        if at.d.network.bias and at.d.network.notation.bias == "unit" and at.layer >= 1:
+            yield cls(), cls, at.applied(at.weights @ at.outputs(at.layer - 1))
+
+
+@dataclass(frozen=True)
 class BiasMissing(DefinitionMistake):
     """The bias left out, z = W a where the spec's layers have biases (Bishop keeps his in the weights as w_{j0} with
     x_0 = 1, Ng his in Θ with a bias unit a_0 = 1: a network declared so has ``bias = false``)."""

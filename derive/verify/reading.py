@@ -104,6 +104,8 @@ class Reader(_Names, _Letters, _Building, _Calls):
     # ----------------------------------------------------------------- values
     def value(self, ref: Ref, node: Node | None = None) -> Value:
         """The sympy value of a canonical quantity, in the notation's orientation."""
+        if ref.kind == "one":  # the bias unit x_0 = 1 (bias = unit)
+            return sympy.S.One
         if ref.index is not None:
             return _symbol(ref)
         if ref.kind == "W":

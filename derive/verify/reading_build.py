@@ -15,7 +15,7 @@ from sympy import Expr, Matrix, Rational, S
 
 from derive.rules import activations, regularizers
 from derive.rules import symbols as sym
-from derive.verify import code_names
+from derive.verify import bias_unit, code_names
 from derive.verify.findings import ElementwiseDivision, ElementwiseProduct
 from derive.verify.reading_refs import FormulaShapeError, Probe, Value
 from derive.verify.reading_roles import FREE
@@ -224,6 +224,8 @@ class _Building:
                     value = self._bounded(link, contracted)
                     continue
             value = self._bounded(link, self._combine(link, value, self.build(link.right)))
+            if link.op == "*" and not self.probing:  # Θ^{(l)} a^{(l)} with Ng's bias unit: [b | Θ][1; a]
+                value = bias_unit.product(self, link, value)
         return value
 
     def _combine(self, node: BinOp, left: Value, right: Value) -> Value:
@@ -288,12 +290,16 @@ class _Building:
             raise self.error(node, f"the sum's index {letter} is already in use")
         if self.probing:
             return self._probe_sum(node)
+        roles: list[tuple[str | None, str]] = []
         if node.upper is not None or node.lower is not None:
             low = 1 if node.lower is None else self._limit(node.lower)
-            high = self._range(node) if node.upper is None else self._limit(node.upper)
+            high, roles = self._range(node) if node.upper is None else (self._limit(node.upper), roles)
         else:
-            low, high = 1, self._range(node)
-        widest = max(self.net.sizes)
+            high, roles = self._range(node)
+            low = 0 if bias_unit.starts_at_zero(self, node, roles) else 1  # Σ_i w_{ji} x_i with x_0 = 1 (bias = unit)
+        if low == 0:
+            bias_unit.from_zero(self, letter, roles)
+        widest = max(self.net.sizes) + (low == 0)  # the bias unit's term besides a layer's neurons
         if high - low + 1 > widest:
             raise self.error(
                 node, f"a sum of {high - low + 1} terms has too many terms: no layer has more than {widest} neurons"
@@ -324,21 +330,21 @@ class _Building:
             total = self._add(node, total, term)
         return total
 
-    def _range(self, node: Sum) -> int:
-        """How many values the sum's index takes: found by building its body once with a Probe (kept in
-        ``built`` and charged again, as :meth:`build` keeps parts)."""
+    def _range(self, node: Sum) -> tuple[int, list[tuple[str | None, str]]]:
+        """How many values the sum's index takes, and the roles of its positions for the bias unit: found by
+        building its body once with a Probe (kept in ``built`` and charged again, as :meth:`build` keeps parts)."""
         key = self._built_key(node)
         if key is not None and ("range", key) in self.built:
-            size, cost = self.built["range", key]
+            size, roles, cost = self.built["range", key]
             self.charge(node, cost)
-            return size
+            return size, roles
         start = self.work.used
         probe = Probe(node.index)
         self.bound(node.index, probe).build(node.body)
         size = probe.size(self.text, node.pos)
         if key is not None:
-            self.built["range", key] = (size, self.work.used - start)
-        return size
+            self.built["range", key] = (size, probe.roles, self.work.used - start)
+        return size, probe.roles
 
     def _probe_sum(self, node: Sum) -> Value:
         """While ranges are being found, a sum inside is its body built once with its own index a Probe.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from derive.model.notation import OUTPUT_LETTERS
-from derive.verify import code_names
+from derive.verify import bias_unit, code_names
 from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
 from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
@@ -70,7 +70,10 @@ class _Names:
             raise self.error(node, "expected a name such as w^{(2)}_{11}, \\delta^{(2)}_1 or W2[1,1]")
         kind = self.kind(node)
         if kind in ("W", "b", "z", "a", "delta", "x", "y", "out", "scores"):
-            return self._locate(node, kind)
+            ref = self._locate(node, kind)
+            if ref.kind == "one":
+                raise self.error(node, f"{self.describe(node)} is the bias unit, the constant 1 (bias = unit)")
+            return ref
         if node.base == "net":
             raise self.unknown(node)
         raise self.error(node, f"{self.describe(node)} is not a weight, bias, z, a, δ, input or target")
@@ -214,8 +217,9 @@ class _Names:
                     atoms.append(atom)
         return atoms
 
-    def index_value(self, atom: Node, size: int, where: str) -> int:
-        """One index: a number, a bound letter, or j+1."""
+    def index_value(self, atom: Node, size: int, where: str, role: str | None = None) -> int:
+        """One index: a number, a bound letter, or j+1. ``role`` marks a position where the bias unit's index 0 may
+        stand under bias = "unit" (a weight's input index, an activation's index: :mod:`derive.verify.bias_unit`)."""
         if isinstance(atom, Num):
             if not atom.text.isdigit():
                 raise self.error(atom, f"index {atom.text} is not a whole number")
@@ -237,6 +241,7 @@ class _Names:
                 )
             if isinstance(bound, Probe):
                 bound.sizes.append((size, where))
+                bound.roles.append((role, where))
                 return 1
             value = bound
         elif isinstance(atom, BinOp) and atom.op in "+-":
@@ -248,8 +253,13 @@ class _Names:
                     raise self.error(atom, f"index {value} is out of range in {where} (1 to {size})")
         else:
             raise self.error(atom, "an index must be a number or a letter")
+        if value == 0 and role is not None and bias_unit.active(self):
+            return 0
         if not 1 <= value <= size:
-            err = self.error(atom, f"index {value} is out of range in {where} (1 to {size})", IndexRangeError)
+            message = bias_unit.out_of_range(
+                self, role, value, f"index {value} is out of range in {where} (1 to {size})"
+            )
+            err = self.error(atom, message, IndexRangeError)
             if isinstance(atom, Name) and isinstance(err, IndexRangeError):
                 err.letter, err.name, err.size = atom.base, where, size
             raise err
@@ -329,10 +339,12 @@ class _Names:
         where = self.describe(node)
         if order_to_from:
             i = self.index_value(atoms[0], rows, where)
-            j = self.index_value(atoms[1], cols, where)
+            j = self.index_value(atoms[1], cols, where, bias_unit.INPUT)
         else:
-            j = self.index_value(atoms[0], cols, where)
+            j = self.index_value(atoms[0], cols, where, bias_unit.INPUT)
             i = self.index_value(atoms[1], rows, where)
+        if j == 0:  # w_{j0}: the weight from the unit fixed at 1, the bias (bias = unit)
+            return bias_unit.weight(self, node, atoms[1 if order_to_from else 0], layer, i)
         return Ref("W", layer, (i, j))
 
     def _node(self, node: Name, kind: str) -> Ref:
@@ -354,7 +366,9 @@ class _Names:
             raise self.error(node, f"layer {self.reading.notation.input_layer} is the input x", LayerRangeError)
         if not atoms:
             return Ref(kind, layer, (1,) if self.d.size(layer) == 1 else None)
-        return Ref(kind, layer, (self.index_value(atoms[0], self.d.size(layer), self.describe(node)),))
+        role = bias_unit.UNIT if kind == "a" else None
+        i = self.index_value(atoms[0], self.d.size(layer), self.describe(node), role)
+        return Ref(kind, layer, (i,)) if i else bias_unit.unit(self, node, atoms[0], layer)
 
     def _unlayered(self, node: Name, kind: str) -> Ref:
         """Inputs x, targets y and the outputs ŷ: no layer to write."""
@@ -377,7 +391,8 @@ class _Names:
             return Ref(out_kind, layer, (letter[1],))
         if not atoms:
             return Ref(out_kind, layer, (1,) if size == 1 else None)
-        return Ref(out_kind, layer, (self.index_value(atoms[0], size, self.describe(node)),))
+        i = self.index_value(atoms[0], size, self.describe(node), bias_unit.UNIT if kind == "x" else None)
+        return Ref(out_kind, layer, (i,)) if i else bias_unit.unit(self, node, atoms[0], 0)
 
 
 def _signed_terms(node: Node) -> list[tuple[int, Node]]:

@@ -57,6 +57,7 @@ class Probe:
     def __init__(self, letter: str) -> None:
         self.letter = letter
         self.sizes: list[tuple[int, str]] = []
+        self.roles: list[tuple[str | None, str]] = []  # each position's role for the bias unit (bias_unit.INPUT …)
 
     def size(self, text: str, pos: int) -> int:
         found = {n for n, _ in self.sizes}

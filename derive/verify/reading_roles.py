@@ -261,7 +261,7 @@ def _shown(reader, name: Name, var: str) -> str:
         if isinstance(atom, Name) and atom.base == var:
             m = _LETTER.match(reader.text, atom.pos)
             return var if var in WORDS or not m else m.group()
-    return var
+    return var.removeprefix("#")  # a number, as written: w_{0j} (the bias unit's 0), δ_1
 
 
 def _words(reader, parsed: Formula) -> Formula:
