@@ -323,3 +323,12 @@ def test_f_as_a_function_is_not_understood_where_it_is_the_scores() -> None:
         verify(CS231N, None, formula)
     assert verify(CS231N, None, formula.replace("f'", "g'")).right
     assert verify(PLAIN, None, formula.replace("{jk}", "{kj}")).right  # f of a layer elsewhere (W into k from j)
+
+
+def test_a_weight_matrix_with_one_number_below_it_is_that_layers() -> None:
+    """W_2 is layer 2's matrix in any notation (an element would take two indices), and the verdict says so."""
+    v = verify(PLAIN, None, r"\frac{\partial C}{\partial W_2} = \delta^{(2)} (a^{(1)})^T")
+    assert v.right and v.elements == 6, v.text()  # all of W2: 2 × 3
+    assert "the subscript of W_2 is read as its layer" in v.text()
+    wrong = verify(PLAIN, None, r"\frac{\partial C}{\partial W_1} = \delta^{(2)} (a^{(1)})^T")
+    assert not wrong.right  # layer 1's gradient is δ^{(1)} xᵀ, of another shape

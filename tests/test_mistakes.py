@@ -55,6 +55,7 @@ from derive.verify.findings import (
     RowVector,
     RunningGradient,
     Shape,
+    SubscriptLayer,
     Undefined,
     UnlayeredHidden,
     UnlayeredOutput,
@@ -476,6 +477,14 @@ NOTE_CASES = [
         ExampleLabel("y_i", "i"),
         "y_i read as the class label of the example i, the one sample verified: 𝟙(y_i = k) is its one-hot target",
         "y_i 按样本 i 的类别标签理解（所验证的单个样本）：𝟙(y_i = k) 即其独热目标",
+    ),
+    Case(  # cs231n's W_2 (s = W_2 max(0, W_1 x)): a weight matrix's one-number subscript is its layer
+        "cs231n",
+        None,
+        r"dhidden = dscores (W_2)^T",
+        SubscriptLayer("W_2", 2),
+        "the subscript of W_2 is read as its layer: the weight matrix of layer 2",
+        "W_2 的下标按层号理解：第 2 层的权重矩阵",
     ),
     Case(  # an identity about an activation the network does not use: read from the registry
         "seed001",

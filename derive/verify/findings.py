@@ -179,6 +179,16 @@ class BareLayer(Note):
 
 
 @dataclass(frozen=True)
+class SubscriptLayer(Note):
+    """A weight matrix with one number below it, W_2 (cs231n's s = W_2 max(0, W_1 x)): the number read as its layer,
+    since a weight's element takes two indices."""
+
+    code = "subscript_layer"
+    name: str
+    layer: int  # as written, in the notation's numbering
+
+
+@dataclass(frozen=True)
 class ElementwiseProduct(Note):
     """A product of two column vectors, read element by element (⊙)."""
 

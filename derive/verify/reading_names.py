@@ -11,7 +11,14 @@ import re
 
 from derive.model.notation import OUTPUT_LETTERS
 from derive.verify import bias_unit, code_names
-from derive.verify.findings import BareLayer, UnlayeredHidden, UnlayeredOutput, UnlayeredRole, WeightCase
+from derive.verify.findings import (
+    BareLayer,
+    SubscriptLayer,
+    UnlayeredHidden,
+    UnlayeredOutput,
+    UnlayeredRole,
+    WeightCase,
+)
 from derive.verify.reading_letters import COST_LETTERS
 from derive.verify.reading_refs import FreeIndexError, IndexRangeError, LayerRangeError, Probe, Ref, Target
 from derive.verify.reading_roles import WORDS
@@ -309,6 +316,10 @@ class _Names:
         if len(atoms) == 1 and isinstance(atoms[0], Num) and len(atoms[0].text) == 2:  # w_{11}
             atoms = [Num(c, atoms[0].pos + k) for k, c in enumerate(atoms[0].text)]
         written = self._layer_from(node, "W")
+        below = written is None and len(atoms) == 1 and isinstance(atoms[0], Num) and len(atoms[0].text) == 1
+        if below:  # W_2: a one-number subscript is the matrix's layer (an element takes two indices)
+            self.note(SubscriptLayer(self.describe(node), self.layer_value(atoms[0])))
+            written, atoms = self.written_layer(atoms[0]), []
         if atoms and len(atoms) != 2:
             raise self.error(node, f"{self.describe(node)}: a weight takes two indices, such as _{{12}} or _{{i,j}}")
         order_to_from = node.bracket or n.index_order == "to_from"
@@ -322,7 +333,7 @@ class _Names:
             layer = self._default_layer(node, "W", True)
         else:
             # Only a layer written as a superscript is in the notation's numbering; W1, W1[i,j] are derive's names.
-            shift = self.reading.weight_shift if node.sup is not None and not node.bracket else 0
+            shift = self.reading.weight_shift if (node.sup is not None or below) and not node.bracket else 0
             if shift and not 0 <= written < self.L:
                 first = self.reading.notation.input_layer
                 raise self.error(
