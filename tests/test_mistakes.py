@@ -478,6 +478,15 @@ NOTE_CASES = [
         "y_i read as the class label of the example i, the one sample verified: 𝟙(y_i = k) is its one-hot target",
         "y_i 按样本 i 的类别标签理解（所验证的单个样本）：𝟙(y_i = k) 即其独热目标",
     ),
+    Case(  # Wikipedia's E = ½(t − y)²: with the target written t, y is the network's output, and the verdict says so
+        "wikipedia",
+        None,
+        r"\frac{\partial E}{\partial y_1} = y_1 - t_1",
+        LetterMeaning("y", "network_output"),
+        "y read as the network's output: this notation writes the target t, so y is not the target (E = ½(t − y)², as"
+        " Wikipedia writes it)",
+        "y 理解为网络的输出：这个记号把目标写作 t，所以 y 不是目标（如 Wikipedia 的 E = ½(t − y)²）",
+    ),
     Case(  # cs231n's W_2 (s = W_2 max(0, W_1 x)): a weight matrix's one-number subscript is its layer
         "cs231n",
         None,
