@@ -54,7 +54,7 @@ class _Letters:
             return "out"
         if base == "y" and n.output == "y":
             return "out"
-        if base == "y" and n.target != "y" and not self._letter_is_node(base):  # Wikipedia's E = ½(t − y)², y the output
+        if base == "y" and n.target != "y" and not self._letter_is_node(base):  # Wikipedia's E = ½(t − y)²: the output
             self.note(LetterMeaning(base, "network_output"))
             return "out"
         if base == n.target:
