@@ -56,6 +56,14 @@ def test_wikipedias_sign_reason_writes_t_minus_o() -> None:
     assert not any(re.search("ŷ|a − y|y − a", line) for line in reasons(v.text()))
 
 
+def test_wikipedias_missing_derivative_names_phi_as_a_letter() -> None:
+    """Wikipedia's φ (function = "phi") is written φ in a reason, not as the option's value."""
+    v = verify(NETS["wikipedia"], None, r"\delta_j = (o_j - t_j)")
+    assert "missing_derivative" in v.codes
+    assert "(a factor such as φ'(net) = o(1 − o))" in v.text(), v.text()
+    assert not any("phi" in line for line in reasons(v.text()) + reasons(v.text("zh")))
+
+
 def test_each_textbooks_letters_in_its_reasons() -> None:
     """Goodfellow's f' and ŷ at the output, cs231n's ReLU', Ng's θ, Nielsen's a, Bishop's per-example E."""
     good = verify(NETS["goodfellow"], None, r"\frac{\partial J}{\partial a^{(2)}} = (\hat{y} - y)")

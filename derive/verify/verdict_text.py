@@ -14,11 +14,13 @@ import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
+from derive.model.notation import LETTER_LATEX
 from derive.rules import activations
 from derive.templating import ENV, require_lang
 
 if TYPE_CHECKING:
     from derive.model.network import Network
+    from derive.model.notation import Notation
     from derive.rules.faces import Activation
     from derive.verify.findings import Diagnosis
     from derive.verify.formula_file import Entry
@@ -53,7 +55,7 @@ def _notation(net: Network) -> dict[str, object]:
     """The notation's facts and letters the words need, in plain text: a verdict speaks the reader's letters."""
     notation = net.notation
     ll = notation.layer_letter
-    act, output = plain_letter(notation.activation), notation.output
+    act = plain_letter(notation.activation)
     return {
         "weight": notation.weight_text,
         "index_order": notation.index_order,
@@ -66,7 +68,7 @@ def _notation(net: Network) -> dict[str, object]:
         "pre_activation": plain_letter(notation.pre_activation),
         "activation": act,
         "target": notation.target,
-        "output": act if output == "a" else "ŷ" if output == "yhat" else output,
+        "output": _output(notation, act),
         "input": plain_letter(notation.spelled("x")),
         "script": {k: _script(notation.layer_marker, k) for k in (0, 1)},
         "factor": {layer: _factor(net, layer) for layer in (None, *range(1, net.depth + 1))},
@@ -78,11 +80,17 @@ def _notation(net: Network) -> dict[str, object]:
 
 # Greek spellings a quantity takes when node letters use its Latin letter (Notation.spelled), as plain text
 _GREEK = {r"\xi": "ξ", r"\zeta": "ζ", r"\alpha": "α", r"\beta": "β", r"\varepsilon": "ε", r"\mathrm{net}": "net"}
+_GREEK |= {r"\varphi": "φ"}  # Wikipedia's activation function (notation.function = "phi")
 
 
 def plain_letter(letter: str) -> str:
     """A quantity's letter as plain text: net, o, ζ (never LaTeX)."""
     return _GREEK.get(letter, letter)
+
+
+def _output(notation: Notation, activation: str) -> str:
+    """The network's output as plain text: the activation's letter, or the notation's own (ŷ, y, o, p)."""
+    return {"a": activation, "yhat": "ŷ"}.get(notation.output, notation.output)
 
 
 def _script(marker: str, layer: int) -> str:
@@ -103,7 +111,7 @@ def _function(net: Network, layer: int | None) -> str:
     tanh), else g for a general layer whose layers differ."""
     notation = net.notation
     if notation.function != "named":
-        return notation.function
+        return plain_letter(LETTER_LATEX.get(notation.function, notation.function))
     act = _activation(net, layer)
     return act.text if act is not None else notation.function_latex
 
@@ -113,8 +121,8 @@ def _factor(net: Network, layer: int | None) -> str:
     default, h'(a) = 1 − z² in Bishop's (h = tanh), ReLU'(z) = [z > 0]; the function alone where no short form is."""
     notation = net.notation
     pre, act = plain_letter(notation.spelled("z")), plain_letter(notation.spelled("a"))
-    if layer == net.depth and notation.output != "a":  # the output layer's activation has a letter of its own
-        act = "ŷ" if notation.output == "yhat" else notation.output
+    if layer == net.depth:  # the output layer's activation may have a letter of its own
+        act = _output(notation, act)
     head = f"{_function(net, layer)}'({pre})"
     activation = _activation(net, layer)
     if activation is None or not activation.elementwise:
