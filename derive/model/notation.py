@@ -186,6 +186,11 @@ class Notation:
         return own.get(letter)
 
     @property
+    def function_letters(self) -> tuple[str, ...]:
+        """The letters a formula writes the activation function with generically: f, g and the notation's own."""
+        return ("f", "g") if self.function == "named" else tuple(dict.fromkeys(("f", "g", self.function)))
+
+    @property
     def function_latex(self) -> str:
         """The letter of a general layer's activation function: g unless the notation names it f or h."""
         return "g" if self.function == "named" else LETTER_LATEX.get(self.function, self.function)

@@ -85,7 +85,7 @@ def recognize(formula: Formula, net: Network) -> bool:
             and func.sup is None
             and len(lhs.args) == 1
             and _variable(lhs.args[0], net) is not None
-            and (func.base in _function_letters(net) or _elementwise(func.base) is not None)
+            and (func.base in net.notation.function_letters or _elementwise(func.base) is not None)
         )
     return isinstance(lhs, Name) and lhs.primes == 1 and not (lhs.digits or lhs.sub or lhs.sup or lhs.bracket)
 
@@ -97,7 +97,8 @@ def read(formula: Formula, net: Network) -> Identity:
     if isinstance(lhs, Call):
         variable = Symbol(_variable(lhs.args[0], net) or net.notation.pre_activation, real=True)
         base = lhs.func.base
-        act, layers = _network_function(formula, net, lhs) if base in _function_letters(net) else _named(net, base)
+        generic = base in net.notation.function_letters
+        act, layers = _network_function(formula, net, lhs) if generic else _named(net, base)
     elif lhs.base == net.notation.function:  # Bishop's h' = 1 − z²: h' at his pre-activation a
         variable = Symbol(net.notation.pre_activation, real=True)
         lhs = Call(lhs, (Name(variable.name, lhs.pos),), lhs.pos)
@@ -177,12 +178,6 @@ def _variable(node: Node, net: Network) -> str | None:
     letter of the activation's output."""
     letters = {*VARIABLES, net.notation.pre_activation} - _output_letters(net)
     return node.base if isinstance(node, Name) and _bare(node) and node.base in letters else None
-
-
-def _function_letters(net: Network) -> tuple[str, ...]:
-    """The letters of the network's activation function written generically: f, g and the notation's (Bishop's h)."""
-    own = net.notation.function
-    return ("f", "g") if own == "named" else tuple(dict.fromkeys(("f", "g", own)))
 
 
 def _bare(node: Name) -> bool:
@@ -303,7 +298,7 @@ class _Builder(Arithmetic):
         arg = self.build(node.args[0])
         if func.primes > 1 or func.sub is not None:
             raise self.error(node, f"{func.base}: an identity reads a first derivative, without a subscript")
-        if func.base in _function_letters(self.net):
+        if func.base in self.net.notation.function_letters:
             act: Activation | None = self.act
         else:
             act = _named(self.net, func.base)[0] if _elementwise(func.base) is not None else None

@@ -40,7 +40,7 @@ class _Calls:
                 f"{name} is the output layer's pre-activation (the scores) in this notation: write the"
                 " activation by its name, such as \\operatorname{ReLU}(z)",
             )
-        if name in ("f", "g") or name == self.reading.notation.function:
+        if name in self.reading.notation.function_letters:
             self.letter_meaning(name, "function")
             return self._layer_function(node, arg)
         if name == "h":
