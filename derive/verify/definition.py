@@ -214,8 +214,8 @@ def _read(d: Derivation, formula: Formula, reading: Reading, rhs: Node) -> Read:
         out.refs.append(ref)
         refs = _refs(d, ref)
         values = list(given) if isinstance(given, Matrix) else [given]
-        row = d.network.notation.layout == "row"  # a vector is one row or one column
-        if isinstance(given, Matrix) and (given.rows if row else given.cols) != 1 or len(values) != len(refs):
+        across = (given.rows if reader.rows else given.cols) if isinstance(given, Matrix) else 1  # one row or column
+        if across != 1 or len(values) != len(refs):
             what = f"{given.rows}×{given.cols}" if isinstance(given, Matrix) else "a number"
             message = f"the right side is {what} but {ref.name} has {len(refs)} element(s)"
             out.error = out.error or FormulaShapeError(message)
